@@ -1,0 +1,1026 @@
+/* cmd.c - the command table and its handlers (see cmd.h). */
+#include "cmd.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "reply.h"
+
+enum { MAX_POS = 64, MAX_OPTS = 32, MAX_FILE = 64 * 1024 * 1024 };
+
+struct args {
+    const char *pos[MAX_POS]; /* positional arguments */
+    int npos;
+    struct {
+        char name[32];
+        const char *value; /* "" for a flag */
+    } opts[MAX_OPTS];
+    int nopts;
+};
+
+typedef int (*cmd_fn)(struct cmd_ctx *ctx, const struct args *a);
+
+enum {
+    CMD_MODERATOR = 1 << 0, /* changes the knowledge base: moderators only */
+    CMD_TERMINAL = 1 << 1,  /* reads or writes files: only at the command line */
+    CMD_FIELDS = 1 << 2     /* takes record fields ("field: value" lines in a chat) */
+};
+
+struct cmd {
+    const char *path;      /* the command's words */
+    cmd_fn fn;
+    int min, max;          /* positional arguments; max -1: any number */
+    unsigned flags;
+    const char *opts;      /* options, space-separated; "name=" takes a value */
+    const char *file_opts; /* options that name files: terminal only */
+    const char *usage;
+    const char *help;
+};
+
+#define ENTRY_FIELDS "id= kind= title= text= speaker= role= source= keywords="
+#define SOURCE_FIELDS "id= title= publisher= authors= date= url= text="
+
+static int c_help(struct cmd_ctx *, const struct args *);
+static int c_sources(struct cmd_ctx *, const struct args *);
+static int c_list(struct cmd_ctx *, const struct args *);
+static int c_show(struct cmd_ctx *, const struct args *);
+static int c_search(struct cmd_ctx *, const struct args *);
+static int c_add(struct cmd_ctx *, const struct args *);
+static int c_edit(struct cmd_ctx *, const struct args *);
+static int c_remove(struct cmd_ctx *, const struct args *);
+static int c_import(struct cmd_ctx *, const struct args *);
+static int c_export(struct cmd_ctx *, const struct args *);
+static int c_history(struct cmd_ctx *, const struct args *);
+static int c_change(struct cmd_ctx *, const struct args *);
+static int c_undo(struct cmd_ctx *, const struct args *);
+static int c_syn_list(struct cmd_ctx *, const struct args *);
+static int c_syn_add(struct cmd_ctx *, const struct args *);
+static int c_syn_remove(struct cmd_ctx *, const struct args *);
+static int c_src_list(struct cmd_ctx *, const struct args *);
+static int c_src_show(struct cmd_ctx *, const struct args *);
+static int c_src_add(struct cmd_ctx *, const struct args *);
+static int c_src_edit(struct cmd_ctx *, const struct args *);
+static int c_src_remove(struct cmd_ctx *, const struct args *);
+
+static const struct cmd commands[] = {
+    { "help", c_help, 0, 3, 0, "", "", "help [COMMAND]", "list the commands, or explain one" },
+    { "sources", c_sources, 0, 0, 0, "json", "", "sources [--json]",
+      "list the sources the answers come from" },
+    { "kb list", c_list, 0, 0, 0, "kind= source= json", "",
+      "kb list [--kind KIND] [--source ID] [--json]", "list the entries" },
+    { "kb show", c_show, 1, 1, 0, "json", "", "kb show ID [--json]",
+      "show an entry with all its fields" },
+    { "kb search", c_search, 1, -1, 0, "limit= json", "", "kb search TEXT [--limit N] [--json]",
+      "find entries containing every word of TEXT" },
+    { "kb add", c_add, 0, 0, CMD_MODERATOR | CMD_FIELDS, ENTRY_FIELDS, "file=",
+      "kb add --id ID --kind KIND --title T --text T --source ID [--speaker S] [--role R] "
+      "[--keywords \"a, b\"] | --file FILE",
+      "add an entry; its text must occur word for word in its source" },
+    { "kb edit", c_edit, 1, 1, CMD_MODERATOR | CMD_FIELDS, ENTRY_FIELDS, "file=",
+      "kb edit ID [--title T] [--text T] [--keywords \"a, b\"] ... | --file FILE",
+      "change the given fields of an entry" },
+    { "kb remove", c_remove, 1, 1, CMD_MODERATOR, "", "", "kb remove ID", "remove an entry" },
+    { "kb import", c_import, 0, 1, CMD_MODERATOR | CMD_TERMINAL, "replace dry-run bundled", "",
+      "kb import FILE|- [--replace] [--dry-run] | kb import --bundled",
+      "import a knowledge base file: all of it or nothing" },
+    { "kb export", c_export, 0, 1, CMD_TERMINAL, "", "", "kb export [FILE]",
+      "write the knowledge base as a file (standard output without FILE)" },
+    { "kb history", c_history, 0, 1, 0, "limit= json", "", "kb history [ID] [--limit N] [--json]",
+      "list the changes, newest first, of everything or of one entry" },
+    { "kb change", c_change, 1, 1, 0, "json", "", "kb change N [--json]",
+      "show one change: who, when, and what it changed" },
+    { "kb undo", c_undo, 1, 1, CMD_MODERATOR, "force", "", "kb undo N [--force]",
+      "undo change N (refused if the record changed since, unless --force)" },
+    { "kb synonym list", c_syn_list, 0, 0, 0, "json", "", "kb synonym list [--json]",
+      "list the synonyms" },
+    { "kb synonym add", c_syn_add, 2, -1, CMD_MODERATOR, "", "", "kb synonym add TERM WORD...",
+      "make TERM also match each WORD (a word or a quoted phrase)" },
+    { "kb synonym remove", c_syn_remove, 1, -1, CMD_MODERATOR, "", "",
+      "kb synonym remove TERM [WORD...]", "remove a synonym, or some of its words" },
+    { "kb source list", c_src_list, 0, 0, 0, "json", "", "kb source list [--json]",
+      "list the sources" },
+    { "kb source show", c_src_show, 1, 1, 0, "json", "", "kb source show ID [--json]",
+      "show a source" },
+    { "kb source add", c_src_add, 0, 0, CMD_MODERATOR | CMD_FIELDS, SOURCE_FIELDS,
+      "file= text-file=",
+      "kb source add --id ID --title T [--publisher P] [--authors \"A, B\"] [--date YYYY-MM-DD] "
+      "[--url URL] [--text-file FILE] | --file FILE",
+      "add a source" },
+    { "kb source edit", c_src_edit, 1, 1, CMD_MODERATOR | CMD_FIELDS, SOURCE_FIELDS,
+      "file= text-file=", "kb source edit ID [--title T] ... [--text-file FILE]",
+      "change the given fields of a source" },
+    { "kb source remove", c_src_remove, 1, 1, CMD_MODERATOR, "", "", "kb source remove ID",
+      "remove a source no entry cites" },
+};
+enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
+
+/* ---- output helpers ---- */
+
+static int fail(struct cmd_ctx *ctx, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(struct cmd_ctx *ctx, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    buf_reset(ctx->out);
+    va_start(ap, fmt);
+    buf_vprintf(ctx->out, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* Reports the knowledge base's message for a failed call. */
+static int kbfail(struct cmd_ctx *ctx, int rc)
+{
+    const char *msg = kb_errmsg(ctx->kb);
+    return fail(ctx, rc, "%s", *msg ? msg : err_str(rc));
+}
+
+static int print_json(struct cmd_ctx *ctx, cJSON *v)
+{
+    char *s = cJSON_Print(v);
+    int rc = s ? buf_printf(ctx->out, "%s\n", s) : ERR_NOMEM;
+    cJSON_free(s);
+    return rc;
+}
+
+static const char *str(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* ---- arguments ---- */
+
+static const char *opt(const struct args *a, const char *name)
+{
+    for (int i = 0; i < a->nopts; i++)
+        if (strcmp(a->opts[i].name, name) == 0)
+            return a->opts[i].value;
+    return NULL;
+}
+
+/* Finds name in a space-separated option list; *value is set when it takes a value. */
+static int opt_known(const char *list, const char *name, size_t len, int *value)
+{
+    for (const char *p = list; *p;) {
+        while (*p == ' ')
+            p++;
+        const char *e = p;
+        while (*e && *e != ' ' && *e != '=')
+            e++;
+        if ((size_t)(e - p) == len && strncmp(p, name, len) == 0) {
+            *value = *e == '=';
+            return 1;
+        }
+        while (*e && *e != ' ')
+            e++;
+        p = e;
+    }
+    return 0;
+}
+
+static int parse_args(struct cmd_ctx *ctx, const struct cmd *c, int argc, char *const *argv,
+                      struct args *a)
+{
+    memset(a, 0, sizeof *a);
+    int options = 1;
+    for (int i = 0; i < argc; i++) {
+        const char *s = argv[i];
+        if (options && strcmp(s, "--") == 0) {
+            options = 0;
+            continue;
+        }
+        if (!options || strncmp(s, "--", 2) != 0 || !s[2]) {
+            if (a->npos == MAX_POS)
+                return fail(ctx, ERR_USAGE, "too many arguments\nusage: %s", c->usage);
+            a->pos[a->npos++] = s;
+            continue;
+        }
+        const char *name = s + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        int takes = 0, file = opt_known(c->file_opts, name, len, &takes);
+        if (!file && !opt_known(c->opts, name, len, &takes))
+            return fail(ctx, ERR_USAGE, "unknown option --%.*s\nusage: %s", (int)len, name,
+                        c->usage);
+        if (file && !ctx->terminal)
+            return fail(ctx, ERR_PERM, "--%.*s reads a file: only at the command line", (int)len,
+                        name);
+        const char *value = "";
+        if (takes) {
+            if (eq)
+                value = eq + 1;
+            else if (i + 1 < argc)
+                value = argv[++i];
+            else
+                return fail(ctx, ERR_USAGE, "--%.*s needs a value\nusage: %s", (int)len, name,
+                            c->usage);
+        } else if (eq) {
+            return fail(ctx, ERR_USAGE, "--%.*s takes no value\nusage: %s", (int)len, name,
+                        c->usage);
+        }
+        if (a->nopts == MAX_OPTS)
+            return fail(ctx, ERR_USAGE, "too many options\nusage: %s", c->usage);
+        snprintf(a->opts[a->nopts].name, sizeof a->opts[0].name, "%.*s", (int)len, name);
+        a->opts[a->nopts].value = value;
+        a->nopts++;
+    }
+    return 0;
+}
+
+/* A positive integer argument, or -1. */
+static long long parse_number(const char *s)
+{
+    if (!s || !*s)
+        return -1;
+    if (*s == '#')
+        s++;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || v < 1)
+        return -1;
+    return v;
+}
+
+/* ---- files (terminal only) ---- */
+
+static int read_file(struct cmd_ctx *ctx, const char *path, struct buf *b)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f)
+        return fail(ctx, ERR_IO, "cannot read %s: %s", path, strerror(errno));
+    char chunk[65536];
+    size_t n;
+    int rc = 0;
+    while (!rc && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rc = buf_append(b, chunk, n);
+    int bad = ferror(f);
+    if (f != stdin)
+        fclose(f);
+    if (rc == ERR_TOOBIG)
+        return fail(ctx, rc, "%s is too large (at most %zu bytes)", path, b->max);
+    if (rc || bad)
+        return fail(ctx, ERR_IO, "cannot read %s: %s", path, rc ? err_str(rc) : strerror(errno));
+    return 0;
+}
+
+/* Writes data to path through a temporary file and a rename, so a full disk or a crash never
+ * leaves half a file. */
+static int write_file(struct cmd_ctx *ctx, const char *path, const char *data, size_t len)
+{
+    char tmp[4200];
+    int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    if (n < 0 || (size_t)n >= sizeof tmp)
+        return fail(ctx, ERR_INVAL, "the file name is too long");
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return fail(ctx, ERR_IO, "cannot write %s: %s", path, strerror(errno));
+    int ok = fwrite(data, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    int saved = errno;
+    if (fclose(f) != 0 && ok) {
+        ok = 0;
+        saved = errno;
+    }
+    if (ok && rename(tmp, path) != 0) {
+        ok = 0;
+        saved = errno;
+    }
+    if (!ok) {
+        unlink(tmp);
+        return fail(ctx, saved == ENOSPC ? ERR_FULL : ERR_IO, "cannot write %s: %s", path,
+                    strerror(saved));
+    }
+    return 0;
+}
+
+/* ---- records from options ---- */
+
+/* "a, b, c" → ["a", "b", "c"] */
+static cJSON *split_list(const char *s)
+{
+    cJSON *arr = cJSON_CreateArray();
+    while (arr && *s) {
+        const char *e = strchr(s, ',');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        while (n && (*s == ' ' || *s == '\t')) {
+            s++;
+            n--;
+        }
+        while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+            n--;
+        if (n) {
+            char *item = strndup(s, n);
+            cJSON *v = item ? cJSON_CreateString(item) : NULL;
+            free(item);
+            if (!v || !cJSON_AddItemToArray(arr, v)) {
+                cJSON_Delete(v);
+                cJSON_Delete(arr);
+                return NULL;
+            }
+        }
+        s = e ? e + 1 : s + strlen(s);
+    }
+    return arr;
+}
+
+/* Builds a record from --file (a JSON object) and the field options, which win. */
+static int record_from_args(struct cmd_ctx *ctx, const struct args *a, const char *fields,
+                            const char *id, cJSON **out)
+{
+    *out = NULL;
+    cJSON *rec = NULL;
+    const char *file = opt(a, "file");
+    if (file) {
+        struct buf text;
+        buf_init(&text, MAX_FILE);
+        int rc = read_file(ctx, file, &text);
+        if (rc) {
+            buf_free(&text);
+            return rc;
+        }
+        rec = cJSON_ParseWithLength(buf_str(&text), text.len);
+        buf_free(&text);
+        if (!cJSON_IsObject(rec)) {
+            cJSON_Delete(rec);
+            return fail(ctx, ERR_INVAL, "%s: not a JSON object", file);
+        }
+    } else if (!(rec = cJSON_CreateObject())) {
+        return ERR_NOMEM;
+    }
+    for (int i = 0; i < a->nopts; i++) {
+        const char *name = a->opts[i].name;
+        int takes;
+        if (!opt_known(fields, name, strlen(name), &takes))
+            continue;
+        int list = strcmp(name, "keywords") == 0 || strcmp(name, "authors") == 0;
+        cJSON *v = list ? split_list(a->opts[i].value) : cJSON_CreateString(a->opts[i].value);
+        if (!v) {
+            cJSON_Delete(rec);
+            return ERR_NOMEM;
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(rec, name);
+        cJSON_AddItemToObject(rec, name, v);
+    }
+    const char *text_file = opt(a, "text-file");
+    if (text_file) {
+        struct buf text;
+        buf_init(&text, MAX_FILE);
+        int rc = read_file(ctx, text_file, &text);
+        if (rc) {
+            buf_free(&text);
+            cJSON_Delete(rec);
+            return rc;
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(rec, "text");
+        cJSON_AddStringToObject(rec, "text", buf_str(&text));
+        buf_free(&text);
+    }
+    if (id) {
+        const cJSON *given = cJSON_GetObjectItemCaseSensitive(rec, "id");
+        if (given && (!cJSON_IsString(given) || strcmp(given->valuestring, id) != 0)) {
+            cJSON_Delete(rec);
+            return fail(ctx, ERR_INVAL, "the id cannot be changed (\"%s\"): add a new entry and "
+                                        "remove the old one instead",
+                        id);
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(rec, "id");
+        cJSON_AddStringToObject(rec, "id", id);
+    }
+    *out = rec;
+    return 0;
+}
+
+/* "title, keywords" - the fields a change altered. */
+static int changed_fields(struct cmd_ctx *ctx, int64_t change, struct buf *out)
+{
+    cJSON *c;
+    if (kb_change(ctx->kb, change, &c))
+        return 0;
+    const cJSON *before = cJSON_GetObjectItem(c, "before"), *after = cJSON_GetObjectItem(c, "after");
+    int n = 0, rc = 0;
+    const cJSON *f;
+    cJSON_ArrayForEach(f, after)
+    {
+        const cJSON *old = cJSON_GetObjectItemCaseSensitive(before, f->string);
+        if (!old || !cJSON_Compare(old, f, 1))
+            rc = buf_printf(out, "%s%s", n++ ? ", " : "", f->string);
+        if (rc)
+            break;
+    }
+    cJSON_Delete(c);
+    return rc;
+}
+
+static int put(struct cmd_ctx *ctx, enum kb_type t, cJSON *rec, enum kb_put_mode mode)
+{
+    int64_t change = 0;
+    int rc = kb_put(ctx->kb, t, rec, mode, &ctx->actor, &change);
+    const char *key = str(rec, t == KB_SYNONYM ? "term" : "id");
+    if (rc)
+        return kbfail(ctx, rc);
+    if (!change)
+        return buf_printf(ctx->out, "No change: %s \"%s\" already says that.\n", kb_type_name(t),
+                          key);
+    if (mode == KB_PUT_EDIT || mode == KB_PUT_UPSERT) {
+        struct buf fields;
+        buf_init(&fields, 4096);
+        changed_fields(ctx, change, &fields);
+        rc = buf_printf(ctx->out, "Changed %s \"%s\" (change %lld): %s.\n", kb_type_name(t), key,
+                        (long long)change, buf_str(&fields));
+        buf_free(&fields);
+    } else {
+        rc = buf_printf(ctx->out, "Added %s \"%s\" (change %lld).\n", kb_type_name(t), key,
+                        (long long)change);
+    }
+    if (!rc)
+        rc = buf_printf(ctx->out, "Undo with: kb undo %lld\n", (long long)change);
+    return rc;
+}
+
+static int remove_record(struct cmd_ctx *ctx, enum kb_type t, const char *id)
+{
+    int64_t change;
+    int rc = kb_remove(ctx->kb, t, id, &ctx->actor, &change);
+    if (rc)
+        return kbfail(ctx, rc);
+    return buf_printf(ctx->out, "Removed %s \"%s\" (change %lld). Undo with: kb undo %lld\n",
+                      kb_type_name(t), id, (long long)change, (long long)change);
+}
+
+/* ---- handlers ---- */
+
+static int c_help(struct cmd_ctx *ctx, const struct args *a)
+{
+    char topic[128] = "";
+    for (int i = 0, at = 0; i < a->npos; i++)
+        at += snprintf(topic + at, sizeof topic - (size_t)at, "%s%s", i ? " " : "", a->pos[i]);
+    size_t tlen = strlen(topic);
+    int shown = 0, rc = 0;
+    if (!tlen)
+        rc = buf_puts(ctx->out, "Ask me anything about the draft 28-point peace plan for Ukraine: "
+                                "I answer with the source's own words and cite it.\nCommands:\n");
+    for (int i = 0; i < NCOMMANDS && !rc; i++) {
+        const struct cmd *c = &commands[i];
+        if ((c->flags & CMD_MODERATOR) && !ctx->moderator)
+            continue;
+        if ((c->flags & CMD_TERMINAL) && !ctx->terminal)
+            continue;
+        if (tlen && strncmp(c->path, topic, tlen) != 0)
+            continue;
+        shown++;
+        rc = buf_printf(ctx->out, "  %-44s %s\n", c->usage, c->help);
+    }
+    if (!rc && tlen && !shown)
+        return fail(ctx, ERR_USAGE, "no command \"%s\"; try help", topic);
+    if (!rc && !tlen && !ctx->moderator)
+        rc = buf_puts(ctx->out, "Moderators can also change what I know.\n");
+    return rc;
+}
+
+static int c_sources(struct cmd_ctx *ctx, const struct args *a)
+{
+    cJSON *list;
+    int rc = kb_list(ctx->kb, KB_SOURCE, NULL, 1, &list);
+    if (rc)
+        return kbfail(ctx, rc);
+    if (opt(a, "json")) {
+        rc = print_json(ctx, list);
+    } else if (!cJSON_GetArraySize(list)) {
+        rc = buf_puts(ctx->out, "The knowledge base has no sources yet.\n");
+    } else {
+        rc = buf_puts(ctx->out, "My answers come from:\n");
+        const cJSON *s;
+        cJSON_ArrayForEach(s, list)
+        {
+            struct kb_filter filter = { NULL, str(s, "id") };
+            cJSON *entries = NULL;
+            int n = kb_list(ctx->kb, KB_ENTRY, &filter, 1, &entries) ? 0
+                                                                     : cJSON_GetArraySize(entries);
+            cJSON_Delete(entries);
+            if (!rc)
+                rc = buf_puts(ctx->out, "  • ");
+            if (!rc)
+                rc = reply_citation(s, ctx->out);
+            if (!rc)
+                rc = buf_printf(ctx->out, " [%s] (%d entr%s)\n", str(s, "id"), n,
+                                n == 1 ? "y" : "ies");
+            if (rc)
+                break;
+        }
+    }
+    cJSON_Delete(list);
+    return rc;
+}
+
+static int c_list(struct cmd_ctx *ctx, const struct args *a)
+{
+    struct kb_filter filter = { opt(a, "kind"), opt(a, "source") };
+    cJSON *list;
+    int rc = kb_list(ctx->kb, KB_ENTRY, &filter, 1, &list);
+    if (rc)
+        return kbfail(ctx, rc);
+    if (opt(a, "json")) {
+        rc = print_json(ctx, list);
+    } else {
+        const cJSON *e;
+        cJSON_ArrayForEach(e, list)
+        {
+            if ((rc = buf_printf(ctx->out, "%-40s %-9s %s\n", str(e, "id"), str(e, "kind"),
+                                 str(e, "title"))))
+                break;
+        }
+        if (!rc)
+            rc = buf_printf(ctx->out, "%d entr%s\n", cJSON_GetArraySize(list),
+                            cJSON_GetArraySize(list) == 1 ? "y" : "ies");
+    }
+    cJSON_Delete(list);
+    return rc;
+}
+
+static int show_record(struct cmd_ctx *ctx, enum kb_type t, const char *id, int json)
+{
+    cJSON *rec;
+    int rc = kb_get(ctx->kb, t, id, &rec);
+    if (rc)
+        return kbfail(ctx, rc);
+    if (json) {
+        rc = print_json(ctx, rec);
+    } else {
+        const cJSON *f;
+        cJSON_ArrayForEach(f, rec)
+        {
+            if (cJSON_IsArray(f)) {
+                char *v = cJSON_PrintUnformatted(f);
+                rc = buf_printf(ctx->out, "%-11s %s\n", f->string, v ? v : "");
+                cJSON_free(v);
+            } else if (cJSON_IsString(f) && strchr(f->valuestring, '\n')) {
+                rc = buf_printf(ctx->out, "%-11s (%zu characters of text)\n", f->string,
+                                strlen(f->valuestring));
+            } else {
+                rc = buf_printf(ctx->out, "%-11s %s\n", f->string,
+                                cJSON_IsString(f) ? f->valuestring : "(none)");
+            }
+            if (rc)
+                break;
+        }
+    }
+    cJSON_Delete(rec);
+    return rc;
+}
+
+static int c_show(struct cmd_ctx *ctx, const struct args *a)
+{
+    return show_record(ctx, KB_ENTRY, a->pos[0], opt(a, "json") != NULL);
+}
+
+static int c_search(struct cmd_ctx *ctx, const struct args *a)
+{
+    struct buf text;
+    buf_init(&text, 4096);
+    int rc = 0;
+    for (int i = 0; i < a->npos && !rc; i++)
+        rc = buf_printf(&text, "%s%s", i ? " " : "", a->pos[i]);
+    long long limit = opt(a, "limit") ? parse_number(opt(a, "limit")) : 20;
+    if (rc || limit < 1) {
+        buf_free(&text);
+        return fail(ctx, ERR_USAGE, rc ? "the search text is too long"
+                                       : "--limit needs a positive number");
+    }
+    cJSON *hits;
+    rc = kb_search(ctx->kb, buf_str(&text), (int)(limit > 1000 ? 1000 : limit), &hits);
+    buf_free(&text);
+    if (rc)
+        return kbfail(ctx, rc);
+    if (opt(a, "json")) {
+        rc = print_json(ctx, hits);
+    } else if (!cJSON_GetArraySize(hits)) {
+        rc = buf_puts(ctx->out, "No entry contains all of those words.\n");
+    } else {
+        const cJSON *h;
+        cJSON_ArrayForEach(h, hits)
+        {
+            if ((rc = buf_printf(ctx->out, "%-40s %s\n    %s\n", str(h, "id"), str(h, "title"),
+                                 str(h, "snippet"))))
+                break;
+        }
+    }
+    cJSON_Delete(hits);
+    return rc;
+}
+
+static int add_or_edit(struct cmd_ctx *ctx, const struct args *a, enum kb_type t,
+                       const char *fields, const char *id, enum kb_put_mode mode)
+{
+    cJSON *rec;
+    int rc = record_from_args(ctx, a, fields, id, &rec);
+    if (rc)
+        return rc;
+    if (mode == KB_PUT_EDIT && cJSON_GetArraySize(rec) <= 1) {
+        cJSON_Delete(rec);
+        return fail(ctx, ERR_USAGE, "nothing to change: give the fields to change, for example "
+                                    "--title \"...\"");
+    }
+    rc = put(ctx, t, rec, mode);
+    cJSON_Delete(rec);
+    return rc;
+}
+
+static int c_add(struct cmd_ctx *ctx, const struct args *a)
+{
+    return add_or_edit(ctx, a, KB_ENTRY, ENTRY_FIELDS, NULL, KB_PUT_ADD);
+}
+
+static int c_edit(struct cmd_ctx *ctx, const struct args *a)
+{
+    return add_or_edit(ctx, a, KB_ENTRY, ENTRY_FIELDS, a->pos[0], KB_PUT_EDIT);
+}
+
+static int c_remove(struct cmd_ctx *ctx, const struct args *a)
+{
+    return remove_record(ctx, KB_ENTRY, a->pos[0]);
+}
+
+static int c_import(struct cmd_ctx *ctx, const struct args *a)
+{
+    struct kb_import_opts o = { opt(a, "replace") != NULL, opt(a, "dry-run") != NULL };
+    struct kb_import_report rep;
+    int bundled = opt(a, "bundled") != NULL, rc;
+    if (bundled == (a->npos == 1))
+        return fail(ctx, ERR_USAGE, "give a FILE (or - for standard input), or --bundled\n"
+                                    "usage: kb import FILE|- [--replace] [--dry-run] | kb import "
+                                    "--bundled");
+    if (bundled) {
+        rc = kb_import_bundled(ctx->kb, &o, &ctx->actor, &rep);
+    } else {
+        struct buf text;
+        buf_init(&text, MAX_FILE);
+        if ((rc = read_file(ctx, a->pos[0], &text))) {
+            buf_free(&text);
+            return rc;
+        }
+        rc = kb_import(ctx->kb, buf_str(&text), text.len, &o, &ctx->actor, &rep);
+        buf_free(&text);
+    }
+    if (rc)
+        return fail(ctx, rc, "%s: %s", bundled ? "bundled knowledge base" : a->pos[0],
+                    kb_errmsg(ctx->kb));
+    rc = buf_printf(ctx->out, "%s: %d added, %d updated, %d removed, %d unchanged.\n",
+                    o.dry_run ? "Dry run, nothing changed" : "Imported", rep.added, rep.updated,
+                    rep.removed, rep.unchanged);
+    if (!rc && rep.first_change)
+        rc = buf_printf(ctx->out, "Changes %lld to %lld; undo them with kb undo.\n",
+                        (long long)rep.first_change, (long long)rep.last_change);
+    return rc;
+}
+
+static int c_export(struct cmd_ctx *ctx, const struct args *a)
+{
+    cJSON *doc;
+    int rc = kb_export(ctx->kb, &doc);
+    if (rc)
+        return kbfail(ctx, rc);
+    char *text = cJSON_Print(doc);
+    cJSON_Delete(doc);
+    if (!text)
+        return fail(ctx, ERR_NOMEM, "out of memory");
+    size_t len = strlen(text);
+    if (a->npos == 0) {
+        rc = buf_printf(ctx->out, "%s\n", text);
+    } else {
+        text[len] = '\n'; /* replaces the NUL: the length is known */
+        rc = write_file(ctx, a->pos[0], text, len + 1);
+        text[len] = '\0';
+        if (!rc)
+            rc = buf_printf(ctx->out, "Exported to %s.\n", a->pos[0]);
+    }
+    cJSON_free(text);
+    return rc;
+}
+
+static int c_history(struct cmd_ctx *ctx, const struct args *a)
+{
+    long long limit = opt(a, "limit") ? parse_number(opt(a, "limit")) : 50;
+    if (limit < 1)
+        return fail(ctx, ERR_USAGE, "--limit needs a positive number");
+    cJSON *list;
+    const char *id = a->npos ? a->pos[0] : NULL;
+    int rc = kb_history(ctx->kb, KB_ENTRY, id, (int)(limit > 100000 ? 100000 : limit), &list);
+    if (rc)
+        return kbfail(ctx, rc);
+    if (opt(a, "json")) {
+        rc = print_json(ctx, list);
+    } else if (!cJSON_GetArraySize(list)) {
+        rc = buf_printf(ctx->out, "No changes%s%s.\n", id ? " to " : "", id ? id : "");
+    } else {
+        const cJSON *c;
+        cJSON_ArrayForEach(c, list)
+        {
+            rc = buf_printf(ctx->out, "%6d  %s  %-7s %s %s  by %s (%s)%s%s\n",
+                            cJSON_GetObjectItem(c, "change")->valueint, str(c, "at"),
+                            str(c, "action"), str(c, "type"), str(c, "id"), str(c, "who"),
+                            str(c, "via"), *str(c, "note") ? ": " : "", str(c, "note"));
+            if (rc)
+                break;
+        }
+    }
+    cJSON_Delete(list);
+    return rc;
+}
+
+/* Prints each field that differs between two records. */
+static int diff(struct buf *out, const cJSON *before, const cJSON *after)
+{
+    const cJSON *ref = cJSON_IsObject(after) ? after : before;
+    int rc = 0;
+    const cJSON *f;
+    cJSON_ArrayForEach(f, ref)
+    {
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(before, f->string);
+        const cJSON *a = cJSON_GetObjectItemCaseSensitive(after, f->string);
+        if (b && a && cJSON_Compare(a, b, 1))
+            continue;
+        char *bs = b ? cJSON_PrintUnformatted(b) : NULL, *as = a ? cJSON_PrintUnformatted(a) : NULL;
+        rc = buf_printf(out, "  %s: %s → %s\n", f->string, bs ? bs : "(none)", as ? as : "(none)");
+        cJSON_free(bs);
+        cJSON_free(as);
+        if (rc)
+            break;
+    }
+    return rc;
+}
+
+static int c_change(struct cmd_ctx *ctx, const struct args *a)
+{
+    long long n = parse_number(a->pos[0]);
+    if (n < 1)
+        return fail(ctx, ERR_USAGE, "a change is a number, as kb history shows it");
+    cJSON *c;
+    int rc = kb_change(ctx->kb, n, &c);
+    if (rc)
+        return kbfail(ctx, rc);
+    if (opt(a, "json")) {
+        rc = print_json(ctx, c);
+    } else {
+        rc = buf_printf(ctx->out, "Change %lld: %s %s \"%s\" by %s (%s) at %s%s%s\n", n,
+                        str(c, "action"), str(c, "type"), str(c, "id"), str(c, "who"),
+                        str(c, "via"), str(c, "at"), *str(c, "note") ? "; " : "", str(c, "note"));
+        if (!rc)
+            rc = diff(ctx->out, cJSON_GetObjectItem(c, "before"), cJSON_GetObjectItem(c, "after"));
+    }
+    cJSON_Delete(c);
+    return rc;
+}
+
+static int c_undo(struct cmd_ctx *ctx, const struct args *a)
+{
+    long long n = parse_number(a->pos[0]);
+    if (n < 1)
+        return fail(ctx, ERR_USAGE, "a change is a number, as kb history shows it");
+    int64_t undo;
+    int rc = kb_undo(ctx->kb, n, opt(a, "force") != NULL, &ctx->actor, &undo);
+    if (rc)
+        return kbfail(ctx, rc);
+    return buf_printf(ctx->out, "Undid change %lld (recorded as change %lld).\n", n,
+                      (long long)undo);
+}
+
+static int c_syn_list(struct cmd_ctx *ctx, const struct args *a)
+{
+    cJSON *list;
+    int rc = kb_list(ctx->kb, KB_SYNONYM, NULL, 1, &list);
+    if (rc)
+        return kbfail(ctx, rc);
+    if (opt(a, "json")) {
+        rc = print_json(ctx, list);
+    } else {
+        const cJSON *s;
+        cJSON_ArrayForEach(s, list)
+        {
+            char *w = cJSON_PrintUnformatted(cJSON_GetObjectItem(s, "words"));
+            rc = buf_printf(ctx->out, "%-24s → %s\n", str(s, "term"), w ? w : "");
+            cJSON_free(w);
+            if (rc)
+                break;
+        }
+        if (!rc)
+            rc = buf_printf(ctx->out, "%d synonym%s\n", cJSON_GetArraySize(list),
+                            cJSON_GetArraySize(list) == 1 ? "" : "s");
+    }
+    cJSON_Delete(list);
+    return rc;
+}
+
+/* Appends each argument (a word, a quoted phrase, or a comma-separated list) to words. */
+static int add_words(cJSON *words, const struct args *a, int from)
+{
+    for (int i = from; i < a->npos; i++) {
+        cJSON *items = split_list(a->pos[i]), *item;
+        if (!items)
+            return ERR_NOMEM;
+        while ((item = cJSON_DetachItemFromArray(items, 0))) {
+            int dup = 0;
+            const cJSON *w;
+            cJSON_ArrayForEach(w, words) dup |= strcmp(w->valuestring, item->valuestring) == 0;
+            if (dup)
+                cJSON_Delete(item);
+            else
+                cJSON_AddItemToArray(words, item);
+        }
+        cJSON_Delete(items);
+    }
+    return 0;
+}
+
+static int c_syn_add(struct cmd_ctx *ctx, const struct args *a)
+{
+    cJSON *rec = NULL;
+    int rc = kb_get(ctx->kb, KB_SYNONYM, a->pos[0], &rec);
+    int existed = rc == 0;
+    if (rc && rc != ERR_NOTFOUND)
+        return kbfail(ctx, rc);
+    if (!existed) {
+        rec = cJSON_CreateObject();
+        if (!rec || !cJSON_AddStringToObject(rec, "term", a->pos[0]) ||
+            !cJSON_AddArrayToObject(rec, "words")) {
+            cJSON_Delete(rec);
+            return ERR_NOMEM;
+        }
+    }
+    if ((rc = add_words(cJSON_GetObjectItem(rec, "words"), a, 1))) {
+        cJSON_Delete(rec);
+        return rc;
+    }
+    rc = put(ctx, KB_SYNONYM, rec, existed ? KB_PUT_EDIT : KB_PUT_ADD);
+    cJSON_Delete(rec);
+    return rc;
+}
+
+static int c_syn_remove(struct cmd_ctx *ctx, const struct args *a)
+{
+    if (a->npos == 1)
+        return remove_record(ctx, KB_SYNONYM, a->pos[0]);
+    cJSON *rec;
+    int rc = kb_get(ctx->kb, KB_SYNONYM, a->pos[0], &rec);
+    if (rc)
+        return kbfail(ctx, rc);
+    cJSON *gone = cJSON_CreateArray(), *words = cJSON_GetObjectItem(rec, "words");
+    if (!gone || (rc = add_words(gone, a, 1))) {
+        cJSON_Delete(gone);
+        cJSON_Delete(rec);
+        return ERR_NOMEM;
+    }
+    const cJSON *g;
+    cJSON_ArrayForEach(g, gone)
+    {
+        int i = 0, found = 0;
+        const cJSON *w;
+        cJSON_ArrayForEach(w, words)
+        {
+            if (strcmp(w->valuestring, g->valuestring) == 0) {
+                found = 1;
+                break;
+            }
+            i++;
+        }
+        if (found) {
+            cJSON_DeleteItemFromArray(words, i);
+        } else {
+            rc = fail(ctx, ERR_NOTFOUND, "synonym \"%s\" has no word \"%s\"", a->pos[0],
+                      g->valuestring);
+            break;
+        }
+    }
+    if (!rc)
+        rc = cJSON_GetArraySize(words) ? put(ctx, KB_SYNONYM, rec, KB_PUT_EDIT)
+                                       : remove_record(ctx, KB_SYNONYM, a->pos[0]);
+    cJSON_Delete(gone);
+    cJSON_Delete(rec);
+    return rc;
+}
+
+static int c_src_list(struct cmd_ctx *ctx, const struct args *a)
+{
+    cJSON *list;
+    int rc = kb_list(ctx->kb, KB_SOURCE, NULL, 1, &list);
+    if (rc)
+        return kbfail(ctx, rc);
+    if (opt(a, "json")) {
+        rc = print_json(ctx, list);
+    } else {
+        const cJSON *s;
+        cJSON_ArrayForEach(s, list)
+        {
+            if ((rc = buf_printf(ctx->out, "%-24s ", str(s, "id"))) ||
+                (rc = reply_citation(s, ctx->out)) || (rc = buf_putc(ctx->out, '\n')))
+                break;
+        }
+    }
+    cJSON_Delete(list);
+    return rc;
+}
+
+static int c_src_show(struct cmd_ctx *ctx, const struct args *a)
+{
+    return show_record(ctx, KB_SOURCE, a->pos[0], opt(a, "json") != NULL);
+}
+
+static int c_src_add(struct cmd_ctx *ctx, const struct args *a)
+{
+    return add_or_edit(ctx, a, KB_SOURCE, SOURCE_FIELDS, NULL, KB_PUT_ADD);
+}
+
+static int c_src_edit(struct cmd_ctx *ctx, const struct args *a)
+{
+    return add_or_edit(ctx, a, KB_SOURCE, SOURCE_FIELDS, a->pos[0], KB_PUT_EDIT);
+}
+
+static int c_src_remove(struct cmd_ctx *ctx, const struct args *a)
+{
+    return remove_record(ctx, KB_SOURCE, a->pos[0]);
+}
+
+/* ---- dispatch ---- */
+
+/* How many leading words of argv the command's path has, or 0 when they differ. */
+static int path_words(const char *path, int argc, char *const *argv)
+{
+    int n = 0;
+    for (const char *p = path; *p;) {
+        const char *e = strchr(p, ' ');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (n >= argc || strlen(argv[n]) != len || strncmp(argv[n], p, len) != 0)
+            return 0;
+        n++;
+        p += len + (e != NULL);
+    }
+    return n;
+}
+
+int cmd_is_command(const char *word)
+{
+    return strcmp(word, "help") == 0 || strcmp(word, "sources") == 0 || strcmp(word, "kb") == 0;
+}
+
+static const struct cmd *find(int argc, char *const *argv, int *used)
+{
+    const struct cmd *best = NULL;
+    *used = 0;
+    for (int i = 0; i < NCOMMANDS; i++) {
+        int n = path_words(commands[i].path, argc, argv);
+        if (n > *used) {
+            best = &commands[i];
+            *used = n;
+        }
+    }
+    return best;
+}
+
+int cmd_takes_fields(int argc, char *const *argv)
+{
+    int used;
+    const struct cmd *c = find(argc, argv, &used);
+    return c && (c->flags & CMD_FIELDS);
+}
+
+int cmd_run(struct cmd_ctx *ctx, int argc, char *const *argv)
+{
+    int used;
+    const struct cmd *c = find(argc, argv, &used);
+    if (!c) {
+        if (argc >= 1 && strcmp(argv[0], "kb") == 0) {
+            if (argc == 1) {
+                struct args none = { 0 };
+                none.pos[0] = "kb";
+                none.npos = 1;
+                return c_help(ctx, &none);
+            }
+            return fail(ctx, ERR_USAGE, "unknown command \"kb %s\"; \"help kb\" lists them",
+                        argv[1]);
+        }
+        return fail(ctx, ERR_USAGE, "unknown command \"%s\"; \"help\" lists them",
+                    argc ? argv[0] : "");
+    }
+    if ((c->flags & CMD_MODERATOR) && !ctx->moderator)
+        return fail(ctx, ERR_PERM,
+                    "Sorry, only moderators can run \"%s\": nothing was changed.", c->path);
+    if ((c->flags & CMD_TERMINAL) && !ctx->terminal)
+        return fail(ctx, ERR_PERM, "\"%s\" works only at the command line (planbot %s).",
+                    c->path, c->path);
+    struct args a;
+    int rc = parse_args(ctx, c, argc - used, argv + used, &a);
+    if (rc)
+        return rc;
+    if (a.npos < c->min || (c->max >= 0 && a.npos > c->max))
+        return fail(ctx, ERR_USAGE, "%s\nusage: %s", a.npos < c->min ? "missing argument"
+                                                                     : "too many arguments",
+                    c->usage);
+    rc = c->fn(ctx, &a);
+    if (rc == ERR_TOOBIG && ctx->out->len + 64 >= ctx->out->max)
+        return fail(ctx, rc, "the output is too long for one reply; use the command line");
+    return rc;
+}

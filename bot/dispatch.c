@@ -1,0 +1,160 @@
+/* dispatch.c - one message in, one reply out (see dispatch.h). */
+#include "dispatch.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cmd.h"
+#include "err.h"
+#include "words.h"
+
+enum { MAX_WORDS = 256 };
+
+size_t dispatch_skip_mentions(const char *text, size_t len)
+{
+    size_t i = 0;
+    for (;;) {
+        while (i < len && isspace((unsigned char)text[i]))
+            i++;
+        if (i + 1 < len && text[i] == '<' && text[i + 1] == '@') {
+            const char *close = memchr(text + i, '>', len - i);
+            if (!close)
+                return i;
+            i = (size_t)(close - text) + 1;
+        } else if (i < len && text[i] == '@') {
+            while (i < len && !isspace((unsigned char)text[i]))
+                i++;
+        } else {
+            return i;
+        }
+        while (i < len && (text[i] == ':' || text[i] == ','))
+            i++;
+    }
+}
+
+/* Whether the first line is a command rather than a question that starts with "help". */
+static int is_command(const struct words *w)
+{
+    if (w->n == 0)
+        return 0;
+    if (strcasecmp(w->v[0], "kb") == 0)
+        return 1;
+    if (strcasecmp(w->v[0], "sources") == 0)
+        return w->n == 1 || (w->n == 2 && strcmp(w->v[1], "--json") == 0);
+    if (strcasecmp(w->v[0], "help") == 0)
+        return w->n == 1 || cmd_is_command(w->v[1]);
+    return 0;
+}
+
+/* Turns "field: value" lines after a command's first line into --field=value words. */
+static int field_lines(const char *text, size_t len, struct buf *args, struct buf *reply)
+{
+    int line = 1;
+    for (size_t i = 0; i < len;) {
+        const char *nl = memchr(text + i, '\n', len - i);
+        size_t end = nl ? (size_t)(nl - text) : len;
+        line++;
+        const char *s = text + i;
+        size_t n = end - i;
+        i = end + 1;
+        while (n && isspace((unsigned char)*s))
+            s++, n--;
+        while (n && isspace((unsigned char)s[n - 1]))
+            n--;
+        if (!n)
+            continue;
+        const char *colon = memchr(s, ':', n);
+        size_t klen = colon ? (size_t)(colon - s) : 0;
+        int ok = klen > 0 && klen < 20;
+        for (size_t k = 0; ok && k < klen; k++)
+            ok = islower((unsigned char)s[k]) || s[k] == '-' || s[k] == '_';
+        if (!ok) {
+            buf_printf(reply, "Line %d is not \"field: value\": %.*s", line, (int)(n > 60 ? 60 : n),
+                       s);
+            return ERR_USAGE;
+        }
+        const char *v = colon + 1;
+        size_t vlen = n - klen - 1;
+        while (vlen && isspace((unsigned char)*v))
+            v++, vlen--;
+        /* each argument is NUL-terminated in args; the caller splits them */
+        if (buf_printf(args, "--%.*s=%.*s", (int)klen, s, (int)vlen, v) || buf_putc(args, '\0'))
+            return ERR_TOOBIG;
+    }
+    return 0;
+}
+
+static int run_command(struct dispatch *d, const char *platform, const struct plat_message *msg,
+                       const char *text, size_t len, struct buf *reply)
+{
+    const char *nl = memchr(text, '\n', len);
+    size_t first = nl ? (size_t)(nl - text) : len;
+    struct words w;
+    char err[128];
+    int rc = words_split(text, first, MAX_WORDS, &w, err, sizeof err);
+    if (rc) {
+        buf_printf(reply, "I could not read that command: %s.", err);
+        return ERR_USAGE;
+    }
+    /* arguments from "field: value" lines, NUL-separated */
+    struct buf extra;
+    buf_init(&extra, 256 * 1024);
+    char *argv[MAX_WORDS * 2 + 1];
+    int argc = 0;
+    for (int i = 0; i < w.n; i++)
+        argv[argc++] = w.v[i];
+    argv[0] = strcasecmp(argv[0], "kb") == 0 ? "kb" : argv[0];
+    if (nl) {
+        if (!cmd_takes_fields(argc, argv)) {
+            rc = ERR_USAGE;
+            buf_puts(reply, "Only kb add, kb edit and kb source add/edit take more lines.");
+        } else if ((rc = field_lines(nl + 1, len - first - 1, &extra, reply)) == 0) {
+            for (size_t at = 0; at < extra.len && argc < MAX_WORDS * 2; at += strlen(extra.data + at) + 1)
+                argv[argc++] = extra.data + at;
+        }
+    }
+    argv[argc] = NULL;
+    if (!rc) {
+        /* the chat never touches files, even in the console */
+        struct cmd_ctx ctx = { d->kb, { msg->user, platform }, msg->moderator, 0, reply };
+        rc = cmd_run(&ctx, argc, argv);
+    }
+    buf_free(&extra);
+    words_free(&w);
+    return rc;
+}
+
+int dispatch_message(struct dispatch *d, const char *platform, const struct plat_message *msg,
+                     struct buf *reply)
+{
+    size_t skip = dispatch_skip_mentions(msg->text, msg->len);
+    const char *text = msg->text + skip;
+    size_t len = msg->len - skip;
+    if (memchr(text, '\0', len)) {
+        buf_puts(reply, "That message contains a NUL byte; I can't read it.");
+        return ERR_INVAL;
+    }
+    const char *nl = memchr(text, '\n', len);
+    struct words w;
+    char err[128];
+    int command = 0;
+    if (!words_split(text, nl ? (size_t)(nl - text) : len, MAX_WORDS, &w, err, sizeof err)) {
+        command = is_command(&w);
+        words_free(&w);
+    } else {
+        /* an unbalanced quote: a command only if it starts like one */
+        command = len >= 3 && strncasecmp(text, "kb ", 3) == 0;
+    }
+    if (command)
+        return run_command(d, platform, msg, text, len, reply);
+
+    struct match_result res;
+    int rc = match_ask(d->match, text, len, 3, &res, NULL);
+    if (rc) {
+        buf_printf(reply, "Sorry, I could not answer that: %s.", match_errmsg(d->match));
+        return rc;
+    }
+    return reply_answer(d->kb, &res, d->style, reply);
+}

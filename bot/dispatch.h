@@ -1,0 +1,28 @@
+/* dispatch.h - what planbot does with one chat message, whatever the platform: a command (help,
+ * sources, kb ...) goes to the command table, anything else is a question for the matcher.
+ * Moderator rights come from the adapter's message (platform user ids), never from display names. */
+#ifndef PLANBOT_DISPATCH_H
+#define PLANBOT_DISPATCH_H
+
+#include "buf.h"
+#include "kb.h"
+#include "match.h"
+#include "plat.h"
+#include "reply.h"
+
+struct dispatch {
+    struct kb *kb;       /* borrowed */
+    struct match *match; /* borrowed */
+    enum reply_style style;
+};
+
+/* Handles msg from platform; appends the reply to reply. Returns 0, or the error of a failed
+ * command or question (the reply then says what went wrong). */
+int dispatch_message(struct dispatch *d, const char *platform, const struct plat_message *msg,
+                     struct buf *reply);
+
+/* Where the command or question starts: after leading mentions of the bot (<@U123>, @planbot)
+ * and white space. Pure; returns an offset into text. */
+size_t dispatch_skip_mentions(const char *text, size_t len);
+
+#endif

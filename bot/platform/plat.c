@@ -1,0 +1,20 @@
+/* plat.c - the table of platform adapters. Adding a platform: write platform/NAME.c exporting
+ * one const struct plat_ops plat_NAME, add it to CMakeLists.txt and to this table. */
+#include "plat.h"
+
+#include <string.h>
+
+extern const struct plat_ops plat_console;
+
+const struct plat_ops *const plat_all[] = {
+    &plat_console,
+    NULL,
+};
+
+const struct plat_ops *plat_find(const char *name)
+{
+    for (size_t i = 0; plat_all[i]; i++)
+        if (strcmp(plat_all[i]->name, name) == 0)
+            return plat_all[i];
+    return NULL;
+}

@@ -1,0 +1,440 @@
+/* kb.c - opening the knowledge base: the schema and its migrations, transactions, errors.
+ *
+ * The schema version lives in PRAGMA user_version; migrations[i] takes a database from version i
+ * to i + 1 and runs in the same IMMEDIATE transaction that checks the version, so two processes
+ * opening a new database at once cannot both create it. A database created here is filled with
+ * the bundled knowledge base in that same transaction: it is either complete or absent. */
+#include "kb_int.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+
+/* The FTS5 indexes are external-content tables over entries, kept in sync by triggers:
+ * entries_fts (porter stems) serves matching, entries_words (unstemmed words) only its vocabulary,
+ * which the matcher uses for typo tolerance. */
+static const char *const migrations[] = {
+    /* version 1 */
+    "CREATE TABLE sources ("
+    "  id TEXT PRIMARY KEY NOT NULL,"
+    "  title TEXT NOT NULL,"
+    "  publisher TEXT NOT NULL DEFAULT '',"
+    "  authors TEXT NOT NULL DEFAULT '[]',"
+    "  date TEXT NOT NULL DEFAULT '',"
+    "  url TEXT NOT NULL DEFAULT '',"
+    "  text TEXT,"
+    "  created_at TEXT NOT NULL, created_by TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL, updated_by TEXT NOT NULL);"
+    "CREATE TABLE entries ("
+    "  n INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('provision', 'quote', 'context')),"
+    "  title TEXT NOT NULL,"
+    "  text TEXT NOT NULL,"
+    "  speaker TEXT NOT NULL DEFAULT '',"
+    "  role TEXT NOT NULL DEFAULT '',"
+    "  source TEXT NOT NULL REFERENCES sources(id),"
+    "  keywords TEXT NOT NULL DEFAULT '[]',"
+    "  created_at TEXT NOT NULL, created_by TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL, updated_by TEXT NOT NULL);"
+    "CREATE INDEX entries_by_source ON entries(source);"
+    "CREATE TABLE synonyms ("
+    "  term TEXT PRIMARY KEY NOT NULL,"
+    "  words TEXT NOT NULL,"
+    "  created_at TEXT NOT NULL, created_by TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL, updated_by TEXT NOT NULL);"
+    "CREATE TABLE changes ("
+    "  n INTEGER PRIMARY KEY,"
+    "  at TEXT NOT NULL,"
+    "  who TEXT NOT NULL,"
+    "  via TEXT NOT NULL,"
+    "  action TEXT NOT NULL CHECK (action IN ('add', 'edit', 'remove', 'undo')),"
+    "  type TEXT NOT NULL CHECK (type IN ('source', 'entry', 'synonym')),"
+    "  id TEXT NOT NULL,"
+    "  before TEXT,"
+    "  after TEXT,"
+    "  undoes INTEGER REFERENCES changes(n),"
+    "  note TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX changes_by_record ON changes(type, id);"
+    "CREATE VIRTUAL TABLE entries_fts USING fts5(title, text, speaker, role, keywords,"
+    "  content='entries', content_rowid='n',"
+    "  tokenize='porter unicode61 remove_diacritics 2');"
+    "CREATE VIRTUAL TABLE entries_words USING fts5(title, text, speaker, role, keywords,"
+    "  content='entries', content_rowid='n', detail=none, columnsize=0,"
+    "  tokenize='unicode61 remove_diacritics 2');"
+    "CREATE VIRTUAL TABLE entries_fts_terms USING fts5vocab(entries_fts, row);"
+    "CREATE VIRTUAL TABLE entries_words_terms USING fts5vocab(entries_words, row);"
+    "CREATE TRIGGER entries_ai AFTER INSERT ON entries BEGIN"
+    "  INSERT INTO entries_fts(rowid, title, text, speaker, role, keywords)"
+    "    VALUES (new.n, new.title, new.text, new.speaker, new.role, new.keywords);"
+    "  INSERT INTO entries_words(rowid, title, text, speaker, role, keywords)"
+    "    VALUES (new.n, new.title, new.text, new.speaker, new.role, new.keywords);"
+    "END;"
+    "CREATE TRIGGER entries_ad AFTER DELETE ON entries BEGIN"
+    "  INSERT INTO entries_fts(entries_fts, rowid, title, text, speaker, role, keywords)"
+    "    VALUES ('delete', old.n, old.title, old.text, old.speaker, old.role, old.keywords);"
+    "  INSERT INTO entries_words(entries_words, rowid, title, text, speaker, role, keywords)"
+    "    VALUES ('delete', old.n, old.title, old.text, old.speaker, old.role, old.keywords);"
+    "END;"
+    "CREATE TRIGGER entries_au AFTER UPDATE ON entries BEGIN"
+    "  INSERT INTO entries_fts(entries_fts, rowid, title, text, speaker, role, keywords)"
+    "    VALUES ('delete', old.n, old.title, old.text, old.speaker, old.role, old.keywords);"
+    "  INSERT INTO entries_words(entries_words, rowid, title, text, speaker, role, keywords)"
+    "    VALUES ('delete', old.n, old.title, old.text, old.speaker, old.role, old.keywords);"
+    "  INSERT INTO entries_fts(rowid, title, text, speaker, role, keywords)"
+    "    VALUES (new.n, new.title, new.text, new.speaker, new.role, new.keywords);"
+    "  INSERT INTO entries_words(rowid, title, text, speaker, role, keywords)"
+    "    VALUES (new.n, new.title, new.text, new.speaker, new.role, new.keywords);"
+    "END;",
+};
+
+enum { SCHEMA_VERSION = sizeof migrations / sizeof migrations[0] };
+
+int kb_fail(struct kb *kb, int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(kb->errmsg, sizeof kb->errmsg, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+static int map_sqlite(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK: return 0;
+    case SQLITE_NOMEM: return ERR_NOMEM;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return ERR_BUSY;
+    case SQLITE_READONLY:
+    case SQLITE_PERM: return ERR_READONLY;
+    case SQLITE_FULL: return ERR_FULL;
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN: return ERR_IO;
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT: return ERR_SCHEMA;
+    case SQLITE_CONSTRAINT: return ERR_INVAL;
+    case SQLITE_TOOBIG: return ERR_TOOBIG;
+    }
+    return ERR_DB;
+}
+
+int kb_dbfail(struct kb *kb, int rc, const char *what)
+{
+    int err = map_sqlite(rc);
+    const char *detail = kb->db ? sqlite3_errmsg(kb->db) : sqlite3_errstr(rc);
+    switch (err) {
+    case ERR_BUSY:
+        return kb_fail(kb, err, "%s: the database %s is locked by another process; try again",
+                       what, kb->path);
+    case ERR_READONLY:
+        return kb_fail(kb, err, "%s: the database %s is read-only", what, kb->path);
+    case ERR_FULL:
+        return kb_fail(kb, err, "%s: the disk holding %s is full; nothing was changed", what,
+                       kb->path);
+    case ERR_SCHEMA:
+        return kb_fail(kb, err, "%s: %s is not a usable database (%s)", what, kb->path, detail);
+    }
+    return kb_fail(kb, err, "%s: %s", what, detail);
+}
+
+const char *kb_errmsg(const struct kb *kb)
+{
+    return kb ? kb->errmsg : "";
+}
+
+const char *kb_path(const struct kb *kb)
+{
+    return kb->path;
+}
+
+int kb_prepare(struct kb *kb, const char *sql, sqlite3_stmt **st)
+{
+    int rc = sqlite3_prepare_v2(kb->db, sql, -1, st, NULL);
+    if (rc != SQLITE_OK)
+        return kb_dbfail(kb, rc, "preparing a query");
+    return 0;
+}
+
+static int exec(struct kb *kb, const char *sql, const char *what)
+{
+    int rc = sqlite3_exec(kb->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : kb_dbfail(kb, rc, what);
+}
+
+int kb_begin(struct kb *kb)
+{
+    if (kb->readonly)
+        return kb_fail(kb, ERR_READONLY, "the database %s is read-only", kb->path);
+    return exec(kb, "BEGIN IMMEDIATE", "starting a change");
+}
+
+int kb_commit(struct kb *kb)
+{
+    int rc = exec(kb, "COMMIT", "saving the change");
+    if (rc) {
+        kb_rollback(kb);
+        return rc;
+    }
+    kb->own_writes++;
+    return 0;
+}
+
+void kb_rollback(struct kb *kb)
+{
+    if (!sqlite3_get_autocommit(kb->db))
+        sqlite3_exec(kb->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+void kb_now(char *out, size_t len)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+const char *kb_col(sqlite3_stmt *st, int i)
+{
+    const unsigned char *s = sqlite3_column_text(st, i);
+    return s ? (const char *)s : "";
+}
+
+uint64_t kb_stamp(struct kb *kb)
+{
+    uint64_t v = 0;
+    if (sqlite3_step(kb->data_version) == SQLITE_ROW)
+        v = (uint64_t)sqlite3_column_int64(kb->data_version, 0);
+    sqlite3_reset(kb->data_version);
+    return v << 32 ^ kb->own_writes;
+}
+
+int64_t kb_count_entries(struct kb *kb)
+{
+    sqlite3_stmt *st;
+    if (kb_prepare(kb, "SELECT count(*) FROM entries", &st))
+        return 0;
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* Creates the directories above path, like mkdir -p of its dirname. */
+static int make_parent_dirs(const char *path)
+{
+    char dir[4096];
+    int n = snprintf(dir, sizeof dir, "%s", path);
+    if (n < 0 || (size_t)n >= sizeof dir)
+        return ERR_TOOBIG;
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return 0;
+    *slash = '\0';
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(dir, 0755) && errno != EEXIST)
+            return ERR_IO;
+        *p = '/';
+    }
+    if (mkdir(dir, 0755) && errno != EEXIST)
+        return ERR_IO;
+    return 0;
+}
+
+/* Removes a database that failed to initialise, with its WAL and shared-memory files. */
+static void remove_database_files(const char *path)
+{
+    static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        char name[4200];
+        int n = snprintf(name, sizeof name, "%s%s", path, suffixes[i]);
+        if (n > 0 && (size_t)n < sizeof name)
+            unlink(name);
+    }
+}
+
+static int user_version(struct kb *kb, int *version)
+{
+    sqlite3_stmt *st;
+    int rc = kb_prepare(kb, "PRAGMA user_version", &st);
+    if (rc)
+        return rc;
+    rc = sqlite3_step(st);
+    *version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : kb_dbfail(kb, rc, "reading the schema version");
+}
+
+static int table_count(struct kb *kb, int *count)
+{
+    sqlite3_stmt *st;
+    int rc = kb_prepare(kb, "SELECT count(*) FROM sqlite_schema", &st);
+    if (rc)
+        return rc;
+    rc = sqlite3_step(st);
+    *count = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : kb_dbfail(kb, rc, "reading the schema");
+}
+
+/* Brings the schema to SCHEMA_VERSION; a new database also receives the bundled data. */
+static int migrate(struct kb *kb, unsigned flags)
+{
+    int version, tables, rc;
+    if ((rc = user_version(kb, &version)))
+        return rc;
+    if (version > SCHEMA_VERSION)
+        return kb_fail(kb, ERR_SCHEMA,
+                       "%s has schema version %d, newer than this planbot knows (%d): "
+                       "upgrade planbot",
+                       kb->path, version, SCHEMA_VERSION);
+    if (version == SCHEMA_VERSION)
+        return 0;
+    if (kb->readonly)
+        return kb_fail(kb, ERR_READONLY,
+                       "%s needs its schema upgraded from version %d to %d but is read-only",
+                       kb->path, version, SCHEMA_VERSION);
+    if ((rc = kb_begin(kb)))
+        return rc;
+    /* Read again under the write lock: another process may have migrated meanwhile. */
+    if ((rc = user_version(kb, &version)) || (rc = table_count(kb, &tables)))
+        goto fail;
+    if (version == 0 && tables > 0) {
+        rc = kb_fail(kb, ERR_SCHEMA,
+                     "%s is not a planbot database: it has tables but no planbot schema version",
+                     kb->path);
+        goto fail;
+    }
+    int fresh = version == 0;
+    for (int v = version; v < SCHEMA_VERSION; v++) {
+        char what[64], pragma[64];
+        snprintf(what, sizeof what, "migrating the schema to version %d", v + 1);
+        if ((rc = exec(kb, migrations[v], what)))
+            goto fail;
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+        if ((rc = exec(kb, pragma, what)))
+            goto fail;
+    }
+    if (fresh && !(flags & KB_OPEN_EMPTY)) {
+        static const struct kb_actor planbot = { "planbot", "bundled" };
+        struct kb_import_opts opts = { 0 };
+        struct kb_import_report report;
+        rc = kb_io_apply(kb, kb_bundled_json, kb_bundled_len, "bundled knowledge base", &opts,
+                         &planbot, &report);
+        if (rc) {
+            char detail[sizeof kb->errmsg];
+            snprintf(detail, sizeof detail, "%s", kb->errmsg);
+            kb_fail(kb, rc, "loading the bundled knowledge base: %s", detail);
+            goto fail;
+        }
+    }
+    return kb_commit(kb);
+fail:
+    kb_rollback(kb);
+    return rc;
+}
+
+static int configure(struct kb *kb)
+{
+    int rc = exec(kb, "PRAGMA foreign_keys = ON;", "configuring");
+    if (rc)
+        return rc;
+    if (!kb->readonly) {
+        rc = exec(kb, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                  "switching to WAL mode");
+        if (rc)
+            return rc;
+    }
+    return kb_prepare(kb, "PRAGMA data_version", &kb->data_version);
+}
+
+int kb_open(struct kb **out, const char *path, unsigned flags, char *errbuf, size_t errlen)
+{
+    *out = NULL;
+    struct kb *kb = calloc(1, sizeof *kb);
+    if (!kb) {
+        snprintf(errbuf, errlen, "out of memory");
+        return ERR_NOMEM;
+    }
+    int rc = ERR_NOMEM;
+    kb->path = strdup(path);
+    if (!kb->path)
+        goto err;
+
+    struct stat sb;
+    int exists = stat(path, &sb) == 0;
+    kb->readonly = (flags & KB_OPEN_READONLY) || (exists && access(path, W_OK) != 0);
+    if (!exists && (flags & KB_OPEN_READONLY)) {
+        rc = kb_fail(kb, ERR_NOTFOUND, "the database %s does not exist", path);
+        goto err;
+    }
+    if (exists && S_ISDIR(sb.st_mode)) {
+        rc = kb_fail(kb, ERR_IO, "%s is a directory, not a database file", path);
+        goto err;
+    }
+    if (!exists && make_parent_dirs(path)) {
+        rc = kb_fail(kb, ERR_IO, "cannot create the directory for %s: %s", path,
+                     strerror(errno));
+        goto err;
+    }
+    int oflags = kb->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    rc = sqlite3_open_v2(path, &kb->db, oflags | SQLITE_OPEN_NOFOLLOW, NULL);
+    if (rc != SQLITE_OK) {
+        rc = kb_dbfail(kb, rc, "opening the database");
+        goto err;
+    }
+    sqlite3_extended_result_codes(kb->db, 1);
+    sqlite3_busy_timeout(kb->db, 5000);
+    if ((rc = configure(kb)) || (rc = migrate(kb, flags))) {
+        if (!exists) {
+            sqlite3_close(kb->db);
+            kb->db = NULL;
+            remove_database_files(path);
+        }
+        goto err;
+    }
+    *out = kb;
+    return 0;
+err:
+    snprintf(errbuf, errlen, "%s", kb->errmsg[0] ? kb->errmsg : err_str(rc));
+    kb_close(kb);
+    return rc;
+}
+
+void kb_close(struct kb *kb)
+{
+    if (!kb)
+        return;
+    sqlite3_finalize(kb->data_version);
+    sqlite3_close(kb->db);
+    free(kb->path);
+    free(kb);
+}
+
+const char *kb_type_name(enum kb_type t)
+{
+    switch (t) {
+    case KB_SOURCE: return "source";
+    case KB_ENTRY: return "entry";
+    case KB_SYNONYM: return "synonym";
+    }
+    return "?";
+}
+
+int kb_type_parse(const char *name)
+{
+    static const enum kb_type all[] = { KB_SOURCE, KB_ENTRY, KB_SYNONYM };
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (strcmp(name, kb_type_name(all[i])) == 0)
+            return (int)all[i];
+    return -1;
+}

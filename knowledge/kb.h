@@ -1,0 +1,127 @@
+/* kb.h - the knowledge base: sources, entries, synonyms and the audit log of every change, in SQLite.
+ *
+ * Records travel as cJSON objects in the same shape as the export file (see README, "Knowledge base
+ * file format"), so the command line, the chat, import/export and the audit log share one codec.
+ * Every change goes through one transaction that validates the record, writes it, keeps the FTS5
+ * index in sync (triggers) and appends to the audit log; on any failure the database is unchanged. */
+#ifndef PLANBOT_KB_H
+#define PLANBOT_KB_H
+
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+struct kb;
+
+/* The kinds of record the knowledge base holds. */
+enum kb_type { KB_SOURCE, KB_ENTRY, KB_SYNONYM };
+
+/* Who makes a change and through what: recorded in the audit log. */
+struct kb_actor {
+    const char *who; /* a login name or a platform user id */
+    const char *via; /* "cli", "console", "slack", ... */
+};
+
+enum kb_open_flags {
+    KB_OPEN_READONLY = 1 << 0, /* never write; fails if the database does not exist yet */
+    KB_OPEN_EMPTY = 1 << 1     /* when creating a new database, do not load the bundled data */
+};
+
+/* Opens the database at path, creating it (and its directory) with the bundled knowledge base when
+ * it does not exist, and migrating an older schema. Returns 0 and *out, or an error with a message
+ * in errbuf (never NULL on failure). The caller closes *out with kb_close(). */
+int kb_open(struct kb **out, const char *path, unsigned flags, char *errbuf, size_t errlen);
+
+/* Closes the database. Accepts NULL. */
+void kb_close(struct kb *kb);
+
+/* The detail of the last failure on this handle: "" when there is none. Borrowed. */
+const char *kb_errmsg(const struct kb *kb);
+
+/* The database path the handle was opened with. Borrowed. */
+const char *kb_path(const struct kb *kb);
+
+/* A number that changes whenever the data changes, by this handle or another process: caches
+ * keyed by it stay right. */
+uint64_t kb_stamp(struct kb *kb);
+
+/* The name of a record type ("source", "entry", "synonym") and its parse; -1 when unknown. */
+const char *kb_type_name(enum kb_type t);
+int kb_type_parse(const char *name);
+
+/* Reads one record by id (a synonym's id is its term). Returns 0 and *out (caller frees with
+ * cJSON_Delete), or ERR_NOTFOUND. Entries carry their metadata (created/updated at/by). */
+int kb_get(struct kb *kb, enum kb_type t, const char *id, cJSON **out);
+
+/* How kb_put treats an existing record. */
+enum kb_put_mode {
+    KB_PUT_ADD,    /* the id must be new: ERR_EXISTS otherwise */
+    KB_PUT_EDIT,   /* the id must exist; fields absent from rec keep their value */
+    KB_PUT_UPSERT  /* add or replace whole */
+};
+
+/* Validates rec and writes it, recording the change. An edit that changes nothing records nothing
+ * and sets *change to 0. Returns 0 and the change number in *change (may be NULL), or ERR_INVAL
+ * (the message names the field), ERR_EXISTS, ERR_NOTFOUND, ERR_BUSY, ERR_READONLY, ERR_FULL, ERR_DB. */
+int kb_put(struct kb *kb, enum kb_type t, const cJSON *rec, enum kb_put_mode mode,
+           const struct kb_actor *who, int64_t *change);
+
+/* Removes a record, recording the change. ERR_NOTFOUND when there is none; ERR_REFERENCED for a
+ * source that entries still cite. */
+int kb_remove(struct kb *kb, enum kb_type t, const char *id, const struct kb_actor *who,
+              int64_t *change);
+
+/* Filters for kb_list; NULL fields do not filter. */
+struct kb_filter {
+    const char *kind;   /* entries of this kind */
+    const char *source; /* entries citing this source */
+};
+
+/* Lists the records of a type in id order as a cJSON array (caller frees). Entries and sources are
+ * listed without their long text fields when brief is set. */
+int kb_list(struct kb *kb, enum kb_type t, const struct kb_filter *filter, int brief,
+            cJSON **out);
+
+/* Full-text search of entries for moderators: every word must occur (prefix match on the last).
+ * Returns an array of {"id","kind","title","snippet"} best first, at most limit. */
+int kb_search(struct kb *kb, const char *text, int limit, cJSON **out);
+
+/* Number of entries. */
+int64_t kb_count_entries(struct kb *kb);
+
+/* The audit log, newest first: every change, or those of one record when id is not NULL (t is then
+ * the record's type; an id alone is looked up as an entry). Array of {"change","at","who","via",
+ * "action","type","id","undoes"} (caller frees). */
+int kb_history(struct kb *kb, enum kb_type t, const char *id, int limit, cJSON **out);
+
+/* One change in full, with "before" and "after" records (null when absent). */
+int kb_change(struct kb *kb, int64_t change, cJSON **out);
+
+/* Undoes a change: puts back the record as it was before. Refuses with ERR_CONFLICT when the record
+ * changed since, unless force. Records the undo as a new change (*undo may be NULL). */
+int kb_undo(struct kb *kb, int64_t change, int force, const struct kb_actor *who, int64_t *undo);
+
+/* Options and report of kb_import. */
+struct kb_import_opts {
+    int replace; /* also remove entries and synonyms that the file does not hold */
+    int dry_run; /* validate and count, change nothing */
+};
+struct kb_import_report {
+    int added, updated, removed, unchanged; /* records, all types together */
+    int64_t first_change, last_change;      /* the changes made; 0 when none */
+};
+
+/* Imports a knowledge base file (the export format). Everything is validated first; nothing is
+ * written unless all of it is valid, and then all of it is written in one transaction. On ERR_INVAL
+ * the message names the line and the field. */
+int kb_import(struct kb *kb, const char *text, size_t len, const struct kb_import_opts *opts,
+              const struct kb_actor *who, struct kb_import_report *report);
+
+/* Imports the knowledge base compiled into planbot. */
+int kb_import_bundled(struct kb *kb, const struct kb_import_opts *opts, const struct kb_actor *who,
+                      struct kb_import_report *report);
+
+/* The whole knowledge base as an export document (caller frees). */
+int kb_export(struct kb *kb, cJSON **out);
+
+#endif

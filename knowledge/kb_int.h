@@ -1,0 +1,77 @@
+/* kb_int.h - what the kb_*.c files and the matcher share about a knowledge base handle.
+ * Nothing outside knowledge/ includes this. */
+#ifndef PLANBOT_KB_INT_H
+#define PLANBOT_KB_INT_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+
+#include "kb.h"
+
+#if defined(__GNUC__)
+#define KB_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define KB_PRINTF(f, a)
+#endif
+
+struct kb {
+    sqlite3 *db;         /* owned connection */
+    char *path;          /* owned copy of the path */
+    int readonly;        /* opened read-only: every write fails with ERR_READONLY */
+    uint64_t own_writes; /* commits made through this handle, for kb_stamp() */
+    sqlite3_stmt *data_version; /* PRAGMA data_version, prepared once */
+    char errmsg[1024];   /* detail of the last failure */
+};
+
+/* Size caps of record fields and files. */
+enum {
+    KB_MAX_ID = 64,
+    KB_MAX_TITLE = 300,
+    KB_MAX_TEXT = 8000,
+    KB_MAX_NAME = 200,
+    KB_MAX_LIST = 64,
+    KB_MAX_ITEM = 120,
+    KB_MAX_SOURCE_TEXT = 8 * 1024 * 1024,
+    KB_MAX_FILE = 64 * 1024 * 1024
+};
+
+/* Sets the handle's message and returns err. */
+int kb_fail(struct kb *kb, int err, const char *fmt, ...) KB_PRINTF(3, 4);
+
+/* Maps a SQLite result code to an enum err, sets a message naming what failed, returns the err. */
+int kb_dbfail(struct kb *kb, int rc, const char *what);
+
+/* Transactions: BEGIN IMMEDIATE / COMMIT / ROLLBACK. kb_commit() counts the write for kb_stamp(). */
+int kb_begin(struct kb *kb);
+int kb_commit(struct kb *kb);
+void kb_rollback(struct kb *kb);
+
+/* Prepares a statement, setting the message on failure. */
+int kb_prepare(struct kb *kb, const char *sql, sqlite3_stmt **st);
+
+/* The current UTC time as "YYYY-MM-DDTHH:MM:SSZ" into out (at least 21 bytes). */
+void kb_now(char *out, size_t len);
+
+/* A column of the current row as a string; "" for NULL. Borrowed until the next step. */
+const char *kb_col(sqlite3_stmt *st, int i);
+
+/* The record layer (kb_record.c), used inside a transaction the caller holds. */
+int kb_record_put(struct kb *kb, enum kb_type t, const cJSON *rec, enum kb_put_mode mode,
+                  const struct kb_actor *who, const char *note, int64_t undoes, int64_t *change);
+int kb_record_remove(struct kb *kb, enum kb_type t, const char *id, const struct kb_actor *who,
+                     const char *note, int64_t undoes, int64_t *change);
+/* Reads a record without its metadata, for comparisons and the audit log; ERR_NOTFOUND if none. */
+int kb_record_get(struct kb *kb, enum kb_type t, const char *id, int meta, cJSON **out);
+/* The key field of a record type ("id" or "term"). */
+const char *kb_record_key(enum kb_type t);
+
+/* Applies an export document inside the caller's transaction (kb_io.c). */
+int kb_io_apply(struct kb *kb, const char *text, size_t len, const char *note,
+                const struct kb_import_opts *opts, const struct kb_actor *who,
+                struct kb_import_report *report);
+
+/* The bundled knowledge base, compiled in (generated from knowledge/bundled.json). */
+extern const char kb_bundled_json[];
+extern const size_t kb_bundled_len;
+
+#endif

@@ -1,0 +1,899 @@
+/* match.c - the question matcher: words to weighted groups, FTS5 retrieval, scoring, decision.
+ *
+ * Weights are inverse document frequencies over the knowledge base, so they adapt to whatever
+ * the moderators store: a word found in one entry weighs much more than one found in half.
+ * Retrieval asks FTS5 only for the rarest groups that could still make an answer (a candidate
+ * missing all of them cannot cover enough of the question), which keeps it fast on a large
+ * knowledge base. Candidates are scored from a cache of their fields as porter stems. */
+#include "match.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "kb_int.h"
+#include "norm.h"
+#include "vocab.h"
+
+enum {
+    MAX_TOKENS = 256,      /* words of one question considered */
+    MAX_TOKEN = 64,        /* bytes of one word; longer words are ignored */
+    MAX_GROUPS = 24,       /* question words that count */
+    MAX_PHRASES = 8,       /* phrases per group: the word and its synonyms */
+    MAX_PHRASE_WORDS = 6,  /* words per phrase */
+    NFIELDS = 5,           /* title, text, speaker, role, keywords */
+    CACHE_SLOTS = 2048,    /* cached entries (direct-mapped by rowid) */
+    CANDIDATES = 64,       /* entries scored per question */
+    FULL_OR_POSTINGS = 4000 /* below this many postings, retrieve with every group */
+};
+
+enum field { F_TITLE, F_TEXT, F_SPEAKER, F_ROLE, F_KEYWORDS };
+static const char *const field_names[NFIELDS] = { "title", "text", "speaker", "role", "keywords" };
+
+/* How much a hit in each field counts: titles, speakers and keywords say what an entry is about;
+ * a word somewhere in the body says less. */
+static const double field_weight[NFIELDS] = { 1.0, 0.7, 1.0, 0.9, 0.9 };
+
+/* The tuning, chosen on our own question sets (tests/match_questions.h), never on eval files. */
+static const double weak_factor = 0.3;      /* weight of a common word (big, soon, happen) */
+static const double corrected_factor = 0.7; /* weight of a typo-corrected word */
+static const double synonym_factor = 0.85;  /* a hit through a synonym instead of the word */
+static const double unknown_factor = 1.0;   /* weight of a word the knowledge base lacks */
+static const double answer_coverage = 0.5;  /* least share of the question an answer covers */
+static const double specific_share = 0.12;  /* an answer must hold a word in <= 12% of entries */
+static const double related_share = 0.5;    /* related entries score at least half the best */
+static const double say_quote = 1.3;        /* "what did X say": quotes first */
+static const double say_other = 0.9;
+static const double speaker_bonus = 1.1;    /* the question names who said it */
+
+struct token {
+    char text[MAX_TOKEN]; /* "" when the word was too long */
+};
+
+struct tokens {
+    struct token t[MAX_TOKENS];
+    int n;
+};
+
+struct phrase {
+    char text[MAX_TOKEN * MAX_PHRASE_WORDS]; /* folded words, for the FTS5 query */
+    uint64_t stems[MAX_PHRASE_WORDS];        /* hashes of the porter stems */
+    int nstems;
+    int synonym;  /* came from the synonyms table */
+    uint32_t df;  /* entries holding all its stems, at most */
+};
+
+struct group {
+    char label[MAX_TOKEN * MAX_PHRASE_WORDS]; /* the question's word(s), for --explain */
+    struct phrase phrases[MAX_PHRASES];
+    int nphrases;
+    enum norm_class cls;
+    int corrected; /* the word was a typo of a known word */
+    uint32_t df;
+    double weight;
+};
+
+struct rule { /* one synonym */
+    uint64_t term[MAX_PHRASE_WORDS];
+    int nterm;
+    struct phrase *words; /* owned */
+    int nwords;
+};
+
+struct fwd { /* a cached entry: its fields as stem hashes */
+    int64_t rowid; /* 0: empty slot */
+    char id[MATCH_MAX_ID + 1];
+    int quote;
+    uint64_t *stems[NFIELDS]; /* point into block */
+    int n[NFIELDS];
+    uint64_t *block; /* owned */
+};
+
+struct tokenizer {
+    fts5_tokenizer api;
+    Fts5Tokenizer *inst;
+};
+
+struct candidate {
+    struct fwd *f;
+    double score, coverage, matched;
+    int rank; /* retrieval order, for ties */
+};
+
+struct match {
+    struct kb *kb; /* borrowed */
+    struct tokenizer porter, plain;
+    sqlite3_stmt *retrieve, *load_entry;
+    uint64_t stamp;
+    int loaded;
+    double nentries;
+    struct vocab *vocab;
+    struct rule *rules;
+    int nrules;
+    struct fwd cache[CACHE_SLOTS];
+    /* scratch for one question */
+    struct tokens words, stems;
+    struct group groups[MAX_GROUPS];
+    struct candidate cand[CANDIDATES];
+    char errmsg[512];
+};
+
+static uint64_t hash(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static int fail(struct match *m, int err, const char *msg)
+{
+    snprintf(m->errmsg, sizeof m->errmsg, "%s", msg);
+    return err;
+}
+
+const char *match_errmsg(const struct match *m)
+{
+    return m ? m->errmsg : "";
+}
+
+/* ---- tokenizing with FTS5's own tokenizers ---- */
+
+static int collect(void *ctx, int flags, const char *tok, int n, int start, int end)
+{
+    (void)start;
+    (void)end;
+    struct tokens *ts = ctx;
+    if ((flags & FTS5_TOKEN_COLOCATED) || ts->n >= MAX_TOKENS)
+        return SQLITE_OK;
+    struct token *t = &ts->t[ts->n++];
+    if (n <= 0 || n >= MAX_TOKEN) {
+        t->text[0] = '\0';
+    } else {
+        memcpy(t->text, tok, (size_t)n);
+        t->text[n] = '\0';
+    }
+    return SQLITE_OK;
+}
+
+static int tokenize(struct tokenizer *tk, const char *text, size_t len, struct tokens *out)
+{
+    out->n = 0;
+    if (len > 0x7fffffff)
+        return ERR_TOOBIG;
+    int rc = tk->api.xTokenize(tk->inst, out, FTS5_TOKENIZE_DOCUMENT, text, (int)len, collect);
+    return rc == SQLITE_OK ? 0 : ERR_DB;
+}
+
+/* Like collect(), for stem_word(): only the first two tokens matter. */
+static int collect_first(void *ctx, int flags, const char *tok, int n, int start, int end)
+{
+    struct tokens *ts = ctx;
+    if (ts->n >= 2)
+        return SQLITE_OK;
+    return collect(ctx, flags, tok, n, start, end);
+}
+
+struct hashes {
+    uint64_t *h;
+    int n, cap;
+};
+
+static int collect_hash(void *ctx, int flags, const char *tok, int n, int start, int end)
+{
+    (void)start;
+    (void)end;
+    struct hashes *hs = ctx;
+    if (flags & FTS5_TOKEN_COLOCATED)
+        return SQLITE_OK;
+    if (hs->n == hs->cap) {
+        int cap = hs->cap ? hs->cap * 2 : 64;
+        uint64_t *p = realloc(hs->h, (size_t)cap * sizeof *p);
+        if (!p)
+            return SQLITE_NOMEM;
+        hs->h = p;
+        hs->cap = cap;
+    }
+    hs->h[hs->n++] = hash(tok, (size_t)(n > 0 ? n : 0));
+    return SQLITE_OK;
+}
+
+static int open_tokenizer(fts5_api *api, const char *name, struct tokenizer *tk)
+{
+    const char *args[] = { "unicode61", "remove_diacritics", "2" };
+    const char *plain_args[] = { "remove_diacritics", "2" };
+    void *ud = NULL;
+    if (api->xFindTokenizer(api, name, &ud, &tk->api) != SQLITE_OK)
+        return ERR_DB;
+    int porter = strcmp(name, "porter") == 0;
+    if (tk->api.xCreate(ud, porter ? args : plain_args, porter ? 3 : 2, &tk->inst) != SQLITE_OK)
+        return ERR_DB;
+    return 0;
+}
+
+static int fts5_api_of(sqlite3 *db, fts5_api **api)
+{
+    sqlite3_stmt *st;
+    *api = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) != SQLITE_OK)
+        return ERR_DB;
+    sqlite3_bind_pointer(st, 1, (void *)api, "fts5_api_ptr", NULL);
+    sqlite3_step(st);
+    sqlite3_finalize(st);
+    return *api ? 0 : ERR_DB;
+}
+
+/* ---- the cached view of the knowledge base: vocabulary, synonyms, entries ---- */
+
+static void clear_cache(struct match *m)
+{
+    for (int i = 0; i < CACHE_SLOTS; i++) {
+        free(m->cache[i].block);
+        memset(&m->cache[i], 0, sizeof m->cache[i]);
+    }
+}
+
+static void free_rules(struct match *m)
+{
+    for (int i = 0; i < m->nrules; i++)
+        free(m->rules[i].words);
+    free(m->rules);
+    m->rules = NULL;
+    m->nrules = 0;
+}
+
+/* Fills a phrase from text: folded words for FTS5, stem hashes for scoring. */
+static int make_phrase(struct match *m, const char *text, size_t len, struct phrase *p)
+{
+    struct tokens *w = &m->words, *s = &m->stems;
+    int rc = tokenize(&m->plain, text, len, w);
+    if (!rc)
+        rc = tokenize(&m->porter, text, len, s);
+    if (rc)
+        return rc;
+    memset(p, 0, sizeof *p);
+    if (w->n == 0 || w->n > MAX_PHRASE_WORDS || w->n != s->n)
+        return ERR_INVAL;
+    size_t at = 0;
+    p->df = UINT32_MAX;
+    for (int i = 0; i < w->n; i++) {
+        if (!w->t[i].text[0])
+            return ERR_INVAL;
+        at += (size_t)snprintf(p->text + at, sizeof p->text - at, "%s%s", i ? " " : "",
+                               w->t[i].text);
+        p->stems[i] = hash(s->t[i].text, strlen(s->t[i].text));
+        uint32_t df = m->vocab ? vocab_stem_df(m->vocab, s->t[i].text) : 0;
+        if (df < p->df)
+            p->df = df;
+    }
+    p->nstems = w->n;
+    return 0;
+}
+
+static int load_vocab(struct match *m)
+{
+    static const char *const sql[] = { "SELECT term, doc FROM entries_words_terms",
+                                       "SELECT term, doc FROM entries_fts_terms",
+                                       "SELECT term FROM synonyms" };
+    struct vocab *v = vocab_new();
+    if (!v)
+        return ERR_NOMEM;
+    int rc = 0;
+    for (int q = 0; q < 3 && !rc; q++) {
+        sqlite3_stmt *st;
+        if ((rc = kb_prepare(m->kb, sql[q], &st)))
+            break;
+        int step;
+        while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+            const char *t = kb_col(st, 0);
+            uint32_t df = q < 2 ? (uint32_t)sqlite3_column_int(st, 1) : 1;
+            if (q == 1)
+                rc = vocab_add_stem(v, t, df);
+            else if (q == 0 || !strchr(t, ' '))
+                rc = vocab_add_word(v, t, df); /* synonym terms are typo targets too */
+        }
+        if (!rc && step != SQLITE_DONE)
+            rc = kb_dbfail(m->kb, step, "reading the vocabulary");
+        sqlite3_finalize(st);
+    }
+    if (!rc)
+        rc = vocab_finish(v);
+    if (rc) {
+        vocab_free(v);
+        return rc;
+    }
+    vocab_free(m->vocab);
+    m->vocab = v;
+    return 0;
+}
+
+static int load_rules(struct match *m)
+{
+    sqlite3_stmt *st;
+    free_rules(m);
+    int rc = kb_prepare(m->kb, "SELECT term, words FROM synonyms ORDER BY term", &st);
+    if (rc)
+        return rc;
+    int step, cap = 0;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *term = kb_col(st, 0);
+        cJSON *words = cJSON_Parse(kb_col(st, 1));
+        struct phrase tp;
+        if (!cJSON_IsArray(words) || make_phrase(m, term, strlen(term), &tp)) {
+            cJSON_Delete(words);
+            continue; /* a term that is no words at all (punctuation) matches nothing */
+        }
+        if (m->nrules == cap) {
+            cap = cap ? cap * 2 : 64;
+            struct rule *r = realloc(m->rules, (size_t)cap * sizeof *r);
+            if (!r) {
+                cJSON_Delete(words);
+                rc = ERR_NOMEM;
+                break;
+            }
+            m->rules = r;
+        }
+        struct rule *r = &m->rules[m->nrules];
+        memset(r, 0, sizeof *r);
+        memcpy(r->term, tp.stems, sizeof tp.stems);
+        r->nterm = tp.nstems;
+        r->words = calloc((size_t)cJSON_GetArraySize(words) + 1, sizeof *r->words);
+        if (!r->words) {
+            cJSON_Delete(words);
+            rc = ERR_NOMEM;
+            break;
+        }
+        cJSON *w;
+        cJSON_ArrayForEach(w, words)
+        {
+            if (cJSON_IsString(w) &&
+                !make_phrase(m, w->valuestring, strlen(w->valuestring), &r->words[r->nwords])) {
+                r->words[r->nwords].synonym = 1;
+                r->nwords++;
+            }
+        }
+        m->nrules++;
+        cJSON_Delete(words);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = kb_dbfail(m->kb, step, "reading the synonyms");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Reloads what depends on the data when it has changed since the last question. */
+static int refresh(struct match *m)
+{
+    uint64_t stamp = kb_stamp(m->kb);
+    if (m->loaded && stamp == m->stamp)
+        return 0;
+    clear_cache(m);
+    int rc = load_vocab(m);
+    if (!rc)
+        rc = load_rules(m);
+    if (rc)
+        return fail(m, rc, kb_errmsg(m->kb));
+    m->nentries = (double)kb_count_entries(m->kb);
+    m->stamp = stamp;
+    m->loaded = 1;
+    return 0;
+}
+
+/* The cached stems of entry rowid, loading them on a miss; NULL if it is gone. */
+static struct fwd *entry_stems(struct match *m, int64_t rowid)
+{
+    struct fwd *f = &m->cache[(uint64_t)rowid % CACHE_SLOTS];
+    if (f->rowid == rowid)
+        return f;
+    free(f->block);
+    memset(f, 0, sizeof *f);
+    sqlite3_stmt *st = m->load_entry;
+    sqlite3_bind_int64(st, 1, rowid);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return NULL;
+    }
+    struct hashes hs = { 0 };
+    int start[NFIELDS];
+    for (int i = 0; i < NFIELDS; i++) {
+        start[i] = hs.n;
+        const char *t = (const char *)sqlite3_column_text(st, 2 + i);
+        int n = sqlite3_column_bytes(st, 2 + i);
+        if (t && n > 0 &&
+            m->porter.api.xTokenize(m->porter.inst, &hs, FTS5_TOKENIZE_DOCUMENT, t, n,
+                                    collect_hash) != SQLITE_OK) {
+            free(hs.h);
+            sqlite3_reset(st);
+            return NULL;
+        }
+        f->n[i] = hs.n - start[i];
+    }
+    snprintf(f->id, sizeof f->id, "%s", kb_col(st, 0));
+    f->quote = strcmp(kb_col(st, 1), "quote") == 0;
+    sqlite3_reset(st);
+    f->block = hs.h ? hs.h : malloc(sizeof(uint64_t));
+    if (!f->block)
+        return NULL;
+    for (int i = 0; i < NFIELDS; i++)
+        f->stems[i] = f->block + start[i];
+    f->rowid = rowid;
+    return f;
+}
+
+int match_open(struct match **out, struct kb *kb)
+{
+    *out = NULL;
+    struct match *m = calloc(1, sizeof *m);
+    if (!m)
+        return ERR_NOMEM;
+    m->kb = kb;
+    fts5_api *api;
+    int rc = fts5_api_of(kb->db, &api);
+    if (rc) {
+        kb_fail(kb, rc, "SQLite was built without FTS5");
+        goto err;
+    }
+    if ((rc = open_tokenizer(api, "porter", &m->porter)) ||
+        (rc = open_tokenizer(api, "unicode61", &m->plain))) {
+        kb_fail(kb, rc, "cannot create the FTS5 tokenizers");
+        goto err;
+    }
+    if ((rc = kb_prepare(kb,
+                         "SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?1"
+                         " ORDER BY bm25(entries_fts, 10.0, 1.0, 6.0, 4.0, 8.0) LIMIT ?2",
+                         &m->retrieve)) ||
+        (rc = kb_prepare(kb,
+                         "SELECT id, kind, title, text, speaker, role, keywords"
+                         " FROM entries WHERE n = ?",
+                         &m->load_entry)))
+        goto err;
+    *out = m;
+    return 0;
+err:
+    match_close(m);
+    return rc;
+}
+
+void match_close(struct match *m)
+{
+    if (!m)
+        return;
+    clear_cache(m);
+    free_rules(m);
+    vocab_free(m->vocab);
+    sqlite3_finalize(m->retrieve);
+    sqlite3_finalize(m->load_entry);
+    if (m->porter.inst)
+        m->porter.api.xDelete(m->porter.inst);
+    if (m->plain.inst)
+        m->plain.api.xDelete(m->plain.inst);
+    free(m);
+}
+
+/* ---- from question to groups ---- */
+
+static double idf(double n, double df)
+{
+    return log(1.0 + (n - df + 0.5) / (df + 0.5));
+}
+
+static int all_digits(const char *s)
+{
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return 0;
+    return 1;
+}
+
+/* The longest synonym rule whose term starts at stem i of the question, or NULL. */
+static const struct rule *rule_at(const struct match *m, const uint64_t *stems, int n, int i)
+{
+    const struct rule *best = NULL;
+    for (int r = 0; r < m->nrules; r++) {
+        const struct rule *ru = &m->rules[r];
+        if (ru->nterm > n - i || (best && ru->nterm <= best->nterm))
+            continue;
+        if (memcmp(ru->term, stems + i, (size_t)ru->nterm * sizeof *stems) == 0)
+            best = ru;
+    }
+    return best;
+}
+
+static void add_phrase(struct group *g, const struct phrase *p)
+{
+    for (int i = 0; i < g->nphrases; i++)
+        if (g->phrases[i].nstems == p->nstems &&
+            memcmp(g->phrases[i].stems, p->stems, (size_t)p->nstems * sizeof *p->stems) == 0)
+            return;
+    if (g->nphrases < MAX_PHRASES)
+        g->phrases[g->nphrases++] = *p;
+}
+
+/* One question word after folding, stemming and typo correction. */
+struct qword {
+    char word[MAX_TOKEN];
+    char stem[MAX_TOKEN];
+    uint64_t hash;
+    enum norm_class cls;
+    int corrected;
+};
+
+/* The porter stem of one word into out; 0 or an error. */
+static int stem_word(struct match *m, const char *word, char *out, size_t len)
+{
+    struct tokens one; /* only the first entries are touched */
+    one.n = 0;
+    int rc = m->porter.api.xTokenize(m->porter.inst, &one, FTS5_TOKENIZE_DOCUMENT, word,
+                                     (int)strlen(word), collect_first);
+    if (rc != SQLITE_OK || one.n != 1 || !one.t[0].text[0])
+        return ERR_INVAL;
+    snprintf(out, len, "%s", one.t[0].text);
+    return 0;
+}
+
+/* Splits the cleaned question into words and corrects the unknown ones. Returns the count. */
+static int question_words(struct match *m, const char *text, size_t len, struct qword *qw,
+                          int *say)
+{
+    if (tokenize(&m->plain, text, len, &m->words) || tokenize(&m->porter, text, len, &m->stems))
+        return 0;
+    int n = m->words.n < m->stems.n ? m->words.n : m->stems.n;
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        const char *w = m->words.t[i].text, *s = m->stems.t[i].text;
+        if (!*w || !*s)
+            continue;
+        struct qword *q = &qw[k++];
+        memset(q, 0, sizeof *q);
+        snprintf(q->word, sizeof q->word, "%s", w);
+        snprintf(q->stem, sizeof q->stem, "%s", s);
+        q->cls = norm_class(w);
+        if (q->cls == NORM_SAY)
+            *say = 1;
+        q->hash = hash(s, strlen(s));
+        if (q->cls != NORM_CONTENT || all_digits(w) || vocab_stem_df(m->vocab, s) ||
+            rule_at(m, &q->hash, 1, 0))
+            continue;
+        const char *fix;
+        char stem[MAX_TOKEN];
+        if (!vocab_correct(m->vocab, w, &fix) || stem_word(m, fix, stem, sizeof stem))
+            continue;
+        snprintf(q->word, sizeof q->word, "%s", fix);
+        snprintf(q->stem, sizeof q->stem, "%s", stem);
+        q->hash = hash(stem, strlen(stem));
+        q->corrected = 1;
+        q->cls = norm_class(fix);
+    }
+    return k;
+}
+
+/* Turns the question's words into weighted groups: synonym rules first (longest term wins),
+ * then every content or weak word on its own. Returns the number of groups. */
+static int build_groups(struct match *m, const struct qword *qw, int n)
+{
+    uint64_t stems[MAX_TOKENS];
+    for (int i = 0; i < n; i++)
+        stems[i] = qw[i].hash;
+    int ng = 0;
+    for (int i = 0; i < n && ng < MAX_GROUPS;) {
+        const struct rule *r = rule_at(m, stems, n, i);
+        enum norm_class cls = qw[i].cls;
+        if (!r && (cls == NORM_STOP || cls == NORM_SAY)) {
+            i++;
+            continue;
+        }
+        int span = r ? r->nterm : 1;
+        struct group *g = &m->groups[ng];
+        memset(g, 0, sizeof *g);
+        g->cls = r ? NORM_CONTENT : cls;
+        struct phrase self = { 0 };
+        size_t at = 0;
+        for (int k = 0; k < span; k++) {
+            at += (size_t)snprintf(self.text + at, sizeof self.text - at, "%s%s", k ? " " : "",
+                                   qw[i + k].word);
+            self.stems[k] = qw[i + k].hash;
+            g->corrected |= qw[i + k].corrected;
+        }
+        self.nstems = span;
+        self.df = UINT32_MAX;
+        for (int k = 0; k < span; k++) {
+            uint32_t df = vocab_stem_df(m->vocab, qw[i + k].stem);
+            if (df < self.df)
+                self.df = df;
+        }
+        snprintf(g->label, sizeof g->label, "%s", self.text);
+        add_phrase(g, &self);
+        for (int k = 0; r && k < r->nwords; k++)
+            add_phrase(g, &r->words[k]);
+        i += span;
+        /* The same word twice counts once. */
+        int dup = 0;
+        for (int k = 0; k < ng && !dup; k++)
+            dup = m->groups[k].phrases[0].nstems == self.nstems &&
+                  memcmp(m->groups[k].phrases[0].stems, self.stems,
+                         (size_t)self.nstems * sizeof *self.stems) == 0;
+        if (dup)
+            continue;
+        double df = 0;
+        for (int k = 0; k < g->nphrases; k++)
+            df += g->phrases[k].df;
+        if (df > m->nentries)
+            df = m->nentries;
+        g->df = (uint32_t)df;
+        g->weight = idf(m->nentries, df);
+        if (df == 0)
+            g->weight *= unknown_factor;
+        if (g->cls == NORM_WEAK)
+            g->weight *= weak_factor;
+        if (g->corrected)
+            g->weight *= corrected_factor;
+        ng++;
+    }
+    return ng;
+}
+
+/* Appends the phrases of group g to an FTS5 query as quoted strings joined by OR. */
+static int query_add_group(struct buf *q, const struct group *g)
+{
+    int rc = 0;
+    for (int k = 0; k < g->nphrases && !rc; k++) {
+        if (!g->phrases[k].df)
+            continue; /* no entry has it: it cannot retrieve anything */
+        rc = buf_puts(q, q->len ? " OR \"" : "\"");
+        for (const char *c = g->phrases[k].text; *c && !rc; c++)
+            rc = *c == '"' ? buf_puts(q, "\"\"") : buf_putc(q, *c);
+        if (!rc)
+            rc = buf_putc(q, '"');
+    }
+    return rc;
+}
+
+/* The FTS5 query that retrieves candidates. With few postings, every group; otherwise only the
+ * rarest groups whose absence would leave a candidate below the answer threshold (MaxScore). */
+static int retrieval_query(const struct match *m, int ng, double total, struct buf *q)
+{
+    int order[MAX_GROUPS], n = 0;
+    double postings = 0;
+    for (int i = 0; i < ng; i++) {
+        if (!m->groups[i].df)
+            continue;
+        order[n++] = i;
+        postings += m->groups[i].df;
+    }
+    /* heaviest (rarest) first */
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && m->groups[order[j]].weight > m->groups[order[j - 1]].weight; j--) {
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    int use = n;
+    if (postings > FULL_OR_POSTINGS) {
+        double rest = 0;
+        for (int i = 0; i < n; i++)
+            rest += m->groups[order[i]].weight;
+        for (use = 0; use < n && rest >= answer_coverage * total; use++)
+            rest -= m->groups[order[use]].weight;
+    }
+    int rc = 0;
+    for (int i = 0; i < use && !rc; i++)
+        rc = query_add_group(q, &m->groups[order[i]]);
+    return rc;
+}
+
+static int contains(const uint64_t *hay, int n, const uint64_t *needle, int k)
+{
+    for (int i = 0; i + k <= n; i++)
+        if (hay[i] == needle[0] && memcmp(hay + i, needle, (size_t)k * sizeof *needle) == 0)
+            return 1;
+    return 0;
+}
+
+/* Scores one candidate: for each group, the best field any of its phrases occurs in. */
+static void score(const struct match *m, int ng, double total, int say, struct candidate *c)
+{
+    const struct fwd *f = c->f;
+    double s = 0, matched = 0;
+    int speaker_hit = 0;
+    for (int i = 0; i < ng; i++) {
+        const struct group *g = &m->groups[i];
+        double best = 0;
+        int best_field = -1;
+        for (int k = 0; k < g->nphrases; k++) {
+            const struct phrase *p = &g->phrases[k];
+            for (int fi = 0; fi < NFIELDS; fi++) {
+                double v = field_weight[fi] * (p->synonym ? synonym_factor : 1.0);
+                if (v > best && contains(f->stems[fi], f->n[fi], p->stems, p->nstems)) {
+                    best = v;
+                    best_field = fi;
+                }
+            }
+        }
+        if (best > 0) {
+            matched += g->weight;
+            s += g->weight * best;
+            if (best_field == F_SPEAKER || best_field == F_ROLE)
+                speaker_hit = 1;
+        }
+    }
+    if (say)
+        s *= f->quote ? say_quote : say_other;
+    if (speaker_hit && f->quote)
+        s *= speaker_bonus;
+    c->score = s;
+    c->matched = matched;
+    c->coverage = total > 0 ? matched / total : 0;
+}
+
+static int by_score(const void *a, const void *b)
+{
+    const struct candidate *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score < y->score ? 1 : -1;
+    return x->rank - y->rank;
+}
+
+static void explain_groups(const struct match *m, int ng, double total, int say,
+                           struct buf *out)
+{
+    buf_printf(out, "entries: %.0f; question weight: %.2f%s\n", m->nentries, total,
+               say ? "; asks what someone said: quotes preferred" : "");
+    for (int i = 0; i < ng; i++) {
+        const struct group *g = &m->groups[i];
+        buf_printf(out, "  %-18s weight %5.2f  in %u entries%s%s%s:", g->label, g->weight, g->df,
+                   g->cls == NORM_WEAK ? ", common word" : "", g->corrected ? ", typo fixed" : "",
+                   g->df ? "" : ", unknown");
+        for (int k = 0; k < g->nphrases; k++)
+            buf_printf(out, " \"%s\"%s", g->phrases[k].text, g->phrases[k].synonym ? "(syn)" : "");
+        buf_putc(out, '\n');
+    }
+}
+
+static void explain_candidate(const struct match *m, int ng, const struct candidate *c,
+                              struct buf *out)
+{
+    buf_printf(out, "  %-36s score %6.2f  coverage %3.0f%%  has:", c->f->id, c->score,
+               c->coverage * 100);
+    for (int i = 0; i < ng; i++) {
+        const struct group *g = &m->groups[i];
+        for (int fi = 0; fi < NFIELDS; fi++) {
+            int hit = 0;
+            for (int k = 0; k < g->nphrases && !hit; k++)
+                hit = contains(c->f->stems[fi], c->f->n[fi], g->phrases[k].stems,
+                               g->phrases[k].nstems);
+            if (hit) {
+                buf_printf(out, " %s(%s)", g->label, field_names[fi]);
+                break;
+            }
+        }
+    }
+    buf_putc(out, '\n');
+}
+
+static void hit_of(const struct candidate *c, struct match_hit *h)
+{
+    snprintf(h->id, sizeof h->id, "%s", c->f->id);
+    h->score = c->score;
+    h->coverage = c->coverage;
+}
+
+int match_ask(struct match *m, const char *q, size_t len, int limit, struct match_result *res,
+              struct buf *explain)
+{
+    memset(res, 0, sizeof *res);
+    m->errmsg[0] = '\0';
+    if (len > MATCH_MAX_QUESTION) {
+        snprintf(m->errmsg, sizeof m->errmsg,
+                 "the question is too long (%zu bytes; at most %d): ask a shorter one", len,
+                 MATCH_MAX_QUESTION);
+        return ERR_TOOBIG;
+    }
+    if (memchr(q, '\0', len))
+        return fail(m, ERR_INVAL, "the question contains a NUL byte");
+    if (limit < 1)
+        limit = 1;
+    if (limit > MATCH_MAX_ANSWERS)
+        limit = MATCH_MAX_ANSWERS;
+    int rc = refresh(m);
+    if (rc)
+        return rc;
+
+    struct buf clean;
+    buf_init(&clean, 2 * MATCH_MAX_QUESTION + 64);
+    if ((rc = norm_clean(q, len, &clean))) {
+        buf_free(&clean);
+        return fail(m, rc, "the question is too long once cleaned");
+    }
+    struct qword *qw = malloc(MAX_TOKENS * sizeof *qw);
+    if (!qw) {
+        buf_free(&clean);
+        return fail(m, ERR_NOMEM, "out of memory");
+    }
+    int say = 0;
+    int nw = question_words(m, buf_str(&clean), clean.len, qw, &say);
+    int ng = build_groups(m, qw, nw);
+    free(qw);
+    buf_free(&clean);
+
+    double total = 0;
+    int known = 0;
+    for (int i = 0; i < ng; i++) {
+        total += m->groups[i].weight;
+        known |= m->groups[i].df > 0;
+    }
+    if (explain)
+        explain_groups(m, ng, total, say, explain);
+    if (!known) {
+        if (explain)
+            buf_puts(explain, "decline: no word of the question is in the knowledge base\n");
+        return 0;
+    }
+
+    struct buf query;
+    buf_init(&query, 64 * 1024);
+    if ((rc = retrieval_query(m, ng, total, &query)) || !query.len) {
+        buf_free(&query);
+        return rc ? fail(m, rc, "the question has too many words") : 0;
+    }
+    sqlite3_stmt *st = m->retrieve;
+    sqlite3_bind_text(st, 1, buf_str(&query), (int)query.len, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, CANDIDATES);
+    int nc = 0, step;
+    int64_t rowids[CANDIDATES];
+    while ((step = sqlite3_step(st)) == SQLITE_ROW && nc < CANDIDATES)
+        rowids[nc++] = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    buf_free(&query);
+    if (step != SQLITE_DONE && step != SQLITE_ROW) {
+        kb_dbfail(m->kb, step, "searching the knowledge base");
+        return fail(m, ERR_DB, kb_errmsg(m->kb));
+    }
+    int kept = 0;
+    for (int i = 0; i < nc; i++) {
+        struct fwd *f = entry_stems(m, rowids[i]);
+        if (!f)
+            continue;
+        struct candidate *c = &m->cand[kept++];
+        c->f = f;
+        c->rank = i;
+        score(m, ng, total, say, c);
+    }
+    qsort(m->cand, (size_t)kept, sizeof *m->cand, by_score);
+
+    /* The answer: the best candidate that covers enough of the question and holds at least one
+     * specific word; related entries must pass the same bar with at least half its score. */
+    double specific = idf(m->nentries, ceil(m->nentries * specific_share));
+    int best = -1;
+    for (int i = 0; i < kept && best < 0; i++)
+        if (m->cand[i].coverage >= answer_coverage && m->cand[i].matched >= specific)
+            best = i;
+    if (explain) {
+        buf_puts(explain, "candidates:\n");
+        for (int i = 0; i < kept && i < 8; i++)
+            explain_candidate(m, ng, &m->cand[i], explain);
+    }
+    if (best >= 0) {
+        hit_of(&m->cand[best], &res->answers[res->n++]);
+        for (int i = 0; i < kept && res->n < limit; i++) {
+            const struct candidate *c = &m->cand[i];
+            if (i != best && c->coverage >= answer_coverage && c->matched >= specific &&
+                c->score >= related_share * m->cand[best].score)
+                hit_of(c, &res->answers[res->n++]);
+        }
+        if (explain)
+            buf_printf(explain, "answer: %s\n", res->answers[0].id);
+        return 0;
+    }
+    for (int i = 0; i < kept && res->nsuggest < MATCH_MAX_SUGGESTIONS; i++)
+        if (m->cand[i].matched >= specific * 0.5)
+            hit_of(&m->cand[i], &res->suggestions[res->nsuggest++]);
+    if (explain)
+        buf_printf(explain, "decline: no entry covers %.0f%% of the question with a specific word\n",
+                   answer_coverage * 100);
+    return 0;
+}

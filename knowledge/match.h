@@ -1,0 +1,57 @@
+/* match.h - finding the entry that answers a question, or declining.
+ *
+ * A question is cleaned (norm.h), split into words with the same FTS5 tokenizers as the index,
+ * stripped of stop words, corrected against the knowledge base's vocabulary (vocab.h) and
+ * expanded with the synonyms table. Each remaining word becomes a group of phrases weighted by
+ * how rare it is in the knowledge base. FTS5 retrieves candidate entries; each candidate is then
+ * scored by which groups it contains and in which field (title and keywords count more than body
+ * text). The best candidate answers only when it covers enough of the question's weight: a wrong
+ * answer is worse than none. */
+#ifndef PLANBOT_MATCH_H
+#define PLANBOT_MATCH_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "kb.h"
+
+struct match;
+
+enum {
+    MATCH_MAX_QUESTION = 4096, /* bytes; longer questions are refused with ERR_TOOBIG */
+    MATCH_MAX_ANSWERS = 10,
+    MATCH_MAX_SUGGESTIONS = 3,
+    MATCH_MAX_ID = 64
+};
+
+struct match_hit {
+    char id[MATCH_MAX_ID + 1]; /* entry id */
+    double score;              /* relevance, higher is better; comparable within one question */
+    double coverage;           /* share of the question's weight the entry holds, 0 to 1 */
+};
+
+struct match_result {
+    int n;                                      /* answers, best first; 0 when declining */
+    struct match_hit answers[MATCH_MAX_ANSWERS];
+    int nsuggest;                               /* closest topics when declining */
+    struct match_hit suggestions[MATCH_MAX_SUGGESTIONS];
+};
+
+/* A matcher over kb (borrowed: it must outlive the matcher). Returns 0 and *out, or an error with
+ * the detail in kb_errmsg(kb). Free with match_close(). */
+int match_open(struct match **out, struct kb *kb);
+
+/* Frees the matcher. Accepts NULL. */
+void match_close(struct match *m);
+
+/* Answers question q of len bytes with at most limit answers (the best plus related entries).
+ * When explain is not NULL, appends a human-readable account of the reasoning to it.
+ * Returns 0 (res->n == 0 means "declined"), ERR_TOOBIG for a question over MATCH_MAX_QUESTION,
+ * ERR_INVAL for one containing a NUL byte, or a database error; messages in match_errmsg(). */
+int match_ask(struct match *m, const char *q, size_t len, int limit, struct match_result *res,
+              struct buf *explain);
+
+/* The detail of the last failure: "" when none. Borrowed. */
+const char *match_errmsg(const struct match *m);
+
+#endif

@@ -1,0 +1,229 @@
+/* norm.c - chat markup removal and the word lists of the matcher.
+ *
+ * The lists are general English, not tuned to any question: function words, chat fillers,
+ * common verbs and adjectives that rarely carry the topic, and the verbs of reported speech. */
+#include "norm.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "err.h"
+#include "utf8.h"
+
+/* Sorted: searched with bsearch. */
+static const char *const stop_words[] = {
+    "a", "about", "am", "an", "and", "any", "anybody", "anyone", "anything", "are", "aren", "as",
+    "at", "be", "because", "been", "being", "bot", "but", "by", "can", "cannot", "could", "couldn",
+    "d", "did", "didn", "do", "does", "doesn", "doing", "don", "dont", "for", "from", "gonna",
+    "had", "hadn", "has", "hasn", "have", "haven", "having", "he", "hello", "her", "here", "hers",
+    "hey", "hi", "him", "his", "hmm", "how", "hows", "i", "if", "im", "in", "into", "is", "isn",
+    "it", "its", "itself", "just", "know", "let", "ll", "lol", "m", "me", "my", "myself", "no",
+    "nor", "not", "of", "ok", "okay", "on", "onto", "or", "our", "ours", "planbot", "please", "pls",
+    "plz", "r", "re", "s", "she", "should", "shouldn", "so", "some", "somebody", "someone",
+    "something", "such", "t", "tell", "than", "thank", "thanks", "that", "thats", "the", "their",
+    "theirs", "them", "then", "there", "theres", "these", "they", "this", "those", "thx", "to",
+    "too", "u", "uh", "um", "ur", "us", "ve", "very", "was", "wasn", "we", "were", "weren", "what",
+    "whats", "when", "whens", "where", "wheres", "which", "while", "who", "whom", "whos", "whose",
+    "why", "will", "with", "won", "would", "wouldn", "y", "yeah", "yep", "yes", "you", "your",
+    "yours",
+};
+
+static const char *const weak_words[] = {
+    "able", "actually", "after", "again", "all", "allow", "allowed", "allows", "also", "another",
+    "anyway", "around", "back", "bad", "basically", "before", "best", "better", "big", "bigger",
+    "both", "bring", "brings", "came", "come", "comes", "coming", "currently", "detail", "details",
+    "different", "done", "each", "either", "else", "even", "ever", "every", "exactly", "fast",
+    "few", "find", "first", "get", "gets", "getting", "give", "given", "gives", "go", "goes",
+    "going", "gone", "good", "got", "great", "happen", "happened", "happening", "happens", "hear",
+    "heard", "huge", "idea", "info", "information", "keep", "keeps", "kind", "large", "last",
+    "late", "like", "likely", "little", "long", "look", "looks", "lot", "lots", "made", "main",
+    "make", "makes", "making", "many", "may", "maybe", "mean", "means", "meant", "might", "more",
+    "most", "much", "must", "need", "needs", "new", "news", "next", "now", "number", "old", "only",
+    "other", "others", "out", "over", "own", "part", "possible", "pretty", "probably", "put",
+    "quick", "quickly", "quite", "real", "really", "right", "same", "see", "seem", "seems", "shall",
+    "short", "since", "small", "soon", "sort", "still", "stuff", "supposed", "sure", "taken",
+    "takes", "taking", "thing", "things", "today", "took", "true", "under", "up", "use", "used",
+    "want", "wanted", "wants", "way", "well", "whole", "within", "without", "yet",
+};
+
+static const char *const say_words[] = {
+    "argue", "argued", "believe", "believes", "claim", "claimed", "claims", "comment", "commented",
+    "comments", "describe", "described", "feel", "feels", "opinion", "opinions", "position",
+    "quote", "quoted", "quotes", "react", "reacted", "reaction", "reactions", "reacts", "remark",
+    "remarks", "respond", "responded", "response", "said", "say", "saying", "says", "stance",
+    "statement", "statements", "take", "think", "thinks", "thought", "thoughts", "told", "tweet",
+    "tweeted", "view", "views", "warn", "warned", "words", "wrote",
+};
+
+static int cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int in_list(const char *const *list, size_t n, const char *word)
+{
+    return bsearch(&word, list, n, sizeof *list, cmp) != NULL;
+}
+
+#define IN(list, w) in_list(list, sizeof list / sizeof list[0], w)
+
+enum norm_class norm_class(const char *word)
+{
+    if (IN(say_words, word))
+        return NORM_SAY;
+    if (IN(stop_words, word))
+        return NORM_STOP;
+    if (IN(weak_words, word))
+        return NORM_WEAK;
+    return NORM_CONTENT;
+}
+
+/* ---- markup ---- */
+
+static int is_word_byte(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '-' || c == '.' || c >= 0x80;
+}
+
+/* Length of a <...> markup element at s (s[0] == '<'), or 0 when it is not one. */
+static size_t angle_markup(const char *s, size_t n, const char **label, size_t *label_len)
+{
+    *label = NULL;
+    *label_len = 0;
+    if (n < 3)
+        return 0;
+    const char *body = s + 1;
+    int known = body[0] == '@' || body[0] == '#' || body[0] == '!' || body[0] == ':' ||
+                (n > 3 && body[0] == 'a' && body[1] == ':') || strncmp(body, "http", 4) == 0 ||
+                strncmp(body, "mailto:", 7) == 0;
+    if (!known)
+        return 0;
+    size_t i = 1;
+    while (i < n && i < 2048 && s[i] != '>' && s[i] != '<' && s[i] != '\n')
+        i++;
+    if (i >= n || s[i] != '>')
+        return 0;
+    /* Links keep their label; mentions, channels and custom emoji disappear. */
+    if (strncmp(body, "http", 4) == 0 || strncmp(body, "mailto:", 7) == 0) {
+        const char *bar = memchr(s, '|', i);
+        if (bar) {
+            *label = bar + 1;
+            *label_len = (size_t)(s + i - (bar + 1));
+        }
+    }
+    return i + 1;
+}
+
+/* Length of an emoji shortcode :name: at s, or 0. It must contain a letter. */
+static size_t shortcode(const char *s, size_t n)
+{
+    int letter = 0;
+    size_t i = 1;
+    for (; i < n && i < 64; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == ':')
+            break;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+            letter = 1;
+        else if (!((c >= '0' && c <= '9') || c == '_' || c == '-' || c == '+'))
+            return 0;
+    }
+    return i < n && s[i] == ':' && i > 1 && letter ? i + 1 : 0;
+}
+
+static const struct {
+    const char *name;
+    char c;
+} entities[] = { { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&quot;", '"' } };
+
+static int starts_url(const char *s, size_t n)
+{
+    return (n > 7 && strncasecmp(s, "http://", 7) == 0) ||
+           (n > 8 && strncasecmp(s, "https://", 8) == 0);
+}
+
+/* Matches "US" or "U.S." as a whole word at s; *len gets its length. */
+static int us_abbrev(const char *s, size_t n, size_t *len)
+{
+    size_t l = n >= 4 && memcmp(s, "U.S.", 4) == 0 ? 4 : n >= 2 && memcmp(s, "US", 2) == 0 ? 2 : 0;
+    if (!l || (l < n && is_word_byte((unsigned char)s[l]) && s[l] != '.'))
+        return 0;
+    *len = l;
+    return 1;
+}
+
+int norm_clean(const char *in, size_t len, struct buf *out)
+{
+    int rc = 0;
+    size_t i = 0, skip;
+    while (i < len && !rc) {
+        unsigned char c = (unsigned char)in[i];
+        int boundary = i == 0 || !is_word_byte((unsigned char)in[i - 1]);
+        if (c == '<') {
+            const char *label;
+            size_t label_len, n = angle_markup(in + i, len - i, &label, &label_len);
+            if (n) {
+                rc = buf_putc(out, ' ');
+                if (!rc && label)
+                    rc = norm_clean(label, label_len, out);
+                if (!rc)
+                    rc = buf_putc(out, ' ');
+                i += n;
+                continue;
+            }
+        } else if (c == '@' && boundary) {
+            size_t j = i + 1;
+            while (j < len && is_word_byte((unsigned char)in[j]))
+                j++;
+            if (j > i + 1) {
+                rc = buf_putc(out, ' ');
+                i = j;
+                continue;
+            }
+        } else if (c == ':' && boundary) {
+            size_t n = shortcode(in + i, len - i);
+            if (n) {
+                rc = buf_putc(out, ' ');
+                i += n;
+                continue;
+            }
+        } else if ((c == 'h' || c == 'H') && boundary && starts_url(in + i, len - i)) {
+            size_t j = i;
+            while (j < len && in[j] != ' ' && in[j] != '\n' && in[j] != '\t' && in[j] != '>')
+                j++;
+            rc = buf_putc(out, ' ');
+            i = j;
+            continue;
+        } else if (c == 'U' && boundary && us_abbrev(in + i, len - i, &skip)) {
+            /* "US" and "U.S." in capitals name the country, not the pronoun "us". */
+            rc = buf_puts(out, "USA");
+            i += skip;
+            continue;
+        } else if (c == '&') {
+            size_t k;
+            for (k = 0; k < sizeof entities / sizeof entities[0]; k++) {
+                size_t n = strlen(entities[k].name);
+                if (len - i >= n && memcmp(in + i, entities[k].name, n) == 0) {
+                    rc = buf_putc(out, entities[k].c);
+                    i += n;
+                    break;
+                }
+            }
+            if (k < sizeof entities / sizeof entities[0])
+                continue;
+        }
+        uint32_t cp;
+        size_t n = utf8_decode(in + i, len - i, &cp);
+        if (n == 0 || cp == 0) {
+            rc = buf_putc(out, ' ');
+            i++;
+            continue;
+        }
+        rc = buf_append(out, in + i, n);
+        i += n;
+    }
+    return rc;
+}

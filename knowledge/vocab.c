@@ -1,0 +1,263 @@
+/* vocab.c - vocabulary tables and the symmetric-delete typo index. */
+#include "vocab.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+
+enum { MAX_WORD = 48 };
+
+struct word {
+    char *text;  /* owned */
+    uint32_t df; /* entries containing it */
+};
+
+struct key {
+    uint64_t hash; /* of the word or of one of its one-byte deletions */
+    uint32_t word; /* index into words */
+};
+
+struct stem {
+    uint64_t hash;
+    uint32_t df;
+};
+
+struct vocab {
+    struct word *words;
+    size_t nwords, capwords;
+    struct key *keys;
+    size_t nkeys;
+    struct stem *stems;
+    size_t nstems, capstems;
+};
+
+static uint64_t hash_bytes(const char *s, size_t n, size_t skip)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (size_t i = 0; i < n; i++) {
+        if (i == skip)
+            continue;
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+struct vocab *vocab_new(void)
+{
+    return calloc(1, sizeof(struct vocab));
+}
+
+void vocab_free(struct vocab *v)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < v->nwords; i++)
+        free(v->words[i].text);
+    free(v->words);
+    free(v->keys);
+    free(v->stems);
+    free(v);
+}
+
+static int grow(void **p, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : 256;
+    void *q = realloc(*p, c * size);
+    if (!q)
+        return ERR_NOMEM;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+int vocab_add_word(struct vocab *v, const char *word, uint32_t df)
+{
+    size_t n = strlen(word);
+    if (n == 0 || n > MAX_WORD)
+        return 0;
+    if (grow((void **)&v->words, &v->capwords, v->nwords, sizeof *v->words))
+        return ERR_NOMEM;
+    char *copy = malloc(n + 1);
+    if (!copy)
+        return ERR_NOMEM;
+    memcpy(copy, word, n + 1);
+    v->words[v->nwords].text = copy;
+    v->words[v->nwords].df = df;
+    v->nwords++;
+    return 0;
+}
+
+int vocab_add_stem(struct vocab *v, const char *stem, uint32_t df)
+{
+    if (grow((void **)&v->stems, &v->capstems, v->nstems, sizeof *v->stems))
+        return ERR_NOMEM;
+    v->stems[v->nstems].hash = hash_bytes(stem, strlen(stem), (size_t)-1);
+    v->stems[v->nstems].df = df;
+    v->nstems++;
+    return 0;
+}
+
+static int cmp_word(const void *a, const void *b)
+{
+    return strcmp(((const struct word *)a)->text, ((const struct word *)b)->text);
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+    uint64_t x = ((const struct key *)a)->hash, y = ((const struct key *)b)->hash;
+    return x < y ? -1 : x > y;
+}
+
+static int cmp_stem(const void *a, const void *b)
+{
+    uint64_t x = ((const struct stem *)a)->hash, y = ((const struct stem *)b)->hash;
+    return x < y ? -1 : x > y;
+}
+
+int vocab_finish(struct vocab *v)
+{
+    /* Merge duplicate words and stems, adding their counts. */
+    qsort(v->words, v->nwords, sizeof *v->words, cmp_word);
+    size_t w = 0;
+    for (size_t i = 0; i < v->nwords; i++) {
+        if (w && strcmp(v->words[w - 1].text, v->words[i].text) == 0) {
+            v->words[w - 1].df += v->words[i].df;
+            free(v->words[i].text);
+        } else {
+            v->words[w++] = v->words[i];
+        }
+    }
+    v->nwords = w;
+    qsort(v->stems, v->nstems, sizeof *v->stems, cmp_stem);
+    size_t s = 0;
+    for (size_t i = 0; i < v->nstems; i++) {
+        if (s && v->stems[s - 1].hash == v->stems[i].hash)
+            v->stems[s - 1].df += v->stems[i].df;
+        else
+            v->stems[s++] = v->stems[i];
+    }
+    v->nstems = s;
+
+    size_t nkeys = 0;
+    for (size_t i = 0; i < v->nwords; i++)
+        nkeys += strlen(v->words[i].text) + 1;
+    free(v->keys);
+    v->keys = malloc((nkeys ? nkeys : 1) * sizeof *v->keys);
+    if (!v->keys)
+        return ERR_NOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < v->nwords; i++) {
+        const char *t = v->words[i].text;
+        size_t n = strlen(t);
+        v->keys[k++] = (struct key){ hash_bytes(t, n, (size_t)-1), (uint32_t)i };
+        for (size_t d = 0; d < n; d++)
+            v->keys[k++] = (struct key){ hash_bytes(t, n, d), (uint32_t)i };
+    }
+    v->nkeys = k;
+    qsort(v->keys, v->nkeys, sizeof *v->keys, cmp_key);
+    return 0;
+}
+
+uint32_t vocab_word_df(const struct vocab *v, const char *word)
+{
+    struct word probe = { (char *)word, 0 };
+    const struct word *hit = v->nwords ? bsearch(&probe, v->words, v->nwords, sizeof *v->words,
+                                                 cmp_word)
+                                       : NULL;
+    return hit ? hit->df : 0;
+}
+
+uint32_t vocab_stem_df(const struct vocab *v, const char *stem)
+{
+    struct stem probe = { hash_bytes(stem, strlen(stem), (size_t)-1), 0 };
+    const struct stem *hit = v->nstems ? bsearch(&probe, v->stems, v->nstems, sizeof *v->stems,
+                                                 cmp_stem)
+                                       : NULL;
+    return hit ? hit->df : 0;
+}
+
+size_t vocab_size(const struct vocab *v)
+{
+    return v->nwords;
+}
+
+int vocab_distance(const char *a, size_t alen, const char *b, size_t blen, int max)
+{
+    if (alen > MAX_WORD || blen > MAX_WORD)
+        return max + 1;
+    size_t diff = alen > blen ? alen - blen : blen - alen;
+    if (diff > (size_t)max)
+        return max + 1;
+    int d[MAX_WORD + 1][MAX_WORD + 1];
+    for (size_t i = 0; i <= alen; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= blen; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= alen; i++) {
+        int rowmin = max + 1;
+        for (size_t j = 1; j <= blen; j++) {
+            int cost = a[i - 1] != b[j - 1];
+            int best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + cost < best)
+                best = d[i - 1][j - 1] + cost;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+            if (best < rowmin)
+                rowmin = best;
+        }
+        if (rowmin > max)
+            return max + 1;
+    }
+    return d[alen][blen] <= max ? d[alen][blen] : max + 1;
+}
+
+/* Considers every word filed under hash h as a correction of word. */
+static void consider(const struct vocab *v, uint64_t h, const char *word, size_t n, int max,
+                     int *best_d, const struct word **best)
+{
+    struct key probe = { h, 0 };
+    const struct key *hit = bsearch(&probe, v->keys, v->nkeys, sizeof *v->keys, cmp_key);
+    if (!hit)
+        return;
+    while (hit > v->keys && hit[-1].hash == h)
+        hit--;
+    for (; hit < v->keys + v->nkeys && hit->hash == h; hit++) {
+        const struct word *c = &v->words[hit->word];
+        size_t cn = strlen(c->text);
+        if (cn < 3 || (cn == n && memcmp(c->text, word, n) == 0))
+            continue;
+        int d = vocab_distance(word, n, c->text, cn, max);
+        if (d > max)
+            continue;
+        if (!*best || d < *best_d || (d == *best_d && c->df > (*best)->df) ||
+            (d == *best_d && c->df == (*best)->df && strcmp(c->text, (*best)->text) < 0)) {
+            *best = c;
+            *best_d = d;
+        }
+    }
+}
+
+int vocab_correct(const struct vocab *v, const char *word, const char **out)
+{
+    size_t n = strlen(word);
+    *out = NULL;
+    if (n < 4 || n > MAX_WORD || !v->nkeys)
+        return 0;
+    int max = n >= 8 ? 2 : 1, best_d = max + 1;
+    const struct word *best = NULL;
+    consider(v, hash_bytes(word, n, (size_t)-1), word, n, max, &best_d, &best);
+    for (size_t d = 0; d < n; d++)
+        consider(v, hash_bytes(word, n, d), word, n, max, &best_d, &best);
+    if (!best)
+        return 0;
+    *out = best->text;
+    return best_d;
+}
