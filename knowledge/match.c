@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "english.h"
 #include "err.h"
 #include "kb_int.h"
 #include "norm.h"
@@ -32,21 +33,71 @@ enum {
 enum field { F_TITLE, F_TEXT, F_SPEAKER, F_ROLE, F_KEYWORDS };
 static const char *const field_names[NFIELDS] = { "title", "text", "speaker", "role", "keywords" };
 
+/* The tuning, chosen on our own question sets (see README, "Answer quality"), never on the
+ * shared evaluation file. Macros so that a tuning build can override them with -D. */
+#ifndef MATCH_FIELD_WEIGHTS /* title, text, speaker, role, keywords */
+#define MATCH_FIELD_WEIGHTS 1.0, 0.7, 1.0, 0.9, 0.9
+#endif
+#ifndef MATCH_TEXT_COVERAGE /* a word found only in the body text covers this much of itself */
+#define MATCH_TEXT_COVERAGE 0.7
+#endif
+#ifndef MATCH_WEAK /* weight of a common word (big, soon, happen) */
+#define MATCH_WEAK 0.3
+#endif
+#ifndef MATCH_CORRECTED /* weight of a typo-corrected word */
+#define MATCH_CORRECTED 0.7
+#endif
+#ifndef MATCH_SYNONYM /* a hit through a synonym instead of the word itself */
+#define MATCH_SYNONYM 0.85
+#endif
+#ifndef MATCH_UNKNOWN_DF /* a word the knowledge base lacks weighs as if in this many entries */
+#define MATCH_UNKNOWN_DF 1.0
+#endif
+#ifndef MATCH_ANSWER_COVERAGE /* least share of the question's weight an answer covers */
+#define MATCH_ANSWER_COVERAGE 0.5
+#endif
+#ifndef MATCH_SPECIFIC_SHARE /* an answer holds a word found in at most this share of entries */
+#define MATCH_SPECIFIC_SHARE 0.12
+#endif
+#ifndef MATCH_RELATED_SHARE /* related entries score at least this share of the best */
+#define MATCH_RELATED_SHARE 0.5
+#endif
+#ifndef MATCH_SAY_QUOTE /* "what did X say": quotes first */
+#define MATCH_SAY_QUOTE 1.3
+#endif
+#ifndef MATCH_SAY_OTHER
+#define MATCH_SAY_OTHER 0.9
+#endif
+#ifndef MATCH_SPEAKER_BONUS /* the question names who said it */
+#define MATCH_SPEAKER_BONUS 1.1
+#endif
+#ifndef MATCH_COUNT_COVERAGE /* "how many" answered by an entry without a number: its coverage */
+#define MATCH_COUNT_COVERAGE 0.85
+#endif
+#ifndef MATCH_PHRASE_BONUS /* two neighbouring words found together: share of the lighter one */
+#define MATCH_PHRASE_BONUS 0.5
+#endif
+#ifndef MATCH_QUANTITY_BONUS /* "how many": entries that state a number */
+#define MATCH_QUANTITY_BONUS 1.15
+#endif
+
 /* How much a hit in each field counts: titles, speakers and keywords say what an entry is about;
  * a word somewhere in the body says less. */
-static const double field_weight[NFIELDS] = { 1.0, 0.7, 1.0, 0.9, 0.9 };
-
-/* The tuning, chosen on our own question sets (tests/match_questions.h), never on eval files. */
-static const double weak_factor = 0.3;      /* weight of a common word (big, soon, happen) */
-static const double corrected_factor = 0.7; /* weight of a typo-corrected word */
-static const double synonym_factor = 0.85;  /* a hit through a synonym instead of the word */
-static const double unknown_factor = 1.0;   /* weight of a word the knowledge base lacks */
-static const double answer_coverage = 0.5;  /* least share of the question an answer covers */
-static const double specific_share = 0.12;  /* an answer must hold a word in <= 12% of entries */
-static const double related_share = 0.5;    /* related entries score at least half the best */
-static const double say_quote = 1.3;        /* "what did X say": quotes first */
-static const double say_other = 0.9;
-static const double speaker_bonus = 1.1;    /* the question names who said it */
+static const double field_weight[NFIELDS] = { MATCH_FIELD_WEIGHTS };
+static const double text_coverage = MATCH_TEXT_COVERAGE;
+static const double weak_factor = MATCH_WEAK;
+static const double corrected_factor = MATCH_CORRECTED;
+static const double synonym_factor = MATCH_SYNONYM;
+static const double unknown_df = MATCH_UNKNOWN_DF;
+static const double answer_coverage = MATCH_ANSWER_COVERAGE;
+static const double specific_share = MATCH_SPECIFIC_SHARE;
+static const double related_share = MATCH_RELATED_SHARE;
+static const double say_quote = MATCH_SAY_QUOTE;
+static const double say_other = MATCH_SAY_OTHER;
+static const double speaker_bonus = MATCH_SPEAKER_BONUS;
+static const double quantity_bonus = MATCH_QUANTITY_BONUS;
+static const double phrase_bonus = MATCH_PHRASE_BONUS;
+static const double count_coverage = MATCH_COUNT_COVERAGE;
 
 struct token {
     char text[MAX_TOKEN]; /* "" when the word was too long */
@@ -70,7 +121,8 @@ struct group {
     struct phrase phrases[MAX_PHRASES];
     int nphrases;
     enum norm_class cls;
-    int corrected; /* the word was a typo of a known word */
+    int corrected; /* the word was a typo or another form of a known word */
+    int first, last; /* positions of its words in the question */
     uint32_t df;
     double weight;
 };
@@ -86,6 +138,7 @@ struct fwd { /* a cached entry: its fields as stem hashes */
     int64_t rowid; /* 0: empty slot */
     char id[MATCH_MAX_ID + 1];
     int quote;
+    int number; /* its title or text states a number */
     uint64_t *stems[NFIELDS]; /* point into block */
     int n[NFIELDS];
     uint64_t *block; /* owned */
@@ -181,6 +234,7 @@ static int collect_first(void *ctx, int flags, const char *tok, int n, int start
 struct hashes {
     uint64_t *h;
     int n, cap;
+    int digits; /* a token was all digits */
 };
 
 static int collect_hash(void *ctx, int flags, const char *tok, int n, int start, int end)
@@ -199,6 +253,10 @@ static int collect_hash(void *ctx, int flags, const char *tok, int n, int start,
         hs->cap = cap;
     }
     hs->h[hs->n++] = hash(tok, (size_t)(n > 0 ? n : 0));
+    int digits = n > 0;
+    for (int i = 0; i < n && digits; i++)
+        digits = tok[i] >= '0' && tok[i] <= '9';
+    hs->digits |= digits;
     return SQLITE_OK;
 }
 
@@ -411,6 +469,8 @@ static struct fwd *entry_stems(struct match *m, int64_t rowid)
             return NULL;
         }
         f->n[i] = hs.n - start[i];
+        if (i == F_TEXT && hs.digits)
+            f->number = 1;
     }
     snprintf(f->id, sizeof f->id, "%s", kb_col(st, 0));
     f->quote = strcmp(kb_col(st, 1), "quote") == 0;
@@ -513,14 +573,38 @@ static void add_phrase(struct group *g, const struct phrase *p)
         g->phrases[g->nphrases++] = *p;
 }
 
+/* What kind of answer the question asks for, beyond its topic. */
+struct intent {
+    int say;      /* what someone said: quotes first */
+    int quantity; /* how many, how big, how soon: entries that state a number first */
+    int count;    /* how many, how much, number of: an entry without a number cannot answer */
+};
+
 /* One question word after folding, stemming and typo correction. */
 struct qword {
+    int pos; /* position in the question, counting every word */
     char word[MAX_TOKEN];
     char stem[MAX_TOKEN];
     uint64_t hash;
     enum norm_class cls;
     int corrected;
 };
+
+/* Whether a word (after prev) asks for a quantity: "how many", "how soon", "maximum". */
+static int is_quantity(const char *w, const char *prev)
+{
+    static const char *const after_how[] = { "big",  "far",  "large", "long", "many",
+                                             "much", "high", "old",   "soon", "small" };
+    static const char *const alone[] = { "amount", "max",    "maximum", "minimum",
+                                         "number", "numbers", "size",   "total" };
+    for (size_t i = 0; strcmp(prev, "how") == 0 && i < sizeof after_how / sizeof *after_how; i++)
+        if (strcmp(w, after_how[i]) == 0)
+            return 1;
+    for (size_t i = 0; i < sizeof alone / sizeof *alone; i++)
+        if (strcmp(w, alone[i]) == 0)
+            return 1;
+    return 0;
+}
 
 /* The porter stem of one word into out; 0 or an error. */
 static int stem_word(struct match *m, const char *word, char *out, size_t len)
@@ -537,7 +621,7 @@ static int stem_word(struct match *m, const char *word, char *out, size_t len)
 
 /* Splits the cleaned question into words and corrects the unknown ones. Returns the count. */
 static int question_words(struct match *m, const char *text, size_t len, struct qword *qw,
-                          int *say)
+                          struct intent *intent)
 {
     if (tokenize(&m->plain, text, len, &m->words) || tokenize(&m->porter, text, len, &m->stems))
         return 0;
@@ -549,18 +633,30 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
             continue;
         struct qword *q = &qw[k++];
         memset(q, 0, sizeof *q);
+        q->pos = i;
         snprintf(q->word, sizeof q->word, "%s", w);
         snprintf(q->stem, sizeof q->stem, "%s", s);
         q->cls = norm_class(w);
         if (q->cls == NORM_SAY)
-            *say = 1;
+            intent->say = 1;
+        const char *prev = i > 0 ? m->words.t[i - 1].text : "";
+        if (is_quantity(w, prev))
+            intent->quantity = 1;
+        if (strcmp(prev, "how") == 0 && (strcmp(w, "many") == 0 || strcmp(w, "much") == 0))
+            intent->count = 1;
         q->hash = hash(s, strlen(s));
         if (q->cls != NORM_CONTENT || all_digits(w) || vocab_stem_df(m->vocab, s) ||
             rule_at(m, &q->hash, 1, 0))
             continue;
-        const char *fix;
+        /* Unknown: a typo of a known word (unless it is an English word), or else a form of a
+         * known word that the stemmer does not join ("compared", "comparison"). */
+        const char *fix = NULL;
         char stem[MAX_TOKEN];
-        if (!vocab_correct(m->vocab, w, &fix) || stem_word(m, fix, stem, sizeof stem))
+        if (!english_is_word(w))
+            vocab_correct(m->vocab, w, &fix);
+        if (!fix)
+            vocab_neighbour(m->vocab, w, &fix);
+        if (!fix || stem_word(m, fix, stem, sizeof stem))
             continue;
         snprintf(q->word, sizeof q->word, "%s", fix);
         snprintf(q->stem, sizeof q->stem, "%s", stem);
@@ -606,6 +702,8 @@ static int build_groups(struct match *m, const struct qword *qw, int n)
                 self.df = df;
         }
         snprintf(g->label, sizeof g->label, "%s", self.text);
+        g->first = qw[i].pos;
+        g->last = qw[i + span - 1].pos;
         add_phrase(g, &self);
         for (int k = 0; r && k < r->nwords; k++)
             add_phrase(g, &r->words[k]);
@@ -624,9 +722,7 @@ static int build_groups(struct match *m, const struct qword *qw, int n)
         if (df > m->nentries)
             df = m->nentries;
         g->df = (uint32_t)df;
-        g->weight = idf(m->nentries, df);
-        if (df == 0)
-            g->weight *= unknown_factor;
+        g->weight = idf(m->nentries, df > 0 ? df : unknown_df);
         if (g->cls == NORM_WEAK)
             g->weight *= weak_factor;
         if (g->corrected)
@@ -693,8 +789,18 @@ static int contains(const uint64_t *hay, int n, const uint64_t *needle, int k)
     return 0;
 }
 
+/* Whether x is followed by y in hay, directly or with one word between ("prisoners of war"). */
+static int near(const uint64_t *hay, int n, uint64_t x, uint64_t y)
+{
+    for (int i = 0; i + 1 < n; i++)
+        if (hay[i] == x && (hay[i + 1] == y || (i + 2 < n && hay[i + 2] == y)))
+            return 1;
+    return 0;
+}
+
 /* Scores one candidate: for each group, the best field any of its phrases occurs in. */
-static void score(const struct match *m, int ng, double total, int say, struct candidate *c)
+static void score(const struct match *m, int ng, double total, const struct intent *in,
+                  struct candidate *c)
 {
     const struct fwd *f = c->f;
     double s = 0, matched = 0;
@@ -714,14 +820,32 @@ static void score(const struct match *m, int ng, double total, int say, struct c
             }
         }
         if (best > 0) {
-            matched += g->weight;
+            matched += g->weight * (best_field == F_TEXT ? text_coverage : 1.0);
             s += g->weight * best;
             if (best_field == F_SPEAKER || best_field == F_ROLE)
                 speaker_hit = 1;
         }
     }
-    if (say)
+    /* Words next to each other in the question and in the entry ("state department") are a
+     * phrase: worth more than the two words apart. */
+    for (int i = 0; i + 1 < ng; i++) {
+        const struct group *a = &m->groups[i], *b = &m->groups[i + 1];
+        if (a->cls == NORM_WEAK || b->cls == NORM_WEAK || b->first - a->last > 2)
+            continue;
+        const struct phrase *pa = &a->phrases[0], *pb = &b->phrases[0];
+        for (int fi = 0; fi < NFIELDS; fi++) {
+            if (near(f->stems[fi], f->n[fi], pa->stems[pa->nstems - 1], pb->stems[0])) {
+                s += phrase_bonus * (a->weight < b->weight ? a->weight : b->weight);
+                break;
+            }
+        }
+    }
+    if (in->say)
         s *= f->quote ? say_quote : say_other;
+    if (in->quantity && f->number)
+        s *= quantity_bonus;
+    if (in->count && !f->number)
+        matched *= count_coverage;
     if (speaker_hit && f->quote)
         s *= speaker_bonus;
     c->score = s;
@@ -737,15 +861,16 @@ static int by_score(const void *a, const void *b)
     return x->rank - y->rank;
 }
 
-static void explain_groups(const struct match *m, int ng, double total, int say,
-                           struct buf *out)
+static void explain_groups(const struct match *m, int ng, double total,
+                           const struct intent *in, struct buf *out)
 {
-    buf_printf(out, "entries: %.0f; question weight: %.2f%s\n", m->nentries, total,
-               say ? "; asks what someone said: quotes preferred" : "");
+    buf_printf(out, "entries: %.0f; question weight: %.2f%s%s\n", m->nentries, total,
+               in->say ? "; asks what someone said: quotes preferred" : "",
+               in->quantity ? "; asks for a quantity: numbers preferred" : "");
     for (int i = 0; i < ng; i++) {
         const struct group *g = &m->groups[i];
         buf_printf(out, "  %-18s weight %5.2f  in %u entries%s%s%s:", g->label, g->weight, g->df,
-                   g->cls == NORM_WEAK ? ", common word" : "", g->corrected ? ", typo fixed" : "",
+                   g->cls == NORM_WEAK ? ", common word" : "", g->corrected ? ", typo or form fixed" : "",
                    g->df ? "" : ", unknown");
         for (int k = 0; k < g->nphrases; k++)
             buf_printf(out, " \"%s\"%s", g->phrases[k].text, g->phrases[k].synonym ? "(syn)" : "");
@@ -813,8 +938,8 @@ int match_ask(struct match *m, const char *q, size_t len, int limit, struct matc
         buf_free(&clean);
         return fail(m, ERR_NOMEM, "out of memory");
     }
-    int say = 0;
-    int nw = question_words(m, buf_str(&clean), clean.len, qw, &say);
+    struct intent intent = { 0, 0, 0 };
+    int nw = question_words(m, buf_str(&clean), clean.len, qw, &intent);
     int ng = build_groups(m, qw, nw);
     free(qw);
     buf_free(&clean);
@@ -826,7 +951,7 @@ int match_ask(struct match *m, const char *q, size_t len, int limit, struct matc
         known |= m->groups[i].df > 0;
     }
     if (explain)
-        explain_groups(m, ng, total, say, explain);
+        explain_groups(m, ng, total, &intent, explain);
     if (!known) {
         if (explain)
             buf_puts(explain, "decline: no word of the question is in the knowledge base\n");
@@ -861,7 +986,7 @@ int match_ask(struct match *m, const char *q, size_t len, int limit, struct matc
         struct candidate *c = &m->cand[kept++];
         c->f = f;
         c->rank = i;
-        score(m, ng, total, say, c);
+        score(m, ng, total, &intent, c);
     }
     qsort(m->cand, (size_t)kept, sizeof *m->cand, by_score);
 

@@ -6,7 +6,7 @@
 
 #include "err.h"
 
-enum { MAX_WORD = 48 };
+enum { MAX_WORD = 48, MIN_LONG = 8 /* words this long may have two typos */ };
 
 struct word {
     char *text;  /* owned */
@@ -14,7 +14,7 @@ struct word {
 };
 
 struct key {
-    uint64_t hash; /* of the word or of one of its one-byte deletions */
+    uint64_t hash; /* of the word or of one of its one- or two-byte deletions */
     uint32_t word; /* index into words */
 };
 
@@ -32,11 +32,14 @@ struct vocab {
     size_t nstems, capstems;
 };
 
-static uint64_t hash_bytes(const char *s, size_t n, size_t skip)
+#define NONE SIZE_MAX
+
+/* FNV-1a of s[0..n) without the bytes at skip1 and skip2 (NONE: keep every byte). */
+static uint64_t hash_bytes(const char *s, size_t n, size_t skip1, size_t skip2)
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    uint64_t h = 1469598103934665603ull;
     for (size_t i = 0; i < n; i++) {
-        if (i == skip)
+        if (i == skip1 || i == skip2)
             continue;
         h ^= (unsigned char)s[i];
         h *= 1099511628211ull;
@@ -95,7 +98,7 @@ int vocab_add_stem(struct vocab *v, const char *stem, uint32_t df)
 {
     if (grow((void **)&v->stems, &v->capstems, v->nstems, sizeof *v->stems))
         return ERR_NOMEM;
-    v->stems[v->nstems].hash = hash_bytes(stem, strlen(stem), (size_t)-1);
+    v->stems[v->nstems].hash = hash_bytes(stem, strlen(stem), NONE, NONE);
     v->stems[v->nstems].df = df;
     v->nstems++;
     return 0;
@@ -142,9 +145,14 @@ int vocab_finish(struct vocab *v)
     }
     v->nstems = s;
 
+    /* Each word is filed under itself and its one-byte deletions; words that can be within two
+     * edits of a long word (MIN_LONG - 2 bytes or more) also under their two-byte deletions, so
+     * that two words within two edits always share a key. */
     size_t nkeys = 0;
-    for (size_t i = 0; i < v->nwords; i++)
-        nkeys += strlen(v->words[i].text) + 1;
+    for (size_t i = 0; i < v->nwords; i++) {
+        size_t n = strlen(v->words[i].text);
+        nkeys += 1 + n + (n >= MIN_LONG - 2 ? n * (n - 1) / 2 : 0);
+    }
     free(v->keys);
     v->keys = malloc((nkeys ? nkeys : 1) * sizeof *v->keys);
     if (!v->keys)
@@ -153,9 +161,12 @@ int vocab_finish(struct vocab *v)
     for (size_t i = 0; i < v->nwords; i++) {
         const char *t = v->words[i].text;
         size_t n = strlen(t);
-        v->keys[k++] = (struct key){ hash_bytes(t, n, (size_t)-1), (uint32_t)i };
-        for (size_t d = 0; d < n; d++)
-            v->keys[k++] = (struct key){ hash_bytes(t, n, d), (uint32_t)i };
+        v->keys[k++] = (struct key){ hash_bytes(t, n, NONE, NONE), (uint32_t)i };
+        for (size_t d = 0; d < n; d++) {
+            v->keys[k++] = (struct key){ hash_bytes(t, n, d, NONE), (uint32_t)i };
+            for (size_t e = d + 1; n >= MIN_LONG - 2 && e < n; e++)
+                v->keys[k++] = (struct key){ hash_bytes(t, n, d, e), (uint32_t)i };
+        }
     }
     v->nkeys = k;
     qsort(v->keys, v->nkeys, sizeof *v->keys, cmp_key);
@@ -173,7 +184,7 @@ uint32_t vocab_word_df(const struct vocab *v, const char *word)
 
 uint32_t vocab_stem_df(const struct vocab *v, const char *stem)
 {
-    struct stem probe = { hash_bytes(stem, strlen(stem), (size_t)-1), 0 };
+    struct stem probe = { hash_bytes(stem, strlen(stem), NONE, NONE), 0 };
     const struct stem *hit = v->nstems ? bsearch(&probe, v->stems, v->nstems, sizeof *v->stems,
                                                  cmp_stem)
                                        : NULL;
@@ -198,7 +209,7 @@ int vocab_distance(const char *a, size_t alen, const char *b, size_t blen, int m
     for (size_t j = 0; j <= blen; j++)
         d[0][j] = (int)j;
     for (size_t i = 1; i <= alen; i++) {
-        int rowmin = max + 1;
+        int rowmin = d[i][0];
         for (size_t j = 1; j <= blen; j++) {
             int cost = a[i - 1] != b[j - 1];
             int best = d[i - 1][j] + 1;
@@ -251,13 +262,55 @@ int vocab_correct(const struct vocab *v, const char *word, const char **out)
     *out = NULL;
     if (n < 4 || n > MAX_WORD || !v->nkeys)
         return 0;
-    int max = n >= 8 ? 2 : 1, best_d = max + 1;
+    int max = n >= MIN_LONG ? 2 : 1, best_d = max + 1;
     const struct word *best = NULL;
-    consider(v, hash_bytes(word, n, (size_t)-1), word, n, max, &best_d, &best);
-    for (size_t d = 0; d < n; d++)
-        consider(v, hash_bytes(word, n, d), word, n, max, &best_d, &best);
+    consider(v, hash_bytes(word, n, NONE, NONE), word, n, max, &best_d, &best);
+    for (size_t d = 0; d < n; d++) {
+        consider(v, hash_bytes(word, n, d, NONE), word, n, max, &best_d, &best);
+        for (size_t e = d + 1; max == 2 && e < n; e++)
+            consider(v, hash_bytes(word, n, d, e), word, n, max, &best_d, &best);
+    }
     if (!best)
         return 0;
     *out = best->text;
     return best_d;
+}
+
+static size_t common_prefix(const char *a, const char *b)
+{
+    size_t n = 0;
+    while (a[n] && a[n] == b[n])
+        n++;
+    return n;
+}
+
+int vocab_neighbour(const struct vocab *v, const char *word, const char **out)
+{
+    size_t n = strlen(word);
+    *out = NULL;
+    if (n < 5 || !v->nwords)
+        return 0;
+    /* Every neighbour starts with word's first five bytes: scan that range of the sorted words. */
+    size_t lo = 0, hi = v->nwords;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strncmp(v->words[mid].text, word, 5) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    const struct word *best = NULL;
+    for (size_t i = lo; i < v->nwords && strncmp(v->words[i].text, word, 5) == 0; i++) {
+        const struct word *c = &v->words[i];
+        size_t cn = strlen(c->text), shared = common_prefix(word, c->text);
+        size_t need = n <= 6 || cn <= 6 ? 5 : 6;
+        if (shared < need || strcmp(c->text, word) == 0)
+            continue;
+        if (!best || c->df > best->df)
+            best = c;
+    }
+    if (!best)
+        return 0;
+    *out = best->text;
+    return 1;
 }

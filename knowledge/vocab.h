@@ -33,6 +33,11 @@ uint32_t vocab_stem_df(const struct vocab *v, const char *stem);
  * when there is no such word or the input is shorter than 4 bytes. */
 int vocab_correct(const struct vocab *v, const char *word, const char **out);
 
+/* The most frequent known word that shares a long prefix with word (a morphological neighbour
+ * the stemmer does not join: "compared" and "comparison"): at least 6 bytes in common, or 5 when
+ * either word has at most 6. Returns 1 and the word in out (borrowed), or 0. */
+int vocab_neighbour(const struct vocab *v, const char *word, const char **out);
+
 /* Number of distinct surface words. */
 size_t vocab_size(const struct vocab *v);
 
