@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -32,9 +33,9 @@ enum {
 };
 
 struct cmd {
-    const char *path;      /* the command's words */
+    const char *path; /* the command's words */
     cmd_fn fn;
-    int min, max;          /* positional arguments; max -1: any number */
+    int min, max; /* positional arguments; max -1: any number */
     unsigned flags;
     const char *opts;      /* options, space-separated; "name=" takes a value */
     const char *file_opts; /* options that name files: terminal only */
@@ -42,7 +43,7 @@ struct cmd {
     const char *help;
 };
 
-#define ENTRY_FIELDS "id= kind= title= text= speaker= role= source= keywords="
+#define ENTRY_FIELDS  "id= kind= title= text= speaker= role= source= keywords="
 #define SOURCE_FIELDS "id= title= publisher= authors= date= url= text="
 
 static int c_help(struct cmd_ctx *, const struct args *);
@@ -81,8 +82,8 @@ static const struct cmd commands[] = {
       "kb add --id ID --kind KIND --title T --text T --source ID [--speaker S] [--role R] "
       "[--keywords \"a, b\"] | --file FILE",
       "add an entry; its text must occur word for word in its source" },
-    { "kb edit", c_edit, 1, 1, CMD_MODERATOR | CMD_FIELDS, ENTRY_FIELDS, "file=",
-      "kb edit ID [--title T] [--text T] [--keywords \"a, b\"] ... | --file FILE",
+    { "kb edit", c_edit, 1, 1, CMD_MODERATOR | CMD_FIELDS, ENTRY_FIELDS,
+      "file=", "kb edit ID [--title T] [--text T] [--keywords \"a, b\"] ... | --file FILE",
       "change the given fields of an entry" },
     { "kb remove", c_remove, 1, 1, CMD_MODERATOR, "", "", "kb remove ID", "remove an entry" },
     { "kb import", c_import, 0, 1, CMD_MODERATOR | CMD_TERMINAL, "replace dry-run bundled", "",
@@ -269,29 +270,35 @@ static int read_file(struct cmd_ctx *ctx, const char *path, struct buf *b)
     return 0;
 }
 
-/* Writes data to path through a temporary file and a rename, so a full disk or a crash never
- * leaves half a file. */
+/* Writes data to path. A regular file is written through a temporary file and a rename, so a
+ * full disk or a crash never leaves half a file; anything else (a device, a pipe) is written
+ * directly, as replacing it would be wrong. */
 static int write_file(struct cmd_ctx *ctx, const char *path, const char *data, size_t len)
 {
+    struct stat sb;
+    int regular = stat(path, &sb) != 0 || S_ISREG(sb.st_mode);
     char tmp[4200];
     int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     if (n < 0 || (size_t)n >= sizeof tmp)
         return fail(ctx, ERR_INVAL, "the file name is too long");
-    FILE *f = fopen(tmp, "wb");
+    const char *target = regular ? tmp : path;
+    FILE *f = fopen(target, "wb");
     if (!f)
         return fail(ctx, ERR_IO, "cannot write %s: %s", path, strerror(errno));
-    int ok = fwrite(data, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    int ok =
+        fwrite(data, 1, len, f) == len && fflush(f) == 0 && (!regular || fsync(fileno(f)) == 0);
     int saved = errno;
     if (fclose(f) != 0 && ok) {
         ok = 0;
         saved = errno;
     }
-    if (ok && rename(tmp, path) != 0) {
+    if (ok && regular && rename(tmp, path) != 0) {
         ok = 0;
         saved = errno;
     }
     if (!ok) {
-        unlink(tmp);
+        if (regular)
+            unlink(tmp);
         return fail(ctx, saved == ENOSPC ? ERR_FULL : ERR_IO, "cannot write %s: %s", path,
                     strerror(saved));
     }
@@ -384,8 +391,9 @@ static int record_from_args(struct cmd_ctx *ctx, const struct args *a, const cha
         const cJSON *given = cJSON_GetObjectItemCaseSensitive(rec, "id");
         if (given && (!cJSON_IsString(given) || strcmp(given->valuestring, id) != 0)) {
             cJSON_Delete(rec);
-            return fail(ctx, ERR_INVAL, "the id cannot be changed (\"%s\"): add a new entry and "
-                                        "remove the old one instead",
+            return fail(ctx, ERR_INVAL,
+                        "the id cannot be changed (\"%s\"): add a new entry and "
+                        "remove the old one instead",
                         id);
         }
         cJSON_DeleteItemFromObjectCaseSensitive(rec, "id");
@@ -401,7 +409,8 @@ static int changed_fields(struct cmd_ctx *ctx, int64_t change, struct buf *out)
     cJSON *c;
     if (kb_change(ctx->kb, change, &c))
         return 0;
-    const cJSON *before = cJSON_GetObjectItem(c, "before"), *after = cJSON_GetObjectItem(c, "after");
+    const cJSON *before = cJSON_GetObjectItem(c, "before"),
+                *after = cJSON_GetObjectItem(c, "after");
     int n = 0, rc = 0;
     const cJSON *f;
     cJSON_ArrayForEach(f, after)
@@ -473,7 +482,10 @@ static int c_help(struct cmd_ctx *ctx, const struct args *a)
         if (tlen && strncmp(c->path, topic, tlen) != 0)
             continue;
         shown++;
-        rc = buf_printf(ctx->out, "  %-44s %s\n", c->usage, c->help);
+        if (strlen(c->usage) <= 44)
+            rc = buf_printf(ctx->out, "  %-44s %s\n", c->usage, c->help);
+        else
+            rc = buf_printf(ctx->out, "  %s\n  %-44s %s\n", c->usage, "", c->help);
     }
     if (!rc && tlen && !shown)
         return fail(ctx, ERR_USAGE, "no command \"%s\"; try help", topic);
@@ -499,8 +511,8 @@ static int c_sources(struct cmd_ctx *ctx, const struct args *a)
         {
             struct kb_filter filter = { NULL, str(s, "id") };
             cJSON *entries = NULL;
-            int n = kb_list(ctx->kb, KB_ENTRY, &filter, 1, &entries) ? 0
-                                                                     : cJSON_GetArraySize(entries);
+            int n =
+                kb_list(ctx->kb, KB_ENTRY, &filter, 1, &entries) ? 0 : cJSON_GetArraySize(entries);
             cJSON_Delete(entries);
             if (!rc)
                 rc = buf_puts(ctx->out, "  • ");
@@ -588,8 +600,8 @@ static int c_search(struct cmd_ctx *ctx, const struct args *a)
     long long limit = opt(a, "limit") ? parse_number(opt(a, "limit")) : 20;
     if (rc || limit < 1) {
         buf_free(&text);
-        return fail(ctx, ERR_USAGE, rc ? "the search text is too long"
-                                       : "--limit needs a positive number");
+        return fail(ctx, ERR_USAGE,
+                    rc ? "the search text is too long" : "--limit needs a positive number");
     }
     cJSON *hits;
     rc = kb_search(ctx->kb, buf_str(&text), (int)(limit > 1000 ? 1000 : limit), &hits);
@@ -622,8 +634,9 @@ static int add_or_edit(struct cmd_ctx *ctx, const struct args *a, enum kb_type t
         return rc;
     if (mode == KB_PUT_EDIT && cJSON_GetArraySize(rec) <= 1) {
         cJSON_Delete(rec);
-        return fail(ctx, ERR_USAGE, "nothing to change: give the fields to change, for example "
-                                    "--title \"...\"");
+        return fail(ctx, ERR_USAGE,
+                    "nothing to change: give the fields to change, for example "
+                    "--title \"...\"");
     }
     rc = put(ctx, t, rec, mode);
     cJSON_Delete(rec);
@@ -651,9 +664,10 @@ static int c_import(struct cmd_ctx *ctx, const struct args *a)
     struct kb_import_report rep;
     int bundled = opt(a, "bundled") != NULL, rc;
     if (bundled == (a->npos == 1))
-        return fail(ctx, ERR_USAGE, "give a FILE (or - for standard input), or --bundled\n"
-                                    "usage: kb import FILE|- [--replace] [--dry-run] | kb import "
-                                    "--bundled");
+        return fail(ctx, ERR_USAGE,
+                    "give a FILE (or - for standard input), or --bundled\n"
+                    "usage: kb import FILE|- [--replace] [--dry-run] | kb import "
+                    "--bundled");
     if (bundled) {
         rc = kb_import_bundled(ctx->kb, &o, &ctx->actor, &rep);
     } else {
@@ -1006,19 +1020,18 @@ int cmd_run(struct cmd_ctx *ctx, int argc, char *const *argv)
                     argc ? argv[0] : "");
     }
     if ((c->flags & CMD_MODERATOR) && !ctx->moderator)
-        return fail(ctx, ERR_PERM,
-                    "Sorry, only moderators can run \"%s\": nothing was changed.", c->path);
+        return fail(ctx, ERR_PERM, "Sorry, only moderators can run \"%s\": nothing was changed.",
+                    c->path);
     if ((c->flags & CMD_TERMINAL) && !ctx->terminal)
-        return fail(ctx, ERR_PERM, "\"%s\" works only at the command line (planbot %s).",
-                    c->path, c->path);
+        return fail(ctx, ERR_PERM, "\"%s\" works only at the command line (planbot %s).", c->path,
+                    c->path);
     struct args a;
     int rc = parse_args(ctx, c, argc - used, argv + used, &a);
     if (rc)
         return rc;
     if (a.npos < c->min || (c->max >= 0 && a.npos > c->max))
-        return fail(ctx, ERR_USAGE, "%s\nusage: %s", a.npos < c->min ? "missing argument"
-                                                                     : "too many arguments",
-                    c->usage);
+        return fail(ctx, ERR_USAGE, "%s\nusage: %s",
+                    a.npos < c->min ? "missing argument" : "too many arguments", c->usage);
     rc = c->fn(ctx, &a);
     if (rc == ERR_TOOBIG && ctx->out->len + 64 >= ctx->out->max)
         return fail(ctx, rc, "the output is too long for one reply; use the command line");

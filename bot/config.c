@@ -36,8 +36,7 @@ int config_defaults(struct config *cfg)
         snprintf(path, sizeof path, "%s/.local/share/planbot/planbot.db", home);
     else
         snprintf(path, sizeof path, "planbot.db");
-    if (config_set(&cfg->db, path) || config_set(&cfg->platform, "console") ||
-        config_set(&cfg->bot_name, "planbot")) {
+    if (config_set(&cfg->db, path) || config_set(&cfg->platform, "console")) {
         config_free(cfg);
         return ERR_NOMEM;
     }
@@ -48,17 +47,17 @@ void config_free(struct config *cfg)
 {
     free(cfg->db);
     free(cfg->platform);
-    free(cfg->bot_name);
     memset(cfg, 0, sizeof *cfg);
 }
 
-static int set_log_level(struct config *cfg, const char *value, const char *origin,
-                         const char *key, char *err, size_t errlen)
+static int set_log_level(struct config *cfg, const char *value, const char *origin, const char *key,
+                         char *err, size_t errlen)
 {
     int level = log_level_parse(value);
     if (level < 0) {
-        snprintf(err, errlen, "%s: \"%s\" must be one of debug, info, warn, error, off (got \"%s\")",
-                 origin, key, value);
+        snprintf(err, errlen,
+                 "%s: \"%s\" must be one of debug, info, warn, error, off (got \"%s\")", origin,
+                 key, value);
         return ERR_INVAL;
     }
     cfg->log_level = level;
@@ -87,12 +86,10 @@ int config_load_text(struct config *cfg, const char *text, size_t len, const cha
         const char *key = item->string;
         char **field = strcmp(key, "db") == 0         ? &cfg->db
                        : strcmp(key, "platform") == 0 ? &cfg->platform
-                       : strcmp(key, "bot_name") == 0 ? &cfg->bot_name
                                                       : NULL;
         int is_level = strcmp(key, "log_level") == 0;
         if (!field && !is_level) {
-            snprintf(err, errlen,
-                     "%s: unknown key \"%s\" (known keys: db, platform, log_level, bot_name)",
+            snprintf(err, errlen, "%s: unknown key \"%s\" (known keys: db, platform, log_level)",
                      origin, key);
             rc = ERR_INVAL;
             break;

@@ -7,10 +7,9 @@
 #include <stddef.h>
 
 struct config {
-    char *db;        /* database path (owned) */
-    char *platform;  /* chat platform adapter: "console" */
-    int log_level;   /* enum log_level */
-    char *bot_name;  /* the name people address the bot by, for mentions (owned) */
+    char *db;       /* database path (owned) */
+    char *platform; /* chat platform adapter: "console" */
+    int log_level;  /* enum log_level */
 };
 
 /* Fills cfg with the defaults: the database in $XDG_DATA_HOME/planbot (or ~/.local/share/planbot),

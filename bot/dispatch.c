@@ -111,7 +111,8 @@ static int run_command(struct dispatch *d, const char *platform, const struct pl
             rc = ERR_USAGE;
             buf_puts(reply, "Only kb add, kb edit and kb source add/edit take more lines.");
         } else if ((rc = field_lines(nl + 1, len - first - 1, &extra, reply)) == 0) {
-            for (size_t at = 0; at < extra.len && argc < MAX_WORDS * 2; at += strlen(extra.data + at) + 1)
+            for (size_t at = 0; at < extra.len && argc < MAX_WORDS * 2;
+                 at += strlen(extra.data + at) + 1)
                 argv[argc++] = extra.data + at;
         }
     }

@@ -1,6 +1,7 @@
 /* dispatch.h - what planbot does with one chat message, whatever the platform: a command (help,
  * sources, kb ...) goes to the command table, anything else is a question for the matcher.
- * Moderator rights come from the adapter's message (platform user ids), never from display names. */
+ * Moderator rights come from the adapter's message (platform user ids), never from display names.
+ */
 #ifndef PLANBOT_DISPATCH_H
 #define PLANBOT_DISPATCH_H
 

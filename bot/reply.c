@@ -14,9 +14,9 @@ static const char *str(const cJSON *o, const char *key)
 
 void reply_date(const char *iso, char *out, size_t len)
 {
-    static const char *const months[] = { "January", "February", "March",     "April",
-                                          "May",     "June",     "July",      "August",
-                                          "September", "October", "November", "December" };
+    static const char *const months[] = { "January",   "February", "March",    "April",
+                                          "May",       "June",     "July",     "August",
+                                          "September", "October",  "November", "December" };
     int y, m, d;
     char tail;
     if (sscanf(iso, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 && m >= 1 && m <= 12)
@@ -40,7 +40,11 @@ int reply_citation(const cJSON *source, struct buf *out)
     {
         if (rc || !cJSON_IsString(a))
             break;
-        rc = buf_printf(out, "%s%s", i == 0 ? ", by " : i == n - 1 ? " and " : ", ", a->valuestring);
+        rc = buf_printf(out, "%s%s",
+                        i == 0       ? ", by "
+                        : i == n - 1 ? " and "
+                                     : ", ",
+                        a->valuestring);
         i++;
     }
     if (!rc && *str(source, "date")) {
@@ -157,7 +161,8 @@ static cJSON *answer_json(const cJSON *e, const cJSON *src, double score)
         ok = cJSON_AddStringToObject(a, entry_keys[i], str(e, entry_keys[i])) != NULL;
     for (size_t i = 0; ok && i < sizeof source_keys / sizeof source_keys[0]; i++)
         ok = cJSON_AddStringToObject(s, source_keys[i], str(src, source_keys[i])) != NULL;
-    cJSON *authors = ok ? cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(src, "authors"), 1) : NULL;
+    cJSON *authors =
+        ok ? cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(src, "authors"), 1) : NULL;
     if (ok && authors)
         ok = cJSON_AddItemToObject(s, "authors", authors);
     if (ok && (ok = cJSON_AddItemToObject(a, "source", s)))

@@ -34,8 +34,7 @@ static int is_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-int words_split(const char *text, size_t len, int max, struct words *out, char *err,
-                size_t errlen)
+int words_split(const char *text, size_t len, int max, struct words *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     out->store = malloc(len + 1);

@@ -8,15 +8,14 @@
 #include <stddef.h>
 
 struct words {
-    char **v;    /* NULL-terminated, n words; point into store */
+    char **v; /* NULL-terminated, n words; point into store */
     int n;
     char *store; /* owned */
 };
 
 /* Splits text[0..len) into at most max words. Returns 0, ERR_INVAL for an unclosed quote (the
  * message in err), ERR_TOOBIG for more than max words, or ERR_NOMEM. Free with words_free(). */
-int words_split(const char *text, size_t len, int max, struct words *out, char *err,
-                size_t errlen);
+int words_split(const char *text, size_t len, int max, struct words *out, char *err, size_t errlen);
 
 /* Frees the words. Accepts a zeroed struct. */
 void words_free(struct words *w);

@@ -47,7 +47,8 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap) BUF_PRINTF(2, 0);
 /* The contents as a C string: "" when empty; borrowed, valid until the next change to b. */
 const char *buf_str(const struct buf *b);
 
-/* Hands the contents to the caller, who frees them with free(); b is left empty. NULL on ERR_NOMEM. */
+/* Hands the contents to the caller, who frees them with free(); b is left empty. NULL on ERR_NOMEM.
+ */
 char *buf_take(struct buf *b);
 
 #endif

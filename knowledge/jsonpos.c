@@ -94,8 +94,7 @@ static size_t find_index(const char *s, size_t n, size_t i, int index)
     return n;
 }
 
-size_t jsonpos_offset(const char *text, size_t len, const struct jsonpos_step *path,
-                      size_t depth)
+size_t jsonpos_offset(const char *text, size_t len, const struct jsonpos_step *path, size_t depth)
 {
     size_t at = skip_ws(text, len, 0);
     if (at >= len)

@@ -16,8 +16,7 @@ struct jsonpos_step {
 
 /* The byte offset of the value at path in text, or of the deepest part of the path that exists
  * (the whole text: 0) when the rest is missing. */
-size_t jsonpos_offset(const char *text, size_t len, const struct jsonpos_step *path,
-                      size_t depth);
+size_t jsonpos_offset(const char *text, size_t len, const struct jsonpos_step *path, size_t depth);
 
 /* The 1-based line and column of a byte offset. */
 void jsonpos_line_col(const char *text, size_t len, size_t offset, int *line, int *col);

@@ -132,10 +132,9 @@ int kb_dbfail(struct kb *kb, int rc, const char *what)
     const char *detail = kb->db ? sqlite3_errmsg(kb->db) : sqlite3_errstr(rc);
     switch (err) {
     case ERR_BUSY:
-        return kb_fail(kb, err, "%s: the database %s is locked by another process; try again",
-                       what, kb->path);
-    case ERR_READONLY:
-        return kb_fail(kb, err, "%s: the database %s is read-only", what, kb->path);
+        return kb_fail(kb, err, "%s: the database %s is locked by another process; try again", what,
+                       kb->path);
+    case ERR_READONLY: return kb_fail(kb, err, "%s: the database %s is read-only", what, kb->path);
     case ERR_FULL:
         return kb_fail(kb, err, "%s: the disk holding %s is full; nothing was changed", what,
                        kb->path);
@@ -357,6 +356,54 @@ static int configure(struct kb *kb)
     return kb_prepare(kb, "PRAGMA data_version", &kb->data_version);
 }
 
+static int setup(struct kb *kb, unsigned flags)
+{
+    sqlite3_extended_result_codes(kb->db, 1);
+    sqlite3_busy_timeout(kb->db, 5000);
+    int rc = configure(kb);
+    return rc ? rc : migrate(kb, flags);
+}
+
+/* "file:" URI of path with its own query, %-escaping what URIs reserve. */
+static int uri_of(const char *path, const char *query, char *out, size_t len)
+{
+    size_t at = 0;
+    int n = snprintf(out, len, "file:");
+    at = (size_t)n;
+    for (const char *p = path; *p; p++) {
+        if (at + 4 >= len)
+            return ERR_TOOBIG;
+        if (*p == '?' || *p == '#' || *p == '%')
+            at += (size_t)snprintf(out + at, len - at, "%%%02X", (unsigned char)*p);
+        else
+            out[at++] = *p;
+    }
+    n = snprintf(out + at, len - at, "?%s", query);
+    return n < 0 || (size_t)n >= len - at ? ERR_TOOBIG : 0;
+}
+
+/* Opens read-only. A WAL database whose directory we cannot write (no -shm can be made) is
+ * readable only as immutable: planbot then reads it as it is, and says nothing is writable. */
+static int open_readonly(struct kb *kb, unsigned flags)
+{
+    static const char *const queries[] = { "mode=ro", "mode=ro&immutable=1" };
+    int rc = 0;
+    for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
+        char uri[8400];
+        if (uri_of(kb->path, queries[i], uri, sizeof uri))
+            return kb_fail(kb, ERR_TOOBIG, "the database path is too long");
+        sqlite3_finalize(kb->data_version);
+        kb->data_version = NULL;
+        sqlite3_close(kb->db);
+        kb->db = NULL;
+        rc = sqlite3_open_v2(uri, &kb->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+        rc = rc == SQLITE_OK ? setup(kb, flags) : kb_dbfail(kb, rc, "opening the database");
+        if (rc != ERR_READONLY && rc != ERR_IO)
+            break;
+    }
+    return rc;
+}
+
 int kb_open(struct kb **out, const char *path, unsigned flags, char *errbuf, size_t errlen)
 {
     *out = NULL;
@@ -372,7 +419,9 @@ int kb_open(struct kb **out, const char *path, unsigned flags, char *errbuf, siz
 
     struct stat sb;
     int exists = stat(path, &sb) == 0;
-    kb->readonly = (flags & KB_OPEN_READONLY) || (exists && access(path, W_OK) != 0);
+    /* A file without write permission is read-only even for root, who could write it anyway. */
+    kb->readonly = (flags & KB_OPEN_READONLY) ||
+                   (exists && (access(path, W_OK) != 0 || (sb.st_mode & 0222) == 0));
     if (!exists && (flags & KB_OPEN_READONLY)) {
         rc = kb_fail(kb, ERR_NOTFOUND, "the database %s does not exist", path);
         goto err;
@@ -382,19 +431,17 @@ int kb_open(struct kb **out, const char *path, unsigned flags, char *errbuf, siz
         goto err;
     }
     if (!exists && make_parent_dirs(path)) {
-        rc = kb_fail(kb, ERR_IO, "cannot create the directory for %s: %s", path,
-                     strerror(errno));
+        rc = kb_fail(kb, ERR_IO, "cannot create the directory for %s: %s", path, strerror(errno));
         goto err;
     }
-    int oflags = kb->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    rc = sqlite3_open_v2(path, &kb->db, oflags | SQLITE_OPEN_NOFOLLOW, NULL);
-    if (rc != SQLITE_OK) {
-        rc = kb_dbfail(kb, rc, "opening the database");
-        goto err;
+    if (kb->readonly) {
+        rc = open_readonly(kb, flags);
+    } else {
+        rc = sqlite3_open_v2(
+            path, &kb->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW, NULL);
+        rc = rc == SQLITE_OK ? setup(kb, flags) : kb_dbfail(kb, rc, "opening the database");
     }
-    sqlite3_extended_result_codes(kb->db, 1);
-    sqlite3_busy_timeout(kb->db, 5000);
-    if ((rc = configure(kb)) || (rc = migrate(kb, flags))) {
+    if (rc) {
         if (!exists) {
             sqlite3_close(kb->db);
             kb->db = NULL;

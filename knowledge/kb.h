@@ -1,9 +1,11 @@
-/* kb.h - the knowledge base: sources, entries, synonyms and the audit log of every change, in SQLite.
+/* kb.h - the knowledge base: sources, entries, synonyms and the audit log of every change, in
+ * SQLite.
  *
  * Records travel as cJSON objects in the same shape as the export file (see README, "Knowledge base
  * file format"), so the command line, the chat, import/export and the audit log share one codec.
  * Every change goes through one transaction that validates the record, writes it, keeps the FTS5
- * index in sync (triggers) and appends to the audit log; on any failure the database is unchanged. */
+ * index in sync (triggers) and appends to the audit log; on any failure the database is unchanged.
+ */
 #ifndef PLANBOT_KB_H
 #define PLANBOT_KB_H
 
@@ -55,14 +57,15 @@ int kb_get(struct kb *kb, enum kb_type t, const char *id, cJSON **out);
 
 /* How kb_put treats an existing record. */
 enum kb_put_mode {
-    KB_PUT_ADD,    /* the id must be new: ERR_EXISTS otherwise */
-    KB_PUT_EDIT,   /* the id must exist; fields absent from rec keep their value */
-    KB_PUT_UPSERT  /* add or replace whole */
+    KB_PUT_ADD,   /* the id must be new: ERR_EXISTS otherwise */
+    KB_PUT_EDIT,  /* the id must exist; fields absent from rec keep their value */
+    KB_PUT_UPSERT /* add or replace whole */
 };
 
 /* Validates rec and writes it, recording the change. An edit that changes nothing records nothing
  * and sets *change to 0. Returns 0 and the change number in *change (may be NULL), or ERR_INVAL
- * (the message names the field), ERR_EXISTS, ERR_NOTFOUND, ERR_BUSY, ERR_READONLY, ERR_FULL, ERR_DB. */
+ * (the message names the field), ERR_EXISTS, ERR_NOTFOUND, ERR_BUSY, ERR_READONLY, ERR_FULL,
+ * ERR_DB. */
 int kb_put(struct kb *kb, enum kb_type t, const cJSON *rec, enum kb_put_mode mode,
            const struct kb_actor *who, int64_t *change);
 
@@ -77,10 +80,9 @@ struct kb_filter {
     const char *source; /* entries citing this source */
 };
 
-/* Lists the records of a type in id order as a cJSON array (caller frees). Entries and sources are
- * listed without their long text fields when brief is set. */
-int kb_list(struct kb *kb, enum kb_type t, const struct kb_filter *filter, int brief,
-            cJSON **out);
+/* Lists the records of a type in insertion order (the export keeps it) as a cJSON array (caller
+ * frees). Entries and sources are listed without their long text fields when brief is set. */
+int kb_list(struct kb *kb, enum kb_type t, const struct kb_filter *filter, int brief, cJSON **out);
 
 /* Full-text search of entries for moderators: every word must occur (prefix match on the last).
  * Returns an array of {"id","kind","title","snippet"} best first, at most limit. */

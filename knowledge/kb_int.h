@@ -15,12 +15,12 @@
 #endif
 
 struct kb {
-    sqlite3 *db;         /* owned connection */
-    char *path;          /* owned copy of the path */
-    int readonly;        /* opened read-only: every write fails with ERR_READONLY */
-    uint64_t own_writes; /* commits made through this handle, for kb_stamp() */
+    sqlite3 *db;                /* owned connection */
+    char *path;                 /* owned copy of the path */
+    int readonly;               /* opened read-only: every write fails with ERR_READONLY */
+    uint64_t own_writes;        /* commits made through this handle, for kb_stamp() */
     sqlite3_stmt *data_version; /* PRAGMA data_version, prepared once */
-    char errmsg[1024];   /* detail of the last failure */
+    char errmsg[1024];          /* detail of the last failure */
 };
 
 /* Size caps of record fields and files. */
@@ -41,7 +41,8 @@ int kb_fail(struct kb *kb, int err, const char *fmt, ...) KB_PRINTF(3, 4);
 /* Maps a SQLite result code to an enum err, sets a message naming what failed, returns the err. */
 int kb_dbfail(struct kb *kb, int rc, const char *what);
 
-/* Transactions: BEGIN IMMEDIATE / COMMIT / ROLLBACK. kb_commit() counts the write for kb_stamp(). */
+/* Transactions: BEGIN IMMEDIATE / COMMIT / ROLLBACK. kb_commit() counts the write for kb_stamp().
+ */
 int kb_begin(struct kb *kb);
 int kb_commit(struct kb *kb);
 void kb_rollback(struct kb *kb);
@@ -62,6 +63,9 @@ int kb_record_remove(struct kb *kb, enum kb_type t, const char *id, const struct
                      const char *note, int64_t undoes, int64_t *change);
 /* Reads a record without its metadata, for comparisons and the audit log; ERR_NOTFOUND if none. */
 int kb_record_get(struct kb *kb, enum kb_type t, const char *id, int meta, cJSON **out);
+/* The key as the database stores it: a synonym's term trimmed and lowercase, copied into out
+ * (len bytes); any other key is returned as it is. */
+const char *kb_record_stored_key(enum kb_type t, const char *id, char *out, size_t len);
 /* The key field of a record type ("id" or "term"). */
 const char *kb_record_key(enum kb_type t);
 

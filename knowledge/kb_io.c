@@ -13,7 +13,7 @@
 #include "err.h"
 #include "jsonpos.h"
 
-#define FORMAT_NAME "planbot-kb"
+#define FORMAT_NAME    "planbot-kb"
 #define FORMAT_VERSION 1
 
 enum { MAX_REPORTED = 20 };
@@ -62,49 +62,98 @@ static const char *named_field(const char *msg, char *out, size_t len)
     return out;
 }
 
-static int cmp_str(const void *a, const void *b)
+/* Whether a change created its record rather than edited it: the record's key as stored may be
+ * spelt otherwise than in the file ("ARMY" is the synonym "army"). */
+static int change_added(struct kb *kb, int64_t change)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    sqlite3_stmt *st;
+    if (kb_prepare(kb, "SELECT before IS NULL FROM changes WHERE n = ?", &st))
+        return 0;
+    sqlite3_bind_int64(st, 1, change);
+    int added = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return added;
 }
 
-/* Reports ids that occur twice in one section. */
+struct keyed {
+    char key[KB_MAX_ID + KB_MAX_ITEM + 2]; /* as stored: a synonym's term lowercase */
+    int index;                             /* in the file's list */
+};
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    const struct keyed *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : x->index - y->index;
+}
+
+/* Reports records whose keys, as the database would store them, occur twice in one section. */
 static int check_duplicates(struct import *im, int s, const cJSON *arr)
 {
     int n = cJSON_GetArraySize(arr);
     if (n < 2)
         return 0;
-    const char **ids = calloc((size_t)n, sizeof *ids);
-    if (!ids)
+    struct keyed *keys = calloc((size_t)n, sizeof *keys);
+    if (!keys)
         return ERR_NOMEM;
-    int k = 0;
+    enum kb_type t = sections[s].type;
+    int k = 0, index = 0;
     const cJSON *rec;
     cJSON_ArrayForEach(rec, arr)
     {
-        const cJSON *key = cJSON_GetObjectItemCaseSensitive(rec, kb_record_key(sections[s].type));
-        if (cJSON_IsString(key))
-            ids[k++] = key->valuestring;
-    }
-    qsort(ids, (size_t)k, sizeof *ids, cmp_str);
-    for (int i = 1; i < k; i++) {
-        if (strcmp(ids[i], ids[i - 1]) != 0 || (i > 1 && strcmp(ids[i], ids[i - 2]) == 0))
-            continue;
-        int idx = 0, seen = 0;
-        cJSON_ArrayForEach(rec, arr)
-        {
-            const cJSON *key =
-                cJSON_GetObjectItemCaseSensitive(rec, kb_record_key(sections[s].type));
-            if (cJSON_IsString(key) && strcmp(key->valuestring, ids[i]) == 0 && seen++) {
-                char msg[160];
-                snprintf(msg, sizeof msg, "\"%.64s\" appears more than once in the file",
-                         ids[i]);
-                import_error(im, s, idx, kb_record_key(sections[s].type), msg);
-                break;
-            }
-            idx++;
+        const cJSON *key = cJSON_GetObjectItemCaseSensitive(rec, kb_record_key(t));
+        if (cJSON_IsString(key)) {
+            const char *stored =
+                kb_record_stored_key(t, key->valuestring, keys[k].key, sizeof keys[k].key);
+            if (stored != keys[k].key)
+                snprintf(keys[k].key, sizeof keys[k].key, "%s", stored);
+            keys[k++].index = index;
         }
+        index++;
     }
-    free(ids);
+    qsort(keys, (size_t)k, sizeof *keys, cmp_keyed);
+    for (int i = 1; i < k; i++) {
+        if (strcmp(keys[i].key, keys[i - 1].key) != 0)
+            continue;
+        char msg[160];
+        snprintf(msg, sizeof msg, "\"%.64s\" appears more than once in the file (also at %s[%d])",
+                 keys[i].key, sections[s].key, keys[i - 1].index);
+        import_error(im, s, keys[i].index, kb_record_key(t), msg);
+    }
+    free(keys);
     return 0;
+}
+
+/* Sets the handle's message to the error lines and the count. The message has a fixed size:
+ * only the lines that fit are shown, so that "nothing was imported" always survives. */
+static int report_errors(struct import *im)
+{
+    char tail[96];
+    snprintf(tail, sizeof tail, "%d error%s: nothing was imported", im->nerrors,
+             im->nerrors == 1 ? "" : "s");
+    const char *lines = buf_str(&im->errors);
+    size_t room = sizeof im->kb->errmsg - strlen(tail) - 40; /* "\n... and N more\n" */
+    size_t keep = 0;
+    int shown = 0;
+    for (const char *p = lines; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t end = nl ? (size_t)(nl - lines) : strlen(lines);
+        if (end > room)
+            break;
+        keep = end;
+        shown++;
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    if (!shown && *lines) { /* one line longer than the message: its start */
+        keep = room;
+        shown = 1;
+    }
+    if (shown < im->nerrors)
+        return kb_fail(im->kb, ERR_INVAL, "%.*s\n... and %d more\n%s", (int)keep, lines,
+                       im->nerrors - shown, tail);
+    return kb_fail(im->kb, ERR_INVAL, "%s\n%s", lines, tail);
 }
 
 /* Removes the records of a type that the file does not hold (--replace). */
@@ -163,8 +212,9 @@ static int check_header(struct kb *kb, const cJSON *doc)
         for (int s = 0; s < NSECTIONS && !known; s++)
             known = strcmp(item->string, sections[s].key) == 0;
         if (!known)
-            return kb_fail(kb, ERR_INVAL, "unknown top-level field \"%s\" (expected format, "
-                                          "version, sources, synonyms, entries)",
+            return kb_fail(kb, ERR_INVAL,
+                           "unknown top-level field \"%s\" (expected format, "
+                           "version, sources, synonyms, entries)",
                            item->string);
     }
     const cJSON *format = cJSON_GetObjectItemCaseSensitive(doc, "format");
@@ -239,14 +289,9 @@ int kb_io_apply(struct kb *kb, const char *text, size_t len, const char *note,
         const cJSON *rec;
         cJSON_ArrayForEach(rec, arr)
         {
-            const cJSON *key = cJSON_GetObjectItemCaseSensitive(rec, kb_record_key(sections[s].type));
-            cJSON *old = NULL;
-            int existed = cJSON_IsString(key) &&
-                          kb_record_get(kb, sections[s].type, key->valuestring, 0, &old) == 0;
-            cJSON_Delete(old);
             int64_t change = 0;
-            int prc = kb_record_put(kb, sections[s].type, rec, KB_PUT_UPSERT, who, note, 0,
-                                    &change);
+            int prc =
+                kb_record_put(kb, sections[s].type, rec, KB_PUT_UPSERT, who, note, 0, &change);
             if (prc == ERR_NOMEM || prc == ERR_BUSY || prc == ERR_FULL || prc == ERR_READONLY ||
                 prc == ERR_DB || prc == ERR_IO) {
                 rc = prc;
@@ -254,12 +299,11 @@ int kb_io_apply(struct kb *kb, const char *text, size_t len, const char *note,
             }
             if (prc) {
                 char field[64];
-                import_error(&im, s, i, named_field(kb->errmsg, field, sizeof field),
-                             kb->errmsg);
+                import_error(&im, s, i, named_field(kb->errmsg, field, sizeof field), kb->errmsg);
             } else if (!change) {
                 rep->unchanged++;
             } else {
-                existed ? rep->updated++ : rep->added++;
+                change_added(kb, change) ? rep->added++ : rep->updated++;
                 if (!rep->first_change)
                     rep->first_change = change;
                 rep->last_change = change;
@@ -274,12 +318,8 @@ int kb_io_apply(struct kb *kb, const char *text, size_t len, const char *note,
                                 cJSON_GetObjectItemCaseSensitive(doc, sections[s].key), note, who,
                                 rep);
     }
-    if (!rc && im.nerrors) {
-        if (im.nerrors > MAX_REPORTED)
-            buf_printf(&im.errors, "\n... and %d more", im.nerrors - MAX_REPORTED);
-        rc = kb_fail(kb, ERR_INVAL, "%s\n%d error%s: nothing was imported", buf_str(&im.errors),
-                     im.nerrors, im.nerrors == 1 ? "" : "s");
-    }
+    if (!rc && im.nerrors)
+        rc = report_errors(&im);
     if (rc || opts->dry_run)
         sqlite3_exec(kb->db, "ROLLBACK TO import", NULL, NULL, NULL);
     sqlite3_exec(kb->db, "RELEASE import", NULL, NULL, NULL);

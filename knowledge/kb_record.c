@@ -39,7 +39,7 @@ struct field {
 };
 
 struct table {
-    const char *sql;  /* table name */
+    const char *sql;   /* table name */
     const char *order; /* ORDER BY for listings: insertion order */
     const struct field *fields;
     size_t nfields;
@@ -71,7 +71,10 @@ static const struct field synonym_fields[] = {
     { "words", FT_LIST, FF_REQUIRED, KB_MAX_LIST },
 };
 
-#define TABLE(sql, order, f) { sql, order, f, sizeof f / sizeof f[0] }
+#define TABLE(sql, order, f)                                                                       \
+    {                                                                                              \
+        sql, order, f, sizeof f / sizeof f[0]                                                      \
+    }
 static const struct table tables[] = {
     [KB_SOURCE] = TABLE("sources", "rowid", source_fields),
     [KB_ENTRY] = TABLE("entries", "n", entry_fields),
@@ -79,8 +82,7 @@ static const struct table tables[] = {
 };
 
 /* Metadata every record carries: shown by kb_get, ignored when given as input. */
-static const char *const meta_fields[] = { "created_at", "created_by", "updated_at",
-                                           "updated_by" };
+static const char *const meta_fields[] = { "created_at", "created_by", "updated_at", "updated_by" };
 enum { NMETA = sizeof meta_fields / sizeof meta_fields[0] };
 
 static const char *const kinds[] = { "provision", "quote", "context" };
@@ -155,9 +157,28 @@ err:
     return NULL;
 }
 
+const char *kb_record_stored_key(enum kb_type t, const char *id, char *out, size_t len)
+{
+    if (t != KB_SYNONYM)
+        return id;
+    while (isspace((unsigned char)*id))
+        id++;
+    size_t n = strlen(id);
+    while (n && isspace((unsigned char)id[n - 1]))
+        n--;
+    if (n >= len)
+        n = len - 1;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (char)tolower((unsigned char)id[i]);
+    out[n] = '\0';
+    return out;
+}
+
 int kb_record_get(struct kb *kb, enum kb_type t, const char *id, int meta, cJSON **out)
 {
     const struct table *tb = &tables[t];
+    char key[KB_MAX_ITEM + 1];
+    id = kb_record_stored_key(t, id, key, sizeof key);
     struct buf sql;
     sqlite3_stmt *st = NULL;
     *out = NULL;
@@ -210,9 +231,10 @@ static int check_text(struct kb *kb, const struct field *f, const char *s, int m
         if (*p == '\n' && multiline)
             continue;
         if (*p < 0x20 && *p != '\t')
-            return bad(kb, f, multiline ? "contains a control character"
-                                        : "must be one line (no line breaks or control "
-                                          "characters)");
+            return bad(kb, f,
+                       multiline ? "contains a control character"
+                                 : "must be one line (no line breaks or control "
+                                   "characters)");
     }
     return 0;
 }
@@ -226,9 +248,14 @@ static int check_date(const char *s)
     for (int i = 0; i < 10; i++)
         if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
             return 0;
+    static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    int year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
     int month = (s[5] - '0') * 10 + (s[6] - '0');
     int day = (s[8] - '0') * 10 + (s[9] - '0');
-    return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+    if (month < 1 || month > 12 || day < 1)
+        return 0;
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return day <= days[month - 1] + (month == 2 && leap);
 }
 
 static int check_slug(const char *s, size_t max)
@@ -301,7 +328,7 @@ static int check_field(struct kb *kb, const struct field *f, cJSON *v)
     if (rc)
         return rc;
     const char *s = v->valuestring;
-    if ((f->flags & FF_REQUIRED) && !*s)
+    if ((f->flags & FF_REQUIRED) && !s[strspn(s, " \t\r\n")])
         return bad(kb, f, "must not be empty");
     switch (f->type) {
     case FT_SLUG:
@@ -316,8 +343,7 @@ static int check_field(struct kb *kb, const struct field *f, cJSON *v)
             if (strcmp(s, kinds[i]) == 0)
                 return 0;
         return bad(kb, f, "must be one of provision, quote, context");
-    case FT_DATE:
-        return check_date(s) ? 0 : bad(kb, f, "must be a date as YYYY-MM-DD, or empty");
+    case FT_DATE: return check_date(s) ? 0 : bad(kb, f, "must be a date as YYYY-MM-DD, or empty");
     case FT_URL:
         if (*s && strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0)
             return bad(kb, f, "must start with https:// or http://, or be empty");
@@ -523,8 +549,8 @@ static int write_row(struct kb *kb, const struct table *tb, const cJSON *m, int 
         for (size_t i = 1; i < tb->nfields && !rc; i++)
             rc = buf_printf(&sql, "%s = ?, ", tb->fields[i].name);
         if (!rc)
-            rc = buf_printf(&sql, "updated_at = ?, updated_by = ? WHERE %s = ?",
-                            tb->fields[0].name);
+            rc =
+                buf_printf(&sql, "updated_at = ?, updated_by = ? WHERE %s = ?", tb->fields[0].name);
     }
     sqlite3_stmt *st = NULL;
     if (!rc)
@@ -547,8 +573,8 @@ static int write_row(struct kb *kb, const struct table *tb, const cJSON *m, int 
     sqlite3_bind_text(st, col++, who->who, -1, SQLITE_STATIC);
     if (!insert)
         sqlite3_bind_text(st, col++,
-                          cJSON_GetObjectItemCaseSensitive(m, tb->fields[0].name)->valuestring,
-                          -1, SQLITE_STATIC);
+                          cJSON_GetObjectItemCaseSensitive(m, tb->fields[0].name)->valuestring, -1,
+                          SQLITE_STATIC);
     if (!rc) {
         int step = sqlite3_step(st);
         if (step != SQLITE_DONE)
@@ -603,6 +629,52 @@ static int log_change(struct kb *kb, enum kb_type t, const char *id, const cJSON
     return rc;
 }
 
+/* After a source's text changed: each entry citing it whose passage check_source() found only
+ * modulo typography takes the new text's own bytes, so entries stay byte for byte in their
+ * source. Each such entry is an edit of its own in the audit log. */
+static int follow_source(struct kb *kb, const cJSON *src, const struct kb_actor *who)
+{
+    const cJSON *text = cJSON_GetObjectItemCaseSensitive(src, "text");
+    if (!cJSON_IsString(text))
+        return 0;
+    const char *id = cJSON_GetObjectItemCaseSensitive(src, "id")->valuestring;
+    cJSON *stale = cJSON_CreateArray();
+    sqlite3_stmt *st = NULL;
+    int rc = stale ? kb_prepare(kb, "SELECT id, text FROM entries WHERE source = ? ORDER BY n", &st)
+                   : ERR_NOMEM;
+    if (rc) {
+        cJSON_Delete(stale);
+        return rc;
+    }
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (strstr(text->valuestring, kb_col(st, 1)))
+            continue;
+        cJSON *rec = cJSON_CreateObject();
+        if (!rec || !cJSON_AddStringToObject(rec, "id", kb_col(st, 0)) ||
+            !cJSON_AddStringToObject(rec, "text", kb_col(st, 1)) ||
+            !cJSON_AddItemToArray(stale, rec)) {
+            cJSON_Delete(rec);
+            rc = ERR_NOMEM;
+            break;
+        }
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = kb_dbfail(kb, step, "reading the entries of a source");
+    sqlite3_finalize(st);
+    char note[128];
+    snprintf(note, sizeof note, "follows the new text of source \"%.64s\"", id);
+    const cJSON *rec;
+    cJSON_ArrayForEach(rec, stale)
+    {
+        if (!rc)
+            rc = kb_record_put(kb, KB_ENTRY, rec, KB_PUT_EDIT, who, note, 0, NULL);
+    }
+    cJSON_Delete(stale);
+    return rc;
+}
+
 static int check_actor(struct kb *kb, const struct kb_actor *who)
 {
     if (!who || !who->who || !*who->who || !who->via || !*who->via)
@@ -624,7 +696,7 @@ int kb_record_put(struct kb *kb, enum kb_type t, const cJSON *rec, enum kb_put_m
     if (rc)
         return rc;
     if (!cJSON_IsObject(rec))
-        return kb_fail(kb, ERR_INVAL, "a %s must be a JSON object", kb_type_name(t));
+        return kb_fail(kb, ERR_INVAL, "each %s must be a JSON object", kb_type_name(t));
     const cJSON *key = cJSON_GetObjectItemCaseSensitive(rec, keyname);
     if (!cJSON_IsString(key) || !*key->valuestring)
         return kb_fail(kb, ERR_INVAL, "field \"%s\": required", keyname);
@@ -641,8 +713,7 @@ int kb_record_put(struct kb *kb, enum kb_type t, const cJSON *rec, enum kb_put_m
         old = NULL;
         rc = 0;
         if (mode == KB_PUT_EDIT)
-            rc = kb_fail(kb, ERR_NOTFOUND, "no %s \"%s\"", kb_type_name(t),
-                         keycopy->valuestring);
+            rc = kb_fail(kb, ERR_NOTFOUND, "no %s \"%s\"", kb_type_name(t), keycopy->valuestring);
     } else if (!rc && mode == KB_PUT_ADD) {
         rc = kb_fail(kb, ERR_EXISTS, "%s \"%s\" already exists (use edit to change it)",
                      kb_type_name(t), keycopy->valuestring);
@@ -663,6 +734,8 @@ int kb_record_put(struct kb *kb, enum kb_type t, const cJSON *rec, enum kb_put_m
     const char *id = cJSON_GetObjectItemCaseSensitive(m, keyname)->valuestring;
     if (!(rc = write_row(kb, tb, m, old == NULL, who)))
         rc = log_change(kb, t, id, old, m, who, note, undoes, change);
+    if (!rc && t == KB_SOURCE && old)
+        rc = follow_source(kb, m, who);
 out:
     cJSON_Delete(old);
     cJSON_Delete(m);
@@ -679,6 +752,7 @@ int kb_record_remove(struct kb *kb, enum kb_type t, const char *id, const struct
     int rc = check_actor(kb, who);
     if (rc || (rc = kb_record_get(kb, t, id, 0, &old)))
         return rc;
+    id = cJSON_GetObjectItemCaseSensitive(old, tb->fields[0].name)->valuestring; /* as stored */
     sqlite3_stmt *st = NULL;
     if (t == KB_SOURCE) {
         rc = kb_prepare(kb, "SELECT count(*), min(id) FROM entries WHERE source = ?", &st);
@@ -753,8 +827,7 @@ int kb_remove(struct kb *kb, enum kb_type t, const char *id, const struct kb_act
     return kb_commit(kb);
 }
 
-int kb_list(struct kb *kb, enum kb_type t, const struct kb_filter *filter, int brief,
-            cJSON **out)
+int kb_list(struct kb *kb, enum kb_type t, const struct kb_filter *filter, int brief, cJSON **out)
 {
     const struct table *tb = &tables[t];
     struct buf sql;

@@ -19,14 +19,14 @@
 #include "vocab.h"
 
 enum {
-    MAX_TOKENS = 256,      /* words of one question considered */
-    MAX_TOKEN = 64,        /* bytes of one word; longer words are ignored */
-    MAX_GROUPS = 24,       /* question words that count */
-    MAX_PHRASES = 8,       /* phrases per group: the word and its synonyms */
-    MAX_PHRASE_WORDS = 6,  /* words per phrase */
-    NFIELDS = 5,           /* title, text, speaker, role, keywords */
-    CACHE_SLOTS = 2048,    /* cached entries (direct-mapped by rowid) */
-    CANDIDATES = 64,       /* entries scored per question */
+    MAX_TOKENS = 256,       /* words of one question considered */
+    MAX_TOKEN = 64,         /* bytes of one word; longer words are ignored */
+    MAX_GROUPS = 24,        /* question words that count */
+    MAX_PHRASES = 8,        /* phrases per group: the word and its synonyms */
+    MAX_PHRASE_WORDS = 6,   /* words per phrase */
+    NFIELDS = 5,            /* title, text, speaker, role, keywords */
+    CACHE_SLOTS = 2048,     /* cached entries (direct-mapped by rowid) */
+    CANDIDATES = 64,        /* entries scored per question */
     FULL_OR_POSTINGS = 4000 /* below this many postings, retrieve with every group */
 };
 
@@ -57,7 +57,7 @@ static const char *const field_names[NFIELDS] = { "title", "text", "speaker", "r
 #define MATCH_ANSWER_COVERAGE 0.5
 #endif
 #ifndef MATCH_SPECIFIC_SHARE /* an answer holds a word found in at most this share of entries */
-#define MATCH_SPECIFIC_SHARE 0.12
+#define MATCH_SPECIFIC_SHARE 0.2
 #endif
 #ifndef MATCH_RELATED_SHARE /* related entries score at least this share of the best */
 #define MATCH_RELATED_SHARE 0.5
@@ -112,8 +112,9 @@ struct phrase {
     char text[MAX_TOKEN * MAX_PHRASE_WORDS]; /* folded words, for the FTS5 query */
     uint64_t stems[MAX_PHRASE_WORDS];        /* hashes of the porter stems */
     int nstems;
-    int synonym;  /* came from the synonyms table */
-    uint32_t df;  /* entries holding all its stems, at most */
+    int synonym;   /* came from the synonyms table */
+    uint32_t df;   /* entries holding all its stems, at most */
+    double weight; /* what a hit through this phrase is worth (set per question) */
 };
 
 struct group {
@@ -121,7 +122,7 @@ struct group {
     struct phrase phrases[MAX_PHRASES];
     int nphrases;
     enum norm_class cls;
-    int corrected; /* the word was a typo or another form of a known word */
+    int corrected;   /* the word was a typo or another form of a known word */
     int first, last; /* positions of its words in the question */
     uint32_t df;
     double weight;
@@ -134,11 +135,11 @@ struct rule { /* one synonym */
     int nwords;
 };
 
-struct fwd { /* a cached entry: its fields as stem hashes */
+struct fwd {       /* a cached entry: its fields as stem hashes */
     int64_t rowid; /* 0: empty slot */
     char id[MATCH_MAX_ID + 1];
     int quote;
-    int number; /* its title or text states a number */
+    int number;               /* its title or text states a number */
     uint64_t *stems[NFIELDS]; /* point into block */
     int n[NFIELDS];
     uint64_t *block; /* owned */
@@ -321,8 +322,8 @@ static int make_phrase(struct match *m, const char *text, size_t len, struct phr
     for (int i = 0; i < w->n; i++) {
         if (!w->t[i].text[0])
             return ERR_INVAL;
-        at += (size_t)snprintf(p->text + at, sizeof p->text - at, "%s%s", i ? " " : "",
-                               w->t[i].text);
+        at +=
+            (size_t)snprintf(p->text + at, sizeof p->text - at, "%s%s", i ? " " : "", w->t[i].text);
         p->stems[i] = hash(s->t[i].text, strlen(s->t[i].text));
         uint32_t df = m->vocab ? vocab_stem_df(m->vocab, s->t[i].text) : 0;
         if (df < p->df)
@@ -595,8 +596,8 @@ static int is_quantity(const char *w, const char *prev)
 {
     static const char *const after_how[] = { "big",  "far",  "large", "long", "many",
                                              "much", "high", "old",   "soon", "small" };
-    static const char *const alone[] = { "amount", "max",    "maximum", "minimum",
-                                         "number", "numbers", "size",   "total" };
+    static const char *const alone[] = { "amount", "max",     "maximum", "minimum",
+                                         "number", "numbers", "size",    "total" };
     for (size_t i = 0; strcmp(prev, "how") == 0 && i < sizeof after_how / sizeof *after_how; i++)
         if (strcmp(w, after_how[i]) == 0)
             return 1;
@@ -716,17 +717,28 @@ static int build_groups(struct match *m, const struct qword *qw, int n)
                          (size_t)self.nstems * sizeof *self.stems) == 0;
         if (dup)
             continue;
-        double df = 0;
+        /* The group weighs what the person's own word weighs (when the knowledge base has it;
+         * else its rarest synonym); a hit through a more common synonym is worth that synonym's
+         * weight, so "army" is not devalued by "military" being everywhere. */
+        uint32_t df = g->phrases[0].df;
+        for (int k = 1; g->phrases[0].df == 0 && k < g->nphrases; k++)
+            if (g->phrases[k].df && (df == 0 || g->phrases[k].df < df))
+                df = g->phrases[k].df;
+        g->df = df;
         for (int k = 0; k < g->nphrases; k++)
-            df += g->phrases[k].df;
-        if (df > m->nentries)
-            df = m->nentries;
-        g->df = (uint32_t)df;
+            if (g->phrases[k].df > g->df)
+                g->df = g->phrases[k].df; /* for retrieval costs: the most common phrase */
         g->weight = idf(m->nentries, df > 0 ? df : unknown_df);
-        if (g->cls == NORM_WEAK)
-            g->weight *= weak_factor;
-        if (g->corrected)
-            g->weight *= corrected_factor;
+        for (int k = 0; k < g->nphrases; k++) {
+            double w = g->phrases[k].df ? idf(m->nentries, g->phrases[k].df) : 0;
+            g->phrases[k].weight =
+                (w < g->weight ? w : g->weight) * (g->phrases[k].synonym ? synonym_factor : 1.0);
+        }
+        double factor =
+            (g->cls == NORM_WEAK ? weak_factor : 1.0) * (g->corrected ? corrected_factor : 1.0);
+        g->weight *= factor;
+        for (int k = 0; k < g->nphrases; k++)
+            g->phrases[k].weight *= factor;
         ng++;
     }
     return ng;
@@ -807,21 +819,22 @@ static void score(const struct match *m, int ng, double total, const struct inte
     int speaker_hit = 0;
     for (int i = 0; i < ng; i++) {
         const struct group *g = &m->groups[i];
-        double best = 0;
+        double best = 0, best_cover = 0;
         int best_field = -1;
         for (int k = 0; k < g->nphrases; k++) {
             const struct phrase *p = &g->phrases[k];
             for (int fi = 0; fi < NFIELDS; fi++) {
-                double v = field_weight[fi] * (p->synonym ? synonym_factor : 1.0);
+                double v = p->weight * field_weight[fi];
                 if (v > best && contains(f->stems[fi], f->n[fi], p->stems, p->nstems)) {
                     best = v;
                     best_field = fi;
+                    best_cover = p->weight * (fi == F_TEXT ? text_coverage : 1.0);
                 }
             }
         }
         if (best > 0) {
-            matched += g->weight * (best_field == F_TEXT ? text_coverage : 1.0);
-            s += g->weight * best;
+            matched += best_cover;
+            s += best;
             if (best_field == F_SPEAKER || best_field == F_ROLE)
                 speaker_hit = 1;
         }
@@ -861,8 +874,8 @@ static int by_score(const void *a, const void *b)
     return x->rank - y->rank;
 }
 
-static void explain_groups(const struct match *m, int ng, double total,
-                           const struct intent *in, struct buf *out)
+static void explain_groups(const struct match *m, int ng, double total, const struct intent *in,
+                           struct buf *out)
 {
     buf_printf(out, "entries: %.0f; question weight: %.2f%s%s\n", m->nentries, total,
                in->say ? "; asks what someone said: quotes preferred" : "",
@@ -870,8 +883,8 @@ static void explain_groups(const struct match *m, int ng, double total,
     for (int i = 0; i < ng; i++) {
         const struct group *g = &m->groups[i];
         buf_printf(out, "  %-18s weight %5.2f  in %u entries%s%s%s:", g->label, g->weight, g->df,
-                   g->cls == NORM_WEAK ? ", common word" : "", g->corrected ? ", typo or form fixed" : "",
-                   g->df ? "" : ", unknown");
+                   g->cls == NORM_WEAK ? ", common word" : "",
+                   g->corrected ? ", typo or form fixed" : "", g->df ? "" : ", unknown");
         for (int k = 0; k < g->nphrases; k++)
             buf_printf(out, " \"%s\"%s", g->phrases[k].text, g->phrases[k].synonym ? "(syn)" : "");
         buf_putc(out, '\n');
@@ -1018,7 +1031,8 @@ int match_ask(struct match *m, const char *q, size_t len, int limit, struct matc
         if (m->cand[i].matched >= specific * 0.5)
             hit_of(&m->cand[i], &res->suggestions[res->nsuggest++]);
     if (explain)
-        buf_printf(explain, "decline: no entry covers %.0f%% of the question with a specific word\n",
+        buf_printf(explain,
+                   "decline: no entry covers %.0f%% of the question with a specific word\n",
                    answer_coverage * 100);
     return 0;
 }

@@ -31,9 +31,9 @@ struct match_hit {
 };
 
 struct match_result {
-    int n;                                      /* answers, best first; 0 when declining */
+    int n; /* answers, best first; 0 when declining */
     struct match_hit answers[MATCH_MAX_ANSWERS];
-    int nsuggest;                               /* closest topics when declining */
+    int nsuggest; /* closest topics when declining */
     struct match_hit suggestions[MATCH_MAX_SUGGESTIONS];
 };
 

@@ -14,51 +14,68 @@
 
 /* Sorted: searched with bsearch. */
 static const char *const stop_words[] = {
-    "a", "about", "am", "an", "and", "any", "anybody", "anyone", "anything", "are", "aren", "as",
-    "at", "be", "because", "been", "being", "bot", "but", "by", "can", "cannot", "could", "couldn",
-    "d", "did", "didn", "do", "does", "doesn", "doing", "don", "dont", "for", "from", "gonna",
-    "had", "hadn", "has", "hasn", "have", "haven", "having", "he", "hello", "her", "here", "hers",
-    "hey", "hi", "him", "his", "hmm", "how", "hows", "i", "if", "im", "in", "into", "is", "isn",
-    "it", "its", "itself", "just", "know", "let", "ll", "lol", "m", "me", "my", "myself", "no",
-    "nor", "not", "of", "ok", "okay", "on", "onto", "or", "our", "ours", "planbot", "please", "pls",
-    "plz", "r", "re", "s", "she", "should", "shouldn", "so", "some", "somebody", "someone",
-    "something", "such", "t", "tell", "than", "thank", "thanks", "that", "thats", "the", "their",
-    "theirs", "them", "then", "there", "theres", "these", "they", "this", "those", "thx", "to",
-    "too", "u", "uh", "um", "ur", "us", "ve", "very", "was", "wasn", "we", "were", "weren", "what",
-    "whats", "when", "whens", "where", "wheres", "which", "while", "who", "whom", "whos", "whose",
-    "why", "will", "with", "won", "would", "wouldn", "y", "yeah", "yep", "yes", "you", "your",
-    "yours",
+    "a",        "about",    "am",      "an",        "and",   "any",     "anybody", "anyone",
+    "anything", "are",      "aren",    "as",        "at",    "be",      "because", "been",
+    "being",    "bot",      "but",     "by",        "can",   "cannot",  "could",   "couldn",
+    "d",        "did",      "didn",    "do",        "does",  "doesn",   "doing",   "don",
+    "dont",     "for",      "from",    "gonna",     "had",   "hadn",    "has",     "hasn",
+    "have",     "haven",    "having",  "he",        "hello", "her",     "here",    "hers",
+    "hey",      "hi",       "him",     "his",       "hmm",   "how",     "hows",    "i",
+    "if",       "im",       "in",      "into",      "is",    "isn",     "it",      "its",
+    "itself",   "just",     "know",    "let",       "ll",    "lol",     "m",       "me",
+    "my",       "myself",   "no",      "nor",       "not",   "of",      "ok",      "okay",
+    "on",       "onto",     "or",      "our",       "ours",  "planbot", "please",  "pls",
+    "plz",      "r",        "re",      "s",         "she",   "should",  "shouldn", "so",
+    "some",     "somebody", "someone", "something", "such",  "t",       "tell",    "than",
+    "thank",    "thanks",   "that",    "thats",     "the",   "their",   "theirs",  "them",
+    "then",     "there",    "theres",  "these",     "they",  "this",    "those",   "thx",
+    "to",       "too",      "u",       "uh",        "um",    "ur",      "us",      "ve",
+    "very",     "was",      "wasn",    "we",        "were",  "weren",   "what",    "whats",
+    "when",     "whens",    "where",   "wheres",    "which", "while",   "who",     "whom",
+    "whos",     "whose",    "why",     "will",      "with",  "won",     "would",   "wouldn",
+    "y",        "yeah",     "yep",     "yes",       "you",   "your",    "yours",
 };
 
 static const char *const weak_words[] = {
-    "able", "actually", "after", "again", "all", "allow", "allowed", "allows", "also", "another",
-    "anyway", "around", "ask", "asked", "asking", "asks", "back", "bad", "basically", "became",
-    "become", "becomes", "becoming", "before", "best", "better", "big", "bigger", "bit", "both",
-    "bring", "brings", "came", "come", "comes", "coming", "currently", "detail", "details",
-    "different", "done", "each", "either", "else", "ending", "ends", "even", "ever", "every",
-    "everything", "exactly", "fast", "few", "find", "first", "get", "gets", "getting", "give",
-    "given", "gives", "go", "goes", "going", "gone", "good", "got", "gotten", "great", "happen",
-    "happened", "happening", "happens", "hear", "heard", "hearing", "huge", "idea", "info",
-    "information", "keep", "keeps", "kind", "large", "last", "late", "lets", "like", "likely",
-    "little", "long", "look", "looks", "lot", "lots", "made", "main", "make", "makes", "making",
-    "many", "may", "maybe", "mean", "means", "meant", "might", "more", "most", "much", "must",
-    "need", "needs", "new", "news", "next", "now", "number", "old", "only", "other", "others",
-    "out", "over", "own", "part", "possible", "pretty", "probably", "put", "quick", "quickly",
-    "quite", "real", "really", "remain", "remains", "right", "same", "see", "seem", "seemed",
-    "seems", "shall", "short", "show", "showed", "shows", "since", "small", "somehow", "soon",
-    "sort", "stay", "stayed", "stays", "still", "stuff", "supposed", "sure", "taken", "takes",
-    "taking", "thing", "things", "today", "took", "tried", "tries", "true", "try", "trying", "turn",
-    "turned", "turns", "under", "up", "use", "used", "want", "wanted", "wants", "way", "well",
-    "went", "whatever", "whether", "whole", "within", "without", "wonder", "wondering", "yet",
+    "able",       "actually",  "after",       "again",    "all",       "allow",   "allowed",
+    "allows",     "also",      "another",     "anyway",   "around",    "ask",     "asked",
+    "asking",     "asks",      "back",        "bad",      "basically", "became",  "become",
+    "becomes",    "becoming",  "before",      "best",     "better",    "big",     "bigger",
+    "bit",        "both",      "bring",       "brings",   "came",      "come",    "comes",
+    "coming",     "currently", "detail",      "details",  "different", "done",    "each",
+    "either",     "else",      "ending",      "ends",     "even",      "ever",    "every",
+    "everything", "exactly",   "fast",        "few",      "find",      "first",   "get",
+    "gets",       "getting",   "give",        "given",    "gives",     "go",      "goes",
+    "going",      "gone",      "good",        "got",      "gotten",    "great",   "happen",
+    "happened",   "happening", "happens",     "hear",     "heard",     "hearing", "huge",
+    "idea",       "info",      "information", "keep",     "keeps",     "kind",    "large",
+    "last",       "late",      "lets",        "like",     "likely",    "little",  "long",
+    "look",       "looks",     "lot",         "lots",     "made",      "main",    "make",
+    "makes",      "making",    "many",        "may",      "maybe",     "mean",    "means",
+    "meant",      "might",     "more",        "most",     "much",      "must",    "need",
+    "needs",      "new",       "news",        "next",     "now",       "number",  "old",
+    "only",       "other",     "others",      "out",      "over",      "own",     "part",
+    "possible",   "pretty",    "probably",    "put",      "quick",     "quickly", "quite",
+    "real",       "really",    "remain",      "remains",  "right",     "same",    "see",
+    "seem",       "seemed",    "seems",       "shall",    "short",     "show",    "showed",
+    "shows",      "since",     "small",       "somehow",  "soon",      "sort",    "stay",
+    "stayed",     "stays",     "still",       "stuff",    "supposed",  "sure",    "taken",
+    "takes",      "taking",    "thing",       "things",   "today",     "took",    "tried",
+    "tries",      "true",      "try",         "trying",   "turn",      "turned",  "turns",
+    "under",      "up",        "use",         "used",     "want",      "wanted",  "wants",
+    "way",        "well",      "went",        "whatever", "whether",   "whole",   "within",
+    "without",    "wonder",    "wondering",   "yet",
 };
 
 static const char *const say_words[] = {
-    "argue", "argued", "believe", "believes", "claim", "claimed", "claims", "comment", "commented",
-    "comments", "describe", "described", "feel", "feels", "opinion", "opinions", "position",
-    "quote", "quoted", "quotes", "react", "reacted", "reaction", "reactions", "reacts", "remark",
-    "remarks", "respond", "responded", "response", "said", "say", "saying", "says", "stance",
-    "statement", "statements", "take", "think", "thinks", "thought", "thoughts", "told", "tweet",
-    "tweeted", "view", "views", "warn", "warned", "words", "wrote",
+    "argue",     "argued",     "believe",   "believes", "claim",     "claimed", "claims",
+    "comment",   "commented",  "comments",  "describe", "described", "feel",    "feels",
+    "opinion",   "opinions",   "position",  "quote",    "quoted",    "quotes",  "react",
+    "reacted",   "reaction",   "reactions", "reacts",   "remark",    "remarks", "respond",
+    "responded", "response",   "said",      "say",      "saying",    "says",    "stance",
+    "statement", "statements", "take",      "think",    "thinks",    "thought", "thoughts",
+    "told",      "tweet",      "tweeted",   "view",     "views",     "warn",    "warned",
+    "words",     "wrote",
 };
 
 static int cmp(const void *a, const void *b)
@@ -88,8 +105,8 @@ enum norm_class norm_class(const char *word)
 
 static int is_word_byte(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.' || c >= 0x80;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.' || c >= 0x80;
 }
 
 /* Length of a <...> markup element at s (s[0] == '<'), or 0 when it is not one. */
@@ -142,6 +159,18 @@ static const struct {
     const char *name;
     char c;
 } entities[] = { { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&quot;", '"' } };
+
+/* Emoji, pictographs and the characters that build them (flags, skin tones, joiners, variation
+ * selectors, keycaps), and other symbols the FTS5 tokenizer would take for letters. */
+static int is_emoji(uint32_t c)
+{
+    return (c >= 0x1F000 && c <= 0x1FAFF) || (c >= 0x2600 && c <= 0x27BF) ||
+           (c >= 0x2B00 && c <= 0x2BFF) || (c >= 0x2190 && c <= 0x21FF) ||
+           (c >= 0x2300 && c <= 0x23FF) || (c >= 0x25A0 && c <= 0x25FF) ||
+           (c >= 0xFE00 && c <= 0xFE0F) || (c >= 0xE0000 && c <= 0xE007F) || c == 0x200D ||
+           c == 0x20E3 || c == 0x00A9 || c == 0x00AE || c == 0x2122 || c == 0x3030 || c == 0x303D ||
+           c == 0x3297 || c == 0x3299;
+}
 
 static int starts_url(const char *s, size_t n)
 {
@@ -224,6 +253,11 @@ int norm_clean(const char *in, size_t len, struct buf *out)
         if (n == 0 || cp == 0) {
             rc = buf_putc(out, ' ');
             i++;
+            continue;
+        }
+        if (is_emoji(cp)) {
+            rc = buf_putc(out, ' ');
+            i += n;
             continue;
         }
         rc = buf_append(out, in + i, n);

@@ -2,8 +2,8 @@
  *
  * norm_clean() strips what chat platforms add around words: user, channel and group mentions
  * (<@U123>, <#C1|name>, <!here>, @planbot), links (<https://x|label> keeps its label), emoji
- * shortcodes (:flag-ua:, <:name:123>), bare URLs, and Slack's &amp; &lt; &gt; escapes. Case,
- * punctuation, emoji characters and diacritics are left to the FTS5 tokenizer, which folds them
+ * shortcodes (:flag-ua:, <:name:123>) and emoji characters, bare URLs, and Slack's &amp; &lt;
+ * &gt; escapes. Case, punctuation and diacritics are left to the FTS5 tokenizer, which folds them
  * the same way for questions and for the knowledge base.
  *
  * norm_class() sorts a folded word (lowercase, no diacritics) into what it means for matching. */

@@ -52,11 +52,11 @@ int verbatim_find(const char *hay, size_t hay_len, const char *needle, size_t ne
                   size_t *off, size_t *len)
 {
     size_t nb = 0, ne = needle_len;
-    while (nb < ne && (needle[nb] == ' ' || needle[nb] == '\t' || needle[nb] == '\n' ||
-                       needle[nb] == '\r'))
+    while (nb < ne &&
+           (needle[nb] == ' ' || needle[nb] == '\t' || needle[nb] == '\n' || needle[nb] == '\r'))
         nb++;
-    while (ne > nb && (needle[ne - 1] == ' ' || needle[ne - 1] == '\t' ||
-                       needle[ne - 1] == '\n' || needle[ne - 1] == '\r'))
+    while (ne > nb && (needle[ne - 1] == ' ' || needle[ne - 1] == '\t' || needle[ne - 1] == '\n' ||
+                       needle[ne - 1] == '\r'))
         ne--;
     if (nb == ne)
         return 0;

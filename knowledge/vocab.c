@@ -123,8 +123,9 @@ static int cmp_stem(const void *a, const void *b)
 
 int vocab_finish(struct vocab *v)
 {
-    /* Merge duplicate words and stems, adding their counts. */
-    qsort(v->words, v->nwords, sizeof *v->words, cmp_word);
+    /* Merge duplicate words and stems, adding their counts. (qsort() of no array is undefined.) */
+    if (v->nwords)
+        qsort(v->words, v->nwords, sizeof *v->words, cmp_word);
     size_t w = 0;
     for (size_t i = 0; i < v->nwords; i++) {
         if (w && strcmp(v->words[w - 1].text, v->words[i].text) == 0) {
@@ -135,7 +136,8 @@ int vocab_finish(struct vocab *v)
         }
     }
     v->nwords = w;
-    qsort(v->stems, v->nstems, sizeof *v->stems, cmp_stem);
+    if (v->nstems)
+        qsort(v->stems, v->nstems, sizeof *v->stems, cmp_stem);
     size_t s = 0;
     for (size_t i = 0; i < v->nstems; i++) {
         if (s && v->stems[s - 1].hash == v->stems[i].hash)
@@ -176,18 +178,16 @@ int vocab_finish(struct vocab *v)
 uint32_t vocab_word_df(const struct vocab *v, const char *word)
 {
     struct word probe = { (char *)word, 0 };
-    const struct word *hit = v->nwords ? bsearch(&probe, v->words, v->nwords, sizeof *v->words,
-                                                 cmp_word)
-                                       : NULL;
+    const struct word *hit =
+        v->nwords ? bsearch(&probe, v->words, v->nwords, sizeof *v->words, cmp_word) : NULL;
     return hit ? hit->df : 0;
 }
 
 uint32_t vocab_stem_df(const struct vocab *v, const char *stem)
 {
     struct stem probe = { hash_bytes(stem, strlen(stem), NONE, NONE), 0 };
-    const struct stem *hit = v->nstems ? bsearch(&probe, v->stems, v->nstems, sizeof *v->stems,
-                                                 cmp_stem)
-                                       : NULL;
+    const struct stem *hit =
+        v->nstems ? bsearch(&probe, v->stems, v->nstems, sizeof *v->stems, cmp_stem) : NULL;
     return hit ? hit->df : 0;
 }
 

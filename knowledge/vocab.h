@@ -3,8 +3,9 @@
  * Two tables: surface words (lowercase, without diacritics, as people type them) and porter
  * stems, each with the number of entries containing it. Typo correction proposes the surface
  * word within one edit (two for long words) of an unknown word, found through a symmetric-delete
- * index: every word and its one-character deletions are hashed, so a lookup costs a few binary
- * searches however large the vocabulary. Pure data structure: the matcher fills it from SQLite. */
+ * index: every word and its one-character deletions (two-character ones too for words of 6 bytes
+ * or more) are hashed, so a lookup costs a few binary searches however large the vocabulary. Pure
+ * data structure: the matcher fills it from SQLite. */
 #ifndef PLANBOT_VOCAB_H
 #define PLANBOT_VOCAB_H
 

@@ -1,6 +1,7 @@
 /* console.c - the console adapter: a chat in the terminal, so anyone can try planbot without a
  * chat platform. The person at the terminal is a moderator, as they own the database file anyway.
- * A line ending in a backslash continues on the next line (for kb add with "field: value" lines). */
+ * A line ending in a backslash continues on the next line (for kb add with "field: value" lines).
+ */
 #include "plat.h"
 
 #include <stdio.h>
@@ -49,8 +50,7 @@ static int read_message(struct plat *p, struct input *in, struct buf *msg, struc
         if (rc <= 0)
             return rc == 0 && !first ? 1 : rc;
         int more = line->len && line->data[line->len - 1] == '\\';
-        if (buf_append(msg, line->data, line->len - (size_t)more) ||
-            (more && buf_putc(msg, '\n')))
+        if (buf_append(msg, line->data, line->len - (size_t)more) || (more && buf_putc(msg, '\n')))
             return ERR_TOOBIG;
         if (!more)
             return 1;

@@ -21,8 +21,8 @@ struct plat_message {
     const char *channel; /* where it was said and where the reply goes */
     const char *text;    /* as the platform delivered it (markup included) */
     size_t len;
-    int direct;          /* a direct message rather than a channel */
-    int moderator;       /* the adapter vouches that user may change the knowledge base */
+    int direct;    /* a direct message rather than a channel */
+    int moderator; /* the adapter vouches that user may change the knowledge base */
 };
 
 /* What the bot gives an adapter. */

@@ -1,0 +1,249 @@
+#!/bin/bash
+# End-to-end tests of the planbot command line, as a user runs it: exit statuses, first use,
+# ask (argument, stdin, JSON), every kb command, bad input (malformed files, locked, read-only
+# and full-disk cases) and the console chat. Usage: run.sh PATH/TO/planbot
+set -u
+planbot=$(realpath "$1")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+export HOME="$work/home" USER=tester
+unset PLANBOT_DB PLANBOT_CONFIG PLANBOT_PLATFORM PLANBOT_LOG_LEVEL XDG_DATA_HOME
+db="$work/kb.db"
+failures=0 checks=0
+
+# check NAME STATUS PATTERN CMD...: runs CMD, wants exit STATUS and PATTERN (grep -E) in its
+# stdout+stderr ("" for any output).
+check() {
+    local name=$1 want=$2 pattern=$3
+    shift 3
+    checks=$((checks + 1))
+    "$@" >"$work/out" 2>&1 </dev/null
+    local got=$?
+    if [ "$got" != "$want" ] || { [ -n "$pattern" ] && ! grep -Eq -- "$pattern" "$work/out"; }; then
+        failures=$((failures + 1))
+        echo "FAIL: $name: exit $got (want $want), pattern '$pattern'"
+        sed 's/^/    | /' "$work/out" | head -20
+    else
+        echo "ok: $name"
+    fi
+}
+
+# check_in NAME STATUS PATTERN INPUT CMD...: the same with INPUT on standard input.
+check_in() {
+    local name=$1 want=$2 pattern=$3 input=$4
+    shift 4
+    checks=$((checks + 1))
+    printf '%s' "$input" | "$@" >"$work/out" 2>&1
+    local got=$?
+    if [ "$got" != "$want" ] || { [ -n "$pattern" ] && ! grep -Eq -- "$pattern" "$work/out"; }; then
+        failures=$((failures + 1))
+        echo "FAIL: $name: exit $got (want $want), pattern '$pattern'"
+        sed 's/^/    | /' "$work/out" | head -20
+    else
+        echo "ok: $name"
+    fi
+}
+
+json_ok() { # json_ok PYTHON-EXPRESSION-ON-d < file: true when it holds for every line
+    python3 -c "
+import json, sys
+ok = True
+for line in sys.stdin:
+    d = json.loads(line)
+    ok = ok and bool($1)
+sys.exit(0 if ok else 1)"
+}
+
+# ---- the basics ----
+check "version" 0 "^planbot [0-9]+\.[0-9]+\.[0-9]+ \(SQLite" "$planbot" --version
+check "help" 0 "Usage: planbot" "$planbot" --help
+check "help after a command" 0 "kb add" "$planbot" kb add --help
+check "help kb" 0 "kb undo N" "$planbot" help kb
+check "unknown command is a usage error" 2 "unknown command \"frobnicate\"" "$planbot" frobnicate
+check "unknown global value is a usage error" 2 "--db needs a value" "$planbot" ask --db
+check "unknown ask option" 2 "unknown option --frob" "$planbot" --db "$db" ask --frob x
+check "bad limit" 2 "--limit" "$planbot" --db "$db" ask --limit -3 army
+check "unknown platform" 2 "unknown platform \"irc2\"" "$planbot" --db "$db" run --platform irc2
+
+# ---- first use from any directory creates the database with the bundled data ----
+mkdir -p "$work/elsewhere"
+(cd "$work/elsewhere" && "$planbot" --db "$work/new/dir/kb.db" kb list >"$work/out" 2>&1)
+checks=$((checks + 1))
+if [ -f "$work/new/dir/kb.db" ] && grep -q "army-cap" "$work/out" && grep -Eq "^[0-9]+ entries" "$work/out"; then
+    echo "ok: first use creates the database"
+else
+    failures=$((failures + 1)); echo "FAIL: first use"; cat "$work/out"
+fi
+check "default database under HOME" 0 "600,000" "$planbot" ask "army cap"
+checks=$((checks + 1))
+if [ -f "$HOME/.local/share/planbot/planbot.db" ]; then echo "ok: default path"; else
+    failures=$((failures + 1)); echo "FAIL: default path not created"; fi
+check "PLANBOT_DB" 0 "600,000" env PLANBOT_DB="$work/env.db" "$planbot" ask "army cap"
+check "--db after the command" 0 "600,000" "$planbot" ask "army cap" --db "$db"
+check "--db=PATH before the command" 0 "600,000" "$planbot" --db="$db" ask "army cap"
+check "directory as database" 1 "is a directory" "$planbot" --db "$work" kb list
+
+# ---- ask ----
+check "ask answers with its citation" 0 "Source: CNN, “Trump" "$planbot" --db "$db" ask "How big can Ukraine's army be?"
+check "ask joins words" 0 "600,000" "$planbot" --db "$db" ask how big can the army be
+check "ask declines off-topic" 0 "I don't know" "$planbot" --db "$db" ask "How do I make coffee?"
+"$planbot" --db "$db" ask --json --limit 1 "What did Rubio say?" >"$work/j"
+checks=$((checks + 1))
+if json_ok 'd["question"] == "What did Rubio say?" and len(d["answers"]) >= 1 and len(d["answers"]) <= 2 and d["answers"][0]["speaker"] == "Marco Rubio" and d["answers"][0]["source"]["publisher"] == "CNN" and set(d["answers"][0]) >= {"id","kind","title","text","speaker","source","score"} and set(d["answers"][0]["source"]) >= {"id","title","publisher","date","url"}' <"$work/j"; then
+    echo "ok: ask --json shape"; else failures=$((failures + 1)); echo "FAIL: ask --json shape"; cat "$work/j"; fi
+"$planbot" --db "$db" ask --json "lol" >"$work/j"
+checks=$((checks + 1))
+if json_ok 'd["answers"] == [] and isinstance(d["suggestions"], list)' <"$work/j"; then
+    echo "ok: declining in JSON"; else failures=$((failures + 1)); echo "FAIL: declining JSON"; cat "$work/j"; fi
+printf 'army cap\nlol\n\nWhat did Peskov say?\n' | "$planbot" --db "$db" ask --json >"$work/j"
+checks=$((checks + 1))
+if [ "$(wc -l <"$work/j")" = 4 ] && json_ok '"answers" in d' <"$work/j"; then
+    echo "ok: stdin, one JSON line per question"; else failures=$((failures + 1)); echo "FAIL: stdin JSON"; cat "$work/j"; fi
+check_in "stdin, one line per answer" 0 "^\[army-cap\]" $'army cap\nlol\n' "$planbot" --db "$db" ask
+python3 -c "import sys; sys.stdout.write('army cap\n' + 'x' * 102400 + '\nwhat about\x00nul\namnesty\n')" >"$work/bad-questions"
+"$planbot" --db "$db" ask --json <"$work/bad-questions" >"$work/j" 2>"$work/err"
+status=$?
+checks=$((checks + 1))
+if [ $status = 1 ] && [ "$(wc -l <"$work/j")" = 4 ] && grep -q "line 2: the question is too long" "$work/err" &&
+    grep -q "line 3: the question contains a NUL byte" "$work/err" && sed -n 4p "$work/j" | grep -q amnesty; then
+    echo "ok: bad questions are refused one by one, the rest answered"
+else
+    failures=$((failures + 1)); echo "FAIL: bad questions ($status)"; cat "$work/err" "$work/j"
+fi
+check "100 kB question argument" 1 "too long" "$planbot" --db "$db" ask "$(head -c 102400 /dev/zero | tr '\0' a)"
+check "ask --explain" 0 "typo" "$planbot" --db "$db" ask --explain "ukrane army cap"
+
+# ---- kb: reading ----
+check "kb list" 0 "army-cap +provision" "$planbot" --db "$db" kb list
+check "kb list --kind quote" 0 "quote-rubio" "$planbot" --db "$db" kb list --kind quote
+check "kb list --json" 0 "\"id\":" "$planbot" --db "$db" kb list --json
+check "kb show" 0 "600,000 personnel" "$planbot" --db "$db" kb show army-cap
+check "kb show unknown" 1 "no entry \"nope\"" "$planbot" --db "$db" kb show nope
+check "kb show without id" 2 "usage: kb show ID" "$planbot" --db "$db" kb show
+check "kb search" 0 "army-cap" "$planbot" --db "$db" kb search armed forces
+check "kb search with FTS syntax" 0 "" "$planbot" --db "$db" kb search 'NEAR("army' '*' "'; DROP TABLE entries; --"
+check "kb source list" 0 "cnn-2025-11-20" "$planbot" --db "$db" kb source list
+check "kb synonym list" 0 "kiev +→ \[\"kyiv\"\]" "$planbot" --db "$db" kb synonym list
+check "sources" 0 "Natasha Bertrand" "$planbot" --db "$db" sources
+
+# ---- kb: changing, with the audit log ----
+check "kb add" 0 "Added entry \"test-entry\"" "$planbot" --db "$db" --as alice kb add --id test-entry \
+    --kind context --title "A zorblax test entry" --text "The plan is still in the framework stage" \
+    --source cnn-2025-11-20 --keywords "zorblax, frobnitz"
+check "the new entry answers" 0 "\[test-entry\]" "$planbot" --db "$db" ask "zorblax?"
+check "kb add existing" 1 "already exists" "$planbot" --db "$db" kb add --id test-entry --kind context \
+    --title T --text "The plan is still in the framework stage" --source cnn-2025-11-20
+check "kb add missing source" 1 "no source \"nowhere\"" "$planbot" --db "$db" kb add --id x2 --kind context \
+    --title T --text T --source nowhere
+check "kb add text not in source" 1 "word for word" "$planbot" --db "$db" kb add --id x2 --kind context \
+    --title T --text "Invented words" --source cnn-2025-11-20
+check "kb edit" 0 "Changed entry \"test-entry\" \(change [0-9]+\): title" "$planbot" --db "$db" --as bob kb edit test-entry --title "Renamed zorblax"
+check "kb edit unknown" 1 "no entry \"nope\"" "$planbot" --db "$db" kb edit nope --title x
+check "kb history of an entry" 0 "edit +entry test-entry +by bob \(cli\)" "$planbot" --db "$db" kb history test-entry
+check "kb history names alice" 0 "add +entry test-entry +by alice \(cli\)" "$planbot" --db "$db" kb history test-entry
+edit=$("$planbot" --db "$db" kb history test-entry --json | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['change'])")
+check "kb change" 0 "title: \"A zorblax test entry\" → \"Renamed zorblax\"" "$planbot" --db "$db" kb change "$edit"
+check "kb undo" 0 "Undid change $edit" "$planbot" --db "$db" kb undo "$edit"
+check "undone" 0 "title +A zorblax test entry" "$planbot" --db "$db" kb show test-entry
+check "undo twice" 1 "already undone" "$planbot" --db "$db" kb undo "$edit"
+check "kb remove" 0 "Removed entry \"test-entry\"" "$planbot" --db "$db" kb remove test-entry
+check "kb remove unknown" 1 "no entry \"test-entry\"" "$planbot" --db "$db" kb remove test-entry
+check "kb synonym add" 0 "Added synonym \"frobozz\"" "$planbot" --db "$db" kb synonym add frobozz amnesty
+check "synonym applies" 0 "amnesty-all-parties" "$planbot" --db "$db" ask "frobozz?"
+check "kb synonym remove" 0 "Removed synonym \"frobozz\"" "$planbot" --db "$db" kb synonym remove frobozz
+printf 'A memo.\nIt says the zorblax plan is real.\n' >"$work/memo.txt"
+check "kb source add" 0 "Added source \"memo\"" "$planbot" --db "$db" kb source add --id memo \
+    --title "A memo" --publisher Team --authors "A, B" --date 2026-11-26 --text-file "$work/memo.txt"
+check "kb source show" 0 "publisher +Team" "$planbot" --db "$db" kb source show memo
+check "kb source bad date" 1 "field \"date\"" "$planbot" --db "$db" kb source add --id m2 --title T --date 2026-13-01
+check "kb source remove cited" 1 "cited by" "$planbot" --db "$db" kb source remove cnn-2025-11-20
+check "kb source remove" 0 "Removed source \"memo\"" "$planbot" --db "$db" kb source remove memo
+
+# ---- export and import ----
+check "kb export to a file" 0 "Exported to" "$planbot" --db "$db" kb export "$work/export.json"
+"$planbot" --db "$db" kb export >"$work/export2.json"
+check "export to stdout is the same" 0 "" cmp "$work/export.json" "$work/export2.json"
+check "import into a new database: unchanged" 0 "0 added, 0 updated, 0 removed, [0-9]+ unchanged" \
+    "$planbot" --db "$work/round.db" kb import "$work/export.json"
+check "import --dry-run" 0 "Dry run" "$planbot" --db "$db" kb import --dry-run "$work/export.json"
+check "import from stdin" 0 "unchanged" sh -c "'$planbot' --db '$db' kb import - <'$work/export.json'"
+check "import --bundled" 0 "Imported" "$planbot" --db "$db" kb import --bundled
+printf '{\n  "format": "planbot-kb",\n  "version": 1,\n  "entries": [\n    {"id": "x",\n' >"$work/broken.json"
+check "malformed file names the line" 1 "line 5, column [0-9]+: not valid JSON" "$planbot" --db "$db" kb import "$work/broken.json"
+python3 - "$work/export.json" "$work/invalid.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["entries"][3]["kind"] = "rumour"
+d["entries"].append({"id": "brand-new", "kind": "context", "title": "New", "text": "x", "source": "cnn-2025-11-20"})
+json.dump(d, open(sys.argv[2], "w"), indent=2, ensure_ascii=False)
+PY
+line=$(grep -n '"rumour"' "$work/invalid.json" | cut -d: -f1)
+check "invalid record names line and field" 1 "line $line: entries\[3\]: .*field \"kind\"" "$planbot" --db "$db" kb import "$work/invalid.json"
+check "invalid import changed nothing" 1 "no entry \"brand-new\"" "$planbot" --db "$db" kb show brand-new
+check "import a missing file" 1 "cannot read" "$planbot" --db "$db" kb import "$work/none.json"
+check "import needs a file" 2 "give a FILE" "$planbot" --db "$db" kb import
+"$planbot" --db "$db" kb export >"$work/before.json"
+check "export to a full disk" 1 "No space left|cannot write" "$planbot" --db "$db" kb export /dev/full
+
+# ---- a locked database ----
+python3 - "$db" <<'PY' &
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN EXCLUSIVE")
+open(sys.argv[1] + ".locked", "w").close()
+time.sleep(8)
+c.execute("ROLLBACK")
+PY
+locker=$!
+for _ in $(seq 50); do [ -f "$db.locked" ] && break; sleep 0.1; done
+check "a locked database is a clear error" 1 "locked by another process" "$planbot" --db "$db" kb remove army-cap
+wait $locker
+rm -f "$db.locked"
+check "and nothing was removed" 0 "army-cap" "$planbot" --db "$db" kb show army-cap
+
+# ---- a read-only database ----
+cp "$db" "$work/ro.db"
+chmod 0444 "$work/ro.db"
+if [ "$(id -u)" = 0 ]; then
+    # root writes anything: run planbot as nobody, for whom the file is read-only
+    chmod 0755 "$work"
+    as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+else
+    as_nobody() { "$@"; }
+fi
+check "a read-only database answers" 0 "600,000" as_nobody env HOME=/tmp "$planbot" --db "$work/ro.db" ask "army cap"
+check "a read-only database refuses changes" 1 "read-only" as_nobody env HOME=/tmp "$planbot" --db "$work/ro.db" kb remove army-cap
+"$planbot" --db "$db" kb export >"$work/after.json"
+check "nothing changed meanwhile" 0 "" cmp "$work/before.json" "$work/after.json"
+
+# ---- a file that is not a database ----
+echo "hello" >"$work/not.db"
+check "not a database" 1 "not a usable database|not a planbot database" "$planbot" --db "$work/not.db" kb list
+
+# ---- the console chat ----
+check_in "console answers, helps and lets its user moderate" 0 "Removed entry \"army-cap\"" \
+    $'help\nHow big can Ukraine\'s army be?\nkb remove army-cap\n' "$planbot" --db "$work/console.db" run
+grep -q "600,000" "$work/out" && grep -q "kb synonym add" "$work/out"
+checks=$((checks + 1))
+if [ $? = 0 ]; then echo "ok: console transcript"; else failures=$((failures + 1)); echo "FAIL: console transcript"; cat "$work/out"; fi
+check_in "no command is run" 0 "Leavitt" $'What did Leavitt say?\n' "$planbot" --db "$work/console.db"
+check_in "console multi-line kb add" 0 "Added entry \"multi\"" \
+    $'kb add \\\nid: multi \\\nkind: context \\\ntitle: Multi-line zorblax \\\ntext: The plan is still in the framework stage \\\nsource: cnn-2025-11-20\n' \
+    "$planbot" --db "$work/console.db" run
+check_in "console refuses files" 0 "only at the command line" $'kb export\n' "$planbot" --db "$work/console.db" run
+mkfifo "$work/fifo"
+"$planbot" --db "$work/console.db" run <"$work/fifo" >"$work/out" 2>&1 &
+pid=$!
+exec 3>"$work/fifo" # keep the console's input open, as a person at a terminal does
+sleep 0.5
+kill -TERM $pid
+wait $pid
+status=$?
+exec 3>&-
+checks=$((checks + 1))
+if [ $status = 0 ]; then echo "ok: SIGTERM stops the console cleanly"; else
+    failures=$((failures + 1)); echo "FAIL: SIGTERM status $status"; fi
+
+echo "$((checks - failures))/$checks checks passed"
+[ $failures = 0 ]

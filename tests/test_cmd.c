@@ -1,0 +1,329 @@
+/* test_cmd.c - the chat side of planbot without any platform: messages go through
+ * dispatch_message() exactly as an adapter hands them over, with moderator rights decided by the
+ * adapter; plus the pure helpers (word splitting, mention skipping). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "dispatch.h"
+#include "err.h"
+#include "words.h"
+
+struct fixture {
+    char dir[64];
+    struct kb *kb;
+    struct match *m;
+    struct dispatch d;
+    struct buf reply;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/planbot-cmd-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    char path[128], err[512];
+    snprintf(path, sizeof path, "%s/kb.db", f->dir);
+    assert_int_equal(kb_open(&f->kb, path, 0, err, sizeof err), 0);
+    assert_int_equal(match_open(&f->m, f->kb), 0);
+    f->d = (struct dispatch){ f->kb, f->m, REPLY_TEXT };
+    buf_init(&f->reply, 1 << 20);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    buf_free(&f->reply);
+    match_close(f->m);
+    kb_close(f->kb);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+/* Sends text as user; returns the result and leaves the reply in f->reply. */
+static int say(struct fixture *f, const char *user, int moderator, const char *text)
+{
+    buf_reset(&f->reply);
+    struct plat_message msg = { user, "C1", text, strlen(text), 0, moderator };
+    return dispatch_message(&f->d, "test", &msg, &f->reply);
+}
+
+static const char *reply(struct fixture *f)
+{
+    return buf_str(&f->reply);
+}
+
+static int has_entry(struct fixture *f, const char *id)
+{
+    cJSON *e = NULL;
+    int rc = kb_get(f->kb, KB_ENTRY, id, &e);
+    cJSON_Delete(e);
+    return rc == 0;
+}
+
+static void question_is_answered_with_quote_and_citation(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(say(f, "U1", 0, "<@UBOT> How big can Ukraine's army be?"), 0);
+    assert_non_null(strstr(reply(f), "600,000 personnel"));
+    assert_non_null(strstr(reply(f), "Source: CNN"));
+    assert_non_null(strstr(reply(f), "[army-cap]"));
+}
+
+static void off_topic_question_is_declined_politely(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(say(f, "U1", 0, "How do I make coffee?"), 0);
+    assert_non_null(strstr(reply(f), "I don't know"));
+    assert_null(strstr(reply(f), "Source:"));
+}
+
+static void a_question_starting_with_help_is_a_question(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(say(f, "U1", 0, "help me understand the amnesty"), 0);
+    assert_non_null(strstr(reply(f), "amnesty-all-parties"));
+}
+
+static void help_shows_moderator_commands_only_to_moderators(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(say(f, "U1", 0, "help"), 0);
+    assert_non_null(strstr(reply(f), "kb show"));
+    assert_null(strstr(reply(f), "kb remove"));
+    assert_null(strstr(reply(f), "kb export")); /* files: never in a chat */
+    assert_int_equal(say(f, "U2", 1, "help"), 0);
+    assert_non_null(strstr(reply(f), "kb remove"));
+    assert_null(strstr(reply(f), "kb import"));
+    assert_int_equal(say(f, "U2", 1, "help kb undo"), 0);
+    assert_non_null(strstr(reply(f), "kb undo N"));
+}
+
+static void sources_lists_the_article(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(say(f, "U1", 0, "sources"), 0);
+    assert_non_null(strstr(reply(f), "CNN"));
+    assert_non_null(strstr(reply(f), "Jennifer Hansler"));
+}
+
+static void non_moderator_cannot_change_anything(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const writes[] = {
+        "kb remove army-cap",
+        "kb edit army-cap --title Nothing",
+        "kb add --id x --kind context --title T --text T --source cnn-2025-11-20",
+        "kb undo 1",
+        "kb synonym add foo bar",
+        "kb synonym remove army",
+        "kb source remove cnn-2025-11-20",
+    };
+    cJSON *before, *after;
+    assert_int_equal(kb_export(f->kb, &before), 0);
+    for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
+        assert_int_equal(say(f, "U1", 0, writes[i]), ERR_PERM);
+        assert_non_null(strstr(reply(f), "only moderators"));
+        assert_non_null(strstr(reply(f), "nothing was changed"));
+    }
+    assert_int_equal(kb_export(f->kb, &after), 0);
+    assert_true(cJSON_Compare(before, after, 1));
+    cJSON_Delete(before);
+    cJSON_Delete(after);
+}
+
+static void moderator_removes_and_undoes(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(say(f, "UMOD", 1, "kb remove army-cap"), 0);
+    assert_non_null(strstr(reply(f), "Removed entry \"army-cap\""));
+    assert_false(has_entry(f, "army-cap"));
+    long long change = 0;
+    const char *p = strstr(reply(f), "kb undo ");
+    assert_non_null(p);
+    change = strtoll(p + 8, NULL, 10);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "kb undo %lld", change);
+    assert_int_equal(say(f, "UMOD", 1, cmd), 0);
+    assert_true(has_entry(f, "army-cap"));
+    /* the audit log names the platform and the user id */
+    assert_int_equal(say(f, "U1", 0, "kb history army-cap"), 0);
+    assert_non_null(strstr(reply(f), "UMOD (test)"));
+    assert_non_null(strstr(reply(f), "undo"));
+}
+
+static void moderator_adds_an_entry_with_field_lines(void **state)
+{
+    struct fixture *f = *state;
+    const char *msg =
+        "kb add\n"
+        "id: kallas-quote-test\n"
+        "kind: quote\n"
+        "title: Kallas wants Europeans on board of the zorblax\n"
+        "text: \"for any plan to work, it needs Ukrainians and Europeans on board.\"\n"
+        "speaker: Kaja Kallas\n"
+        "role: EU foreign policy chief\n"
+        "source: cnn-2025-11-20\n"
+        "keywords: zorblax, frobnitz\n";
+    assert_int_equal(say(f, "UMOD", 1, msg), 0);
+    assert_non_null(strstr(reply(f), "Added entry \"kallas-quote-test\""));
+    /* typed with straight quotes, stored as the article's own words */
+    cJSON *e;
+    assert_int_equal(kb_get(f->kb, KB_ENTRY, "kallas-quote-test", &e), 0);
+    assert_non_null(strstr(cJSON_GetObjectItem(e, "text")->valuestring, "\xe2\x80\x9c"));
+    cJSON_Delete(e);
+    assert_int_equal(say(f, "U1", 0, "what about the frobnitz?"), 0);
+    assert_non_null(strstr(reply(f), "[kallas-quote-test]"));
+    assert_int_equal(say(f, "UMOD", 1, "kb edit kallas-quote-test\ntitle: Kallas on Europe"), 0);
+    assert_non_null(strstr(reply(f), "Changed entry \"kallas-quote-test\""));
+    assert_non_null(strstr(reply(f), ": title."));
+    assert_int_equal(say(f, "UMOD", 1, "kb remove kallas-quote-test"), 0);
+}
+
+static void bad_input_is_explained_and_changes_nothing(void **state)
+{
+    struct fixture *f = *state;
+    static const struct {
+        const char *text;
+        int rc;
+        const char *says;
+    } rows[] = {
+        { "kb frobnicate", ERR_USAGE, "unknown command \"kb frobnicate\"" },
+        { "kb show", ERR_USAGE, "usage: kb show ID" },
+        { "kb show no-such-entry", ERR_NOTFOUND, "no entry \"no-such-entry\"" },
+        { "kb show army-cap extra", ERR_USAGE, "too many arguments" },
+        { "kb list --frob", ERR_USAGE, "unknown option --frob" },
+        { "kb add\nthis is not a field line", ERR_USAGE, "Line 2 is not \"field: value\"" },
+        { "kb add\nid: bad id!\nkind: context\ntitle: t\ntext: t\nsource: cnn-2025-11-20",
+          ERR_INVAL, "field \"id\"" },
+        { "kb add\nid: new-entry\nkind: context\ntitle: t\ntext: words not in the article\n"
+          "source: cnn-2025-11-20",
+          ERR_INVAL, "word for word" },
+        { "kb add\nid: new-entry\nkind: rumour\ntitle: t\ntext: t\nsource: cnn-2025-11-20",
+          ERR_INVAL, "provision, quote, context" },
+        { "kb add\nid: new-entry\nkind: context\ntitle: t\ntext: t\nsource: nowhere", ERR_INVAL,
+          "no source \"nowhere\"" },
+        { "kb edit army-cap", ERR_USAGE, "nothing to change" },
+        { "kb undo abc", ERR_USAGE, "a change is a number" },
+        { "kb undo 999999", ERR_NOTFOUND, "no change 999999" },
+        { "kb import /etc/passwd", ERR_PERM, "only at the command line" },
+        { "kb export", ERR_PERM, "only at the command line" },
+        { "kb add --file /etc/passwd", ERR_PERM, "only at the command line" },
+        { "kb show \"army-cap", ERR_USAGE, "not closed" },
+        { "kb list\nid: x", ERR_USAGE, "take more lines" },
+    };
+    cJSON *before, *after;
+    assert_int_equal(kb_export(f->kb, &before), 0);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        int rc = say(f, "UMOD", 1, rows[i].text);
+        if (rc != rows[i].rc || !strstr(reply(f), rows[i].says))
+            fail_msg("row %zu (%s): got %d \"%s\"", i, rows[i].text, rc, reply(f));
+    }
+    assert_int_equal(kb_export(f->kb, &after), 0);
+    assert_true(cJSON_Compare(before, after, 1));
+    cJSON_Delete(before);
+    cJSON_Delete(after);
+}
+
+static void synonyms_are_edited_from_the_chat(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(say(f, "U1", 0, "what about the frobozz?"), 0);
+    assert_non_null(strstr(reply(f), "I don't know"));
+    assert_int_equal(say(f, "UMOD", 1, "kb synonym add frobozz amnesty"), 0);
+    assert_non_null(strstr(reply(f), "Added synonym \"frobozz\""));
+    assert_int_equal(say(f, "U1", 0, "what about the frobozz?"), 0);
+    assert_non_null(strstr(reply(f), "[amnesty-all-parties]"));
+    assert_int_equal(say(f, "UMOD", 1, "kb synonym add frobozz \"full amnesty\""), 0);
+    assert_non_null(strstr(reply(f), "Changed synonym"));
+    assert_int_equal(say(f, "UMOD", 1, "kb synonym remove frobozz nothing"), ERR_NOTFOUND);
+    assert_int_equal(say(f, "UMOD", 1, "kb synonym remove frobozz"), 0);
+    assert_int_equal(say(f, "U1", 0, "kb synonym list"), 0);
+    assert_null(strstr(reply(f), "frobozz"));
+}
+
+static void words_split_like_a_shell(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int n;
+        const char *w[4];
+    } rows[] = {
+        { "kb show army-cap", 3, { "kb", "show", "army-cap" } },
+        { "  kb   list  ", 2, { "kb", "list" } },
+        { "kb search \"armed forces\"", 3, { "kb", "search", "armed forces" } },
+        { "kb search 'armed forces'", 3, { "kb", "search", "armed forces" } },
+        { "kb search \xe2\x80\x9c"
+          "armed forces\xe2\x80\x9d",
+          3,
+          { "kb", "search", "armed forces" } },
+        { "don't split", 2, { "don't", "split" } },
+        { "a\\ b c", 2, { "a b", "c" } },
+        { "--title=\"Two words\"", 1, { "--title=Two words" } },
+        { "", 0, { NULL } },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        struct words w;
+        char err[64];
+        assert_int_equal(words_split(rows[i].text, strlen(rows[i].text), 16, &w, err, sizeof err),
+                         0);
+        assert_int_equal(w.n, rows[i].n);
+        for (int k = 0; k < w.n; k++)
+            assert_string_equal(w.v[k], rows[i].w[k]);
+        words_free(&w);
+    }
+    struct words w;
+    char err[64];
+    assert_int_equal(words_split("a \"b", 4, 16, &w, err, sizeof err), ERR_INVAL);
+    assert_int_equal(words_split("a b c", 5, 2, &w, err, sizeof err), ERR_TOOBIG);
+}
+
+static void mentions_before_a_command_are_skipped(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        const char *rest;
+    } rows[] = {
+        { "<@U123> help", "help" },         { "<@U123>: help", "help" },
+        { "@planbot, kb list", "kb list" }, { "  <@U1> <@U2> sources", "sources" },
+        { "help <@U1>", "help <@U1>" },     { "<@U1", "<@U1" },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        size_t at = dispatch_skip_mentions(rows[i].text, strlen(rows[i].text));
+        assert_string_equal(rows[i].text + at, rows[i].rest);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(question_is_answered_with_quote_and_citation),
+        cmocka_unit_test(off_topic_question_is_declined_politely),
+        cmocka_unit_test(a_question_starting_with_help_is_a_question),
+        cmocka_unit_test(help_shows_moderator_commands_only_to_moderators),
+        cmocka_unit_test(sources_lists_the_article),
+        cmocka_unit_test(non_moderator_cannot_change_anything),
+        cmocka_unit_test(moderator_removes_and_undoes),
+        cmocka_unit_test(moderator_adds_an_entry_with_field_lines),
+        cmocka_unit_test(bad_input_is_explained_and_changes_nothing),
+        cmocka_unit_test(synonyms_are_edited_from_the_chat),
+        cmocka_unit_test(words_split_like_a_shell),
+        cmocka_unit_test(mentions_before_a_command_are_skipped),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

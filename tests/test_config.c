@@ -1,0 +1,125 @@
+/* test_config.c - settings: defaults, the JSON file with errors that name the key, the
+ * environment over the file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "err.h"
+#include "log.h"
+
+static void defaults_put_the_database_in_the_data_home(void **state)
+{
+    (void)state;
+    struct config c;
+    setenv("HOME", "/home/alice", 1);
+    unsetenv("XDG_DATA_HOME");
+    assert_int_equal(config_defaults(&c), 0);
+    assert_string_equal(c.db, "/home/alice/.local/share/planbot/planbot.db");
+    assert_string_equal(c.platform, "console");
+    assert_int_equal(c.log_level, LOG_INFO);
+    config_free(&c);
+    setenv("XDG_DATA_HOME", "/data", 1);
+    assert_int_equal(config_defaults(&c), 0);
+    assert_string_equal(c.db, "/data/planbot/planbot.db");
+    config_free(&c);
+    unsetenv("XDG_DATA_HOME");
+}
+
+static void file_errors_name_the_key(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int rc;
+        const char *says;
+    } rows[] = {
+        { "{\"db\": \"/tmp/x.db\", \"platform\": \"console\", \"log_level\": \"warn\"}", 0, "" },
+        { "{\"databse\": \"/tmp/x.db\"}", ERR_INVAL, "unknown key \"databse\"" },
+        { "{\"db\": 42}", ERR_INVAL, "\"db\" must be a non-empty string" },
+        { "{\"db\": \"\"}", ERR_INVAL, "\"db\" must be a non-empty string" },
+        { "{\"log_level\": \"loud\"}", ERR_INVAL, "\"log_level\" must be one of" },
+        { "[1, 2]", ERR_INVAL, "must be a JSON object" },
+        { "{\n\"db\": \"x\",\n\"platform\": }", ERR_INVAL, "line 3" },
+        { "", ERR_INVAL, "not valid JSON" },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        struct config c;
+        char err[256] = "";
+        assert_int_equal(config_defaults(&c), 0);
+        int rc =
+            config_load_text(&c, rows[i].text, strlen(rows[i].text), "test.json", err, sizeof err);
+        if (rc != rows[i].rc || !strstr(err, rows[i].says))
+            fail_msg("row %zu: got %d \"%s\"", i, rc, err);
+        if (rc)
+            assert_non_null(strstr(err, "test.json"));
+        config_free(&c);
+    }
+}
+
+static void file_values_apply_and_environment_overrides(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[256];
+    const char *text = "{\"db\": \"/from/file.db\", \"log_level\": \"error\"}";
+    assert_int_equal(config_defaults(&c), 0);
+    assert_int_equal(config_load_text(&c, text, strlen(text), "f", err, sizeof err), 0);
+    assert_string_equal(c.db, "/from/file.db");
+    assert_int_equal(c.log_level, LOG_ERROR);
+    setenv("PLANBOT_DB", "/from/env.db", 1);
+    setenv("PLANBOT_LOG_LEVEL", "debug", 1);
+    assert_int_equal(config_load_env(&c, err, sizeof err), 0);
+    assert_string_equal(c.db, "/from/env.db");
+    assert_int_equal(c.log_level, LOG_DEBUG);
+    setenv("PLANBOT_LOG_LEVEL", "chatty", 1);
+    assert_int_equal(config_load_env(&c, err, sizeof err), ERR_INVAL);
+    assert_non_null(strstr(err, "PLANBOT_LOG_LEVEL"));
+    unsetenv("PLANBOT_DB");
+    unsetenv("PLANBOT_LOG_LEVEL");
+    config_free(&c);
+}
+
+static void missing_file_is_an_io_error(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[256];
+    assert_int_equal(config_defaults(&c), 0);
+    assert_int_equal(config_load_file(&c, "/nonexistent/planbot.json", err, sizeof err), ERR_IO);
+    assert_non_null(strstr(err, "/nonexistent/planbot.json"));
+    config_free(&c);
+}
+
+static void example_config_in_the_tree_loads(void **state)
+{
+    (void)state;
+    const char *root = getenv("PLANBOT_SOURCE");
+    if (!root)
+        skip();
+    char path[1024], err[256];
+    snprintf(path, sizeof path, "%s/config/planbot.example.json", root);
+    struct config c;
+    assert_int_equal(config_defaults(&c), 0);
+    if (config_load_file(&c, path, err, sizeof err))
+        fail_msg("%s", err);
+    config_free(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(defaults_put_the_database_in_the_data_home),
+        cmocka_unit_test(file_errors_name_the_key),
+        cmocka_unit_test(file_values_apply_and_environment_overrides),
+        cmocka_unit_test(missing_file_is_an_io_error),
+        cmocka_unit_test(example_config_in_the_tree_loads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,323 @@
+/* test_match.c - the matcher: a table of behaviours every row of which must hold, quality floors
+ * on the team's question set, bad and hostile input, and answers that follow the data. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "kb.h"
+#include "match.h"
+#include "match_questions.h"
+
+struct fixture {
+    char dir[64];
+    char path[128];
+    struct kb *kb;
+    struct match *m;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/planbot-match-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->path, sizeof f->path, "%s/kb.db", f->dir);
+    char err[512];
+    assert_int_equal(kb_open(&f->kb, f->path, 0, err, sizeof err), 0);
+    assert_int_equal(match_open(&f->m, f->kb), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    match_close(f->m);
+    kb_close(f->kb);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+/* Whether id is one of the |-separated ids in expect. */
+static int expected(const char *expect, const char *id)
+{
+    size_t n = strlen(id);
+    for (const char *p = expect; p && *p;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && strncmp(p, id, n) == 0)
+            return 1;
+        p = bar ? bar + 1 : p + len;
+    }
+    return 0;
+}
+
+static const char *ask(struct fixture *f, const char *q, struct match_result *r)
+{
+    int rc = match_ask(f->m, q, strlen(q), 3, r, NULL);
+    if (rc)
+        fail_msg("match_ask(%s) failed: %s", q, match_errmsg(f->m));
+    return r->n ? r->answers[0].id : NULL;
+}
+
+/* Behaviours: each row names one thing the matcher must do. */
+static const struct question_row behaviours[] = {
+    /* the article's own words and plain paraphrases */
+    { "How big can Ukraine's army be?", "army-cap" },
+    { "army cap", "army-cap" },
+    { "Is there an amnesty?", "amnesty-all-parties" },
+    { "Can Ukraine join NATO?", "nato-membership" },
+    { "Will Russia get back into the G8?", "russia-return-g8" },
+    { "what about the nuclear power plant", "zaporizhzhia-nuclear-plant" },
+    { "who is steve witkoff", "witkoff-leads-plan" },
+    /* case, punctuation, emoji, diacritics */
+    { "HOW BIG CAN UKRAINE'S ARMY BE???", "army-cap" },
+    { "army size? \xF0\x9F\xA4\x94\xF0\x9F\x87\xBA\xF0\x9F\x87\xA6", "army-cap" },
+    { "Zaporizhzhia nuclear plant IAEA", "zaporizhzhia-nuclear-plant" },
+    { "Zélensky reaction", "quote-zelensky-constructive-work|zelensky-agrees-to-work|"
+                           "quote-ukraine-office-received-draft|quote-ukraine-office-just-end" },
+    /* chat markup */
+    { "<@U0123ABC> how big can the army be?", "army-cap" },
+    { "@planbot is there an amnesty?", "amnesty-all-parties" },
+    { "<#C024BE7LR|general> amnesty?", "amnesty-all-parties" },
+    { "<https://example.com/amnesty|amnesty> in the plan?", "amnesty-all-parties" },
+    { ":thinking_face: amnesty?", "amnesty-all-parties" },
+    { "&lt;b&gt;amnesty&lt;/b&gt; &amp; pardons?", "amnesty-all-parties" },
+    /* typos against the knowledge base's own vocabulary */
+    { "ukrane army cap", "army-cap" },
+    { "how big can the ukranian army be", "army-cap" },
+    { "is there an amnesy", "amnesty-all-parties" },
+    { "what did rubbio say", "quote-rubio-potential-ideas|quote-rubio-x-post-concessions" },
+    /* synonyms */
+    { "How many soldiers can Ukraine have?", "army-cap" },
+    { "Would Kiev have to leave Donetsk?", "donetsk-withdrawal-buffer-zone" },
+    { "what happens to POWs", "return-detainees-pows" },
+    { "Zaporozhye nuke plant", "zaporizhzhia-nuclear-plant" },
+    { "when is the vote", "elections-100-days" },
+    { "what did Zelenskyy say", "quote-zelensky-constructive-work" },
+    /* quotes when asking what someone said, provisions otherwise */
+    { "What did the Kremlin spokesman say?", "quote-peskov-anchorage|quote-peskov-not-informed" },
+    { "What did Kaja Kallas say?", "quote-kallas-on-board" },
+    { "What did Sikorski say about the US?", "quote-sikorski-bigger-stake" },
+    /* off topic: decline */
+    { "How do I make coffee?", NULL },
+    { "What's on the lunch menu today?", NULL },
+    { "Can you book a meeting room for me?", NULL },
+    { "What is the capital of Poland?", NULL },
+    { "How do I renew my passport?", NULL },
+    { "lol", NULL },
+    { "thanks!", NULL },
+    { "\xF0\x9F\x91\x8D", NULL },
+    { "", NULL },
+    { "   ", NULL },
+    { "<@U0123ABC>", NULL },
+    /* FTS5 syntax in a question is just punctuation */
+    { "\"army cap", "army-cap" },
+    { "army* cap*", "army-cap" },
+    { "- army -cap ^ ' \"\" ()", "army-cap" },
+    { "'; DROP TABLE entries; --", NULL },
+};
+
+static void matcher_follows_behaviour_table(void **state)
+{
+    struct fixture *f = *state;
+    int failed = 0;
+    for (size_t i = 0; i < sizeof behaviours / sizeof behaviours[0]; i++) {
+        struct match_result r;
+        const char *got = ask(f, behaviours[i].question, &r);
+        int ok = behaviours[i].expect ? got && expected(behaviours[i].expect, got) : got == NULL;
+        if (!ok) {
+            print_message("row %zu: %s\n    want %s, got %s\n", i, behaviours[i].question,
+                          behaviours[i].expect ? behaviours[i].expect : "(decline)",
+                          got ? got : "(decline)");
+            failed++;
+        }
+    }
+    assert_int_equal(failed, 0);
+}
+
+/* The team's question set: the matcher must stay at or above these rates, in percent (the
+ * README reports the current ones). A change that lowers them needs a reason. */
+enum { ANSWER_FLOOR = 84, DECLINE_FLOOR = 85 };
+
+static void matcher_meets_quality_floors_on_question_set(void **state)
+{
+    struct fixture *f = *state;
+    int on = 0, on_ok = 0, off = 0, off_ok = 0;
+    for (size_t i = 0; i < sizeof question_rows / sizeof question_rows[0]; i++) {
+        struct match_result r;
+        const char *got = ask(f, question_rows[i].question, &r);
+        int ok;
+        if (question_rows[i].expect) {
+            on++;
+            on_ok += ok = got && expected(question_rows[i].expect, got);
+        } else {
+            off++;
+            off_ok += ok = got == NULL;
+        }
+        if (!ok)
+            print_message("miss: %s\n    want %s, got %s\n", question_rows[i].question,
+                          question_rows[i].expect ? question_rows[i].expect : "(decline)",
+                          got ? got : "(decline)");
+    }
+    print_message("answered %d/%d, declined %d/%d\n", on_ok, on, off_ok, off);
+    assert_true(on >= 100);
+    assert_true(on_ok * 100 >= on * ANSWER_FLOOR);
+    assert_true(off_ok * 100 >= off * DECLINE_FLOOR);
+}
+
+/* Whatever FTS5 or SQL syntax a question holds, it is never an error and never runs. */
+static void hostile_questions_are_only_words(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const qs[] = {
+        "\"",
+        "\"\"\"",
+        "*",
+        "NEAR(army cap, 2)",
+        "army NEAR/2 cap",
+        "title:army OR text:cap",
+        "{title text}: army",
+        "^army",
+        "army AND OR NOT cap",
+        "(((army",
+        "army))) OR (",
+        "'; DROP TABLE entries; --",
+        "\\x00",
+        "entries_fts MATCH 'a'",
+        "- - - -",
+        "+army",
+        "army:*",
+        "\xe2\x80\x8f\xe2\x80\xae army",
+    };
+    for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+        struct match_result r;
+        if (match_ask(f->m, qs[i], strlen(qs[i]), 3, &r, NULL))
+            fail_msg("%s: %s", qs[i], match_errmsg(f->m));
+    }
+    assert_true(kb_count_entries(f->kb) > 50);
+}
+
+static void long_question_is_refused_and_nul_is_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct match_result r;
+    char *q = malloc(100 * 1024 + 1);
+    memset(q, 'a', 100 * 1024);
+    q[100 * 1024] = '\0';
+    assert_int_equal(match_ask(f->m, q, 100 * 1024, 3, &r, NULL), ERR_TOOBIG);
+    assert_non_null(strstr(match_errmsg(f->m), "too long"));
+    assert_int_equal(match_ask(f->m, q, MATCH_MAX_QUESTION + 1, 3, &r, NULL), ERR_TOOBIG);
+    /* at the cap: answered (or declined), not refused */
+    memset(q, ' ', MATCH_MAX_QUESTION);
+    memcpy(q, "army cap", 8);
+    assert_int_equal(match_ask(f->m, q, MATCH_MAX_QUESTION, 3, &r, NULL), 0);
+    assert_int_equal(r.n > 0, 1);
+    assert_int_equal(match_ask(f->m, "army\0cap", 8, 3, &r, NULL), ERR_INVAL);
+    assert_non_null(strstr(match_errmsg(f->m), "NUL"));
+    free(q);
+}
+
+static void invalid_utf8_and_control_bytes_are_harmless(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const qs[] = { "army\xff\xfe cap", "\xc0\xaf amnesty", "\x01\x02\x1b[31m",
+                                      "\xe2\x80\x8f amnesty \xe2\x80\x8e", "\xed\xa0\x80 army" };
+    for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+        struct match_result r;
+        assert_int_equal(match_ask(f->m, qs[i], strlen(qs[i]), 3, &r, NULL), 0);
+    }
+}
+
+static void limit_bounds_related_answers(void **state)
+{
+    struct fixture *f = *state;
+    struct match_result r;
+    const char *q = "What did Leavitt say?";
+    assert_int_equal(match_ask(f->m, q, strlen(q), 1, &r, NULL), 0);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(match_ask(f->m, q, strlen(q), 3, &r, NULL), 0);
+    assert_true(r.n >= 2 && r.n <= 3);
+    for (int i = 1; i < r.n; i++)
+        assert_true(r.answers[i].score <= r.answers[0].score);
+}
+
+static void decline_suggests_closest_topics(void **state)
+{
+    struct fixture *f = *state;
+    struct match_result r;
+    const char *q = "What is the population of Crimea?";
+    assert_int_equal(match_ask(f->m, q, strlen(q), 3, &r, NULL), 0);
+    assert_int_equal(r.n, 0);
+    assert_true(r.nsuggest >= 1 && r.nsuggest <= MATCH_MAX_SUGGESTIONS);
+    assert_non_null(strstr(r.suggestions[0].id, "crimea"));
+}
+
+static void explain_describes_the_decision(void **state)
+{
+    struct fixture *f = *state;
+    struct match_result r;
+    struct buf ex;
+    buf_init(&ex, 1 << 20);
+    assert_int_equal(match_ask(f->m, "ukrane army cap", 15, 3, &r, &ex), 0);
+    assert_non_null(strstr(buf_str(&ex), "ukraine"));
+    assert_non_null(strstr(buf_str(&ex), "typo"));
+    assert_non_null(strstr(buf_str(&ex), "answer: army-cap"));
+    buf_free(&ex);
+}
+
+static void answers_follow_changes_to_the_knowledge_base(void **state)
+{
+    struct fixture *f = *state;
+    struct kb_actor who = { "tester", "test" };
+    struct match_result r;
+    const char *q = "What about the zorblax treaty?";
+    assert_null(ask(f, q, &r));
+
+    cJSON *src = cJSON_Parse("{\"id\":\"memo\",\"title\":\"A memo\",\"text\":null}");
+    assert_int_equal(kb_put(f->kb, KB_SOURCE, src, KB_PUT_ADD, &who, NULL), 0);
+    cJSON *e = cJSON_Parse("{\"id\":\"zorblax-treaty\",\"kind\":\"context\",\"title\":\"The "
+                           "zorblax treaty\",\"text\":\"The zorblax treaty is a test entry.\","
+                           "\"source\":\"memo\",\"keywords\":[\"quux\"]}");
+    int64_t change;
+    assert_int_equal(kb_put(f->kb, KB_ENTRY, e, KB_PUT_ADD, &who, &change), 0);
+    assert_string_equal(ask(f, q, &r), "zorblax-treaty");
+
+    /* a synonym added now applies to the next question */
+    assert_null(ask(f, "frobnicate?", &r));
+    cJSON *syn = cJSON_Parse("{\"term\":\"frobnicate\",\"words\":[\"quux\"]}");
+    assert_int_equal(kb_put(f->kb, KB_SYNONYM, syn, KB_PUT_ADD, &who, NULL), 0);
+    assert_string_equal(ask(f, "frobnicate?", &r), "zorblax-treaty");
+
+    assert_int_equal(kb_undo(f->kb, change, 0, &who, NULL), 0);
+    assert_null(ask(f, q, &r));
+    cJSON_Delete(src);
+    cJSON_Delete(e);
+    cJSON_Delete(syn);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(matcher_follows_behaviour_table),
+        cmocka_unit_test(matcher_meets_quality_floors_on_question_set),
+        cmocka_unit_test(hostile_questions_are_only_words),
+        cmocka_unit_test(long_question_is_refused_and_nul_is_refused),
+        cmocka_unit_test(invalid_utf8_and_control_bytes_are_harmless),
+        cmocka_unit_test(limit_bounds_related_answers),
+        cmocka_unit_test(decline_suggests_closest_topics),
+        cmocka_unit_test(explain_describes_the_decision),
+        cmocka_unit_test(answers_follow_changes_to_the_knowledge_base),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
