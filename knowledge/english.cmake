@@ -1,9 +1,11 @@
-# Turns Debian's word list (package wamerican) into a C source of its lowercase words, sorted
+# Turns Debian's word list (package wamerican) into a C source of its words in lowercase, sorted
 # bytewise with their offsets, for english_is_word() (cmake -DIN=... -DOUT=... -P english.cmake).
 if(NOT EXISTS "${IN}")
   message(FATAL_ERROR "${IN} is missing: install Debian's wamerican package (apt-get install wamerican)")
 endif()
-file(STRINGS "${IN}" words REGEX "^[a-z]+$")
+# Names count as words too ("Paris" must not be "corrected" to "parts"), in lowercase.
+file(STRINGS "${IN}" words REGEX "^[A-Za-z]+$")
+string(TOLOWER "${words}" words)
 list(REMOVE_DUPLICATES words)
 list(SORT words)
 list(LENGTH words count)

@@ -6,7 +6,7 @@
 #ifndef PLANBOT_ENGLISH_H
 #define PLANBOT_ENGLISH_H
 
-/* 1 when word (lowercase ASCII letters) is in the word list, else 0. */
+/* 1 when word (lowercase ASCII letters) is in the word list, names included, else 0. */
 int english_is_word(const char *word);
 
 #endif

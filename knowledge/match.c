@@ -39,7 +39,7 @@ static const char *const field_names[NFIELDS] = { "title", "text", "speaker", "r
 #define MATCH_FIELD_WEIGHTS 1.0, 0.7, 1.0, 0.9, 0.9
 #endif
 #ifndef MATCH_TEXT_COVERAGE /* a word found only in the body text covers this much of itself */
-#define MATCH_TEXT_COVERAGE 0.7
+#define MATCH_TEXT_COVERAGE 0.8
 #endif
 #ifndef MATCH_WEAK /* weight of a common word (big, soon, happen) */
 #define MATCH_WEAK 0.3
@@ -53,7 +53,10 @@ static const char *const field_names[NFIELDS] = { "title", "text", "speaker", "r
 #ifndef MATCH_UNKNOWN_DF /* a word the knowledge base lacks weighs as if in this many entries */
 #define MATCH_UNKNOWN_DF 1.0
 #endif
-#ifndef MATCH_ANSWER_COVERAGE /* least share of the question's weight an answer covers */
+#ifndef MATCH_UNKNOWN_NAME /* a capitalised name the knowledge base lacks weighs this much more */
+#define MATCH_UNKNOWN_NAME 1.5
+#endif
+#ifndef MATCH_ANSWER_COVERAGE /* an answer covers more than this share of the question */
 #define MATCH_ANSWER_COVERAGE 0.5
 #endif
 #ifndef MATCH_SPECIFIC_SHARE /* an answer holds a word found in at most this share of entries */
@@ -72,7 +75,7 @@ static const char *const field_names[NFIELDS] = { "title", "text", "speaker", "r
 #define MATCH_SPEAKER_BONUS 1.1
 #endif
 #ifndef MATCH_COUNT_COVERAGE /* "how many" answered by an entry without a number: its coverage */
-#define MATCH_COUNT_COVERAGE 0.85
+#define MATCH_COUNT_COVERAGE 0.5
 #endif
 #ifndef MATCH_PHRASE_BONUS /* two neighbouring words found together: share of the lighter one */
 #define MATCH_PHRASE_BONUS 0.5
@@ -90,6 +93,7 @@ static const double corrected_factor = MATCH_CORRECTED;
 static const double synonym_factor = MATCH_SYNONYM;
 static const double unknown_df = MATCH_UNKNOWN_DF;
 static const double answer_coverage = MATCH_ANSWER_COVERAGE;
+static const double unknown_name_factor = MATCH_UNKNOWN_NAME;
 static const double specific_share = MATCH_SPECIFIC_SHARE;
 static const double related_share = MATCH_RELATED_SHARE;
 static const double say_quote = MATCH_SAY_QUOTE;
@@ -101,6 +105,7 @@ static const double count_coverage = MATCH_COUNT_COVERAGE;
 
 struct token {
     char text[MAX_TOKEN]; /* "" when the word was too long */
+    int start;            /* byte offset in the tokenized text */
 };
 
 struct tokens {
@@ -123,6 +128,7 @@ struct group {
     int nphrases;
     enum norm_class cls;
     int corrected;   /* the word was a typo or another form of a known word */
+    int proper;      /* a name the knowledge base does not know */
     int first, last; /* positions of its words in the question */
     uint32_t df;
     double weight;
@@ -153,7 +159,8 @@ struct tokenizer {
 struct candidate {
     struct fwd *f;
     double score, coverage, matched;
-    int rank; /* retrieval order, for ties */
+    int beyond_keywords; /* a question word is in its title, text, speaker or role */
+    int rank;            /* retrieval order, for ties */
 };
 
 struct match {
@@ -199,12 +206,12 @@ const char *match_errmsg(const struct match *m)
 
 static int collect(void *ctx, int flags, const char *tok, int n, int start, int end)
 {
-    (void)start;
     (void)end;
     struct tokens *ts = ctx;
     if ((flags & FTS5_TOKEN_COLOCATED) || ts->n >= MAX_TOKENS)
         return SQLITE_OK;
     struct token *t = &ts->t[ts->n++];
+    t->start = start;
     if (n <= 0 || n >= MAX_TOKEN) {
         t->text[0] = '\0';
     } else {
@@ -232,6 +239,18 @@ static int collect_first(void *ctx, int flags, const char *tok, int n, int start
     return collect(ctx, flags, tok, n, start, end);
 }
 
+/* Whether a (stemmed) token spells a number: "five regions", "a hundred days". */
+static int number_word(const char *tok, int n)
+{
+    static const char *const words[] = { "two",   "three",    "four",    "five",    "six",
+                                         "seven", "eight",    "nine",    "ten",     "dozen",
+                                         "hundr", "thousand", "million", "billion", "half" };
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if ((size_t)n == strlen(words[i]) && memcmp(tok, words[i], (size_t)n) == 0)
+            return 1;
+    return 0;
+}
+
 struct hashes {
     uint64_t *h;
     int n, cap;
@@ -257,7 +276,7 @@ static int collect_hash(void *ctx, int flags, const char *tok, int n, int start,
     int digits = n > 0;
     for (int i = 0; i < n && digits; i++)
         digits = tok[i] >= '0' && tok[i] <= '9';
-    hs->digits |= digits;
+    hs->digits |= digits || number_word(tok, n);
     return SQLITE_OK;
 }
 
@@ -578,7 +597,7 @@ static void add_phrase(struct group *g, const struct phrase *p)
 struct intent {
     int say;      /* what someone said: quotes first */
     int quantity; /* how many, how big, how soon: entries that state a number first */
-    int count;    /* how many, how much, number of: an entry without a number cannot answer */
+    int count;    /* how many: an entry that states no number can hardly answer */
 };
 
 /* One question word after folding, stemming and typo correction. */
@@ -589,6 +608,7 @@ struct qword {
     uint64_t hash;
     enum norm_class cls;
     int corrected;
+    int proper; /* capitalised inside a sentence that is not all capitals: a name */
 };
 
 /* Whether a word (after prev) asks for a quantity: "how many", "how soon", "maximum". */
@@ -627,6 +647,12 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
     if (tokenize(&m->plain, text, len, &m->words) || tokenize(&m->porter, text, len, &m->stems))
         return 0;
     int n = m->words.n < m->stems.n ? m->words.n : m->stems.n;
+    int lower = 0, upper = 0;
+    for (size_t i = 0; i < len; i++) {
+        lower += text[i] >= 'a' && text[i] <= 'z';
+        upper += text[i] >= 'A' && text[i] <= 'Z';
+    }
+    int shouting = upper > lower;
     int k = 0;
     for (int i = 0; i < n; i++) {
         const char *w = m->words.t[i].text, *s = m->stems.t[i].text;
@@ -643,9 +669,12 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         const char *prev = i > 0 ? m->words.t[i - 1].text : "";
         if (is_quantity(w, prev))
             intent->quantity = 1;
-        if (strcmp(prev, "how") == 0 && (strcmp(w, "many") == 0 || strcmp(w, "much") == 0))
+        if (strcmp(prev, "how") == 0 && strcmp(w, "many") == 0)
             intent->count = 1;
         q->hash = hash(s, strlen(s));
+        int at = m->words.t[i].start;
+        q->proper =
+            !shouting && i > 0 && at >= 0 && (size_t)at < len && text[at] >= 'A' && text[at] <= 'Z';
         if (q->cls != NORM_CONTENT || all_digits(w) || vocab_stem_df(m->vocab, s) ||
             rule_at(m, &q->hash, 1, 0))
             continue;
@@ -729,6 +758,9 @@ static int build_groups(struct match *m, const struct qword *qw, int n)
             if (g->phrases[k].df > g->df)
                 g->df = g->phrases[k].df; /* for retrieval costs: the most common phrase */
         g->weight = idf(m->nentries, df > 0 ? df : unknown_df);
+        g->proper = df == 0 && span == 1 && qw[i - span].proper;
+        if (g->proper)
+            g->weight *= unknown_name_factor; /* "Paris", "Hungary": not what we know about */
         for (int k = 0; k < g->nphrases; k++) {
             double w = g->phrases[k].df ? idf(m->nentries, g->phrases[k].df) : 0;
             g->phrases[k].weight =
@@ -810,13 +842,23 @@ static int near(const uint64_t *hay, int n, uint64_t x, uint64_t y)
     return 0;
 }
 
+/* Whether any phrase of g occurs in a field of f other than skip. */
+static int in_fields(const struct fwd *f, const struct group *g, int skip)
+{
+    for (int fi = 0; fi < NFIELDS; fi++)
+        for (int k = 0; fi != skip && k < g->nphrases; k++)
+            if (contains(f->stems[fi], f->n[fi], g->phrases[k].stems, g->phrases[k].nstems))
+                return 1;
+    return 0;
+}
+
 /* Scores one candidate: for each group, the best field any of its phrases occurs in. */
 static void score(const struct match *m, int ng, double total, const struct intent *in,
                   struct candidate *c)
 {
     const struct fwd *f = c->f;
     double s = 0, matched = 0;
-    int speaker_hit = 0;
+    int speaker_hit = 0, beyond = 0;
     for (int i = 0; i < ng; i++) {
         const struct group *g = &m->groups[i];
         double best = 0, best_cover = 0;
@@ -835,6 +877,8 @@ static void score(const struct match *m, int ng, double total, const struct inte
         if (best > 0) {
             matched += best_cover;
             s += best;
+            if (best_field != F_KEYWORDS || in_fields(f, g, F_KEYWORDS))
+                beyond = 1;
             if (best_field == F_SPEAKER || best_field == F_ROLE)
                 speaker_hit = 1;
         }
@@ -862,6 +906,7 @@ static void score(const struct match *m, int ng, double total, const struct inte
     if (speaker_hit && f->quote)
         s *= speaker_bonus;
     c->score = s;
+    c->beyond_keywords = beyond;
     c->matched = matched;
     c->coverage = total > 0 ? matched / total : 0;
 }
@@ -884,7 +929,10 @@ static void explain_groups(const struct match *m, int ng, double total, const st
         const struct group *g = &m->groups[i];
         buf_printf(out, "  %-18s weight %5.2f  in %u entries%s%s%s:", g->label, g->weight, g->df,
                    g->cls == NORM_WEAK ? ", common word" : "",
-                   g->corrected ? ", typo or form fixed" : "", g->df ? "" : ", unknown");
+                   g->corrected ? ", typo or form fixed" : "",
+                   g->proper ? ", unknown name"
+                   : g->df   ? ""
+                             : ", unknown");
         for (int k = 0; k < g->nphrases; k++)
             buf_printf(out, " \"%s\"%s", g->phrases[k].text, g->phrases[k].synonym ? "(syn)" : "");
         buf_putc(out, '\n');
@@ -910,6 +958,13 @@ static void explain_candidate(const struct match *m, int ng, const struct candid
         }
     }
     buf_putc(out, '\n');
+}
+
+/* The bar an entry must pass to answer: it covers enough of the question, holds a specific word,
+ * and holds a question word outside its keywords (aliases support an answer, never carry it). */
+static int answers(const struct candidate *c, double specific)
+{
+    return c->coverage > answer_coverage && c->matched >= specific && c->beyond_keywords;
 }
 
 static void hit_of(const struct candidate *c, struct match_hit *h)
@@ -1008,7 +1063,7 @@ int match_ask(struct match *m, const char *q, size_t len, int limit, struct matc
     double specific = idf(m->nentries, ceil(m->nentries * specific_share));
     int best = -1;
     for (int i = 0; i < kept && best < 0; i++)
-        if (m->cand[i].coverage >= answer_coverage && m->cand[i].matched >= specific)
+        if (answers(&m->cand[i], specific))
             best = i;
     if (explain) {
         buf_puts(explain, "candidates:\n");
@@ -1019,7 +1074,7 @@ int match_ask(struct match *m, const char *q, size_t len, int limit, struct matc
         hit_of(&m->cand[best], &res->answers[res->n++]);
         for (int i = 0; i < kept && res->n < limit; i++) {
             const struct candidate *c = &m->cand[i];
-            if (i != best && c->coverage >= answer_coverage && c->matched >= specific &&
+            if (i != best && answers(c, specific) &&
                 c->score >= related_share * m->cand[best].score)
                 hit_of(c, &res->answers[res->n++]);
         }
@@ -1032,7 +1087,8 @@ int match_ask(struct match *m, const char *q, size_t len, int limit, struct matc
             hit_of(&m->cand[i], &res->suggestions[res->nsuggest++]);
     if (explain)
         buf_printf(explain,
-                   "decline: no entry covers %.0f%% of the question with a specific word\n",
+                   "decline: no entry covers more than %.0f%% of the question with a specific "
+                   "word outside its keywords\n",
                    answer_coverage * 100);
     return 0;
 }

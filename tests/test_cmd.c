@@ -185,7 +185,8 @@ static void moderator_adds_an_entry_with_field_lines(void **state)
     assert_int_equal(kb_get(f->kb, KB_ENTRY, "kallas-quote-test", &e), 0);
     assert_non_null(strstr(cJSON_GetObjectItem(e, "text")->valuestring, "\xe2\x80\x9c"));
     cJSON_Delete(e);
-    assert_int_equal(say(f, "U1", 0, "what about the frobnitz?"), 0);
+    assert_int_equal(say(f, "U1", 0, "what about the zorblax?"), 0);
+    assert_non_null(strstr(reply(f), "Source: CNN"));
     assert_non_null(strstr(reply(f), "[kallas-quote-test]"));
     assert_int_equal(say(f, "UMOD", 1, "kb edit kallas-quote-test\ntitle: Kallas on Europe"), 0);
     assert_non_null(strstr(reply(f), "Changed entry \"kallas-quote-test\""));
@@ -246,6 +247,7 @@ static void synonyms_are_edited_from_the_chat(void **state)
     assert_int_equal(say(f, "UMOD", 1, "kb synonym add frobozz amnesty"), 0);
     assert_non_null(strstr(reply(f), "Added synonym \"frobozz\""));
     assert_int_equal(say(f, "U1", 0, "what about the frobozz?"), 0);
+    assert_non_null(strstr(reply(f), "Source: CNN"));
     assert_non_null(strstr(reply(f), "[amnesty-all-parties]"));
     assert_int_equal(say(f, "UMOD", 1, "kb synonym add frobozz \"full amnesty\""), 0);
     assert_non_null(strstr(reply(f), "Changed synonym"));

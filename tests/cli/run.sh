@@ -131,7 +131,7 @@ check "sources" 0 "Natasha Bertrand" "$planbot" --db "$db" sources
 check "kb add" 0 "Added entry \"test-entry\"" "$planbot" --db "$db" --as alice kb add --id test-entry \
     --kind context --title "A zorblax test entry" --text "The plan is still in the framework stage" \
     --source cnn-2025-11-20 --keywords "zorblax, frobnitz"
-check "the new entry answers" 0 "\[test-entry\]" "$planbot" --db "$db" ask "zorblax?"
+check "the new entry answers" 0 "^Source: CNN.*\[test-entry\]" "$planbot" --db "$db" ask "zorblax?"
 check "kb add existing" 1 "already exists" "$planbot" --db "$db" kb add --id test-entry --kind context \
     --title T --text "The plan is still in the framework stage" --source cnn-2025-11-20
 check "kb add missing source" 1 "no source \"nowhere\"" "$planbot" --db "$db" kb add --id x2 --kind context \
