@@ -162,6 +162,54 @@ int kb_prepare(struct kb *kb, const char *sql, sqlite3_stmt **st)
     return 0;
 }
 
+int kb_stmt(struct kb *kb, const char *sql, sqlite3_stmt **st)
+{
+    for (int i = 0; i < KB_STMT_CACHE; i++) {
+        if (kb->stmts[i].sql && strcmp(kb->stmts[i].sql, sql) == 0) {
+            *st = kb->stmts[i].st;
+            return 0;
+        }
+    }
+    int rc = kb_prepare(kb, sql, st);
+    if (rc)
+        return rc;
+    char *copy = strdup(sql);
+    if (!copy) {
+        sqlite3_finalize(*st);
+        return ERR_NOMEM;
+    }
+    int slot = kb->next_stmt;
+    kb->next_stmt = (slot + 1) % KB_STMT_CACHE;
+    sqlite3_finalize(kb->stmts[slot].st);
+    free(kb->stmts[slot].sql);
+    kb->stmts[slot].sql = copy;
+    kb->stmts[slot].st = *st;
+    return 0;
+}
+
+void kb_stmt_done(sqlite3_stmt *st)
+{
+    if (!st)
+        return;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+/* Finalizes every statement of the handle and closes the connection. */
+static void close_db(struct kb *kb)
+{
+    sqlite3_finalize(kb->data_version);
+    kb->data_version = NULL;
+    for (int i = 0; i < KB_STMT_CACHE; i++) {
+        sqlite3_finalize(kb->stmts[i].st);
+        free(kb->stmts[i].sql);
+        kb->stmts[i].st = NULL;
+        kb->stmts[i].sql = NULL;
+    }
+    sqlite3_close(kb->db);
+    kb->db = NULL;
+}
+
 static int exec(struct kb *kb, const char *sql, const char *what)
 {
     int rc = sqlite3_exec(kb->db, sql, NULL, NULL, NULL);
@@ -392,10 +440,7 @@ static int open_readonly(struct kb *kb, unsigned flags)
         char uri[8400];
         if (uri_of(kb->path, queries[i], uri, sizeof uri))
             return kb_fail(kb, ERR_TOOBIG, "the database path is too long");
-        sqlite3_finalize(kb->data_version);
-        kb->data_version = NULL;
-        sqlite3_close(kb->db);
-        kb->db = NULL;
+        close_db(kb);
         rc = sqlite3_open_v2(uri, &kb->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
         rc = rc == SQLITE_OK ? setup(kb, flags) : kb_dbfail(kb, rc, "opening the database");
         if (rc != ERR_READONLY && rc != ERR_IO)
@@ -443,8 +488,7 @@ int kb_open(struct kb **out, const char *path, unsigned flags, char *errbuf, siz
     }
     if (rc) {
         if (!exists) {
-            sqlite3_close(kb->db);
-            kb->db = NULL;
+            close_db(kb);
             remove_database_files(path);
         }
         goto err;
@@ -461,8 +505,7 @@ void kb_close(struct kb *kb)
 {
     if (!kb)
         return;
-    sqlite3_finalize(kb->data_version);
-    sqlite3_close(kb->db);
+    close_db(kb);
     free(kb->path);
     free(kb);
 }

@@ -14,8 +14,15 @@
 #define KB_PRINTF(f, a)
 #endif
 
+enum { KB_STMT_CACHE = 16 };
+
 struct kb {
-    sqlite3 *db;                /* owned connection */
+    sqlite3 *db; /* owned connection */
+    struct {
+        char *sql;              /* owned */
+        sqlite3_stmt *st;       /* owned */
+    } stmts[KB_STMT_CACHE];     /* prepared statements kept for reuse (kb_stmt) */
+    int next_stmt;              /* the cache slot to replace next */
     char *path;                 /* owned copy of the path */
     int readonly;               /* opened read-only: every write fails with ERR_READONLY */
     uint64_t own_writes;        /* commits made through this handle, for kb_stamp() */
@@ -47,8 +54,14 @@ int kb_begin(struct kb *kb);
 int kb_commit(struct kb *kb);
 void kb_rollback(struct kb *kb);
 
-/* Prepares a statement, setting the message on failure. */
+/* Prepares a statement, setting the message on failure. The caller finalizes it. */
 int kb_prepare(struct kb *kb, const char *sql, sqlite3_stmt **st);
+
+/* A prepared statement for sql from the handle's cache (prepared on a miss), reset and with no
+ * bindings. Borrowed: hand it back with kb_stmt_done() when its last row is read, never finalize
+ * it; do not ask for the same sql again while it is in use. */
+int kb_stmt(struct kb *kb, const char *sql, sqlite3_stmt **st);
+void kb_stmt_done(sqlite3_stmt *st);
 
 /* The current UTC time as "YYYY-MM-DDTHH:MM:SSZ" into out (at least 21 bytes). */
 void kb_now(char *out, size_t len);

@@ -160,45 +160,62 @@ static int report_errors(struct import *im)
 static int remove_missing(struct import *im, enum kb_type t, const cJSON *arr, const char *note,
                           const struct kb_actor *who, struct kb_import_report *rep)
 {
+    int n = cJSON_GetArraySize(arr), k = 0;
+    struct keyed *keep = calloc((size_t)(n ? n : 1), sizeof *keep);
+    if (!keep)
+        return ERR_NOMEM;
+    const cJSON *rec;
+    cJSON_ArrayForEach(rec, arr)
+    {
+        const cJSON *key = cJSON_GetObjectItemCaseSensitive(rec, kb_record_key(t));
+        if (!cJSON_IsString(key))
+            continue;
+        const char *stored =
+            kb_record_stored_key(t, key->valuestring, keep[k].key, sizeof keep[k].key);
+        if (stored != keep[k].key)
+            snprintf(keep[k].key, sizeof keep[k].key, "%s", stored);
+        k++;
+    }
+    qsort(keep, (size_t)k, sizeof *keep, cmp_keyed);
     cJSON *all = NULL;
     int rc = kb_list(im->kb, t, NULL, 1, &all);
-    if (rc)
-        return rc;
-    const char *keyname = kb_record_key(t);
     const cJSON *have;
     cJSON_ArrayForEach(have, all)
     {
-        const char *id = cJSON_GetObjectItemCaseSensitive(have, keyname)->valuestring;
-        int keep = 0;
-        const cJSON *rec;
-        cJSON_ArrayForEach(rec, arr)
-        {
-            const cJSON *key = cJSON_GetObjectItemCaseSensitive(rec, keyname);
-            if (cJSON_IsString(key) && strcmp(key->valuestring, id) == 0) {
-                keep = 1;
-                break;
-            }
+        if (rc)
+            break;
+        struct keyed probe;
+        snprintf(probe.key, sizeof probe.key, "%s",
+                 cJSON_GetObjectItemCaseSensitive(have, kb_record_key(t))->valuestring);
+        probe.index = -1;
+        size_t lo = 0, hi = (size_t)k;
+        while (lo < hi) { /* the first key >= probe */
+            size_t mid = lo + (hi - lo) / 2;
+            if (strcmp(keep[mid].key, probe.key) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
-        if (keep)
+        if (lo < (size_t)k && strcmp(keep[lo].key, probe.key) == 0)
             continue;
         int64_t change = 0;
-        rc = kb_record_remove(im->kb, t, id, who, note, 0, &change);
-        if (rc) {
-            char msg[1200];
-            snprintf(msg, sizeof msg, "cannot remove %s \"%s\": %s", kb_type_name(t), id,
-                     kb_errmsg(im->kb));
+        int prc = kb_record_remove(im->kb, t, probe.key, who, note, 0, &change);
+        if (prc == ERR_REFERENCED || prc == ERR_NOTFOUND) {
             im->nerrors++;
-            buf_printf(&im->errors, "%s%s", im->errors.len ? "\n" : "", msg);
-            rc = 0;
-            continue;
+            buf_printf(&im->errors, "%scannot remove %s \"%s\": %s", im->errors.len ? "\n" : "",
+                       kb_type_name(t), probe.key, kb_errmsg(im->kb));
+        } else if (prc) {
+            rc = prc;
+        } else {
+            rep->removed++;
+            if (!rep->first_change)
+                rep->first_change = change;
+            rep->last_change = change;
         }
-        rep->removed++;
-        if (!rep->first_change)
-            rep->first_change = change;
-        rep->last_change = change;
     }
     cJSON_Delete(all);
-    return 0;
+    free(keep);
+    return rc;
 }
 
 static int check_header(struct kb *kb, const cJSON *doc)

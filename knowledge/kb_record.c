@@ -187,7 +187,7 @@ int kb_record_get(struct kb *kb, enum kb_type t, const char *id, int meta, cJSON
     if (!rc)
         rc = buf_printf(&sql, " WHERE %s = ?", tb->fields[0].name);
     if (!rc)
-        rc = kb_prepare(kb, buf_str(&sql), &st);
+        rc = kb_stmt(kb, buf_str(&sql), &st);
     buf_free(&sql);
     if (rc)
         return rc;
@@ -201,7 +201,7 @@ int kb_record_get(struct kb *kb, enum kb_type t, const char *id, int meta, cJSON
     } else {
         rc = kb_dbfail(kb, step, "reading a record");
     }
-    sqlite3_finalize(st);
+    kb_stmt_done(st);
     return rc;
 }
 
@@ -372,7 +372,7 @@ static int source_text(struct kb *kb, const char *id, char **text, int *exists)
     sqlite3_stmt *st;
     *text = NULL;
     *exists = 0;
-    int rc = kb_prepare(kb, "SELECT text FROM sources WHERE id = ?", &st);
+    int rc = kb_stmt(kb, "SELECT text FROM sources WHERE id = ?", &st);
     if (rc)
         return rc;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -387,7 +387,7 @@ static int source_text(struct kb *kb, const char *id, char **text, int *exists)
     } else if (step != SQLITE_DONE) {
         rc = kb_dbfail(kb, step, "reading a source");
     }
-    sqlite3_finalize(st);
+    kb_stmt_done(st);
     return rc;
 }
 
@@ -554,7 +554,7 @@ static int write_row(struct kb *kb, const struct table *tb, const cJSON *m, int 
     }
     sqlite3_stmt *st = NULL;
     if (!rc)
-        rc = kb_prepare(kb, buf_str(&sql), &st);
+        rc = kb_stmt(kb, buf_str(&sql), &st);
     buf_free(&sql);
     if (rc)
         return rc;
@@ -580,7 +580,7 @@ static int write_row(struct kb *kb, const struct table *tb, const cJSON *m, int 
         if (step != SQLITE_DONE)
             rc = kb_dbfail(kb, step, "writing a record");
     }
-    sqlite3_finalize(st);
+    kb_stmt_done(st);
     for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
         cJSON_free(owned[i]);
     return rc;
@@ -597,10 +597,10 @@ static int log_change(struct kb *kb, enum kb_type t, const char *id, const cJSON
     sqlite3_stmt *st = NULL;
     int rc = (before && !b) || (after && !a) ? ERR_NOMEM : 0;
     if (!rc)
-        rc = kb_prepare(kb,
-                        "INSERT INTO changes (at, who, via, action, type, id, before, after, "
-                        "undoes, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        &st);
+        rc = kb_stmt(kb,
+                     "INSERT INTO changes (at, who, via, action, type, id, before, after, "
+                     "undoes, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     &st);
     if (!rc) {
         char now[32];
         kb_now(now, sizeof now);
@@ -623,7 +623,7 @@ static int log_change(struct kb *kb, enum kb_type t, const char *id, const cJSON
         else if (change)
             *change = sqlite3_last_insert_rowid(kb->db);
     }
-    sqlite3_finalize(st);
+    kb_stmt_done(st);
     cJSON_free(b);
     cJSON_free(a);
     return rc;

@@ -19,15 +19,21 @@
 #include "vocab.h"
 
 enum {
-    MAX_TOKENS = 256,       /* words of one question considered */
-    MAX_TOKEN = 64,         /* bytes of one word; longer words are ignored */
-    MAX_GROUPS = 24,        /* question words that count */
-    MAX_PHRASES = 8,        /* phrases per group: the word and its synonyms */
-    MAX_PHRASE_WORDS = 6,   /* words per phrase */
-    NFIELDS = 5,            /* title, text, speaker, role, keywords */
-    CACHE_SLOTS = 2048,     /* cached entries (direct-mapped by rowid) */
-    CANDIDATES = 64,        /* entries scored per question */
-    FULL_OR_POSTINGS = 4000 /* below this many postings, retrieve with every group */
+    MAX_TOKENS = 256,      /* words of one question considered */
+    MAX_TOKEN = 64,        /* bytes of one word; longer words are ignored */
+    MAX_GROUPS = 24,       /* question words that count */
+    MAX_PHRASES = 8,       /* phrases per group: the word and its synonyms */
+    MAX_PHRASE_WORDS = 6,  /* words per phrase */
+    NFIELDS = 5,           /* title, text, speaker, role, keywords */
+    CACHE_SLOTS = 2048,    /* cached entries (direct-mapped by rowid) */
+    CANDIDATES = 32,       /* entries scored per question */
+    FULL_OR_POSTINGS = 500 /* below this many postings, retrieve with every group */
+};
+
+/* What the ranking function needs to know of each phrase of the FTS5 query, in query order. */
+struct rank_phrase {
+    int group;     /* the question word it stands for */
+    double weight; /* what a hit through it is worth */
 };
 
 enum field { F_TITLE, F_TEXT, F_SPEAKER, F_ROLE, F_KEYWORDS };
@@ -160,7 +166,6 @@ struct candidate {
     struct fwd *f;
     double score, coverage, matched;
     int beyond_keywords; /* a question word is in its title, text, speaker or role */
-    int rank;            /* retrieval order, for ties */
 };
 
 struct match {
@@ -170,7 +175,8 @@ struct match {
     uint64_t stamp;
     int loaded;
     double nentries;
-    struct vocab *vocab;
+    struct vocab *vocab;       /* porter stems and their entry counts */
+    struct vocab *words_vocab; /* surface words, loaded on first need (surface_words) */
     struct rule *rules;
     int nrules;
     struct fwd cache[CACHE_SLOTS];
@@ -178,6 +184,7 @@ struct match {
     struct tokens words, stems;
     struct group groups[MAX_GROUPS];
     struct candidate cand[CANDIDATES];
+    struct rank_phrase rank[MAX_GROUPS * MAX_PHRASES];
     char errmsg[512];
 };
 
@@ -352,27 +359,27 @@ static int make_phrase(struct match *m, const char *text, size_t len, struct phr
     return 0;
 }
 
-static int load_vocab(struct match *m)
+/* Fills a new vocabulary from queries of (term[, entries]) rows: stems when stems is set, else
+ * surface words. Returns 0 and *out, or an error. */
+static int load_vocab(struct match *m, const char *const *sql, int nsql, int stems,
+                      struct vocab **out)
 {
-    static const char *const sql[] = { "SELECT term, doc FROM entries_words_terms",
-                                       "SELECT term, doc FROM entries_fts_terms",
-                                       "SELECT term FROM synonyms" };
     struct vocab *v = vocab_new();
     if (!v)
         return ERR_NOMEM;
     int rc = 0;
-    for (int q = 0; q < 3 && !rc; q++) {
+    for (int q = 0; q < nsql && !rc; q++) {
         sqlite3_stmt *st;
         if ((rc = kb_prepare(m->kb, sql[q], &st)))
             break;
         int step;
         while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
             const char *t = kb_col(st, 0);
-            uint32_t df = q < 2 ? (uint32_t)sqlite3_column_int(st, 1) : 1;
-            if (q == 1)
+            uint32_t df = sqlite3_column_count(st) > 1 ? (uint32_t)sqlite3_column_int(st, 1) : 1;
+            if (stems)
                 rc = vocab_add_stem(v, t, df);
-            else if (q == 0 || !strchr(t, ' '))
-                rc = vocab_add_word(v, t, df); /* synonym terms are typo targets too */
+            else if (!strchr(t, ' '))
+                rc = vocab_add_word(v, t, df);
         }
         if (!rc && step != SQLITE_DONE)
             rc = kb_dbfail(m->kb, step, "reading the vocabulary");
@@ -384,9 +391,19 @@ static int load_vocab(struct match *m)
         vocab_free(v);
         return rc;
     }
-    vocab_free(m->vocab);
-    m->vocab = v;
+    *out = v;
     return 0;
+}
+
+/* The surface words, for typo correction: loaded when a question first needs them, as most
+ * questions do not and a large knowledge base has many. Synonym terms are typo targets too. */
+static struct vocab *surface_words(struct match *m)
+{
+    static const char *const sql[] = { "SELECT term, doc FROM entries_words_terms",
+                                       "SELECT term FROM synonyms" };
+    if (!m->words_vocab && load_vocab(m, sql, 2, 0, &m->words_vocab))
+        return NULL;
+    return m->words_vocab;
 }
 
 static int load_rules(struct match *m)
@@ -449,10 +466,17 @@ static int refresh(struct match *m)
     uint64_t stamp = kb_stamp(m->kb);
     if (m->loaded && stamp == m->stamp)
         return 0;
+    static const char *const stems_sql[] = { "SELECT term, doc FROM entries_fts_terms" };
     clear_cache(m);
-    int rc = load_vocab(m);
-    if (!rc)
+    vocab_free(m->words_vocab);
+    m->words_vocab = NULL;
+    struct vocab *stems = NULL;
+    int rc = load_vocab(m, stems_sql, 1, 1, &stems);
+    if (!rc) {
+        vocab_free(m->vocab);
+        m->vocab = stems;
         rc = load_rules(m);
+    }
     if (rc)
         return fail(m, rc, kb_errmsg(m->kb));
     m->nentries = (double)kb_count_entries(m->kb);
@@ -504,6 +528,39 @@ static struct fwd *entry_stems(struct match *m, int64_t rowid)
     return f;
 }
 
+/* planbot_rank(entries_fts, phrases): the FTS5 ranking function of retrieval. It scores a row the
+ * way score() does, from which fields each question word occurs in, so retrieval and scoring
+ * agree; unlike bm25() it reads no per-row column sizes, which made ranking thousands of rows of
+ * a large knowledge base the slowest step. */
+static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx, int nval,
+                    sqlite3_value **val)
+{
+    if (nval != 1 || sqlite3_value_type(val[0]) != SQLITE_BLOB) {
+        sqlite3_result_error(ctx, "planbot_rank: wrong arguments", -1);
+        return;
+    }
+    const struct rank_phrase *rp = sqlite3_value_blob(val[0]);
+    int n = sqlite3_value_bytes(val[0]) / (int)sizeof *rp;
+    int np = api->xPhraseCount(fts);
+    double best[MAX_GROUPS] = { 0 };
+    for (int i = 0; i < np && i < n; i++) {
+        if (rp[i].group < 0 || rp[i].group >= MAX_GROUPS)
+            continue;
+        Fts5PhraseIter it;
+        int col;
+        for (api->xPhraseFirstColumn(fts, i, &it, &col); col >= 0;
+             api->xPhraseNextColumn(fts, &it, &col)) {
+            double v = col < NFIELDS ? rp[i].weight * field_weight[col] : 0;
+            if (v > best[rp[i].group])
+                best[rp[i].group] = v;
+        }
+    }
+    double score = 0;
+    for (int g = 0; g < MAX_GROUPS; g++)
+        score += best[g];
+    sqlite3_result_double(ctx, score);
+}
+
 int match_open(struct match **out, struct kb *kb)
 {
     *out = NULL;
@@ -522,9 +579,13 @@ int match_open(struct match **out, struct kb *kb)
         kb_fail(kb, rc, "cannot create the FTS5 tokenizers");
         goto err;
     }
+    if (api->xCreateFunction(api, "planbot_rank", NULL, rank_fn, NULL) != SQLITE_OK) {
+        rc = kb_fail(kb, ERR_DB, "cannot register the ranking function");
+        goto err;
+    }
     if ((rc = kb_prepare(kb,
                          "SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?1"
-                         " ORDER BY bm25(entries_fts, 10.0, 1.0, 6.0, 4.0, 8.0) LIMIT ?2",
+                         " ORDER BY planbot_rank(entries_fts, ?2) DESC LIMIT ?3",
                          &m->retrieve)) ||
         (rc = kb_prepare(kb,
                          "SELECT id, kind, title, text, speaker, role, keywords"
@@ -545,6 +606,7 @@ void match_close(struct match *m)
     clear_cache(m);
     free_rules(m);
     vocab_free(m->vocab);
+    vocab_free(m->words_vocab);
     sqlite3_finalize(m->retrieve);
     sqlite3_finalize(m->load_entry);
     if (m->porter.inst)
@@ -682,10 +744,11 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
          * known word that the stemmer does not join ("compared", "comparison"). */
         const char *fix = NULL;
         char stem[MAX_TOKEN];
-        if (!english_is_word(w))
-            vocab_correct(m->vocab, w, &fix);
-        if (!fix)
-            vocab_neighbour(m->vocab, w, &fix);
+        struct vocab *known = surface_words(m);
+        if (known && !english_is_word(w))
+            vocab_correct(known, w, &fix);
+        if (known && !fix)
+            vocab_neighbour(known, w, &fix);
         if (!fix || stem_word(m, fix, stem, sizeof stem))
             continue;
         snprintf(q->word, sizeof q->word, "%s", fix);
@@ -776,13 +839,20 @@ static int build_groups(struct match *m, const struct qword *qw, int n)
     return ng;
 }
 
-/* Appends the phrases of group g to an FTS5 query as quoted strings joined by OR. */
-static int query_add_group(struct buf *q, const struct group *g)
+/* Appends the phrases of group g to an FTS5 query as quoted strings joined by OR, and what the
+ * ranking function needs of each to rp (*nrp of them so far). */
+static int query_add_group(struct buf *q, const struct group *g, int gi, struct rank_phrase *rp,
+                           int *nrp)
 {
     int rc = 0;
     for (int k = 0; k < g->nphrases && !rc; k++) {
         if (!g->phrases[k].df)
             continue; /* no entry has it: it cannot retrieve anything */
+        if (*nrp >= MAX_GROUPS * MAX_PHRASES)
+            break;
+        rp[*nrp].group = gi;
+        rp[*nrp].weight = g->phrases[k].weight;
+        ++*nrp;
         rc = buf_puts(q, q->len ? " OR \"" : "\"");
         for (const char *c = g->phrases[k].text; *c && !rc; c++)
             rc = *c == '"' ? buf_puts(q, "\"\"") : buf_putc(q, *c);
@@ -794,7 +864,8 @@ static int query_add_group(struct buf *q, const struct group *g)
 
 /* The FTS5 query that retrieves candidates. With few postings, every group; otherwise only the
  * rarest groups whose absence would leave a candidate below the answer threshold (MaxScore). */
-static int retrieval_query(const struct match *m, int ng, double total, struct buf *q)
+static int retrieval_query(const struct match *m, int ng, double total, struct buf *q,
+                           struct rank_phrase *rp, int *nrp)
 {
     int order[MAX_GROUPS], n = 0;
     double postings = 0;
@@ -820,8 +891,9 @@ static int retrieval_query(const struct match *m, int ng, double total, struct b
             rest -= m->groups[order[use]].weight;
     }
     int rc = 0;
+    *nrp = 0;
     for (int i = 0; i < use && !rc; i++)
-        rc = query_add_group(q, &m->groups[order[i]]);
+        rc = query_add_group(q, &m->groups[order[i]], order[i], rp, nrp);
     return rc;
 }
 
@@ -916,7 +988,8 @@ static int by_score(const void *a, const void *b)
     const struct candidate *x = a, *y = b;
     if (x->score != y->score)
         return x->score < y->score ? 1 : -1;
-    return x->rank - y->rank;
+    /* Exact ties go to the knowledge base's own order: editors list the main statement first. */
+    return x->f->rowid < y->f->rowid ? -1 : x->f->rowid > y->f->rowid;
 }
 
 static void explain_groups(const struct match *m, int ng, double total, const struct intent *in,
@@ -1028,13 +1101,15 @@ int match_ask(struct match *m, const char *q, size_t len, int limit, struct matc
 
     struct buf query;
     buf_init(&query, 64 * 1024);
-    if ((rc = retrieval_query(m, ng, total, &query)) || !query.len) {
+    int nrp = 0;
+    if ((rc = retrieval_query(m, ng, total, &query, m->rank, &nrp)) || !query.len) {
         buf_free(&query);
         return rc ? fail(m, rc, "the question has too many words") : 0;
     }
     sqlite3_stmt *st = m->retrieve;
     sqlite3_bind_text(st, 1, buf_str(&query), (int)query.len, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, CANDIDATES);
+    sqlite3_bind_blob(st, 2, m->rank, nrp * (int)sizeof *m->rank, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, CANDIDATES);
     int nc = 0, step;
     int64_t rowids[CANDIDATES];
     while ((step = sqlite3_step(st)) == SQLITE_ROW && nc < CANDIDATES)
@@ -1053,7 +1128,6 @@ int match_ask(struct match *m, const char *q, size_t len, int limit, struct matc
             continue;
         struct candidate *c = &m->cand[kept++];
         c->f = f;
-        c->rank = i;
         score(m, ng, total, &intent, c);
     }
     qsort(m->cand, (size_t)kept, sizeof *m->cand, by_score);

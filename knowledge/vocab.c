@@ -13,10 +13,11 @@ struct word {
     uint32_t df; /* entries containing it */
 };
 
-struct key {
-    uint64_t hash; /* of the word or of one of its one- or two-byte deletions */
-    uint32_t word; /* index into words */
-};
+/* A typo-index key: the top 32 bits of the hash of the word or of one of its one- or two-byte
+ * deletions, then the word's index. Packed in 64 bits, sorted in place: the index of a large
+ * knowledge base holds millions of them. A shared 32-bit hash is only a candidate: every
+ * candidate is checked by computing its edit distance. */
+typedef uint64_t tkey;
 
 struct stem {
     uint64_t hash;
@@ -26,7 +27,7 @@ struct stem {
 struct vocab {
     struct word *words;
     size_t nwords, capwords;
-    struct key *keys;
+    tkey *keys; /* built by the first vocab_correct() */
     size_t nkeys;
     struct stem *stems;
     size_t nstems, capstems;
@@ -109,10 +110,41 @@ static int cmp_word(const void *a, const void *b)
     return strcmp(((const struct word *)a)->text, ((const struct word *)b)->text);
 }
 
-static int cmp_key(const void *a, const void *b)
+/* Sorts keys in place: quicksort on the smaller side, insertion sort for short runs. */
+static void sort_keys(tkey *a, size_t n)
 {
-    uint64_t x = ((const struct key *)a)->hash, y = ((const struct key *)b)->hash;
-    return x < y ? -1 : x > y;
+    while (n > 16) {
+        tkey x = a[0], y = a[n / 2], z = a[n - 1];
+        tkey pivot = x < y ? (y < z ? y : x < z ? z : x) : (x < z ? x : y < z ? z : y);
+        size_t i = 0, j = n - 1;
+        for (;;) {
+            while (a[i] < pivot)
+                i++;
+            while (a[j] > pivot)
+                j--;
+            if (i >= j)
+                break;
+            tkey t = a[i];
+            a[i++] = a[j];
+            a[j--] = t;
+        }
+        size_t left = j + 1;
+        if (left < n - left) {
+            sort_keys(a, left);
+            a += left;
+            n -= left;
+        } else {
+            sort_keys(a + left, n - left);
+            n = left;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        tkey t = a[i];
+        size_t j = i;
+        for (; j > 0 && a[j - 1] > t; j--)
+            a[j] = a[j - 1];
+        a[j] = t;
+    }
 }
 
 static int cmp_stem(const void *a, const void *b)
@@ -147,15 +179,21 @@ int vocab_finish(struct vocab *v)
     }
     v->nstems = s;
 
-    /* Each word is filed under itself and its one-byte deletions; words that can be within two
-     * edits of a long word (MIN_LONG - 2 bytes or more) also under their two-byte deletions, so
-     * that two words within two edits always share a key. */
+    return 0;
+}
+
+#define KEY(h, w) ((tkey)((h) >> 32) << 32 | (uint32_t)(w))
+
+/* Files each word under itself and its one-byte deletions; words that can be within two edits of
+ * a long word (MIN_LONG - 2 bytes or more) also under their two-byte deletions, so that two words
+ * within two edits always share a key. */
+static int build_keys(struct vocab *v)
+{
     size_t nkeys = 0;
     for (size_t i = 0; i < v->nwords; i++) {
         size_t n = strlen(v->words[i].text);
         nkeys += 1 + n + (n >= MIN_LONG - 2 ? n * (n - 1) / 2 : 0);
     }
-    free(v->keys);
     v->keys = malloc((nkeys ? nkeys : 1) * sizeof *v->keys);
     if (!v->keys)
         return ERR_NOMEM;
@@ -163,15 +201,15 @@ int vocab_finish(struct vocab *v)
     for (size_t i = 0; i < v->nwords; i++) {
         const char *t = v->words[i].text;
         size_t n = strlen(t);
-        v->keys[k++] = (struct key){ hash_bytes(t, n, NONE, NONE), (uint32_t)i };
+        v->keys[k++] = KEY(hash_bytes(t, n, NONE, NONE), i);
         for (size_t d = 0; d < n; d++) {
-            v->keys[k++] = (struct key){ hash_bytes(t, n, d, NONE), (uint32_t)i };
+            v->keys[k++] = KEY(hash_bytes(t, n, d, NONE), i);
             for (size_t e = d + 1; n >= MIN_LONG - 2 && e < n; e++)
-                v->keys[k++] = (struct key){ hash_bytes(t, n, d, e), (uint32_t)i };
+                v->keys[k++] = KEY(hash_bytes(t, n, d, e), i);
         }
     }
     v->nkeys = k;
-    qsort(v->keys, v->nkeys, sizeof *v->keys, cmp_key);
+    sort_keys(v->keys, v->nkeys);
     return 0;
 }
 
@@ -234,14 +272,17 @@ int vocab_distance(const char *a, size_t alen, const char *b, size_t blen, int m
 static void consider(const struct vocab *v, uint64_t h, const char *word, size_t n, int max,
                      int *best_d, const struct word **best)
 {
-    struct key probe = { h, 0 };
-    const struct key *hit = bsearch(&probe, v->keys, v->nkeys, sizeof *v->keys, cmp_key);
-    if (!hit)
-        return;
-    while (hit > v->keys && hit[-1].hash == h)
-        hit--;
-    for (; hit < v->keys + v->nkeys && hit->hash == h; hit++) {
-        const struct word *c = &v->words[hit->word];
+    tkey lo_key = KEY(h, 0);
+    size_t lo = 0, hi = v->nkeys;
+    while (lo < hi) { /* the first key of this hash */
+        size_t mid = lo + (hi - lo) / 2;
+        if (v->keys[mid] < lo_key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t at = lo; at < v->nkeys && v->keys[at] >> 32 == h >> 32; at++) {
+        const struct word *c = &v->words[(uint32_t)v->keys[at]];
         size_t cn = strlen(c->text);
         if (cn < 3 || (cn == n && memcmp(c->text, word, n) == 0))
             continue;
@@ -256,11 +297,13 @@ static void consider(const struct vocab *v, uint64_t h, const char *word, size_t
     }
 }
 
-int vocab_correct(const struct vocab *v, const char *word, const char **out)
+int vocab_correct(struct vocab *v, const char *word, const char **out)
 {
     size_t n = strlen(word);
     *out = NULL;
-    if (n < 4 || n > MAX_WORD || !v->nkeys)
+    if (n < 4 || n > MAX_WORD || !v->nwords)
+        return 0;
+    if (!v->keys && build_keys(v))
         return 0;
     int max = n >= MIN_LONG ? 2 : 1, best_d = max + 1;
     const struct word *best = NULL;

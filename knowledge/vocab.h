@@ -31,8 +31,9 @@ uint32_t vocab_stem_df(const struct vocab *v, const char *stem);
 /* The known word closest to an unknown one: within one edit (insert, delete, substitute or swap
  * two neighbours), or two for words of 8 bytes or more; the most frequent among the closest.
  * Returns the edit distance (1 or 2) and the word in out (borrowed, valid until vocab_free), or 0
- * when there is no such word or the input is shorter than 4 bytes. */
-int vocab_correct(const struct vocab *v, const char *word, const char **out);
+ * when there is no such word or the input is shorter than 4 bytes. The first call builds the
+ * index, so a vocabulary that never corrects a typo never pays for it. */
+int vocab_correct(struct vocab *v, const char *word, const char **out);
 
 /* The most frequent known word that shares a long prefix with word (a morphological neighbour
  * the stemmer does not join: "compared" and "comparison"): at least 6 bytes in common, or 5 when

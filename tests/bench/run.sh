@@ -1,0 +1,153 @@
+#!/bin/sh
+# run.sh - the planbot benchmark in one command; `cmake --build build --target bench` runs it.
+#
+#   tests/bench/run.sh PLANBOT BENCH_ASK [BENCH_PROC]
+#
+# For the bundled knowledge base and a synthetic one of BENCH_ENTRIES entries (default 100000)
+# it reports, as a Markdown table: ask latency p50/p99 and questions per second (bench_ask over
+# the question file, in one process), startup (median wall time of 20 runs of a one-question
+# `planbot ask`) and peak memory (maximum RSS of `planbot ask --json` over the question file).
+# The question file is tests/bench/questions.txt plus the shared development questions when
+# the shared folder exists (PLANBOT_SHARED, default ../shared beside the project).
+#
+# The synthetic database takes a while to build, so it is kept in BENCH_CACHE (default: the
+# folder of BENCH_ASK) and built again only when bench_ask is newer than it.
+# The figures are measured, not asserted: the exit status is 0 whenever the benchmark ran,
+# even when a target is missed; the report says so.
+set -eu
+
+if [ $# -lt 2 ] || [ $# -gt 3 ]; then
+    echo "usage: $0 PLANBOT BENCH_ASK [BENCH_PROC]" >&2
+    exit 2
+fi
+planbot=$1
+bench_ask=$2
+bench_proc=${3:-$(dirname "$bench_ask")/bench_proc}
+here=$(cd "$(dirname "$0")" && pwd)
+shared=${PLANBOT_SHARED:-$here/../../../shared}
+entries=${BENCH_ENTRIES:-100000}
+cache=${BENCH_CACHE:-$(dirname "$bench_ask")}
+startup_runs=20
+startup_question="How big can Ukraine's army be?"
+p99_target_us=1000
+rss_target_mib=32
+
+if [ -d "$shared" ]; then
+    shared=$(cd "$shared" && pwd)
+fi
+for exe in "$planbot" "$bench_ask" "$bench_proc"; do
+    if [ ! -x "$exe" ]; then
+        echo "run.sh: $exe is not an executable" >&2
+        exit 2
+    fi
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/planbot-bench.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
+
+# The questions: their first column, without comments and empty lines.
+questions=$tmp/questions.txt
+dev=$shared/eval/dev-questions.tsv
+described="tests/bench/questions.txt"
+if [ -f "$dev" ]; then
+    described="$described and $dev"
+fi
+{
+    cut -f1 "$here/questions.txt"
+    if [ -f "$dev" ]; then cut -f1 "$dev"; fi
+} | grep -v -e '^#' -e '^[[:space:]]*$' >"$questions"
+nquestions=$(wc -l <"$questions")
+
+# value KEY FILE: the value of a "key value" line of bench_ask or bench_proc output.
+value() {
+    awk -v k="$1" '$1 == k { print $2; exit }' "$2"
+}
+
+# The knowledge bases: the bundled one, new; the synthetic one, from the cache.
+bundled_db=$tmp/bundled.db
+"$planbot" --db "$bundled_db" ask "planbot" >/dev/null
+
+synthetic_db=$cache/synthetic-$entries.db
+built=""
+if [ ! -f "$synthetic_db" ] || [ -n "$(find "$bench_ask" -newer "$synthetic_db")" ]; then
+    echo "Building a synthetic knowledge base of $entries entries in $synthetic_db ..." >&2
+    rm -f "$synthetic_db" "$synthetic_db-wal" "$synthetic_db-shm" "$synthetic_db.new"
+    "$bench_ask" --synthesize "$entries" --db "$synthetic_db.new" >"$tmp/synth.txt"
+    mv "$synthetic_db.new" "$synthetic_db"
+    built=$(value import_s "$tmp/synth.txt")
+fi
+
+# measure NAME DB: runs every measurement of one knowledge base into $tmp/NAME-*.txt.
+measure() {
+    echo "Measuring $1 ..." >&2
+    "$bench_ask" --db "$2" --questions "$questions" >"$tmp/$1-ask.txt"
+    "$bench_proc" time "$startup_runs" -- "$planbot" --db "$2" ask "$startup_question" \
+        >"$tmp/$1-start.txt"
+    "$bench_proc" rss "$questions" -- "$planbot" --db "$2" ask --json >"$tmp/$1-rss.txt"
+}
+measure bundled "$bundled_db"
+measure synthetic "$synthetic_db"
+
+mib() {
+    awk -v kb="$1" 'BEGIN { printf "%.1f", kb / 1024 }'
+}
+
+row() {
+    f=$tmp/$1
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$2" "$(value entries "$f-ask.txt")" \
+        "$(value p50_us "$f-ask.txt")" "$(value p99_us "$f-ask.txt")" \
+        "$(value max_us "$f-ask.txt")" "$(value qps "$f-ask.txt")" \
+        "$(value median_ms "$f-start.txt")" "$(mib "$(value maxrss_kb "$f-rss.txt")")"
+}
+
+# verdict VALUE TARGET: "met" when VALUE < TARGET.
+verdict() {
+    awk -v v="$1" -v t="$2" 'BEGIN { print (v + 0 < t + 0) ? "met" : "MISSED" }'
+}
+
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
+ram=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576; exit }' /proc/meminfo 2>/dev/null || true)
+
+echo
+echo "## planbot benchmark"
+echo
+echo "- planbot: $("$planbot" --version | sed -n '1s/ (SQLite \([^,]*\),.*/, SQLite \1/p')"
+echo "- build type: ${BENCH_BUILD_TYPE:-unknown}"
+echo "- machine: ${cpu:-unknown CPU}, $(nproc) cores, ${ram:-unknown RAM}, $(uname -sr)"
+echo "- questions: $nquestions ($described), answered $(value rounds "$tmp/bundled-ask.txt") and" \
+    "$(value rounds "$tmp/synthetic-ask.txt") times after one cold pass" \
+    "($(value asked "$tmp/bundled-ask.txt") and $(value asked "$tmp/synthetic-ask.txt") timed)"
+if [ -n "$built" ]; then
+    echo "- synthetic knowledge base built now: $(value document_mb "$tmp/synth.txt") MB" \
+        "export document, kb_import took ${built} s"
+fi
+echo "- synthetic knowledge base: $synthetic_db"
+echo
+echo "| knowledge base | entries | ask p50 (µs) | ask p99 (µs) | ask max (µs) | questions/s" \
+    "| startup (ms, median of $startup_runs) | peak RSS (MiB) |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+row bundled "bundled"
+row synthetic "synthetic $entries"
+echo
+echo "Ask latency is match_ask plus the JSON reply, in one process with warm caches;" \
+    "the cold pass (each question once, first in the process) gave p50/p99:" \
+    "bundled $(value cold_p50_us "$tmp/bundled-ask.txt")/$(value cold_p99_us "$tmp/bundled-ask.txt") µs," \
+    "synthetic $(value cold_p50_us "$tmp/synthetic-ask.txt")/$(value cold_p99_us "$tmp/synthetic-ask.txt") µs." \
+    "Of the mean, match_ask took $(value match_mean_us "$tmp/bundled-ask.txt") and" \
+    "$(value match_mean_us "$tmp/synthetic-ask.txt") µs, the JSON reply" \
+    "$(value reply_mean_us "$tmp/bundled-ask.txt") and $(value reply_mean_us "$tmp/synthetic-ask.txt") µs." \
+    "Startup is one \`planbot --db DB ask \"$startup_question\"\`;" \
+    "peak RSS is \`planbot --db DB ask --json\` over the question file."
+echo
+p99=$(value p99_us "$tmp/synthetic-ask.txt")
+rss=$(mib "$(value maxrss_kb "$tmp/bundled-rss.txt")")
+echo "Targets:"
+echo "- p99 under $p99_target_us µs at $entries entries: $p99 µs, $(verdict "$p99" "$p99_target_us")"
+echo "- peak memory under $rss_target_mib MiB with the bundled data: $rss MiB," \
+    "$(verdict "$rss" "$rss_target_mib")"
+echo
+for kb in bundled synthetic; do
+    echo "Slowest questions, $kb (mean µs):"
+    awk '$1 == "slowest_us" { $1 = ""; print "-" $0 }' "$tmp/$kb-ask.txt"
+done
