@@ -27,6 +27,7 @@ struct kb {
     int readonly;               /* opened read-only: every write fails with ERR_READONLY */
     uint64_t own_writes;        /* commits made through this handle, for kb_stamp() */
     sqlite3_stmt *data_version; /* PRAGMA data_version, prepared once */
+    double fts_avglen[8];       /* average tokens per column of entries_fts, for BM25 (match.c) */
     char errmsg[1024];          /* detail of the last failure */
 };
 

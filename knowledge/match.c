@@ -44,6 +44,15 @@ static const char *const field_names[NFIELDS] = { "title", "text", "speaker", "r
 #ifndef MATCH_FIELD_WEIGHTS /* title, text, speaker, role, keywords */
 #define MATCH_FIELD_WEIGHTS 1.0, 0.7, 1.0, 0.9, 0.9
 #endif
+#ifndef MATCH_BM25_FIELD_WEIGHTS /* BM25F weights of title, text, speaker, role, keywords */
+#define MATCH_BM25_FIELD_WEIGHTS 3.0, 1.0, 2.5, 2.0, 2.5
+#endif
+#ifndef MATCH_BM25_K1
+#define MATCH_BM25_K1 1.2
+#endif
+#ifndef MATCH_BM25_B
+#define MATCH_BM25_B 0.75
+#endif
 #ifndef MATCH_TEXT_COVERAGE /* a word found only in the body text covers this much of itself */
 #define MATCH_TEXT_COVERAGE 0.8
 #endif
@@ -91,8 +100,12 @@ static const char *const field_names[NFIELDS] = { "title", "text", "speaker", "r
 #endif
 
 /* How much a hit in each field counts: titles, speakers and keywords say what an entry is about;
- * a word somewhere in the body says less. */
+ * a word somewhere in the body says less. field_weight decides which field a word counts in for
+ * coverage; the BM25F score weighs term frequencies with bm25_field_weight. */
 static const double field_weight[NFIELDS] = { MATCH_FIELD_WEIGHTS };
+static const double bm25_field_weight[NFIELDS] = { MATCH_BM25_FIELD_WEIGHTS };
+static const double bm25_k1 = MATCH_BM25_K1;
+static const double bm25_b = MATCH_BM25_B;
 static const double text_coverage = MATCH_TEXT_COVERAGE;
 static const double weak_factor = MATCH_WEAK;
 static const double corrected_factor = MATCH_CORRECTED;
@@ -542,6 +555,15 @@ static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_conte
     const struct rank_phrase *rp = sqlite3_value_blob(val[0]);
     int n = sqlite3_value_bytes(val[0]) / (int)sizeof *rp;
     int np = api->xPhraseCount(fts);
+    struct kb *kb = api->xUserData(fts);
+    if (kb->fts_avglen[0] <= 0) {
+        /* the columns' average lengths, for BM25 in score(): cheap, one record for all rows */
+        sqlite3_int64 rows = 0, total = 0;
+        api->xRowCount(fts, &rows);
+        for (int col = 0; col < NFIELDS && rows > 0; col++)
+            if (api->xColumnTotalSize(fts, col, &total) == SQLITE_OK)
+                kb->fts_avglen[col] = total > 0 ? (double)total / (double)rows : 1.0;
+    }
     double best[MAX_GROUPS] = { 0 };
     for (int i = 0; i < np && i < n; i++) {
         if (rp[i].group < 0 || rp[i].group >= MAX_GROUPS)
@@ -579,7 +601,7 @@ int match_open(struct match **out, struct kb *kb)
         kb_fail(kb, rc, "cannot create the FTS5 tokenizers");
         goto err;
     }
-    if (api->xCreateFunction(api, "planbot_rank", NULL, rank_fn, NULL) != SQLITE_OK) {
+    if (api->xCreateFunction(api, "planbot_rank", kb, rank_fn, NULL) != SQLITE_OK) {
         rc = kb_fail(kb, ERR_DB, "cannot register the ranking function");
         goto err;
     }
@@ -905,6 +927,16 @@ static int contains(const uint64_t *hay, int n, const uint64_t *needle, int k)
     return 0;
 }
 
+/* How many times needle occurs in hay. */
+static int occurrences(const uint64_t *hay, int n, const uint64_t *needle, int k)
+{
+    int count = 0;
+    for (int i = 0; i + k <= n; i++)
+        if (hay[i] == needle[0] && memcmp(hay + i, needle, (size_t)k * sizeof *needle) == 0)
+            count++;
+    return count;
+}
+
 /* Whether x is followed by y in hay, directly or with one word between ("prisoners of war"). */
 static int near(const uint64_t *hay, int n, uint64_t x, uint64_t y)
 {
@@ -933,18 +965,29 @@ static void score(const struct match *m, int ng, double total, const struct inte
     int speaker_hit = 0, beyond = 0;
     for (int i = 0; i < ng; i++) {
         const struct group *g = &m->groups[i];
-        double best = 0, best_cover = 0;
+        double best = 0, best_cover = 0, best_weight = 0;
         int best_field = -1;
         for (int k = 0; k < g->nphrases; k++) {
             const struct phrase *p = &g->phrases[k];
+            /* BM25F: the phrase's occurrences in each field, weighted by field and normalised by
+             * the field's length against its average, then saturated. */
+            double tf = 0;
             for (int fi = 0; fi < NFIELDS; fi++) {
-                double v = p->weight * field_weight[fi];
-                if (v > best && contains(f->stems[fi], f->n[fi], p->stems, p->nstems)) {
-                    best = v;
+                int n = occurrences(f->stems[fi], f->n[fi], p->stems, p->nstems);
+                if (!n)
+                    continue;
+                double avg = m->kb->fts_avglen[fi] > 0 ? m->kb->fts_avglen[fi] : f->n[fi];
+                tf += bm25_field_weight[fi] * n /
+                      (1.0 - bm25_b + bm25_b * (avg > 0 ? f->n[fi] / avg : 1.0));
+                if (p->weight * field_weight[fi] > best_weight) {
+                    best_weight = p->weight * field_weight[fi];
                     best_field = fi;
                     best_cover = p->weight * (fi == F_TEXT ? text_coverage : 1.0);
                 }
             }
+            double v = tf > 0 ? p->weight * tf * (bm25_k1 + 1.0) / (tf + bm25_k1) : 0;
+            if (v > best)
+                best = v;
         }
         if (best > 0) {
             matched += best_cover;
@@ -1107,6 +1150,7 @@ int match_ask(struct match *m, const char *q, size_t len, int limit, struct matc
         return rc ? fail(m, rc, "the question has too many words") : 0;
     }
     sqlite3_stmt *st = m->retrieve;
+    m->kb->fts_avglen[0] = 0; /* planbot_rank() reads the current averages */
     sqlite3_bind_text(st, 1, buf_str(&query), (int)query.len, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, m->rank, nrp * (int)sizeof *m->rank, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, CANDIDATES);

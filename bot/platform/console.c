@@ -76,7 +76,7 @@ static int console_run(struct plat *p, volatile sig_atomic_t *stop)
         if (rc == 0 || *stop)
             break;
         if (rc == ERR_TOOBIG) {
-            printf("planbot> That message is too long (at most %d bytes); nothing was done.\n\n",
+            printf("That message is too long (at most %d bytes); nothing was done.\n\n",
                    MAX_MESSAGE);
             continue;
         }
@@ -88,7 +88,7 @@ static int console_run(struct plat *p, volatile sig_atomic_t *stop)
         struct plat_message m = { p->user, "console", buf_str(&msg), msg.len, 1, 1 };
         p->host.on_message(p->host.ctx, "console", &m, &reply);
         if (reply.len)
-            printf("planbot> %s\n\n", buf_str(&reply));
+            printf("%s\n\n", buf_str(&reply));
         fflush(stdout);
     }
     if (p->tty)
