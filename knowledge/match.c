@@ -80,6 +80,9 @@ static const char *const field_names[NFIELDS] = { "title", "text", "speaker", "r
 #ifndef MATCH_RELATED_SHARE /* related entries score at least this share of the best */
 #define MATCH_RELATED_SHARE 0.5
 #endif
+#ifndef MATCH_RELATED_COVERAGE /* related entries cover this share of what the answer covers */
+#define MATCH_RELATED_COVERAGE 0.8
+#endif
 #ifndef MATCH_SAY_QUOTE /* "what did X say": quotes first */
 #define MATCH_SAY_QUOTE 1.3
 #endif
@@ -115,6 +118,7 @@ static const double answer_coverage = MATCH_ANSWER_COVERAGE;
 static const double unknown_name_factor = MATCH_UNKNOWN_NAME;
 static const double specific_share = MATCH_SPECIFIC_SHARE;
 static const double related_share = MATCH_RELATED_SHARE;
+static const double related_coverage = MATCH_RELATED_COVERAGE;
 static const double say_quote = MATCH_SAY_QUOTE;
 static const double say_other = MATCH_SAY_OTHER;
 static const double speaker_bonus = MATCH_SPEAKER_BONUS;
@@ -179,6 +183,7 @@ struct candidate {
     struct fwd *f;
     double score, coverage, matched;
     int beyond_keywords; /* a question word is in its title, text, speaker or role */
+    int topical;         /* it holds a question word that is not a common one */
 };
 
 struct match {
@@ -962,7 +967,7 @@ static void score(const struct match *m, int ng, double total, const struct inte
 {
     const struct fwd *f = c->f;
     double s = 0, matched = 0;
-    int speaker_hit = 0, beyond = 0;
+    int speaker_hit = 0, beyond = 0, topical = 0;
     for (int i = 0; i < ng; i++) {
         const struct group *g = &m->groups[i];
         double best = 0, best_cover = 0, best_weight = 0;
@@ -992,6 +997,8 @@ static void score(const struct match *m, int ng, double total, const struct inte
         if (best > 0) {
             matched += best_cover;
             s += best;
+            if (g->cls != NORM_WEAK)
+                topical = 1;
             if (best_field != F_KEYWORDS || in_fields(f, g, F_KEYWORDS))
                 beyond = 1;
             if (best_field == F_SPEAKER || best_field == F_ROLE)
@@ -1022,6 +1029,7 @@ static void score(const struct match *m, int ng, double total, const struct inte
         s *= speaker_bonus;
     c->score = s;
     c->beyond_keywords = beyond;
+    c->topical = topical;
     c->matched = matched;
     c->coverage = total > 0 ? matched / total : 0;
 }
@@ -1193,7 +1201,8 @@ int match_ask(struct match *m, const char *q, size_t len, int limit, struct matc
         for (int i = 0; i < kept && res->n < limit; i++) {
             const struct candidate *c = &m->cand[i];
             if (i != best && answers(c, specific) &&
-                c->score >= related_share * m->cand[best].score)
+                c->score >= related_share * m->cand[best].score &&
+                c->coverage >= related_coverage * m->cand[best].coverage)
                 hit_of(c, &res->answers[res->n++]);
         }
         if (explain)
@@ -1201,7 +1210,7 @@ int match_ask(struct match *m, const char *q, size_t len, int limit, struct matc
         return 0;
     }
     for (int i = 0; i < kept && res->nsuggest < MATCH_MAX_SUGGESTIONS; i++)
-        if (m->cand[i].matched >= specific * 0.5)
+        if (m->cand[i].topical)
             hit_of(&m->cand[i], &res->suggestions[res->nsuggest++]);
     if (explain)
         buf_printf(explain,
