@@ -248,6 +248,32 @@ void kb_now(char *out, size_t len)
     strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+int kb_rows(struct kb *kb, sqlite3_stmt *st, cJSON *(*row)(sqlite3_stmt *st, const void *arg),
+            const void *arg, const char *what, cJSON **out)
+{
+    *out = NULL;
+    int rc = 0, step = SQLITE_DONE;
+    cJSON *arr = cJSON_CreateArray();
+    while (arr && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        cJSON *o = row(st, arg);
+        if (!o || !cJSON_AddItemToArray(arr, o)) {
+            cJSON_Delete(o);
+            rc = ERR_NOMEM;
+            break;
+        }
+    }
+    if (!arr)
+        rc = ERR_NOMEM;
+    else if (!rc && step != SQLITE_DONE)
+        rc = kb_dbfail(kb, step, what);
+    sqlite3_finalize(st);
+    if (rc)
+        cJSON_Delete(arr);
+    else
+        *out = arr;
+    return rc;
+}
+
 const char *kb_col(sqlite3_stmt *st, int i)
 {
     const unsigned char *s = sqlite3_column_text(st, i);

@@ -43,6 +43,12 @@ static cJSON *change_summary(sqlite3_stmt *st)
     return o;
 }
 
+static cJSON *summary_row(sqlite3_stmt *st, const void *arg)
+{
+    (void)arg;
+    return change_summary(st);
+}
+
 #define CHANGE_COLUMNS "n, at, who, via, action, type, id, undoes, note, before, after"
 
 int kb_history(struct kb *kb, enum kb_type t, const char *id, int limit, cJSON **out)
@@ -59,26 +65,7 @@ int kb_history(struct kb *kb, enum kb_type t, const char *id, int limit, cJSON *
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, kb_type_name(t), -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, limit > 0 ? limit : -1);
-    cJSON *arr = cJSON_CreateArray();
-    int step = SQLITE_DONE;
-    while (arr && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        cJSON *o = change_summary(st);
-        if (!o || !cJSON_AddItemToArray(arr, o)) {
-            cJSON_Delete(o);
-            rc = ERR_NOMEM;
-            break;
-        }
-    }
-    if (!arr)
-        rc = ERR_NOMEM;
-    else if (!rc && step != SQLITE_DONE)
-        rc = kb_dbfail(kb, step, "reading the history");
-    sqlite3_finalize(st);
-    if (rc)
-        cJSON_Delete(arr);
-    else
-        *out = arr;
-    return rc;
+    return kb_rows(kb, st, summary_row, NULL, "reading the history", out);
 }
 
 int kb_change(struct kb *kb, int64_t change, cJSON **out)

@@ -64,6 +64,12 @@ int kb_prepare(struct kb *kb, const char *sql, sqlite3_stmt **st);
 int kb_stmt(struct kb *kb, const char *sql, sqlite3_stmt **st);
 void kb_stmt_done(sqlite3_stmt *st);
 
+/* Steps st to its end, turning each row into a JSON object with row(st, arg) (NULL: out of
+ * memory), and finalizes st. Returns 0 and the array in *out (caller frees), or an error with
+ * what naming the operation in the message. */
+int kb_rows(struct kb *kb, sqlite3_stmt *st, cJSON *(*row)(sqlite3_stmt *st, const void *arg),
+            const void *arg, const char *what, cJSON **out);
+
 /* The current UTC time as "YYYY-MM-DDTHH:MM:SSZ" into out (at least 21 bytes). */
 void kb_now(char *out, size_t len);
 

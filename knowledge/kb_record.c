@@ -827,6 +827,17 @@ int kb_remove(struct kb *kb, enum kb_type t, const char *id, const struct kb_act
     return kb_commit(kb);
 }
 
+struct list_row {
+    const struct table *tb;
+    int brief;
+};
+
+static cJSON *list_row(sqlite3_stmt *st, const void *arg)
+{
+    const struct list_row *how = arg;
+    return row_to_json(st, how->tb, 1, how->brief);
+}
+
 int kb_list(struct kb *kb, enum kb_type t, const struct kb_filter *filter, int brief, cJSON **out)
 {
     const struct table *tb = &tables[t];
@@ -851,24 +862,6 @@ int kb_list(struct kb *kb, enum kb_type t, const struct kb_filter *filter, int b
         if (filter->source)
             sqlite3_bind_text(st, 2, filter->source, -1, SQLITE_STATIC);
     }
-    cJSON *arr = cJSON_CreateArray();
-    int step;
-    while (arr && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        cJSON *o = row_to_json(st, tb, 1, brief);
-        if (!o || !cJSON_AddItemToArray(arr, o)) {
-            cJSON_Delete(o);
-            rc = ERR_NOMEM;
-            break;
-        }
-    }
-    if (!arr)
-        rc = ERR_NOMEM;
-    else if (!rc && step != SQLITE_DONE)
-        rc = kb_dbfail(kb, step, "listing records");
-    sqlite3_finalize(st);
-    if (rc)
-        cJSON_Delete(arr);
-    else
-        *out = arr;
-    return rc;
+    struct list_row how = { tb, brief };
+    return kb_rows(kb, st, list_row, &how, "listing records", out);
 }

@@ -33,6 +33,21 @@ static int quote_words(struct buf *q, const char *text)
     return rc ? rc : words ? 0 : ERR_INVAL;
 }
 
+/* One search hit: {"id", "kind", "title", "snippet"}. */
+static cJSON *hit(sqlite3_stmt *st, const void *arg)
+{
+    (void)arg;
+    cJSON *o = cJSON_CreateObject();
+    if (!o || !cJSON_AddStringToObject(o, "id", kb_col(st, 0)) ||
+        !cJSON_AddStringToObject(o, "kind", kb_col(st, 1)) ||
+        !cJSON_AddStringToObject(o, "title", kb_col(st, 2)) ||
+        !cJSON_AddStringToObject(o, "snippet", kb_col(st, 3))) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
 int kb_search(struct kb *kb, const char *text, int limit, cJSON **out)
 {
     struct buf q;
@@ -58,29 +73,7 @@ int kb_search(struct kb *kb, const char *text, int limit, cJSON **out)
     }
     sqlite3_bind_text(st, 1, buf_str(&q), -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, limit > 0 ? limit : 20);
-    cJSON *arr = cJSON_CreateArray();
-    int step = SQLITE_DONE;
-    while (arr && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        cJSON *o = cJSON_CreateObject();
-        if (!o || !cJSON_AddStringToObject(o, "id", kb_col(st, 0)) ||
-            !cJSON_AddStringToObject(o, "kind", kb_col(st, 1)) ||
-            !cJSON_AddStringToObject(o, "title", kb_col(st, 2)) ||
-            !cJSON_AddStringToObject(o, "snippet", kb_col(st, 3)) ||
-            !cJSON_AddItemToArray(arr, o)) {
-            cJSON_Delete(o);
-            rc = ERR_NOMEM;
-            break;
-        }
-    }
-    if (!arr)
-        rc = ERR_NOMEM;
-    else if (!rc && step != SQLITE_DONE)
-        rc = kb_dbfail(kb, step, "searching");
-    sqlite3_finalize(st);
+    rc = kb_rows(kb, st, hit, NULL, "searching", out);
     buf_free(&q);
-    if (rc)
-        cJSON_Delete(arr);
-    else
-        *out = arr;
     return rc;
 }
