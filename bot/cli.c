@@ -195,6 +195,31 @@ struct ask {
     struct match *match;
 };
 
+/* Reports a question planbot cannot take: on stderr, and in the output line when reading
+ * questions from stdin, so that output lines stay one per question. */
+static void ask_error(const struct ask *a, int one_line, long line, const char *msg)
+{
+    if (line)
+        fprintf(stderr, "planbot: line %ld: %s\n", line, msg);
+    else
+        fprintf(stderr, "planbot: %s\n", msg);
+    if (one_line && a->json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNullToObject(o, "question");
+        cJSON_AddStringToObject(o, "error", msg);
+        cJSON_AddArrayToObject(o, "answers");
+        cJSON_AddArrayToObject(o, "suggestions");
+        char *s = cJSON_PrintUnformatted(o);
+        if (s)
+            puts(s);
+        cJSON_free(s);
+        cJSON_Delete(o);
+    } else if (one_line) {
+        printf("(error) %s\n", msg);
+    }
+    fflush(stdout);
+}
+
 /* Answers one question on stdout; returns 0 or the error (reported on stderr). */
 static int ask_one(struct ask *a, const char *q, size_t len, int one_line, long line)
 {
@@ -204,24 +229,7 @@ static int ask_one(struct ask *a, const char *q, size_t len, int one_line, long 
     buf_init(&out, 4 * 1024 * 1024);
     int rc = match_ask(a->match, q, len, a->limit, &res, a->explain ? &explain : NULL);
     if (rc) {
-        if (line)
-            fprintf(stderr, "planbot: line %ld: %s\n", line, match_errmsg(a->match));
-        else
-            fprintf(stderr, "planbot: %s\n", match_errmsg(a->match));
-        if (one_line && a->json) {
-            cJSON *o = cJSON_CreateObject();
-            cJSON_AddNullToObject(o, "question");
-            cJSON_AddStringToObject(o, "error", match_errmsg(a->match));
-            cJSON_AddArrayToObject(o, "answers");
-            cJSON_AddArrayToObject(o, "suggestions");
-            char *s = cJSON_PrintUnformatted(o);
-            if (s)
-                puts(s);
-            cJSON_free(s);
-            cJSON_Delete(o);
-        } else if (one_line) {
-            printf("(error) %s\n", match_errmsg(a->match));
-        }
+        ask_error(a, one_line, line, match_errmsg(a->match));
     } else {
         if (a->explain)
             fputs(buf_str(&explain), stderr);
@@ -262,10 +270,15 @@ static int ask_stdin(struct ask *a)
             failed = 1;
             break;
         }
-        if (rc == ERR_TOOBIG) /* the line's start is in line: refused below as too long */
-            line.len = MATCH_MAX_QUESTION + 1;
-        if (ask_one(a, buf_str(&line), line.len, 1, n))
+        if (rc == ERR_TOOBIG) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "the question is too long (over %d bytes; at most %d)",
+                     MAX_ASK_LINE, MATCH_MAX_QUESTION);
+            ask_error(a, 1, n, msg);
             failed = 1;
+        } else if (ask_one(a, buf_str(&line), line.len, 1, n)) {
+            failed = 1;
+        }
     }
     buf_free(&line);
     free(in);

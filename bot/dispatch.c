@@ -105,7 +105,10 @@ static int run_command(struct dispatch *d, const char *platform, const struct pl
     int argc = 0;
     for (int i = 0; i < w.n; i++)
         argv[argc++] = w.v[i];
-    argv[0] = strcasecmp(argv[0], "kb") == 0 ? "kb" : argv[0];
+    static char *const names[] = { "kb", "help", "sources" }; /* "Help" is "help" */
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcasecmp(argv[0], names[i]) == 0)
+            argv[0] = names[i];
     if (nl) {
         if (!cmd_takes_fields(argc, argv)) {
             rc = ERR_USAGE;

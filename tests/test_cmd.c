@@ -108,6 +108,10 @@ static void help_shows_moderator_commands_only_to_moderators(void **state)
     assert_int_equal(say(f, "U2", 1, "help"), 0);
     assert_non_null(strstr(reply(f), "kb remove"));
     assert_null(strstr(reply(f), "kb import"));
+    assert_int_equal(say(f, "U2", 1, "Help"), 0);
+    assert_non_null(strstr(reply(f), "kb remove"));
+    assert_int_equal(say(f, "U2", 1, "KB list"), 0);
+    assert_non_null(strstr(reply(f), "army-cap"));
     assert_int_equal(say(f, "U2", 1, "help kb undo"), 0);
     assert_non_null(strstr(reply(f), "kb undo N"));
 }

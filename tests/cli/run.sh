@@ -13,24 +13,8 @@ db="$work/kb.db"
 failures=0 checks=0
 
 # check NAME STATUS PATTERN CMD...: runs CMD, wants exit STATUS and PATTERN (grep -E) in its
-# stdout+stderr ("" for any output).
-check() {
-    local name=$1 want=$2 pattern=$3
-    shift 3
-    checks=$((checks + 1))
-    "$@" >"$work/out" 2>&1 </dev/null
-    local got=$?
-    if [ "$got" != "$want" ] || { [ -n "$pattern" ] && ! grep -Eq -- "$pattern" "$work/out"; }; then
-        failures=$((failures + 1))
-        echo "FAIL: $name: exit $got (want $want), pattern '$pattern'"
-        sed 's/^/    | /' "$work/out" | head -20
-    else
-        echo "ok: $name"
-    fi
-}
-
-# check_in NAME STATUS PATTERN INPUT CMD...: the same with INPUT on standard input.
-check_in() {
+# stdout+stderr ("" for any output). check_in takes INPUT for its standard input after PATTERN.
+run_check() {
     local name=$1 want=$2 pattern=$3 input=$4
     shift 4
     checks=$((checks + 1))
@@ -44,6 +28,8 @@ check_in() {
         echo "ok: $name"
     fi
 }
+check() { run_check "$1" "$2" "$3" "" "${@:4}"; }
+check_in() { run_check "$@"; }
 
 json_ok() { # json_ok PYTHON-EXPRESSION-ON-d < file: true when it holds for every line
     python3 -c "
