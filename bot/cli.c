@@ -150,6 +150,8 @@ static int load_config(struct cli *cli)
     }
     if (cli->db && config_set(&cli->cfg.db, cli->db))
         return 1;
+    if (cli->db)
+        cli->cfg.db_is_default = 0;
     if (cli->log_level) {
         int level = log_level_parse(cli->log_level);
         if (level < 0)
@@ -161,10 +163,19 @@ static int load_config(struct cli *cli)
     return 0;
 }
 
+/* Opens the knowledge base. When nobody chose a path and the default one cannot be created (no
+ * writable home), planbot still answers: from the bundled data in memory, with a warning. */
 static int open_kb(struct cli *cli, struct kb **kb)
 {
     char err[1024];
     int rc = kb_open(kb, cli->cfg.db, 0, err, sizeof err);
+    if ((rc == ERR_IO || rc == ERR_READONLY) && cli->cfg.db_is_default) {
+        fprintf(stderr,
+                "planbot: %s; using the bundled knowledge base in memory (changes will "
+                "not be kept; choose a database with --db or PLANBOT_DB)\n",
+                err);
+        rc = kb_open(kb, ":memory:", 0, err, sizeof err);
+    }
     if (rc) {
         fprintf(stderr, "planbot: %s\n", err);
         return err_exit_status(rc);

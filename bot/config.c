@@ -36,6 +36,7 @@ int config_defaults(struct config *cfg)
         snprintf(path, sizeof path, "%s/.local/share/planbot/planbot.db", home);
     else
         snprintf(path, sizeof path, "planbot.db");
+    cfg->db_is_default = 1;
     if (config_set(&cfg->db, path) || config_set(&cfg->platform, "console")) {
         config_free(cfg);
         return ERR_NOMEM;
@@ -101,6 +102,8 @@ int config_load_text(struct config *cfg, const char *text, size_t len, const cha
         }
         rc = is_level ? set_log_level(cfg, item->valuestring, origin, key, err, errlen)
                       : config_set(field, item->valuestring);
+        if (field == &cfg->db)
+            cfg->db_is_default = 0;
         if (rc)
             break;
     }
@@ -139,8 +142,11 @@ int config_load_file(struct config *cfg, const char *path, char *err, size_t err
 int config_load_env(struct config *cfg, char *err, size_t errlen)
 {
     const char *v;
-    if ((v = getenv("PLANBOT_DB")) && *v && config_set(&cfg->db, v))
-        return ERR_NOMEM;
+    if ((v = getenv("PLANBOT_DB")) && *v) {
+        if (config_set(&cfg->db, v))
+            return ERR_NOMEM;
+        cfg->db_is_default = 0;
+    }
     if ((v = getenv("PLANBOT_PLATFORM")) && *v && config_set(&cfg->platform, v))
         return ERR_NOMEM;
     if ((v = getenv("PLANBOT_LOG_LEVEL")) && *v)

@@ -7,9 +7,10 @@
 #include <stddef.h>
 
 struct config {
-    char *db;       /* database path (owned) */
-    char *platform; /* chat platform adapter: "console" */
-    int log_level;  /* enum log_level */
+    char *db;          /* database path (owned) */
+    char *platform;    /* chat platform adapter: "console" */
+    int log_level;     /* enum log_level */
+    int db_is_default; /* nobody chose db: it is the default path */
 };
 
 /* Fills cfg with the defaults: the database in $XDG_DATA_HOME/planbot (or ~/.local/share/planbot),

@@ -22,6 +22,7 @@ static void defaults_put_the_database_in_the_data_home(void **state)
     unsetenv("XDG_DATA_HOME");
     assert_int_equal(config_defaults(&c), 0);
     assert_string_equal(c.db, "/home/alice/.local/share/planbot/planbot.db");
+    assert_int_equal(c.db_is_default, 1);
     assert_string_equal(c.platform, "console");
     assert_int_equal(c.log_level, LOG_INFO);
     config_free(&c);
@@ -72,6 +73,7 @@ static void file_values_apply_and_environment_overrides(void **state)
     assert_int_equal(config_defaults(&c), 0);
     assert_int_equal(config_load_text(&c, text, strlen(text), "f", err, sizeof err), 0);
     assert_string_equal(c.db, "/from/file.db");
+    assert_int_equal(c.db_is_default, 0);
     assert_int_equal(c.log_level, LOG_ERROR);
     setenv("PLANBOT_DB", "/from/env.db", 1);
     setenv("PLANBOT_LOG_LEVEL", "debug", 1);

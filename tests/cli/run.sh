@@ -69,6 +69,9 @@ check "PLANBOT_DB" 0 "600,000" env PLANBOT_DB="$work/env.db" "$planbot" ask "arm
 check "--db after the command" 0 "600,000" "$planbot" ask "army cap" --db "$db"
 check "--db=PATH before the command" 0 "600,000" "$planbot" --db="$db" ask "army cap"
 check "directory as database" 1 "is a directory" "$planbot" --db "$work" kb list
+check "no writable home: the bundled data in memory" 0 "600,000" env HOME=/proc/none "$planbot" ask "army cap"
+check "and a warning" 0 "using the bundled knowledge base in memory" env HOME=/proc/none "$planbot" ask "army cap"
+check "a chosen path that cannot be made is an error" 1 "cannot create the directory" "$planbot" --db /proc/none/kb.db ask "army cap"
 
 # ---- ask ----
 check "ask answers with its citation" 0 "Source: CNN, “Trump" "$planbot" --db "$db" ask "How big can Ukraine's army be?"
