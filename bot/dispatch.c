@@ -86,34 +86,26 @@ static int field_lines(const char *text, size_t len, struct buf *args, struct bu
     return 0;
 }
 
+/* Runs the command whose first line is w; more holds the lines after it (NULL: none). */
 static int run_command(struct dispatch *d, const char *platform, const struct plat_message *msg,
-                       const char *text, size_t len, struct buf *reply)
+                       const struct words *w, const char *more, size_t more_len, struct buf *reply)
 {
-    const char *nl = memchr(text, '\n', len);
-    size_t first = nl ? (size_t)(nl - text) : len;
-    struct words w;
-    char err[128];
-    int rc = words_split(text, first, MAX_WORDS, &w, err, sizeof err);
-    if (rc) {
-        buf_printf(reply, "I could not read that command: %s.", err);
-        return ERR_USAGE;
-    }
     /* arguments from "field: value" lines, NUL-separated */
     struct buf extra;
     buf_init(&extra, 256 * 1024);
     char *argv[MAX_WORDS * 2 + 1];
-    int argc = 0;
-    for (int i = 0; i < w.n; i++)
-        argv[argc++] = w.v[i];
+    int argc = 0, rc = 0;
+    for (int i = 0; i < w->n; i++)
+        argv[argc++] = w->v[i];
     static char *const names[] = { "kb", "help", "sources" }; /* "Help" is "help" */
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcasecmp(argv[0], names[i]) == 0)
             argv[0] = names[i];
-    if (nl) {
+    if (more) {
         if (!cmd_takes_fields(argc, argv)) {
             rc = ERR_USAGE;
             buf_puts(reply, "Only kb add, kb edit and kb source add/edit take more lines.");
-        } else if ((rc = field_lines(nl + 1, len - first - 1, &extra, reply)) == 0) {
+        } else if ((rc = field_lines(more, more_len, &extra, reply)) == 0) {
             for (size_t at = 0; at < extra.len && argc < MAX_WORDS * 2;
                  at += strlen(extra.data + at) + 1)
                 argv[argc++] = extra.data + at;
@@ -126,7 +118,6 @@ static int run_command(struct dispatch *d, const char *platform, const struct pl
         rc = cmd_run(&ctx, argc, argv);
     }
     buf_free(&extra);
-    words_free(&w);
     return rc;
 }
 
@@ -141,18 +132,23 @@ int dispatch_message(struct dispatch *d, const char *platform, const struct plat
         return ERR_INVAL;
     }
     const char *nl = memchr(text, '\n', len);
+    size_t first = nl ? (size_t)(nl - text) : len;
     struct words w;
     char err[128];
-    int command = 0;
-    if (!words_split(text, nl ? (size_t)(nl - text) : len, MAX_WORDS, &w, err, sizeof err)) {
-        command = is_command(&w);
+    if (words_split(text, first, MAX_WORDS, &w, err, sizeof err)) {
+        /* an unbalanced quote: an error if it starts like a command, else a question */
+        if (len >= 3 && strncasecmp(text, "kb ", 3) == 0) {
+            buf_printf(reply, "I could not read that command: %s.", err);
+            return ERR_USAGE;
+        }
+    } else if (is_command(&w)) {
+        int rc =
+            run_command(d, platform, msg, &w, nl ? nl + 1 : NULL, nl ? len - first - 1 : 0, reply);
         words_free(&w);
+        return rc;
     } else {
-        /* an unbalanced quote: a command only if it starts like one */
-        command = len >= 3 && strncasecmp(text, "kb ", 3) == 0;
+        words_free(&w);
     }
-    if (command)
-        return run_command(d, platform, msg, text, len, reply);
 
     struct match_result res;
     int rc = match_ask(d->match, text, len, 3, &res, NULL);

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "testdir.h"
+
 #include "buf.h"
 #include "err.h"
 #include "kb.h"
@@ -26,31 +28,6 @@ struct fx {
     cJSON *entries;
     cJSON *synonyms;
 };
-
-static void rm_rf(const char *path)
-{
-    struct stat sb;
-    if (lstat(path, &sb))
-        return;
-    if (S_ISDIR(sb.st_mode)) {
-        DIR *d = opendir(path);
-        if (d) {
-            struct dirent *e;
-            while ((e = readdir(d)) != NULL) {
-                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                    continue;
-                char child[4096];
-                int n = snprintf(child, sizeof child, "%s/%s", path, e->d_name);
-                if (n > 0 && (size_t)n < sizeof child)
-                    rm_rf(child);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
 
 static int setup(void **state)
 {
@@ -86,7 +63,7 @@ static int teardown(void **state)
     cJSON_Delete(f->synonyms);
     kb_close(f->kb);
     if (f->dir[0])
-        rm_rf(f->dir);
+        testdir_remove(f->dir);
     free(f);
     return 0;
 }

@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "dispatch.h"
 #include "err.h"
+#include "testdir.h"
 #include "words.h"
 
 struct fixture {
@@ -46,9 +47,7 @@ static int teardown(void **state)
     buf_free(&f->reply);
     match_close(f->m);
     kb_close(f->kb);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
+    testdir_remove(f->dir);
     free(f);
     return 0;
 }

@@ -21,6 +21,8 @@
 
 #include <sqlite3.h>
 
+#include "testdir.h"
+
 #include "buf.h"
 #include "err.h"
 #include "kb.h"
@@ -197,32 +199,6 @@ static void assert_unchanged(struct kb *kb, struct snapshot *before)
     before->doc = NULL;
 }
 
-static void rm_rf(const char *path)
-{
-    struct stat sb;
-    if (lstat(path, &sb))
-        return;
-    if (S_ISDIR(sb.st_mode)) {
-        chmod(path, 0700);
-        DIR *d = opendir(path);
-        if (d) {
-            struct dirent *e;
-            while ((e = readdir(d)) != NULL) {
-                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                    continue;
-                char child[4096];
-                int n = snprintf(child, sizeof child, "%s/%s", path, e->d_name);
-                if (n > 0 && (size_t)n < sizeof child)
-                    rm_rf(child);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
 static int file_exists(const char *path)
 {
     struct stat sb;
@@ -310,7 +286,7 @@ static int fx_teardown(void **state)
     if (f->dropped_uid && setresuid(0, 0, 0) == 0)
         setresgid(0, 0, 0);
     kb_close(f->kb);
-    rm_rf(f->dir);
+    testdir_remove(f->dir);
     free(f);
     return 0;
 }

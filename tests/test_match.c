@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "testdir.h"
 #include "kb.h"
 #include "match.h"
 #include "match_questions.h"
@@ -41,9 +42,7 @@ static int teardown(void **state)
     struct fixture *f = *state;
     match_close(f->m);
     kb_close(f->kb);
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
+    testdir_remove(f->dir);
     free(f);
     return 0;
 }
