@@ -87,6 +87,8 @@ static int console_run(struct plat *p, volatile sig_atomic_t *stop)
         buf_reset(&reply);
         struct plat_message m = { p->user, "console", buf_str(&msg), msg.len, 1, 1 };
         p->host.on_message(p->host.ctx, "console", &m, &reply);
+        while (reply.len && reply.data[reply.len - 1] == '\n')
+            reply.data[--reply.len] = '\0'; /* one blank line after each reply */
         if (reply.len)
             printf("%s\n\n", buf_str(&reply));
         fflush(stdout);
