@@ -1,0 +1,788 @@
+/* slack_codec.c - Slack's wire format without I/O (see slack_codec.h and protocols.md §1).
+ *
+ * Everything here reads bytes that came off the network, so it trusts nothing: the nesting
+ * depth is checked before cJSON recurses, every string field is type-checked and copied into a
+ * capped field, and text is repaired to valid UTF-8 before the rest of planbot sees it. */
+#include "slack_codec.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "err.h"
+#include "utf8.h"
+
+/* Deeper than any Slack frame (rich_text blocks reach about 10), far below cJSON's own limit. */
+enum { JSON_DEPTH_MAX = 64 };
+
+static const char REPLACEMENT[] = "\xEF\xBF\xBD"; /* U+FFFD in UTF-8 */
+
+static int fail(char *err, size_t errlen, int rc, const char *fmt, ...) BUF_PRINTF(4, 5);
+
+/* Writes a message to err (when there is room for one) and returns rc. */
+static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+/* ---- UTF-8 repair and JSON strings ---- */
+
+/* The length of the invalid sequence at p, where utf8_decode found no character: the longest
+ * prefix of a well-formed sequence, at least 1 byte, so that one U+FFFD replaces it (Unicode's
+ * "maximal subpart" practice: a truncated "\xE2\x82" is one U+FFFD, not two). */
+static size_t utf8_bad_len(const unsigned char *p, size_t n)
+{
+    unsigned char lo = 0x80, hi = 0xBF;
+    size_t need;
+    if (p[0] >= 0xC2 && p[0] <= 0xDF) {
+        need = 1;
+    } else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
+        need = 2;
+        if (p[0] == 0xE0)
+            lo = 0xA0; /* no overlong forms */
+        else if (p[0] == 0xED)
+            hi = 0x9F; /* no surrogates */
+    } else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
+        need = 3;
+        if (p[0] == 0xF0)
+            lo = 0x90;
+        else if (p[0] == 0xF4)
+            hi = 0x8F; /* nothing above U+10FFFF */
+    } else {
+        return 1;
+    }
+    size_t i = 1;
+    while (i <= need && i < n && p[i] >= lo && p[i] <= hi) {
+        i++;
+        lo = 0x80;
+        hi = 0xBF;
+    }
+    return i;
+}
+
+/* Appends n bytes of s with every invalid UTF-8 sequence replaced by U+FFFD. */
+static int append_utf8(struct buf *out, const char *s, size_t n)
+{
+    size_t i = 0, run = 0;
+    int rc = 0;
+    while (!rc && i < n) {
+        uint32_t cp;
+        size_t len = utf8_decode(s + i, n - i, &cp);
+        if (len) {
+            i += len;
+            continue;
+        }
+        rc = buf_append(out, s + run, i - run);
+        if (!rc)
+            rc = buf_puts(out, REPLACEMENT);
+        i += utf8_bad_len((const unsigned char *)s + i, n - i);
+        run = i;
+    }
+    if (!rc)
+        rc = buf_append(out, s + run, i - run);
+    return rc;
+}
+
+/* Appends n bytes of s as a quoted JSON string: quotes, backslashes and control characters
+ * escaped, invalid UTF-8 replaced by U+FFFD, any other character passed through as UTF-8. */
+static int append_json_string(struct buf *out, const char *s, size_t n)
+{
+    int rc = buf_putc(out, '"');
+    size_t i = 0, run = 0;
+    while (!rc && i < n) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+            i++;
+            continue;
+        }
+        uint32_t cp;
+        size_t len = c >= 0x80 ? utf8_decode(s + i, n - i, &cp) : 0;
+        if (len) {
+            i += len;
+            continue;
+        }
+        rc = buf_append(out, s + run, i - run);
+        if (rc)
+            break;
+        switch (c) {
+        case '"': rc = buf_puts(out, "\\\""); break;
+        case '\\': rc = buf_puts(out, "\\\\"); break;
+        case '\n': rc = buf_puts(out, "\\n"); break;
+        case '\r': rc = buf_puts(out, "\\r"); break;
+        case '\t': rc = buf_puts(out, "\\t"); break;
+        case '\b': rc = buf_puts(out, "\\b"); break;
+        case '\f': rc = buf_puts(out, "\\f"); break;
+        default:
+            if (c < 0x20)
+                rc = buf_printf(out, "\\u%04x", (unsigned)c);
+            else
+                rc = buf_puts(out, REPLACEMENT);
+        }
+        i += c >= 0x80 ? utf8_bad_len((const unsigned char *)s + i, n - i) : 1;
+        run = i;
+    }
+    if (!rc)
+        rc = buf_append(out, s + run, i - run);
+    if (!rc)
+        rc = buf_putc(out, '"');
+    return rc;
+}
+
+/* Puts out back to len bytes, undoing a failed series of appends. */
+static void buf_cut(struct buf *out, size_t len)
+{
+    out->len = len;
+    if (out->data)
+        out->data[len] = '\0';
+}
+
+/* ---- reading JSON ---- */
+
+/* Whether no array or object in the n bytes at s nests deeper than JSON_DEPTH_MAX; on 0 the
+ * offset where it does goes to *at. Strings are skipped, the rest of the syntax is left to
+ * cJSON: this only makes sure that cJSON never recurses deeply, whatever nesting limit the
+ * installed library was built with. */
+static int json_depth_ok(const char *s, size_t n, size_t *at)
+{
+    int depth = 0, in_string = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = 0;
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (c == '[' || c == '{') {
+            if (++depth > JSON_DEPTH_MAX) {
+                *at = i;
+                return 0;
+            }
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return 1;
+}
+
+/* Parses the n bytes at s, which must hold exactly one JSON object (white space around it
+ * allowed). Returns the tree (caller frees with cJSON_Delete) or NULL with a message in err. */
+static cJSON *parse_object(const char *s, size_t n, char *err, size_t errlen)
+{
+    size_t at = 0;
+    if (!s || n == 0) {
+        fail(err, errlen, ERR_INVAL, "empty, not JSON");
+        return NULL;
+    }
+    /* cJSON compares the first three bytes with a UTF-8 byte order mark even when fewer are
+     * there; no JSON text that short starts with 0xEF. */
+    if (n < 3 && (unsigned char)s[0] == 0xEF) {
+        fail(err, errlen, ERR_INVAL, "not valid JSON at byte 0");
+        return NULL;
+    }
+    if (!json_depth_ok(s, n, &at)) {
+        fail(err, errlen, ERR_INVAL, "JSON nested deeper than %d levels at byte %zu",
+             JSON_DEPTH_MAX, at);
+        return NULL;
+    }
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(s, n, &end, 0);
+    if (!root) {
+        at = end && end >= s ? (size_t)(end - s) : 0;
+        fail(err, errlen, ERR_INVAL, "not valid JSON at byte %zu", at);
+        return NULL;
+    }
+    at = (size_t)(end - s);
+    while (at < n && (s[at] == ' ' || s[at] == '\t' || s[at] == '\n' || s[at] == '\r'))
+        at++;
+    if (at < n) {
+        cJSON_Delete(root);
+        fail(err, errlen, ERR_INVAL, "more after the JSON value at byte %zu", at);
+        return NULL;
+    }
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        fail(err, errlen, ERR_INVAL, "not a JSON object");
+        return NULL;
+    }
+    return root;
+}
+
+/* The member key of obj, or NULL when obj is NULL, the member is missing or it is JSON null. */
+static const cJSON *member(const cJSON *obj, const char *key)
+{
+    const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+    return cJSON_IsNull(v) ? NULL : v;
+}
+
+/* Copies the string member key of obj (named path in messages) into dst of size cap: "" when
+ * it is missing. ERR_INVAL when it is not a string, does not fit, or holds a byte outside
+ * printable ASCII (Slack's ids, ts values and type names never do; this keeps them safe to log
+ * and to use as keys). dst is only written on success. */
+static int get_token(const cJSON *obj, const char *key, const char *path, char *dst, size_t cap,
+                     char *err, size_t errlen)
+{
+    const cJSON *v = member(obj, key);
+    if (!v) {
+        dst[0] = '\0';
+        return 0;
+    }
+    if (!cJSON_IsString(v) || !v->valuestring)
+        return fail(err, errlen, ERR_INVAL, "%s must be a string", path);
+    size_t len = strlen(v->valuestring);
+    if (len >= cap)
+        return fail(err, errlen, ERR_INVAL, "%s is %zu bytes, longer than %zu", path, len, cap - 1);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)v->valuestring[i];
+        if (c <= 0x20 || c >= 0x7F)
+            return fail(err, errlen, ERR_INVAL, "%s holds byte 0x%02x at %zu", path, c, i);
+    }
+    memcpy(dst, v->valuestring, len + 1);
+    return 0;
+}
+
+/* Reads the number member key of obj into *out: 0 when missing. ERR_INVAL when it is not a
+ * whole number from 0 to INT_MAX. */
+static int get_count(const cJSON *obj, const char *key, const char *path, int *out, char *err,
+                     size_t errlen)
+{
+    const cJSON *v = member(obj, key);
+    *out = 0;
+    if (!v)
+        return 0;
+    if (!cJSON_IsNumber(v))
+        return fail(err, errlen, ERR_INVAL, "%s must be a number", path);
+    double d = v->valuedouble;
+    if (!(d >= 0 && d <= 2147483647.0) || d != (double)(int)d)
+        return fail(err, errlen, ERR_INVAL, "%s must be a whole number from 0 up", path);
+    *out = (int)d;
+    return 0;
+}
+
+/* Reads the boolean member key of obj into *out: 0 when missing. ERR_INVAL when not a boolean. */
+static int get_bool(const cJSON *obj, const char *key, const char *path, int *out, char *err,
+                    size_t errlen)
+{
+    const cJSON *v = member(obj, key);
+    *out = 0;
+    if (!v)
+        return 0;
+    if (!cJSON_IsBool(v))
+        return fail(err, errlen, ERR_INVAL, "%s must be true or false", path);
+    *out = cJSON_IsTrue(v);
+    return 0;
+}
+
+/* Sets *out to the object member key of obj: NULL when missing. ERR_INVAL when not an object. */
+static int get_object(const cJSON *obj, const char *key, const char *path, const cJSON **out,
+                      char *err, size_t errlen)
+{
+    const cJSON *v = member(obj, key);
+    *out = NULL;
+    if (!v)
+        return 0;
+    if (!cJSON_IsObject(v))
+        return fail(err, errlen, ERR_INVAL, "%s must be an object", path);
+    *out = v;
+    return 0;
+}
+
+/* ---- frames ---- */
+
+/* Copies event.text into f->text: repaired to valid UTF-8, capped, then made plain. */
+static int read_text(const cJSON *event, struct slack_frame *f, char *err, size_t errlen)
+{
+    const cJSON *v = member(event, "text");
+    const char *s = "";
+    if (v && (!cJSON_IsString(v) || !v->valuestring))
+        return fail(err, errlen, ERR_INVAL, "payload.event.text must be a string");
+    if (v)
+        s = v->valuestring;
+    size_t n = strlen(s);
+    struct buf b;
+    buf_init(&b, SLACK_TEXT_MAX);
+    int rc = append_utf8(&b, s, n); /* the cap of b is the cap of the text */
+    if (rc == ERR_TOOBIG) {
+        buf_free(&b);
+        return fail(err, errlen, rc, "payload.event.text is over %d bytes", SLACK_TEXT_MAX);
+    }
+    size_t len = b.len;
+    f->text = rc ? NULL : buf_take(&b);
+    buf_free(&b);
+    if (!f->text)
+        return fail(err, errlen, ERR_NOMEM, "out of memory for the text");
+    f->text_len = slack_text_plain(f->text, len);
+    return 0;
+}
+
+/* Reads the event of an event_callback payload. */
+static int read_event(const cJSON *payload, const cJSON *event, struct slack_frame *f, char *err,
+                      size_t errlen)
+{
+    int rc = get_token(payload, "event_id", "payload.event_id", f->event_id, sizeof f->event_id,
+                       err, errlen);
+    if (!rc)
+        rc = get_token(event, "type", "payload.event.type", f->event_type, sizeof f->event_type,
+                       err, errlen);
+    if (rc)
+        return rc;
+    if (strcmp(f->event_type, "app_mention") != 0 && strcmp(f->event_type, "message") != 0) {
+        f->text = calloc(1, 1);
+        return f->text ? 0 : fail(err, errlen, ERR_NOMEM, "out of memory");
+    }
+    const struct {
+        const char *key, *path;
+        char *dst;
+        size_t cap;
+    } tokens[] = {
+        { "subtype", "payload.event.subtype", f->subtype, sizeof f->subtype },
+        { "channel_type", "payload.event.channel_type", f->channel_type, sizeof f->channel_type },
+        { "user", "payload.event.user", f->user, sizeof f->user },
+        { "bot_id", "payload.event.bot_id", f->bot_id, sizeof f->bot_id },
+        { "channel", "payload.event.channel", f->channel, sizeof f->channel },
+        { "ts", "payload.event.ts", f->ts, sizeof f->ts },
+        { "thread_ts", "payload.event.thread_ts", f->thread_ts, sizeof f->thread_ts },
+    };
+    for (size_t i = 0; !rc && i < sizeof tokens / sizeof tokens[0]; i++)
+        rc = get_token(event, tokens[i].key, tokens[i].path, tokens[i].dst, tokens[i].cap, err,
+                       errlen);
+    if (!rc)
+        rc = get_bool(event, "hidden", "payload.event.hidden", &f->hidden, err, errlen);
+    if (!rc && !f->event_id[0] && f->channel[0] && f->ts[0]) {
+        int n = snprintf(f->event_id, sizeof f->event_id, "%s:%s", f->channel, f->ts);
+        if (n < 0 || (size_t)n >= sizeof f->event_id)
+            rc = fail(err, errlen, ERR_INVAL,
+                      "no payload.event_id, and \"<channel>:<ts>\" is longer than %zu bytes",
+                      sizeof f->event_id - 1);
+    }
+    if (!rc)
+        rc = read_text(event, f, err, errlen);
+    return rc;
+}
+
+/* Fills f from a parsed frame; on error f may be half filled (the caller clears it). */
+static int read_frame(const cJSON *root, struct slack_frame *f, char *err, size_t errlen)
+{
+    char type[64];
+    int rc = get_token(root, "envelope_id", "envelope_id", f->envelope_id, sizeof f->envelope_id,
+                       err, errlen);
+    if (!rc && cJSON_IsString(member(root, "envelope_id")) && !f->envelope_id[0])
+        rc = fail(err, errlen, ERR_INVAL, "envelope_id is empty");
+    if (!rc)
+        rc = get_token(root, "type", "type", type, sizeof type, err, errlen);
+    if (rc)
+        return rc;
+
+    if (strcmp(type, "hello") == 0) {
+        const cJSON *debug;
+        f->type = SLACK_FRAME_HELLO;
+        rc =
+            get_count(root, "num_connections", "num_connections", &f->num_connections, err, errlen);
+        if (!rc)
+            rc = get_object(root, "debug_info", "debug_info", &debug, err, errlen);
+        if (!rc)
+            rc = get_count(debug, "approximate_connection_time",
+                           "debug_info.approximate_connection_time", &f->connection_time, err,
+                           errlen);
+        return rc;
+    }
+    if (strcmp(type, "disconnect") == 0) {
+        f->type = SLACK_FRAME_DISCONNECT;
+        return get_token(root, "reason", "reason", f->reason, sizeof f->reason, err, errlen);
+    }
+    if (!f->envelope_id[0]) {
+        f->type = SLACK_FRAME_OTHER;
+        return 0;
+    }
+
+    const cJSON *payload, *event = NULL;
+    char payload_type[64] = "";
+    f->type = SLACK_FRAME_ENVELOPE;
+    rc = get_count(root, "retry_attempt", "retry_attempt", &f->retry_attempt, err, errlen);
+    if (!rc)
+        rc = get_object(root, "payload", "payload", &payload, err, errlen);
+    if (rc || strcmp(type, "events_api") != 0)
+        return rc;
+    rc = get_token(payload, "type", "payload.type", payload_type, sizeof payload_type, err, errlen);
+    if (!rc && strcmp(payload_type, "event_callback") == 0)
+        rc = get_object(payload, "event", "payload.event", &event, err, errlen);
+    if (rc || !event)
+        return rc;
+    f->type = SLACK_FRAME_EVENT;
+    return read_event(payload, event, f, err, errlen);
+}
+
+int slack_frame_parse(const char *json, size_t len, struct slack_frame *f, char *err, size_t errlen)
+{
+    memset(f, 0, sizeof *f);
+    if (err && errlen)
+        err[0] = '\0';
+    cJSON *root = parse_object(json, len, err, errlen);
+    if (!root)
+        return ERR_INVAL;
+    int rc = read_frame(root, f, err, errlen);
+    cJSON_Delete(root);
+    if (rc) {
+        char envelope_id[sizeof f->envelope_id];
+        memcpy(envelope_id, f->envelope_id, sizeof envelope_id);
+        slack_frame_free(f);
+        memcpy(f->envelope_id, envelope_id, sizeof envelope_id);
+    }
+    return rc;
+}
+
+void slack_frame_free(struct slack_frame *f)
+{
+    if (!f)
+        return;
+    free(f->text);
+    memset(f, 0, sizeof *f);
+}
+
+int slack_ack(const char *envelope_id, struct buf *out)
+{
+    if (!envelope_id)
+        return ERR_INVAL;
+    size_t start = out->len;
+    int rc = buf_puts(out, "{\"envelope_id\":");
+    if (!rc)
+        rc = append_json_string(out, envelope_id, strlen(envelope_id));
+    if (!rc)
+        rc = buf_putc(out, '}');
+    if (rc)
+        buf_cut(out, start);
+    return rc;
+}
+
+/* ---- what to answer ---- */
+
+enum slack_verdict slack_verdict(const struct slack_frame *f, const char *self_user,
+                                 const char *self_bot, int *direct)
+{
+    enum slack_verdict v;
+    if (direct)
+        *direct = 0;
+    if (f->type != SLACK_FRAME_EVENT ||
+        (strcmp(f->event_type, "app_mention") != 0 && strcmp(f->event_type, "message") != 0))
+        v = SLACK_IGNORE_KIND;
+    else if ((f->user[0] && self_user && strcmp(f->user, self_user) == 0) ||
+             (f->bot_id[0] && self_bot && strcmp(f->bot_id, self_bot) == 0))
+        v = SLACK_IGNORE_SELF;
+    else if (f->bot_id[0] || strcmp(f->subtype, "bot_message") == 0)
+        v = SLACK_IGNORE_BOT;
+    else if (f->subtype[0] || f->hidden)
+        v = SLACK_IGNORE_SUBTYPE;
+    else if (!f->user[0])
+        v = SLACK_IGNORE_KIND;
+    else if (strcmp(f->event_type, "message") == 0 && strcmp(f->channel_type, "im") != 0)
+        v = SLACK_IGNORE_CHANNEL;
+    else
+        v = SLACK_ANSWER;
+    if (direct && v == SLACK_ANSWER)
+        *direct = strcmp(f->channel_type, "im") == 0;
+    return v;
+}
+
+const char *slack_verdict_str(enum slack_verdict v)
+{
+    switch (v) {
+    case SLACK_ANSWER: return "answer";
+    case SLACK_IGNORE_SELF: return "own message";
+    case SLACK_IGNORE_BOT: return "bot message";
+    case SLACK_IGNORE_SUBTYPE: return "message subtype or hidden";
+    case SLACK_IGNORE_CHANNEL: return "channel message without a mention";
+    case SLACK_IGNORE_KIND: return "not a message from a person";
+    }
+    return "unknown verdict";
+}
+
+/* ---- message text ---- */
+
+/* The length of a URI scheme followed by ':' at s (n bytes), or 0: RFC 3986's
+ * ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":". */
+static size_t scheme_len(const char *s, size_t n)
+{
+    if (n == 0 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        char c = s[i];
+        if (c == ':')
+            return i + 1;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '+' || c == '-' || c == '.'))
+            return 0;
+    }
+    return 0;
+}
+
+/* Writes what the token <body> (n bytes at body, which lies at or after *w) becomes at text + *w.
+ * Returns 0 when the token is not one Slack sends, leaving it to be copied as is. */
+static int plain_token(char *text, size_t *w, const char *body, size_t n)
+{
+    const char *bar = memchr(body, '|', n);
+    size_t id_len = bar ? (size_t)(bar - body) : n;
+    const char *label = bar ? bar + 1 : NULL;
+    size_t label_len = bar ? n - id_len - 1 : 0;
+    char *out = text + *w;
+    if (n >= 2 && body[0] == '@') { /* <@U1> or <@U1|name>: <@U1> */
+        memmove(out, "<", 1);
+        memmove(out + 1, body, id_len);
+        out[1 + id_len] = '>';
+        *w += id_len + 2;
+        return 1;
+    }
+    if (n >= 2 && body[0] == '#') { /* <#C1|general>: #general */
+        out[0] = '#';
+        if (label_len)
+            memmove(out + 1, label, label_len);
+        else
+            memmove(out + 1, body + 1, id_len - 1);
+        *w += 1 + (label_len ? label_len : id_len - 1);
+        return 1;
+    }
+    if (n >= 2 && body[0] == '!') {
+        static const char *const everyone[] = { "here", "channel", "everyone" };
+        for (size_t i = 0; i < sizeof everyone / sizeof everyone[0]; i++) {
+            size_t k = strlen(everyone[i]);
+            if (id_len == k + 1 && memcmp(body + 1, everyone[i], k) == 0) {
+                out[0] = '@';
+                memmove(out + 1, body + 1, k);
+                *w += k + 1;
+                return 1;
+            }
+        }
+        if (label_len) { /* <!subteam^S1|@team>, <!date^...|Feb 18>: the label */
+            memmove(out, label, label_len);
+            *w += label_len;
+            return 1;
+        }
+        if (id_len > 9 && memcmp(body, "!subteam^", 9) == 0) { /* <!subteam^S1>: @S1 */
+            out[0] = '@';
+            memmove(out + 1, body + 9, id_len - 9);
+            *w += id_len - 8;
+            return 1;
+        }
+        return 0;
+    }
+    size_t scheme = scheme_len(body, id_len);
+    if (!scheme || scheme == id_len)
+        return 0;
+    /* A link: the label, unless it is the URL without its "scheme://" (Slack's own text). */
+    size_t strip = id_len - scheme >= 2 && memcmp(body + scheme, "//", 2) == 0 ? scheme + 2 : 0;
+    int use_url = !label_len || (strip && label_len == id_len - strip &&
+                                 memcmp(label, body + strip, label_len) == 0);
+    if (use_url) {
+        memmove(out, body, id_len);
+        *w += id_len;
+    } else {
+        memmove(out, label, label_len);
+        *w += label_len;
+    }
+    return 1;
+}
+
+size_t slack_text_plain(char *text, size_t len)
+{
+    /* Pass 1: the <...> tokens. Each output is no longer than its token, so w <= r throughout. */
+    size_t size = len, r = 0, w = 0;
+    while (r < len) {
+        if (text[r] == '<') {
+            size_t e = r + 1;
+            while (e < len && text[e] != '>' && text[e] != '<')
+                e++;
+            if (e < len && text[e] == '>' && plain_token(text, &w, text + r + 1, e - r - 1)) {
+                r = e + 1;
+                continue;
+            }
+        }
+        text[w++] = text[r++];
+    }
+    /* Pass 2: the three entities Slack encodes, decoded once. */
+    static const struct {
+        const char *entity;
+        size_t len;
+        char c;
+    } entities[] = { { "&amp;", 5, '&' }, { "&lt;", 4, '<' }, { "&gt;", 4, '>' } };
+    len = w;
+    r = w = 0;
+    while (r < len) {
+        char c = text[r];
+        size_t step = 1;
+        if (c == '&') {
+            for (size_t i = 0; i < sizeof entities / sizeof entities[0]; i++) {
+                if (len - r >= entities[i].len &&
+                    memcmp(text + r, entities[i].entity, entities[i].len) == 0) {
+                    c = entities[i].c;
+                    step = entities[i].len;
+                    break;
+                }
+            }
+        }
+        text[w++] = c;
+        r += step;
+    }
+    if (w < size)
+        text[w] = '\0';
+    return w;
+}
+
+/* ---- posting ---- */
+
+int slack_post_body(const char *channel, const char *thread_ts, const char *text, size_t len,
+                    struct buf *out)
+{
+    if (!channel || (!text && len))
+        return ERR_INVAL;
+    size_t start = out->len;
+    int rc = buf_puts(out, "{\"channel\":");
+    if (!rc)
+        rc = append_json_string(out, channel, strlen(channel));
+    if (!rc)
+        rc = buf_puts(out, ",\"text\":");
+    if (!rc)
+        rc = append_json_string(out, text ? text : "", len);
+    if (!rc && thread_ts && thread_ts[0]) {
+        rc = buf_puts(out, ",\"thread_ts\":");
+        if (!rc)
+            rc = append_json_string(out, thread_ts, strlen(thread_ts));
+    }
+    if (!rc)
+        rc = buf_puts(out, ",\"unfurl_links\":false,\"unfurl_media\":false}");
+    if (rc)
+        buf_cut(out, start);
+    return rc;
+}
+
+size_t slack_split(const char *text, size_t len, size_t max, size_t *next)
+{
+    if (len <= max) {
+        *next = len;
+        return len;
+    }
+    /* A newline or space at index i (1 <= i <= max) ends a part of i bytes. */
+    static const char breaks[] = { '\n', ' ' };
+    for (size_t b = 0; b < sizeof breaks; b++) {
+        for (size_t i = max; i >= 1; i--) {
+            if (text[i] == breaks[b]) {
+                *next = i + 1;
+                return i;
+            }
+        }
+    }
+    /* No break: cut before the character that starts at or before max. */
+    size_t cut = max;
+    for (int k = 0; cut > 0 && k < 3 && ((unsigned char)text[cut] & 0xC0) == 0x80; k++)
+        cut--;
+    if (((unsigned char)text[cut] & 0xC0) == 0x80)
+        cut = max;  /* not UTF-8 here anyway */
+    if (cut == 0) { /* max is smaller than the first character: take that character */
+        cut = 1;
+        while (cut < len && cut < 4 && ((unsigned char)text[cut] & 0xC0) == 0x80)
+            cut++;
+    }
+    *next = cut;
+    return cut;
+}
+
+/* ---- Web API answers ---- */
+
+int slack_api_parse(const char *json, size_t len, struct slack_api *a, char *err, size_t errlen)
+{
+    memset(a, 0, sizeof *a);
+    if (err && errlen)
+        err[0] = '\0';
+    cJSON *root = parse_object(json, len, err, errlen);
+    if (!root)
+        return ERR_INVAL;
+    int rc = 0;
+    const cJSON *ok = cJSON_GetObjectItemCaseSensitive(root, "ok");
+    if (!cJSON_IsBool(ok))
+        rc = fail(err, errlen, ERR_INVAL, "\"ok\" must be true or false");
+    else
+        a->ok = cJSON_IsTrue(ok);
+    if (!rc)
+        rc = get_token(root, "error", "error", a->error, sizeof a->error, err, errlen);
+    if (!rc)
+        rc = get_token(root, "url", "url", a->url, sizeof a->url, err, errlen);
+    if (!rc)
+        rc = get_token(root, "user_id", "user_id", a->user_id, sizeof a->user_id, err, errlen);
+    if (!rc)
+        rc = get_token(root, "bot_id", "bot_id", a->bot_id, sizeof a->bot_id, err, errlen);
+    if (!rc)
+        rc = get_token(root, "ts", "ts", a->ts, sizeof a->ts, err, errlen);
+    cJSON_Delete(root);
+    if (rc)
+        memset(a, 0, sizeof *a);
+    return rc;
+}
+
+/* Whether error is one of the NULL-terminated names. */
+static int is_one_of(const char *error, const char *const *names)
+{
+    if (!error)
+        return 0;
+    for (; *names; names++)
+        if (strcmp(error, *names) == 0)
+            return 1;
+    return 0;
+}
+
+int slack_error_fatal(const char *error)
+{
+    static const char *const fatal[] = {
+        "not_authed",       "invalid_auth",
+        "account_inactive", "user_removed_from_team",
+        "team_disabled",    "not_allowed_token_type",
+        "token_revoked",    "token_expired",
+        "missing_scope",    NULL,
+    };
+    return is_one_of(error, fatal);
+}
+
+int slack_error_permanent(const char *error)
+{
+    static const char *const permanent[] = {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "msg_too_long",
+        "no_text",
+        "restricted_action",
+        "too_many_attachments",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "invalid_arguments",
+        "invalid_arg_name",
+        "invalid_array_arg",
+        "invalid_charset",
+        "invalid_form_data",
+        "invalid_post_type",
+        "missing_post_type",
+        "invalid_json",
+        "json_not_object",
+        "cannot_reply_to_message",
+        "duplicate_channel_not_found",
+        "messages_tab_disabled",
+        "ekm_access_denied",
+        "team_access_not_granted",
+        "as_user_not_supported",
+        NULL,
+    };
+    if (!error)
+        return 0;
+    /* restricted_action_read_only_channel, _thread_only_channel, _thread_locked... */
+    if (strncmp(error, "restricted_action_", 18) == 0)
+        return 1;
+    return is_one_of(error, permanent) || slack_error_fatal(error);
+}
