@@ -1,0 +1,328 @@
+/* http.c - libcurl's multi interface on a worker thread (see http.h).
+ *
+ * A worker thread rather than curl driven by the lws loop: lws 4.1 as Debian builds it has no
+ * foreign-loop hooks, and a thread that only sleeps in curl_multi_poll() is simpler than
+ * mirroring curl's sockets into lws. The two threads share nothing but two locked lists. */
+#include "http.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "buf.h"
+#include "err.h"
+#include "log.h"
+
+enum { MAX_BODY = 1024 * 1024 };
+
+struct call {
+    struct call *next;
+    struct http *h;
+    CURL *easy;
+    struct curl_slist *headers;
+    char *url, *body;
+    size_t body_len;
+    long timeout_ms;
+    struct buf resp;
+    char curl_err[CURL_ERROR_SIZE];
+    http_done_fn done;
+    void *ctx;
+    long status;
+    int retry_after;
+    int err;
+    char errmsg[CURL_ERROR_SIZE + 64];
+};
+
+struct http {
+    struct ws_loop *loop; /* borrowed */
+    pthread_t thread;
+    pthread_mutex_t lock; /* guards incoming, finished, quit, posted */
+    CURLM *multi;
+    struct call *incoming; /* waiting for the worker, oldest first */
+    struct call *finished; /* waiting for the loop, oldest first */
+    struct call *active;   /* the worker's transfers */
+    int quit, posted;
+    size_t pending; /* loop thread only */
+    char *ca_file;
+};
+
+static void call_free(struct call *c)
+{
+    if (!c)
+        return;
+    if (c->easy)
+        curl_easy_cleanup(c->easy);
+    curl_slist_free_all(c->headers);
+    free(c->url);
+    free(c->body);
+    buf_free(&c->resp);
+    free(c);
+}
+
+static void push(struct call **list, struct call *c)
+{
+    c->next = NULL;
+    while (*list)
+        list = &(*list)->next;
+    *list = c;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+    struct call *c = arg;
+    return buf_append(&c->resp, data, size * n) ? 0 : size * n;
+}
+
+static int start(struct http *h, struct call *c)
+{
+    c->easy = curl_easy_init();
+    if (!c->easy)
+        return ERR_NOMEM;
+    CURL *e = c->easy;
+    curl_easy_setopt(e, CURLOPT_URL, c->url);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_POST, 1L);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->body ? c->body : "");
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->body_len);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->headers);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->curl_err);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms < 10000 ? c->timeout_ms : 10000);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "planbot");
+    curl_easy_setopt(e, CURLOPT_PRIVATE, c);
+    if (h->ca_file)
+        curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file);
+    return curl_multi_add_handle(h->multi, e) == CURLM_OK ? 0 : ERR_NOMEM;
+}
+
+/* Fills in the outcome of a finished transfer. */
+static void outcome(struct call *c, CURLcode res)
+{
+    curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &c->status);
+    c->retry_after = -1;
+    struct curl_header *hd;
+    if (curl_easy_header(c->easy, "Retry-After", 0, CURLH_HEADER, -1, &hd) == CURLHE_OK) {
+        char *end;
+        long secs = strtol(hd->value, &end, 10);
+        if (end != hd->value && secs >= 0 && secs <= 3600)
+            c->retry_after = (int)secs;
+        else
+            c->retry_after = 1; /* an HTTP date or nonsense: wait a little anyway */
+    }
+    if (res == CURLE_WRITE_ERROR && c->resp.len + CURL_MAX_WRITE_SIZE > c->resp.max) {
+        c->err = ERR_TOOBIG;
+        snprintf(c->errmsg, sizeof c->errmsg, "the answer is larger than %d bytes", MAX_BODY);
+    } else if (res != CURLE_OK) {
+        c->err = ERR_IO;
+        c->status = 0;
+        snprintf(c->errmsg, sizeof c->errmsg, "%s",
+                 c->curl_err[0] ? c->curl_err : curl_easy_strerror(res));
+    }
+}
+
+/* On the loop's thread: hands finished calls to their owners. */
+static void drain(void *arg)
+{
+    struct http *h = arg;
+    pthread_mutex_lock(&h->lock);
+    struct call *c = h->finished;
+    h->finished = NULL;
+    h->posted = 0;
+    pthread_mutex_unlock(&h->lock);
+    while (c) {
+        struct call *next = c->next;
+        struct http_response r = { c->status,   c->retry_after, buf_str(&c->resp),
+                                   c->resp.len, c->err,         c->errmsg };
+        h->pending--;
+        c->done(c->ctx, &r);
+        call_free(c);
+        c = next;
+    }
+}
+
+static void finish(struct http *h, struct call *c)
+{
+    for (struct call **pp = &h->active; *pp; pp = &(*pp)->next)
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+    curl_multi_remove_handle(h->multi, c->easy);
+    curl_easy_cleanup(c->easy);
+    c->easy = NULL;
+    pthread_mutex_lock(&h->lock);
+    push(&h->finished, c);
+    int post = !h->posted;
+    h->posted = 1;
+    pthread_mutex_unlock(&h->lock);
+    if (post && ws_loop_post(h->loop, drain, h)) {
+        pthread_mutex_lock(&h->lock);
+        h->posted = 0; /* out of memory: the next finished call tries again */
+        pthread_mutex_unlock(&h->lock);
+    }
+}
+
+static void *worker(void *arg)
+{
+    struct http *h = arg;
+    for (;;) {
+        pthread_mutex_lock(&h->lock);
+        int quit = h->quit;
+        struct call *c = h->incoming;
+        h->incoming = NULL;
+        pthread_mutex_unlock(&h->lock);
+        if (quit) {
+            while (c) {
+                struct call *next = c->next;
+                call_free(c);
+                c = next;
+            }
+            break;
+        }
+        while (c) {
+            struct call *next = c->next;
+            c->next = h->active;
+            h->active = c;
+            if (start(h, c)) {
+                c->err = ERR_NOMEM;
+                snprintf(c->errmsg, sizeof c->errmsg, "cannot start the request: out of memory");
+                finish(h, c);
+            }
+            c = next;
+        }
+        int running;
+        curl_multi_perform(h->multi, &running);
+        CURLMsg *m;
+        int left;
+        while ((m = curl_multi_info_read(h->multi, &left))) {
+            if (m->msg != CURLMSG_DONE)
+                continue;
+            struct call *done;
+            curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&done);
+            outcome(done, m->data.result);
+            finish(h, done);
+        }
+        curl_multi_poll(h->multi, NULL, 0, 1000, NULL);
+    }
+    while (h->active) {
+        struct call *c = h->active;
+        h->active = c->next;
+        curl_multi_remove_handle(h->multi, c->easy);
+        call_free(c);
+    }
+    return NULL;
+}
+
+int http_new(struct http **out, struct ws_loop *loop, const char *ca_file, char *err, size_t errlen)
+{
+    struct http *h = calloc(1, sizeof *h);
+    if (!h || (ca_file && !(h->ca_file = strdup(ca_file))) || !(h->multi = curl_multi_init())) {
+        snprintf(err, errlen, "out of memory");
+        if (h)
+            free(h->ca_file);
+        free(h);
+        return ERR_NOMEM;
+    }
+    h->loop = loop;
+    pthread_mutex_init(&h->lock, NULL);
+    if (pthread_create(&h->thread, NULL, worker, h)) {
+        snprintf(err, errlen, "cannot start the HTTP worker thread");
+        curl_multi_cleanup(h->multi);
+        pthread_mutex_destroy(&h->lock);
+        free(h->ca_file);
+        free(h);
+        return ERR_NOMEM;
+    }
+    *out = h;
+    return 0;
+}
+
+void http_free(struct http *h)
+{
+    if (!h)
+        return;
+    pthread_mutex_lock(&h->lock);
+    h->quit = 1;
+    pthread_mutex_unlock(&h->lock);
+    curl_multi_wakeup(h->multi);
+    pthread_join(h->thread, NULL);
+    ws_loop_unpost(h->loop, h);
+    while (h->finished) {
+        struct call *c = h->finished;
+        h->finished = c->next;
+        call_free(c);
+    }
+    curl_multi_cleanup(h->multi);
+    pthread_mutex_destroy(&h->lock);
+    free(h->ca_file);
+    free(h);
+}
+
+int http_post(struct http *h, const struct http_request *req, http_done_fn done, void *ctx)
+{
+    struct call *c = calloc(1, sizeof *c);
+    if (!c)
+        return ERR_NOMEM;
+    c->h = h;
+    c->done = done;
+    c->ctx = ctx;
+    c->timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : 30000;
+    buf_init(&c->resp, MAX_BODY);
+    c->url = strdup(req->url);
+    int ok = c->url != NULL;
+    if (ok && req->body) {
+        c->body = malloc(req->body_len + 1);
+        ok = c->body != NULL;
+        if (ok) {
+            memcpy(c->body, req->body, req->body_len);
+            c->body[req->body_len] = '\0';
+            c->body_len = req->body_len;
+        }
+    }
+    struct buf line;
+    buf_init(&line, 8192);
+    if (ok && req->bearer) {
+        ok = !buf_printf(&line, "Authorization: Bearer %s", req->bearer);
+        struct curl_slist *l = ok ? curl_slist_append(c->headers, buf_str(&line)) : NULL;
+        ok = l != NULL;
+        if (ok)
+            c->headers = l;
+    }
+    buf_free(&line); /* buf_free does not wipe; the token also lives in the caller's config */
+    if (ok && req->content_type) {
+        buf_init(&line, 512);
+        ok = !buf_printf(&line, "Content-Type: %s", req->content_type);
+        struct curl_slist *l = ok ? curl_slist_append(c->headers, buf_str(&line)) : NULL;
+        ok = l != NULL;
+        if (ok)
+            c->headers = l;
+        buf_free(&line);
+    }
+    if (ok) { /* no "Expect: 100-continue" round trip for larger bodies */
+        struct curl_slist *l = curl_slist_append(c->headers, "Expect:");
+        ok = l != NULL;
+        if (ok)
+            c->headers = l;
+    }
+    if (!ok) {
+        call_free(c);
+        return ERR_NOMEM;
+    }
+    pthread_mutex_lock(&h->lock);
+    push(&h->incoming, c);
+    pthread_mutex_unlock(&h->lock);
+    h->pending++;
+    curl_multi_wakeup(h->multi);
+    return 0;
+}
+
+size_t http_pending(const struct http *h)
+{
+    return h->pending;
+}
