@@ -27,9 +27,12 @@ struct args {
 typedef int (*cmd_fn)(struct cmd_ctx *ctx, const struct args *a);
 
 enum {
-    CMD_MODERATOR = 1 << 0, /* changes the knowledge base: moderators only */
+    CMD_MODERATOR = 1 << 0, /* changes the knowledge base or shows what people asked: moderators
+                               only */
     CMD_TERMINAL = 1 << 1,  /* reads or writes files: only at the command line */
-    CMD_FIELDS = 1 << 2     /* takes record fields ("field: value" lines in a chat) */
+    CMD_FIELDS = 1 << 2,    /* takes record fields ("field: value" lines in a chat) */
+    CMD_PRIVATE = 1 << 3    /* shows what people asked, maybe in private: in a chat only in a
+                               direct message */
 };
 
 struct cmd {
@@ -59,6 +62,8 @@ static int c_export(struct cmd_ctx *, const struct args *);
 static int c_history(struct cmd_ctx *, const struct args *);
 static int c_change(struct cmd_ctx *, const struct args *);
 static int c_undo(struct cmd_ctx *, const struct args *);
+static int c_unanswered(struct cmd_ctx *, const struct args *);
+static int c_unanswered_clear(struct cmd_ctx *, const struct args *);
 static int c_syn_list(struct cmd_ctx *, const struct args *);
 static int c_syn_add(struct cmd_ctx *, const struct args *);
 static int c_syn_remove(struct cmd_ctx *, const struct args *);
@@ -97,6 +102,11 @@ static const struct cmd commands[] = {
       "show one change: who, when, and what it changed" },
     { "kb undo", c_undo, 1, 1, CMD_MODERATOR, "force", "", "kb undo N [--force]",
       "undo change N (refused if the record changed since, unless --force)" },
+    { "kb unanswered", c_unanswered, 0, 0, CMD_MODERATOR | CMD_PRIVATE, "limit= json", "",
+      "kb unanswered [--limit N] [--json]",
+      "list the questions I declined, most asked first (some were asked in private)" },
+    { "kb unanswered clear", c_unanswered_clear, 0, 0, CMD_MODERATOR, "", "", "kb unanswered clear",
+      "forget the declined questions (not a knowledge change: not in kb history, no undo)" },
     { "kb synonym list", c_syn_list, 0, 0, 0, "json", "", "kb synonym list [--json]",
       "list the synonyms" },
     { "kb synonym add", c_syn_add, 2, -1, CMD_MODERATOR, "", "", "kb synonym add TERM WORD...",
@@ -803,6 +813,71 @@ static int c_undo(struct cmd_ctx *ctx, const struct args *a)
                       (long long)undo);
 }
 
+/* "2025-11-26T17:02:09Z" as "26 November 2025 17:02 UTC"; other text is copied. */
+static void format_time(const char *iso, char *out, size_t len)
+{
+    char day[16], date[48];
+    unsigned hour, minute;
+    if (strlen(iso) < 16 || iso[10] != 'T' || sscanf(iso + 11, "%2u:%2u", &hour, &minute) != 2 ||
+        hour > 23 || minute > 59) {
+        snprintf(out, len, "%s", iso);
+        return;
+    }
+    snprintf(day, sizeof day, "%.10s", iso);
+    reply_date(day, date, sizeof date);
+    snprintf(out, len, "%.47s %02u:%02u UTC", date, hour, minute);
+}
+
+static int c_unanswered(struct cmd_ctx *ctx, const struct args *a)
+{
+    long long limit = opt(a, "limit") ? parse_number(opt(a, "limit")) : 50;
+    if (limit < 1)
+        return fail(ctx, ERR_USAGE, "--limit needs a positive number");
+    if (limit > 100000)
+        limit = 100000;
+    int json = opt(a, "json") != NULL;
+    cJSON *list;
+    /* one more than shown, to tell that there are more */
+    int rc = kb_unanswered_list(ctx->kb, (int)limit + !json, &list);
+    if (rc)
+        return kbfail(ctx, rc);
+    int n = cJSON_GetArraySize(list);
+    if (json) {
+        rc = print_json(ctx, list);
+    } else if (!n) {
+        rc = buf_puts(ctx->out, "No unanswered questions.\n");
+    } else {
+        rc = buf_puts(ctx->out, "Questions I declined, most asked first:\n");
+        int shown = 0;
+        const cJSON *q;
+        cJSON_ArrayForEach(q, list)
+        {
+            if (rc || shown++ == limit)
+                break;
+            char when[80];
+            format_time(str(q, "last_asked"), when, sizeof when);
+            rc = buf_printf(ctx->out, "%3d×  %s  (last asked %s%s%s)\n",
+                            cJSON_GetObjectItem(q, "count")->valueint, str(q, "question"), when,
+                            *str(q, "via") ? ", " : "", str(q, "via"));
+        }
+        if (!rc && n > limit)
+            rc = buf_printf(ctx->out, "These are the first %lld; --limit N shows more.\n", limit);
+    }
+    cJSON_Delete(list);
+    return rc;
+}
+
+static int c_unanswered_clear(struct cmd_ctx *ctx, const struct args *a)
+{
+    (void)a;
+    int64_t n;
+    int rc = kb_unanswered_clear(ctx->kb, &n);
+    if (rc)
+        return kbfail(ctx, rc);
+    return buf_printf(ctx->out, "Cleared %lld unanswered question%s.\n", (long long)n,
+                      n == 1 ? "" : "s");
+}
+
 static int c_syn_list(struct cmd_ctx *ctx, const struct args *a)
 {
     cJSON *list;
@@ -1020,7 +1095,15 @@ int cmd_run(struct cmd_ctx *ctx, int argc, char *const *argv)
                     argc ? argv[0] : "");
     }
     if ((c->flags & CMD_MODERATOR) && !ctx->moderator)
-        return fail(ctx, ERR_PERM, "Sorry, only moderators can run \"%s\": nothing was changed.",
+        return fail(ctx, ERR_PERM,
+                    (c->flags & CMD_PRIVATE)
+                        ? "Sorry, only moderators can run \"%s\"."
+                        : "Sorry, only moderators can run \"%s\": nothing was changed.",
+                    c->path);
+    if ((c->flags & CMD_PRIVATE) && !ctx->direct)
+        return fail(ctx, ERR_PERM,
+                    "\"%s\" shows what people asked, some of it in private: ask me in a direct "
+                    "message.",
                     c->path);
     if ((c->flags & CMD_TERMINAL) && !ctx->terminal)
         return fail(ctx, ERR_PERM, "\"%s\" works only at the command line (planbot %s).", c->path,

@@ -16,6 +16,7 @@ struct cmd_ctx {
     int moderator;         /* may change the knowledge base */
     int terminal;          /* at the command line: may read and write files */
     struct buf *out;       /* receives the output, or the error message */
+    int direct;            /* in a direct message or at the terminal, not before a channel */
 };
 
 /* Runs the command in argv[0..argc) ("kb", "show", "army-cap"). Writes the output, or a message

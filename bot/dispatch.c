@@ -8,6 +8,7 @@
 
 #include "cmd.h"
 #include "err.h"
+#include "log.h"
 #include "words.h"
 
 enum { MAX_WORDS = 256 };
@@ -114,8 +115,17 @@ static int run_command(struct dispatch *d, const char *platform, const struct pl
     argv[argc] = NULL;
     if (!rc) {
         /* the chat never touches files, even in the console */
-        struct cmd_ctx ctx = { d->kb, { msg->user, platform }, msg->moderator, 0, reply };
+        struct buf out;
+        buf_init(&out, reply->max);
+        struct cmd_ctx ctx = {
+            d->kb, { msg->user, platform }, msg->moderator, 0, &out, msg->direct
+        };
         rc = cmd_run(&ctx, argc, argv);
+        /* the output is plain text: written in the platform's style (escaped for Slack) */
+        int frc = reply_escape(d->style, out.data ? out.data : "", out.len, reply);
+        if (frc && !rc)
+            rc = frc;
+        buf_free(&out);
     }
     buf_free(&extra);
     return rc;
@@ -127,6 +137,14 @@ int dispatch_message(struct dispatch *d, const char *platform, const struct plat
     size_t skip = dispatch_skip_mentions(msg->text, msg->len);
     const char *text = msg->text + skip;
     size_t len = msg->len - skip;
+    size_t blank = 0;
+    while (blank < len && isspace((unsigned char)text[blank]))
+        blank++;
+    if (blank == len) { /* a bare mention */
+        char hint[] = "Ask me about the draft 28-point peace plan for Ukraine, such as \"How big "
+                      "can Ukraine's army be?\"; `help` lists the commands.";
+        return reply_escape(d->style, hint, sizeof hint - 1, reply);
+    }
     if (memchr(text, '\0', len)) {
         buf_puts(reply, "That message contains a NUL byte; I can't read it.");
         return ERR_INVAL;
@@ -156,5 +174,12 @@ int dispatch_message(struct dispatch *d, const char *platform, const struct plat
         buf_printf(reply, "Sorry, I could not answer that: %s.", match_errmsg(d->match));
         return rc;
     }
-    return reply_answer(d->kb, &res, d->style, reply);
+    rc = reply_answer(d->kb, &res, d->style, reply);
+    if (res.n == 0) {
+        int noted = kb_unanswered_note(d->kb, text, len, platform, d->unanswered_days);
+        if (noted && noted != ERR_INVAL)
+            log_msg(LOG_DEBUG, "%s: the declined question was not recorded: %s", platform,
+                    kb_errmsg(d->kb));
+    }
+    return rc;
 }

@@ -15,10 +15,14 @@ struct dispatch {
     struct kb *kb;       /* borrowed */
     struct match *match; /* borrowed */
     enum reply_style style;
+    int unanswered_days; /* declined questions not asked for this many days are dropped; 0 keeps
+                            them until a moderator clears them */
 };
 
-/* Handles msg from platform; appends the reply to reply. Returns 0, or the error of a failed
- * command or question (the reply then says what went wrong). */
+/* Handles msg from platform; appends the reply to reply. A question planbot declines is recorded
+ * for "kb unanswered" (without who asked); when that fails, as on a read-only database, the reply
+ * is the same. Returns 0, or the error of a failed command or question (the reply then says what
+ * went wrong). */
 int dispatch_message(struct dispatch *d, const char *platform, const struct plat_message *msg,
                      struct buf *reply);
 

@@ -93,9 +93,22 @@ static const char *const migrations[] = {
     "  INSERT INTO entries_words(rowid, title, text, speaker, role, keywords)"
     "    VALUES (new.n, new.title, new.text, new.speaker, new.role, new.keywords);"
     "END;",
+    /* version 2: the questions planbot declined (kb_unanswered.c). Who asked is not kept. */
+    "CREATE TABLE unanswered ("
+    "  key TEXT PRIMARY KEY NOT NULL,"
+    "  question TEXT NOT NULL,"
+    "  count INTEGER NOT NULL DEFAULT 1,"
+    "  first_asked TEXT NOT NULL,"
+    "  last_asked TEXT NOT NULL,"
+    "  via TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX unanswered_by_count ON unanswered(count, last_asked);"
+    "CREATE INDEX unanswered_by_age ON unanswered(last_asked);",
 };
 
-enum { SCHEMA_VERSION = sizeof migrations / sizeof migrations[0] };
+/* SCHEMA_VERSION is what a database is migrated to. A read-only handle cannot migrate, and reads
+ * a database from SCHEMA_READABLE on as it is: the later versions only add tables that answering
+ * questions does without (version 2: unanswered, which then lists as empty). */
+enum { SCHEMA_VERSION = sizeof migrations / sizeof migrations[0], SCHEMA_READABLE = 1 };
 
 int kb_fail(struct kb *kb, int err, const char *fmt, ...)
 {
@@ -223,15 +236,20 @@ int kb_begin(struct kb *kb)
     return exec(kb, "BEGIN IMMEDIATE", "starting a change");
 }
 
-int kb_commit(struct kb *kb)
+int kb_commit_quiet(struct kb *kb)
 {
     int rc = exec(kb, "COMMIT", "saving the change");
-    if (rc) {
+    if (rc)
         kb_rollback(kb);
-        return rc;
-    }
-    kb->own_writes++;
-    return 0;
+    return rc;
+}
+
+int kb_commit(struct kb *kb)
+{
+    int rc = kb_commit_quiet(kb);
+    if (!rc)
+        kb->own_writes++;
+    return rc;
 }
 
 void kb_rollback(struct kb *kb)
@@ -240,12 +258,16 @@ void kb_rollback(struct kb *kb)
         sqlite3_exec(kb->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-void kb_now(char *out, size_t len)
+void kb_time(time_t t, char *out, size_t len)
 {
-    time_t t = time(NULL);
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void kb_now(char *out, size_t len)
+{
+    kb_time(time(NULL), out, len);
 }
 
 int kb_rows(struct kb *kb, sqlite3_stmt *st, cJSON *(*row)(sqlite3_stmt *st, const void *arg),
@@ -370,7 +392,8 @@ static int migrate(struct kb *kb, unsigned flags)
                        "%s has schema version %d, newer than this planbot knows (%d): "
                        "upgrade planbot",
                        kb->path, version, SCHEMA_VERSION);
-    if (version == SCHEMA_VERSION)
+    kb->version = version;
+    if (version == SCHEMA_VERSION || (kb->readonly && version >= SCHEMA_READABLE))
         return 0;
     if (kb->readonly)
         return kb_fail(kb, ERR_READONLY,
@@ -410,7 +433,10 @@ static int migrate(struct kb *kb, unsigned flags)
             goto fail;
         }
     }
-    return kb_commit(kb);
+    if ((rc = kb_commit(kb)))
+        return rc;
+    kb->version = SCHEMA_VERSION;
+    return 0;
 fail:
     kb_rollback(kb);
     return rc;
@@ -433,7 +459,7 @@ static int configure(struct kb *kb)
 static int setup(struct kb *kb, unsigned flags)
 {
     sqlite3_extended_result_codes(kb->db, 1);
-    sqlite3_busy_timeout(kb->db, 5000);
+    sqlite3_busy_timeout(kb->db, KB_BUSY_MS);
     int rc = configure(kb);
     return rc ? rc : migrate(kb, flags);
 }

@@ -44,7 +44,7 @@ const char *kb_errmsg(const struct kb *kb);
 const char *kb_path(const struct kb *kb);
 
 /* A number that changes whenever the data changes, by this handle or another process: caches
- * keyed by it stay right. */
+ * keyed by it stay right. Noting an unanswered question through this handle does not change it. */
 uint64_t kb_stamp(struct kb *kb);
 
 /* The name of a record type ("source", "entry", "synonym") and its parse; -1 when unknown. */
@@ -125,5 +125,31 @@ int kb_import_bundled(struct kb *kb, const struct kb_import_opts *opts, const st
 
 /* The whole knowledge base as an export document (caller frees). */
 int kb_export(struct kb *kb, cJSON **out);
+
+/* The questions planbot declined, kept for moderators to see what to add (kb_unanswered.c). They
+ * are not knowledge: neither the export nor the audit log holds them. */
+
+/* Records that planbot declined question (len bytes, as typed) on platform via ("console",
+ * "slack", ...). Wordings that differ only in ASCII case, white space and trailing "?", "!" or "."
+ * count as one question, which keeps its latest wording as the matcher read it (mentions, emoji
+ * and other chat markup removed), on one line, at most 500 bytes, cut between characters. Who
+ * asked is never stored. When keep_days > 0, the questions last asked more than keep_days days
+ * ago are deleted; 0 keeps them until cleared. At most 10,000 questions are kept: past that the
+ * least asked, then the longest unasked, go. Waits at most a quarter of a second for another
+ * process's lock, and leaves kb_stamp() as it is. Returns 0, ERR_INVAL for a question with
+ * nothing in it, or ERR_READONLY, ERR_BUSY, ERR_FULL, ERR_DB: the caller answers all the same. */
+int kb_unanswered_note(struct kb *kb, const char *question, size_t len, const char *via,
+                       int keep_days);
+
+/* The declined questions, most asked first, then the most recently asked: an array of at most
+ * limit (0: all) {"question", "count", "first_asked", "last_asked", "via"}, the times in UTC as
+ * "YYYY-MM-DDTHH:MM:SSZ". Returns 0 and *out (caller frees), or a database error. Works on a
+ * read-only database, also one too old to hold the list (it is then empty). */
+int kb_unanswered_list(struct kb *kb, int limit, cJSON **out);
+
+/* Forgets every declined question; *cleared (may be NULL) says how many there were. This is not
+ * a change to the knowledge: the audit log does not record it and it cannot be undone. Returns 0,
+ * ERR_READONLY, ERR_BUSY or another database error. */
+int kb_unanswered_clear(struct kb *kb, int64_t *cleared);
 
 #endif

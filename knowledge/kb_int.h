@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "kb.h"
 
@@ -14,7 +15,10 @@
 #define KB_PRINTF(f, a)
 #endif
 
-enum { KB_STMT_CACHE = 16 };
+enum {
+    KB_STMT_CACHE = 16,
+    KB_BUSY_MS = 5000 /* how long a statement waits for another process's lock */
+};
 
 struct kb {
     sqlite3 *db; /* owned connection */
@@ -25,6 +29,7 @@ struct kb {
     int next_stmt;              /* the cache slot to replace next */
     char *path;                 /* owned copy of the path */
     int readonly;               /* opened read-only: every write fails with ERR_READONLY */
+    int version;                /* the schema version of the file (older only when read-only) */
     uint64_t own_writes;        /* commits made through this handle, for kb_stamp() */
     sqlite3_stmt *data_version; /* PRAGMA data_version, prepared once */
     double fts_avglen[8];       /* average tokens per column of entries_fts, for BM25 (match.c) */
@@ -40,7 +45,9 @@ enum {
     KB_MAX_LIST = 64,
     KB_MAX_ITEM = 120,
     KB_MAX_SOURCE_TEXT = 8 * 1024 * 1024,
-    KB_MAX_FILE = 64 * 1024 * 1024
+    KB_MAX_FILE = 64 * 1024 * 1024,
+    KB_MAX_QUESTION = 500,    /* bytes of a declined question kept (kb_unanswered.c) */
+    KB_MAX_UNANSWERED = 10000 /* declined questions kept; the least asked go first */
 };
 
 /* Sets the handle's message and returns err. */
@@ -50,9 +57,11 @@ int kb_fail(struct kb *kb, int err, const char *fmt, ...) KB_PRINTF(3, 4);
 int kb_dbfail(struct kb *kb, int rc, const char *what);
 
 /* Transactions: BEGIN IMMEDIATE / COMMIT / ROLLBACK. kb_commit() counts the write for kb_stamp().
- */
+ * kb_commit_quiet() does not: for writes to what the matcher never reads (the unanswered
+ * questions), so that they do not make it reload its caches. Both roll back when COMMIT fails. */
 int kb_begin(struct kb *kb);
 int kb_commit(struct kb *kb);
+int kb_commit_quiet(struct kb *kb);
 void kb_rollback(struct kb *kb);
 
 /* Prepares a statement, setting the message on failure. The caller finalizes it. */
@@ -70,8 +79,10 @@ void kb_stmt_done(sqlite3_stmt *st);
 int kb_rows(struct kb *kb, sqlite3_stmt *st, cJSON *(*row)(sqlite3_stmt *st, const void *arg),
             const void *arg, const char *what, cJSON **out);
 
-/* The current UTC time as "YYYY-MM-DDTHH:MM:SSZ" into out (at least 21 bytes). */
+/* The current UTC time as "YYYY-MM-DDTHH:MM:SSZ" into out (at least 21 bytes); kb_time() the
+ * same for time t. Such times sort as strings. */
 void kb_now(char *out, size_t len);
+void kb_time(time_t t, char *out, size_t len);
 
 /* A column of the current row as a string; "" for NULL. Borrowed until the next step. */
 const char *kb_col(sqlite3_stmt *st, int i);

@@ -35,7 +35,7 @@ static int setup(void **state)
     snprintf(path, sizeof path, "%s/kb.db", f->dir);
     assert_int_equal(kb_open(&f->kb, path, 0, err, sizeof err), 0);
     assert_int_equal(match_open(&f->m, f->kb), 0);
-    f->d = (struct dispatch){ f->kb, f->m, REPLY_TEXT };
+    f->d = (struct dispatch){ f->kb, f->m, REPLY_TEXT, 0 };
     buf_init(&f->reply, 1 << 20);
     *state = f;
     return 0;
@@ -52,12 +52,24 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Sends text as user; returns the result and leaves the reply in f->reply. */
-static int say(struct fixture *f, const char *user, int moderator, const char *text)
+/* Sends text as user in a direct message, or in channel C1; returns the result and leaves the
+ * reply in f->reply. */
+static int say_in(struct fixture *f, int direct, const char *user, int moderator, const char *text)
 {
     buf_reset(&f->reply);
-    struct plat_message msg = { user, "C1", text, strlen(text), 0, moderator };
+    struct plat_message msg = { .user = user,
+                                .channel = direct ? "D1" : "C1",
+                                .thread = "",
+                                .text = text,
+                                .len = strlen(text),
+                                .direct = direct,
+                                .moderator = moderator };
     return dispatch_message(&f->d, "test", &msg, &f->reply);
+}
+
+static int say(struct fixture *f, const char *user, int moderator, const char *text)
+{
+    return say_in(f, 1, user, moderator, text);
 }
 
 static const char *reply(struct fixture *f)
@@ -260,6 +272,164 @@ static void synonyms_are_edited_from_the_chat(void **state)
     assert_null(strstr(reply(f), "frobozz"));
 }
 
+static int history_len(struct fixture *f)
+{
+    cJSON *h = NULL;
+    assert_int_equal(kb_history(f->kb, KB_ENTRY, NULL, 0, &h), 0);
+    int n = cJSON_GetArraySize(h);
+    cJSON_Delete(h);
+    return n;
+}
+
+static void unanswered_questions_are_for_moderators_only(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(say(f, "U1", 0, "What is the best sourdough recipe?"), 0);
+    static const char *const refused[] = {
+        "kb unanswered",
+        "kb unanswered --json",
+        "kb unanswered clear",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        assert_int_equal(say(f, "U1", 0, refused[i]), ERR_PERM);
+        assert_non_null(strstr(reply(f), "only moderators"));
+        assert_null(strstr(reply(f), "sourdough"));
+    }
+    assert_int_equal(say(f, "U1", 0, "help"), 0);
+    assert_null(strstr(reply(f), "kb unanswered"));
+    assert_int_equal(say(f, "U2", 1, "help"), 0);
+    assert_non_null(strstr(reply(f), "kb unanswered [--limit N] [--json]"));
+    assert_non_null(strstr(reply(f), "kb unanswered clear"));
+    assert_int_equal(say(f, "U2", 1, "kb unanswered"), 0);
+    assert_non_null(strstr(reply(f), "sourdough"));
+}
+
+static void unanswered_questions_stay_out_of_channels(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(say_in(f, 0, "U1", 0, "How do I bake sourdough bread?"), 0);
+    assert_int_equal(say_in(f, 0, "UMOD", 1, "kb unanswered"), ERR_PERM);
+    assert_non_null(strstr(reply(f), "direct message"));
+    assert_null(strstr(reply(f), "sourdough"));
+    assert_int_equal(say_in(f, 1, "UMOD", 1, "kb unanswered"), 0);
+    assert_non_null(strstr(reply(f), "sourdough"));
+    /* clearing shows nothing, so a channel will do */
+    assert_int_equal(say_in(f, 0, "UMOD", 1, "kb unanswered clear"), 0);
+}
+
+static void mrkdwn_replies_escape_command_output_and_a_bare_mention_gets_a_hint(void **state)
+{
+    struct fixture *f = *state;
+    f->d.style = REPLY_MRKDWN;
+    assert_int_equal(say(f, "U1", 0, "kb show <b>&"), ERR_NOTFOUND);
+    assert_non_null(strstr(reply(f), "&lt;b&gt;&amp;"));
+    assert_null(strstr(reply(f), "<b>"));
+    assert_int_equal(say(f, "U1", 0, "How big can Ukraine's army be?"), 0);
+    assert_true(strncmp(reply(f), "> It limits", 11) == 0);
+    assert_int_equal(say(f, "U1", 0, "<@UBOT>   "), 0);
+    assert_non_null(strstr(reply(f), "Ask me about the draft 28-point peace plan"));
+    f->d.style = REPLY_TEXT;
+    assert_int_equal(say(f, "U1", 0, "kb show <b>&"), ERR_NOTFOUND);
+    assert_non_null(strstr(reply(f), "<b>&"));
+}
+
+static void moderators_see_the_declined_questions_most_asked_first(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(say(f, "UMOD", 1, "kb unanswered clear"), 0);
+    assert_int_equal(say(f, "UMOD", 1, "kb unanswered"), 0);
+    assert_string_equal(reply(f), "No unanswered questions.\n");
+    static const char *const asked[] = {
+        "What is the airspeed of a swallow?",
+        "How do I bake bread?",
+        "<@UBOT> how do i bake  bread",
+        "How big can Ukraine's army be?", /* answered: not listed */
+        "kb frobnicate",                  /* a command: not a question */
+    };
+    for (size_t i = 0; i < sizeof asked / sizeof asked[0]; i++)
+        say(f, "U1", 0, asked[i]);
+    assert_int_equal(say(f, "UMOD", 1, "kb unanswered"), 0);
+    const char *bread = strstr(reply(f), "\n  2×  how do i bake bread  (last asked ");
+    const char *swallow = strstr(reply(f), "\n  1×  What is the airspeed of a swallow?  (");
+    if (!bread || !swallow || bread > swallow)
+        fail_msg("unexpected list:\n%s", reply(f));
+    assert_non_null(strstr(bread, " UTC, test)\n"));
+    assert_null(strstr(reply(f), "army"));
+    assert_null(strstr(reply(f), "frobnicate"));
+    assert_null(strstr(reply(f), "U1")); /* who asked is never shown */
+    assert_int_equal(say(f, "UMOD", 1, "kb unanswered --limit 1"), 0);
+    assert_non_null(strstr(reply(f), "bake bread"));
+    assert_null(strstr(reply(f), "swallow"));
+    assert_non_null(strstr(reply(f), "--limit N shows more"));
+    assert_int_equal(say(f, "UMOD", 1, "kb unanswered --limit 0"), ERR_USAGE);
+    assert_int_equal(say(f, "UMOD", 1, "kb unanswered everything"), ERR_USAGE);
+}
+
+static void unanswered_json_has_one_object_per_question(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(say(f, "UMOD", 1, "kb unanswered --json"), 0);
+    cJSON *list = cJSON_Parse(reply(f));
+    assert_true(cJSON_IsArray(list));
+    assert_int_equal(cJSON_GetArraySize(list), 2);
+    static const char *const keys[] = { "question", "count", "first_asked", "last_asked", "via" };
+    const cJSON *q;
+    cJSON_ArrayForEach(q, list)
+    {
+        assert_int_equal(cJSON_GetArraySize(q), 5);
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+            assert_non_null(cJSON_GetObjectItemCaseSensitive(q, keys[k]));
+        assert_string_equal(cJSON_GetObjectItem(q, "via")->valuestring, "test");
+    }
+    q = cJSON_GetArrayItem(list, 0);
+    assert_string_equal(cJSON_GetObjectItem(q, "question")->valuestring, "how do i bake bread");
+    assert_int_equal(cJSON_GetObjectItem(q, "count")->valueint, 2);
+    cJSON_Delete(list);
+}
+
+static void clearing_the_unanswered_questions_is_not_a_knowledge_change(void **state)
+{
+    struct fixture *f = *state;
+    int changes = history_len(f);
+    assert_int_equal(say(f, "UMOD", 1, "kb unanswered clear"), 0);
+    assert_string_equal(reply(f), "Cleared 2 unanswered questions.\n");
+    assert_int_equal(history_len(f), changes);
+    assert_int_equal(say(f, "UMOD", 1, "kb unanswered"), 0);
+    assert_string_equal(reply(f), "No unanswered questions.\n");
+    assert_int_equal(say(f, "U1", 0, "How do I bake bread?"), 0);
+    assert_int_equal(say(f, "UMOD", 1, "kb unanswered clear"), 0);
+    assert_string_equal(reply(f), "Cleared 1 unanswered question.\n");
+}
+
+static void a_readonly_database_declines_as_usual_and_keeps_no_list(void **state)
+{
+    struct fixture *f = *state;
+    struct kb *ro;
+    struct match *m;
+    char err[512];
+    assert_int_equal(kb_open(&ro, kb_path(f->kb), KB_OPEN_READONLY, err, sizeof err), 0);
+    assert_int_equal(match_open(&m, ro), 0);
+    struct dispatch d = { ro, m, REPLY_TEXT, 30 };
+    struct buf out;
+    buf_init(&out, 1 << 20);
+    const char *text = "How do I bake bread?";
+    struct plat_message msg = { .user = "U1", .channel = "C1", .text = text, .len = strlen(text) };
+    assert_int_equal(dispatch_message(&d, "test", &msg, &out), 0);
+    assert_non_null(strstr(buf_str(&out), "I don't know"));
+    buf_reset(&out);
+    struct plat_message list = { .user = "UMOD",
+                                 .channel = "D1",
+                                 .text = "kb unanswered",
+                                 .len = 13,
+                                 .direct = 1,
+                                 .moderator = 1 };
+    assert_int_equal(dispatch_message(&d, "test", &list, &out), 0);
+    assert_string_equal(buf_str(&out), "No unanswered questions.\n");
+    buf_free(&out);
+    match_close(m);
+    kb_close(ro);
+}
+
 static void words_split_like_a_shell(void **state)
 {
     (void)state;
@@ -327,6 +497,13 @@ int main(void)
         cmocka_unit_test(moderator_adds_an_entry_with_field_lines),
         cmocka_unit_test(bad_input_is_explained_and_changes_nothing),
         cmocka_unit_test(synonyms_are_edited_from_the_chat),
+        cmocka_unit_test(unanswered_questions_are_for_moderators_only),
+        cmocka_unit_test(unanswered_questions_stay_out_of_channels),
+        cmocka_unit_test(mrkdwn_replies_escape_command_output_and_a_bare_mention_gets_a_hint),
+        cmocka_unit_test(moderators_see_the_declined_questions_most_asked_first),
+        cmocka_unit_test(unanswered_json_has_one_object_per_question),
+        cmocka_unit_test(clearing_the_unanswered_questions_is_not_a_knowledge_change),
+        cmocka_unit_test(a_readonly_database_declines_as_usual_and_keeps_no_list),
         cmocka_unit_test(words_split_like_a_shell),
         cmocka_unit_test(mentions_before_a_command_are_skipped),
     };

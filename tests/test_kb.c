@@ -1,6 +1,7 @@
 /* test_kb.c - the knowledge base API against temporary databases: opening and creating, records and
- * their validation, the verbatim rule, the audit log and undo, import and export, search, and
- * the failures a real deployment meets (read-only files, locks, files that are not ours).
+ * their validation, the verbatim rule, the audit log and undo, import and export, search, the
+ * questions planbot declined, and the failures a real deployment meets (read-only files, locks,
+ * files that are not ours).
  *
  * Every test gets a fresh folder from mkdtemp() under /tmp, removed afterwards. */
 #define _GNU_SOURCE /* setresuid(): the read-only test drops root, which ignores file modes */
@@ -27,6 +28,7 @@
 #include "err.h"
 #include "kb.h"
 #include "kb_int.h"
+#include "utf8.h"
 
 /* ---- the test source and its records ---- */
 
@@ -2004,6 +2006,351 @@ static void kb_type_names_round_trip(void **state)
     kb_close(NULL);
 }
 
+/* ---- the questions planbot declined ---- */
+
+/* kb_unanswered_note() from a string, keeping questions for ever. */
+static int note(struct kb *kb, const char *question, const char *via)
+{
+    return kb_unanswered_note(kb, question, strlen(question), via, 0);
+}
+
+static cJSON *unanswered(struct kb *kb, int limit)
+{
+    cJSON *list = NULL;
+    int rc = kb_unanswered_list(kb, limit, &list);
+    if (rc)
+        print_error("kb_unanswered_list: %s\n", kb_errmsg(kb));
+    assert_int_equal(rc, 0);
+    assert_true(cJSON_IsArray(list));
+    return list;
+}
+
+static int unanswered_len(struct kb *kb)
+{
+    cJSON *list = unanswered(kb, 0);
+    int n = cJSON_GetArraySize(list);
+    cJSON_Delete(list);
+    return n;
+}
+
+/* Sets when a question (by its stored wording) was last asked: days ago. */
+static void set_last_asked(struct kb *kb, const char *question, int days)
+{
+    char at[32];
+    kb_time(time(NULL) - (time_t)days * 86400, at, sizeof at);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(kb->db,
+                                        "UPDATE unanswered SET last_asked = ? WHERE question = ?",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, question, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    assert_int_equal(sqlite3_changes(kb->db), 1);
+    sqlite3_finalize(st);
+}
+
+static void kb_unanswered_counts_variants_of_a_question_as_one(void **state)
+{
+    struct fx *f = *state;
+    static const struct {
+        const char *first, *second;
+        int same;
+    } rows[] = {
+        { "Who pays?", "who pays", 1 },
+        { "  Who   pays ?! ", "WHO PAYS.", 1 },
+        { "who\tpays\r\n", "who pays...", 1 },
+        { "<@U0ALICE> who pays", "who pays", 1 },       /* mentions are not part of the question */
+        { "who pays \xF0\x9F\x99\x82", "who pays", 1 }, /* nor emoji */
+        { "who\xC2\xA0pays", "who pays", 1 },           /* a no-break space */
+        { "Who pays?", "Who paid?", 0 },
+        { "who pays?", "why pays?", 0 },
+        { "\xC3\x89lections?", "\xC3\xA9lections", 0 }, /* only ASCII letters are folded */
+        { "the U.N.", "the U.N", 1 },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        assert_int_equal(kb_unanswered_clear(f->kb, NULL), 0);
+        assert_int_equal(note(f->kb, rows[i].first, "slack"), 0);
+        assert_int_equal(note(f->kb, rows[i].second, "console"), 0);
+        cJSON *list = unanswered(f->kb, 0);
+        int n = cJSON_GetArraySize(list);
+        if (n != (rows[i].same ? 1 : 2))
+            fail_msg("row %zu (\"%s\", \"%s\"): %d questions", i, rows[i].first, rows[i].second, n);
+        if (rows[i].same) {
+            const cJSON *q = cJSON_GetArrayItem(list, 0);
+            assert_int_equal(num_field(q, "count"), 2);
+            assert_string_equal(str_field(q, "via"), "console"); /* the latest */
+        }
+        cJSON_Delete(list);
+    }
+    /* The latest wording is kept, on one line with single spaces. */
+    assert_int_equal(kb_unanswered_clear(f->kb, NULL), 0);
+    assert_int_equal(note(f->kb, "Who pays?", "slack"), 0);
+    assert_int_equal(note(f->kb, "  who\n  PAYS  ", "slack"), 0);
+    cJSON *list = unanswered(f->kb, 0);
+    assert_string_equal(str_field(cJSON_GetArrayItem(list, 0), "question"), "who PAYS");
+    cJSON_Delete(list);
+}
+
+static void kb_unanswered_lists_the_most_asked_first(void **state)
+{
+    struct fx *f = *state;
+    static const struct {
+        const char *question;
+        int times;
+    } asked[] = {
+        { "Who pays for the rebuilding?", 1 },
+        { "How long do the elections take?", 3 },
+        { "What about Belarus?", 2 },
+        { "Is Moldova in the plan?", 1 },
+    };
+    for (size_t i = 0; i < sizeof asked / sizeof asked[0]; i++)
+        for (int k = 0; k < asked[i].times; k++)
+            assert_int_equal(note(f->kb, asked[i].question, "slack"), 0);
+    /* between two questions asked as often, the more recent comes first */
+    set_last_asked(f->kb, "Who pays for the rebuilding?", 2);
+    set_last_asked(f->kb, "Is Moldova in the plan?", 1);
+    static const char *const order[] = {
+        "How long do the elections take?",
+        "What about Belarus?",
+        "Is Moldova in the plan?",
+        "Who pays for the rebuilding?",
+    };
+    static const int counts[] = { 3, 2, 1, 1 };
+    cJSON *list = unanswered(f->kb, 0);
+    assert_int_equal(cJSON_GetArraySize(list), 4);
+    for (int i = 0; i < 4; i++) {
+        const cJSON *q = cJSON_GetArrayItem(list, i);
+        assert_string_equal(str_field(q, "question"), order[i]);
+        assert_int_equal(num_field(q, "count"), counts[i]);
+        assert_string_equal(str_field(q, "via"), "slack");
+        /* UTC times as the audit log writes them */
+        const char *first = str_field(q, "first_asked"), *last = str_field(q, "last_asked");
+        assert_int_equal(strlen(first), 20);
+        assert_int_equal(first[10], 'T');
+        assert_int_equal(first[19], 'Z');
+        assert_int_equal(strlen(last), 20);
+        assert_null(cJSON_GetObjectItem(q, "who")); /* who asked is never kept */
+        assert_int_equal(cJSON_GetArraySize(q), 5);
+    }
+    cJSON_Delete(list);
+    list = unanswered(f->kb, 2);
+    assert_int_equal(cJSON_GetArraySize(list), 2);
+    assert_string_equal(str_field(cJSON_GetArrayItem(list, 1), "question"), order[1]);
+    cJSON_Delete(list);
+}
+
+static void kb_unanswered_drops_questions_older_than_keep_days(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(note(f->kb, "Question forty days old", "slack"), 0);
+    assert_int_equal(note(f->kb, "Question ten days old", "slack"), 0);
+    assert_int_equal(note(f->kb, "Question a year old", "slack"), 0);
+    set_last_asked(f->kb, "Question forty days old", 40);
+    set_last_asked(f->kb, "Question ten days old", 10);
+    set_last_asked(f->kb, "Question a year old", 365);
+    /* 0 keeps every question */
+    assert_int_equal(kb_unanswered_note(f->kb, "New question", 12, "slack", 0), 0);
+    assert_int_equal(unanswered_len(f->kb), 4);
+    /* 30 days: the ten days old and the new one stay */
+    assert_int_equal(kb_unanswered_note(f->kb, "New question", 12, "slack", 30), 0);
+    cJSON *list = unanswered(f->kb, 0);
+    assert_int_equal(cJSON_GetArraySize(list), 2);
+    assert_string_equal(str_field(cJSON_GetArrayItem(list, 0), "question"), "New question");
+    assert_string_equal(str_field(cJSON_GetArrayItem(list, 1), "question"),
+                        "Question ten days old");
+    cJSON_Delete(list);
+    /* asking an old question again keeps it: it counts from the last time */
+    set_last_asked(f->kb, "Question ten days old", 9);
+    assert_int_equal(kb_unanswered_note(f->kb, "question ten days old?", 22, "slack", 5), 0);
+    list = unanswered(f->kb, 0);
+    assert_int_equal(cJSON_GetArraySize(list), 2);
+    assert_int_equal(num_field(cJSON_GetArrayItem(list, 0), "count"), 2);
+    cJSON_Delete(list);
+}
+
+static void kb_unanswered_clear_forgets_all_and_is_not_a_knowledge_change(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(note(f->kb, "one", "slack"), 0);
+    assert_int_equal(note(f->kb, "two", "slack"), 0);
+    assert_int_equal(note(f->kb, "two", "slack"), 0);
+    assert_int_equal(note(f->kb, "three", "console"), 0);
+    struct snapshot s = snap(f->kb);
+    int64_t cleared = -1;
+    assert_int_equal(kb_unanswered_clear(f->kb, &cleared), 0);
+    assert_int_equal(cleared, 3);
+    assert_int_equal(unanswered_len(f->kb), 0);
+    assert_unchanged(f->kb, &s); /* neither the knowledge nor the audit log */
+    assert_int_equal(kb_unanswered_clear(f->kb, &cleared), 0);
+    assert_int_equal(cleared, 0);
+}
+
+static void kb_unanswered_keeps_500_bytes_cut_between_characters(void **state)
+{
+    struct fx *f = *state;
+    static const struct {
+        size_t prefix;  /* bytes of 'a' before the character */
+        const char *ch; /* then this character, then more 'b' */
+        size_t kept;    /* bytes kept */
+    } rows[] = {
+        { 10, "x", 500 },                 /* ASCII: cut at 500 */
+        { 498, "\xC3\xA9", 500 },         /* é ends at 500: kept */
+        { 499, "\xC3\xA9", 499 },         /* é would end at 501: cut before it */
+        { 498, "\xE2\x82\xAC", 498 },     /* € would end at 501 */
+        { 497, "\xF0\x9D\x90\x80", 497 }, /* mathematical bold A would end at 501 */
+        { 496, "\xF0\x90\x8D\x88", 500 }, /* 𐍈 ends at 500 */
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char q[2000];
+        memset(q, 'a', rows[i].prefix);
+        size_t n = rows[i].prefix, clen = strlen(rows[i].ch);
+        memcpy(q + n, rows[i].ch, clen);
+        n += clen;
+        memset(q + n, 'b', 600);
+        n += 600;
+        assert_int_equal(kb_unanswered_clear(f->kb, NULL), 0);
+        assert_int_equal(kb_unanswered_note(f->kb, q, n, "slack", 0), 0);
+        cJSON *list = unanswered(f->kb, 0);
+        const char *kept = str_field(cJSON_GetArrayItem(list, 0), "question");
+        if (strlen(kept) != rows[i].kept || !utf8_valid(kept, strlen(kept), NULL))
+            fail_msg("row %zu: kept %zu bytes, want %zu", i, strlen(kept), rows[i].kept);
+        cJSON_Delete(list);
+    }
+    /* control characters (a terminal's escape sequences) are kept as spaces */
+    assert_int_equal(kb_unanswered_clear(f->kb, NULL), 0);
+    assert_int_equal(note(f->kb, "who\x1b[2J pays\x07?", "slack"), 0);
+    cJSON *list = unanswered(f->kb, 0);
+    assert_string_equal(str_field(cJSON_GetArrayItem(list, 0), "question"), "who [2J pays ?");
+    cJSON_Delete(list);
+}
+
+static void kb_unanswered_refuses_questions_with_nothing_in_them(void **state)
+{
+    struct fx *f = *state;
+    static const char *const empty[] = { "", "   ", "?!.", " ? ", "<@U123>", "\t\r\n" };
+    for (size_t i = 0; i < sizeof empty / sizeof empty[0]; i++)
+        assert_int_equal(note(f->kb, empty[i], "slack"), ERR_INVAL);
+    assert_int_equal(unanswered_len(f->kb), 0);
+}
+
+static void kb_unanswered_keeps_at_most_10000_questions(void **state)
+{
+    struct fx *f = *state;
+    /* 10,000 questions asked twice, but one asked once long ago */
+    assert_int_equal(sqlite3_exec(f->kb->db,
+                                  "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n"
+                                  " WHERE i < 9999)"
+                                  " INSERT INTO unanswered SELECT 'q' || i, 'q' || i,"
+                                  " CASE i WHEN 0 THEN 1 ELSE 2 END, '2025-11-20T00:00:00Z',"
+                                  " CASE i WHEN 0 THEN '2025-11-20T00:00:00Z'"
+                                  " ELSE '2025-11-21T00:00:00Z' END, 'slack' FROM n",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(unanswered_len(f->kb), 10000);
+    assert_int_equal(note(f->kb, "A new question", "slack"), 0);
+    cJSON *list = unanswered(f->kb, 0);
+    assert_int_equal(cJSON_GetArraySize(list), 10000);
+    int has_new = 0, has_q0 = 0;
+    const cJSON *q;
+    cJSON_ArrayForEach(q, list)
+    {
+        has_new |= strcmp(str_field(q, "question"), "A new question") == 0;
+        has_q0 |= strcmp(str_field(q, "question"), "q0") == 0;
+    }
+    assert_true(has_new);
+    assert_false(has_q0); /* the least asked, longest unasked went */
+    cJSON_Delete(list);
+    /* asking a known question again drops nothing */
+    assert_int_equal(note(f->kb, "q5", "slack"), 0);
+    assert_int_equal(unanswered_len(f->kb), 10000);
+}
+
+static void kb_unanswered_is_not_a_change_to_the_knowledge(void **state)
+{
+    struct fx *f = *state;
+    struct snapshot s = snap(f->kb);
+    uint64_t stamp = kb_stamp(f->kb);
+    assert_int_equal(note(f->kb, "Who pays?", "slack"), 0);
+    /* the matcher's caches stay valid; export and audit log are as they were */
+    assert_int_equal(kb_stamp(f->kb), stamp);
+    assert_unchanged(f->kb, &s);
+    cJSON *doc = export_doc(f->kb);
+    assert_null(cJSON_GetObjectItem(doc, "unanswered"));
+    cJSON_Delete(doc);
+}
+
+static void kb_unanswered_on_a_readonly_database_lists_but_records_nothing(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(note(f->kb, "Who pays?", "slack"), 0);
+    struct kb *ro = open_kb(f->path, KB_OPEN_READONLY);
+    assert_int_equal(note(ro, "Who pays?", "slack"), ERR_READONLY);
+    assert_errmsg_has(ro, "read-only");
+    int64_t cleared = -1;
+    assert_int_equal(kb_unanswered_clear(ro, &cleared), ERR_READONLY);
+    assert_int_equal(cleared, 0);
+    cJSON *list = unanswered(ro, 0);
+    assert_int_equal(cJSON_GetArraySize(list), 1);
+    assert_int_equal(num_field(cJSON_GetArrayItem(list, 0), "count"), 1);
+    cJSON_Delete(list);
+    kb_close(ro);
+}
+
+static int user_version_of(const char *path)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static void kb_open_migrates_a_version_1_database_and_keeps_its_data(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(
+        put(f->kb, KB_ENTRY, "{'id': 'army-cap', 'title': 'Army cap'}", KB_PUT_EDIT, &bob, NULL),
+        0);
+    struct snapshot s = snap(f->kb);
+    kb_close(f->kb);
+    f->kb = NULL;
+    /* what planbot's version 1 made: the same schema without the unanswered table */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP TABLE unanswered; PRAGMA user_version = 1;"
+                                  "PRAGMA journal_mode = DELETE;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(user_version_of(f->path), 1);
+
+    /* read-only, it is read as it is: it answers, and its list is empty */
+    struct kb *ro = open_kb(f->path, KB_OPEN_READONLY);
+    assert_int_equal(kb_count_entries(ro), 2);
+    assert_int_equal(unanswered_len(ro), 0);
+    assert_int_equal(note(ro, "Who pays?", "slack"), ERR_READONLY);
+    kb_close(ro);
+    assert_int_equal(user_version_of(f->path), 1);
+
+    /* opened to write, it is migrated and keeps everything */
+    f->kb = open_kb(f->path, 0);
+    assert_int_equal(user_version_of(f->path), 2);
+    assert_unchanged(f->kb, &s);
+    cJSON *e = NULL;
+    assert_int_equal(kb_get(f->kb, KB_ENTRY, "army-cap", &e), 0);
+    assert_string_equal(str_field(e, "title"), "Army cap");
+    assert_string_equal(str_field(e, "updated_by"), "U0BOB");
+    cJSON_Delete(e);
+    assert_int_equal(note(f->kb, "Who pays?", "slack"), 0);
+    assert_int_equal(unanswered_len(f->kb), 1);
+}
+
 #define DIR_TEST(fn)   cmocka_unit_test_setup_teardown(fn, fx_dir, fx_teardown)
 #define SMALL_TEST(fn) cmocka_unit_test_setup_teardown(fn, fx_small, fx_teardown)
 
@@ -2061,6 +2408,16 @@ int main(void)
         SMALL_TEST(kb_locked_database_makes_put_busy),
         SMALL_TEST(kb_stamp_changes_with_every_write),
         SMALL_TEST(kb_list_filters_and_brief),
+        SMALL_TEST(kb_unanswered_counts_variants_of_a_question_as_one),
+        SMALL_TEST(kb_unanswered_lists_the_most_asked_first),
+        SMALL_TEST(kb_unanswered_drops_questions_older_than_keep_days),
+        SMALL_TEST(kb_unanswered_clear_forgets_all_and_is_not_a_knowledge_change),
+        SMALL_TEST(kb_unanswered_keeps_500_bytes_cut_between_characters),
+        SMALL_TEST(kb_unanswered_refuses_questions_with_nothing_in_them),
+        SMALL_TEST(kb_unanswered_keeps_at_most_10000_questions),
+        SMALL_TEST(kb_unanswered_is_not_a_change_to_the_knowledge),
+        SMALL_TEST(kb_unanswered_on_a_readonly_database_lists_but_records_nothing),
+        SMALL_TEST(kb_open_migrates_a_version_1_database_and_keeps_its_data),
         cmocka_unit_test(kb_type_names_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # End-to-end tests of the planbot command line, as a user runs it: exit statuses, first use,
 # ask (argument, stdin, JSON), every kb command, bad input (malformed files, locked, read-only
-# and full-disk cases) and the console chat. Usage: run.sh PATH/TO/planbot
+# and full-disk cases), the console chat and the questions it declined.
+# Usage: run.sh PATH/TO/planbot
 set -u
 planbot=$(realpath "$1")
 work=$(mktemp -d)
@@ -233,6 +234,41 @@ exec 3>&-
 checks=$((checks + 1))
 if [ $status = 0 ]; then echo "ok: SIGTERM stops the console cleanly"; else
     failures=$((failures + 1)); echo "FAIL: SIGTERM status $status"; fi
+
+# ---- the questions planbot declined, for moderators ----
+udb="$work/unanswered.db"
+check_in "the console declines questions" 0 "I don't know" \
+    $'How do I make coffee?\nhow do i make   COFFEE\nWhat about sourdough?\nHow big can Ukraine\'s army be?\n' \
+    "$planbot" --db "$udb" run
+check "kb unanswered: most asked first, the latest wording" 0 \
+    "^ +2×  how do i make COFFEE  \(last asked [0-9]+ [A-Z][a-z]+ [0-9]{4} [0-9]{2}:[0-9]{2} UTC, console\)$" \
+    "$planbot" --db "$udb" kb unanswered
+"$planbot" --db "$udb" kb unanswered >"$work/u"
+checks=$((checks + 1))
+if [ "$(grep -c '×' "$work/u")" = 2 ] && sed -n 3p "$work/u" | grep -q "1×  What about sourdough?" && ! grep -q army "$work/u"; then
+    echo "ok: kb unanswered lists each declined question once"; else failures=$((failures + 1)); echo "FAIL: kb unanswered list"; cat "$work/u"; fi
+check "planbot ask declines" 0 "I don't know" "$planbot" --db "$udb" ask "What about sourdough?"
+check "but does not fill the list" 0 "^ +1×  What about sourdough\?" "$planbot" --db "$udb" kb unanswered
+check_in "kb unanswered in the console" 0 "2×  how do i make COFFEE" $'kb unanswered\n' "$planbot" --db "$udb" run
+"$planbot" --db "$udb" kb unanswered --json >"$work/j"
+checks=$((checks + 1))
+if python3 -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+ok = len(d) == 2 and all(set(q) == {'question', 'count', 'first_asked', 'last_asked', 'via'} for q in d)
+ok = ok and d[0]['question'] == 'how do i make COFFEE' and d[0]['count'] == 2 and d[0]['via'] == 'console'
+sys.exit(0 if ok else 1)" "$work/j"; then
+    echo "ok: kb unanswered --json shape"; else failures=$((failures + 1)); echo "FAIL: kb unanswered --json"; cat "$work/j"; fi
+changes=$("$planbot" --db "$udb" kb history --json | python3 -c "import json,sys; print(len(json.load(sys.stdin)))")
+check "planbot kb unanswered clear" 0 "^Cleared 2 unanswered questions\.$" "$planbot" --db "$udb" kb unanswered clear
+check "the list is empty" 0 "^No unanswered questions\.$" "$planbot" --db "$udb" kb unanswered
+check "clearing is not a knowledge change" 0 "^$changes$" \
+    sh -c "'$planbot' --db '$udb' kb history --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'"
+check "kb unanswered takes no argument" 2 "too many arguments" "$planbot" --db "$udb" kb unanswered everything
+check "a read-only database lists" 0 "^No unanswered questions\.$" as_nobody env HOME=/tmp "$planbot" --db "$work/ro.db" kb unanswered
+check "but cannot clear" 1 "read-only" as_nobody env HOME=/tmp "$planbot" --db "$work/ro.db" kb unanswered clear
+check_in "and still declines in the console" 0 "I don't know" $'How do I make coffee?\n' \
+    as_nobody env HOME=/tmp "$planbot" --db "$work/ro.db" run
 
 echo "$((checks - failures))/$checks checks passed"
 [ $failures = 0 ]
