@@ -1,16 +1,22 @@
 /* config.c - settings from defaults, a JSON file, the environment (see config.h). */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "buf.h"
 #include "err.h"
 #include "log.h"
+#include "plat.h"
 
 enum { MAX_CONFIG = 1024 * 1024 };
 
@@ -28,6 +34,8 @@ int config_defaults(struct config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->log_level = LOG_INFO;
+    cfg->unanswered_days = 90;
+    cfg->slack.pace_ms = 1000;
     char path[4096];
     const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
     if (xdg && *xdg == '/')
@@ -37,7 +45,8 @@ int config_defaults(struct config *cfg)
     else
         snprintf(path, sizeof path, "planbot.db");
     cfg->db_is_default = 1;
-    if (config_set(&cfg->db, path) || config_set(&cfg->platform, "console")) {
+    if (config_set(&cfg->db, path) || config_set(&cfg->platform, "console") ||
+        config_set(&cfg->slack.api_url, "https://slack.com/api/")) {
         config_free(cfg);
         return ERR_NOMEM;
     }
@@ -48,7 +57,25 @@ void config_free(struct config *cfg)
 {
     free(cfg->db);
     free(cfg->platform);
+    for (size_t i = 0; i < cfg->nmoderators; i++)
+        free(cfg->moderators[i]);
+    free(cfg->moderators);
+    free(cfg->tls_ca_file);
+    free(cfg->slack.api_url);
+    free(cfg->slack.app_token_file);
+    free(cfg->slack.bot_token_file);
     memset(cfg, 0, sizeof *cfg);
+}
+
+int config_is_moderator(const struct config *cfg, const char *platform, const char *user)
+{
+    size_t plen = strlen(platform);
+    for (size_t i = 0; i < cfg->nmoderators; i++) {
+        const char *m = cfg->moderators[i];
+        if (strncmp(m, platform, plen) == 0 && m[plen] == ':' && strcmp(m + plen + 1, user) == 0)
+            return 1;
+    }
+    return 0;
 }
 
 static int set_log_level(struct config *cfg, const char *value, const char *origin, const char *key,
@@ -62,6 +89,188 @@ static int set_log_level(struct config *cfg, const char *value, const char *orig
         return ERR_INVAL;
     }
     cfg->log_level = level;
+    return 0;
+}
+
+/* Checks and stores a Web API base URL, adding the final '/'. */
+static int set_api_url(char **field, const char *value, const char *origin, const char *key,
+                       char *err, size_t errlen)
+{
+    if (strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0) {
+        snprintf(err, errlen, "%s: \"%s\" must be an http:// or https:// URL (got \"%s\")", origin,
+                 key, value);
+        return ERR_INVAL;
+    }
+    size_t n = strlen(value);
+    char *copy = malloc(n + 2);
+    if (!copy)
+        return ERR_NOMEM;
+    memcpy(copy, value, n + 1);
+    if (copy[n - 1] != '/')
+        memcpy(copy + n, "/", 2);
+    free(*field);
+    *field = copy;
+    return 0;
+}
+
+enum kind { K_STRING, K_LEVEL, K_INT, K_URL, K_MODERATORS, K_SECTION, K_SECRET };
+
+struct key {
+    const char *name;
+    enum kind kind;
+    size_t off;                /* of the field in struct config */
+    int min, max;              /* K_INT */
+    const struct key *section; /* K_SECTION: its keys */
+};
+
+#define AT(field) offsetof(struct config, field)
+static const struct key slack_keys[] = {
+    { "api_url", K_URL, AT(slack.api_url), 0, 0, NULL },
+    { "app_token_file", K_STRING, AT(slack.app_token_file), 0, 0, NULL },
+    { "bot_token_file", K_STRING, AT(slack.bot_token_file), 0, 0, NULL },
+    { "pace_ms", K_INT, AT(slack.pace_ms), 0, 60000, NULL },
+    { "app_token", K_SECRET, 0, 0, 0, NULL },
+    { "bot_token", K_SECRET, 0, 0, 0, NULL },
+    { NULL, K_STRING, 0, 0, 0, NULL },
+};
+static const struct key top_keys[] = {
+    { "db", K_STRING, AT(db), 0, 0, NULL },
+    { "platform", K_STRING, AT(platform), 0, 0, NULL },
+    { "log_level", K_LEVEL, 0, 0, 0, NULL },
+    { "moderators", K_MODERATORS, 0, 0, 0, NULL },
+    { "unanswered_days", K_INT, AT(unanswered_days), 0, 36500, NULL },
+    { "tls_ca_file", K_STRING, AT(tls_ca_file), 0, 0, NULL },
+    { "slack", K_SECTION, 0, 0, 0, slack_keys },
+    { NULL, K_STRING, 0, 0, 0, NULL },
+};
+#undef AT
+
+static void known_keys(const struct key *keys, char *out, size_t len)
+{
+    size_t at = 0;
+    out[0] = '\0';
+    for (const struct key *k = keys; k->name && at < len; k++)
+        if (k->kind != K_SECRET)
+            at += (size_t)snprintf(out + at, len - at, "%s%s", at ? ", " : "", k->name);
+}
+
+/* Moderators: {"slack": ["U0123", ...], ...}, stored as "slack:U0123". */
+static int set_moderators(struct config *cfg, const cJSON *item, const char *origin, char *err,
+                          size_t errlen)
+{
+    if (!cJSON_IsObject(item)) {
+        snprintf(err, errlen,
+                 "%s: \"moderators\" must be an object of platform: [user ids], such as "
+                 "{\"slack\": [\"U0123ABC\"]}",
+                 origin);
+        return ERR_INVAL;
+    }
+    const cJSON *plat;
+    cJSON_ArrayForEach(plat, item)
+    {
+        if (!plat_find(plat->string) || strcmp(plat->string, "console") == 0) {
+            snprintf(err, errlen,
+                     "%s: \"moderators.%s\": not a chat platform (the console user is always a "
+                     "moderator)",
+                     origin, plat->string);
+            return ERR_INVAL;
+        }
+        if (!cJSON_IsArray(plat)) {
+            snprintf(err, errlen, "%s: \"moderators.%s\" must be an array of user ids", origin,
+                     plat->string);
+            return ERR_INVAL;
+        }
+        const cJSON *id;
+        cJSON_ArrayForEach(id, plat)
+        {
+            int ok = cJSON_IsString(id) && *id->valuestring && strlen(id->valuestring) < 128;
+            for (const char *c = ok ? id->valuestring : ""; *c && ok; c++)
+                ok = !isspace((unsigned char)*c) && *c != ':';
+            if (!ok) {
+                snprintf(err, errlen,
+                         "%s: \"moderators.%s\" must hold user ids (non-empty strings without "
+                         "spaces), such as \"U0123ABC\"",
+                         origin, plat->string);
+                return ERR_INVAL;
+            }
+            char **grown = realloc(cfg->moderators, (cfg->nmoderators + 1) * sizeof *grown);
+            if (!grown)
+                return ERR_NOMEM;
+            cfg->moderators = grown;
+            size_t n = strlen(plat->string) + strlen(id->valuestring) + 2;
+            if (!(grown[cfg->nmoderators] = malloc(n)))
+                return ERR_NOMEM;
+            snprintf(grown[cfg->nmoderators++], n, "%s:%s", plat->string, id->valuestring);
+        }
+    }
+    return 0;
+}
+
+static int load_keys(struct config *cfg, const cJSON *obj, const struct key *keys,
+                     const char *prefix, const char *origin, char *err, size_t errlen)
+{
+    const cJSON *item;
+    cJSON_ArrayForEach(item, obj)
+    {
+        char key[128];
+        snprintf(key, sizeof key, "%s%s", prefix, item->string);
+        const struct key *k = keys;
+        while (k->name && strcmp(k->name, item->string) != 0)
+            k++;
+        if (!k->name) {
+            char known[256];
+            known_keys(keys, known, sizeof known);
+            snprintf(err, errlen, "%s: unknown key \"%s\" (known keys%s%.*s: %s)", origin, key,
+                     *prefix ? " in " : "", (int)(*prefix ? strlen(prefix) - 1 : 0), prefix, known);
+            return ERR_INVAL;
+        }
+        char *base = (char *)cfg + k->off;
+        int rc = 0;
+        switch (k->kind) {
+        case K_SECRET:
+            snprintf(err, errlen,
+                     "%s: \"%s\": tokens are never read from the configuration file; set "
+                     "SLACK_APP_TOKEN / SLACK_BOT_TOKEN or name a file with slack.%s_file",
+                     origin, key, item->string);
+            return ERR_INVAL;
+        case K_SECTION:
+            if (!cJSON_IsObject(item)) {
+                snprintf(err, errlen, "%s: \"%s\" must be an object", origin, key);
+                return ERR_INVAL;
+            }
+            snprintf(key + strlen(key), sizeof key - strlen(key), ".");
+            rc = load_keys(cfg, item, k->section, key, origin, err, errlen);
+            break;
+        case K_MODERATORS: rc = set_moderators(cfg, item, origin, err, errlen); break;
+        case K_INT:
+            if (!cJSON_IsNumber(item) || item->valuedouble != (double)(int)item->valuedouble ||
+                item->valueint < k->min || item->valueint > k->max) {
+                snprintf(err, errlen, "%s: \"%s\" must be a whole number from %d to %d", origin,
+                         key, k->min, k->max);
+                return ERR_INVAL;
+            }
+            *(int *)base = item->valueint;
+            break;
+        case K_STRING:
+        case K_LEVEL:
+        case K_URL:
+            if (!cJSON_IsString(item) || !*item->valuestring) {
+                snprintf(err, errlen, "%s: \"%s\" must be a non-empty string", origin, key);
+                return ERR_INVAL;
+            }
+            if (k->kind == K_LEVEL)
+                rc = set_log_level(cfg, item->valuestring, origin, key, err, errlen);
+            else if (k->kind == K_URL)
+                rc = set_api_url((char **)base, item->valuestring, origin, key, err, errlen);
+            else
+                rc = config_set((char **)base, item->valuestring);
+            if (!rc && (char **)base == &cfg->db)
+                cfg->db_is_default = 0;
+            break;
+        }
+        if (rc)
+            return rc;
+    }
     return 0;
 }
 
@@ -80,33 +289,7 @@ int config_load_text(struct config *cfg, const char *text, size_t len, const cha
         cJSON_Delete(doc);
         return ERR_INVAL;
     }
-    int rc = 0;
-    const cJSON *item;
-    cJSON_ArrayForEach(item, doc)
-    {
-        const char *key = item->string;
-        char **field = strcmp(key, "db") == 0         ? &cfg->db
-                       : strcmp(key, "platform") == 0 ? &cfg->platform
-                                                      : NULL;
-        int is_level = strcmp(key, "log_level") == 0;
-        if (!field && !is_level) {
-            snprintf(err, errlen, "%s: unknown key \"%s\" (known keys: db, platform, log_level)",
-                     origin, key);
-            rc = ERR_INVAL;
-            break;
-        }
-        if (!cJSON_IsString(item) || !*item->valuestring) {
-            snprintf(err, errlen, "%s: \"%s\" must be a non-empty string", origin, key);
-            rc = ERR_INVAL;
-            break;
-        }
-        rc = is_level ? set_log_level(cfg, item->valuestring, origin, key, err, errlen)
-                      : config_set(field, item->valuestring);
-        if (field == &cfg->db)
-            cfg->db_is_default = 0;
-        if (rc)
-            break;
-    }
+    int rc = load_keys(cfg, doc, top_keys, "", origin, err, errlen);
     cJSON_Delete(doc);
     return rc;
 }
@@ -149,7 +332,76 @@ int config_load_env(struct config *cfg, char *err, size_t errlen)
     }
     if ((v = getenv("PLANBOT_PLATFORM")) && *v && config_set(&cfg->platform, v))
         return ERR_NOMEM;
+    if ((v = getenv("SLACK_API_URL")) && *v) {
+        int rc = set_api_url(&cfg->slack.api_url, v, "environment", "SLACK_API_URL", err, errlen);
+        if (rc)
+            return rc;
+    }
     if ((v = getenv("PLANBOT_LOG_LEVEL")) && *v)
         return set_log_level(cfg, v, "environment", "PLANBOT_LOG_LEVEL", err, errlen);
     return 0;
+}
+
+int config_secret(const char *env, const char *file, char **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    const char *v = getenv(env);
+    struct buf text;
+    buf_init(&text, 16 * 1024);
+    int rc = 0;
+    if (v && *v) {
+        rc = buf_puts(&text, v);
+    } else if (file) {
+        int fd = open(file, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) != 0) {
+            snprintf(err, errlen, "cannot read the token file %s (for %s): %s", file, env,
+                     strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            return ERR_IO;
+        }
+        if (st.st_mode & (S_IRWXG | S_IRWXO))
+            log_msg(LOG_WARN, "the token file %s can be read by others: chmod 600 it", file);
+        char chunk[4096];
+        ssize_t n;
+        while (!rc && (n = read(fd, chunk, sizeof chunk)) > 0)
+            rc = buf_append(&text, chunk, (size_t)n);
+        close(fd);
+        if (rc) {
+            snprintf(err, errlen, "the token file %s is larger than 16 KiB", file);
+            buf_free(&text);
+            return ERR_INVAL;
+        }
+    } else {
+        return 0;
+    }
+    if (rc) {
+        snprintf(err, errlen, "%s is longer than 16 KiB", env);
+        buf_free(&text);
+        return ERR_INVAL;
+    }
+    /* the first line, trimmed */
+    char *s = text.data ? text.data : "";
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strcspn(s, "\r\n");
+    while (n && isspace((unsigned char)s[n - 1]))
+        n--;
+    int bad = n == 0;
+    for (size_t i = 0; i < n && !bad; i++)
+        bad = (unsigned char)s[i] <= ' ' || s[i] == 0x7f;
+    if (bad) {
+        if (v && *v)
+            snprintf(err, errlen, "%s is empty or holds spaces or control characters", env);
+        else
+            snprintf(err, errlen,
+                     "the token file %s (for %s) is empty or holds spaces or control characters",
+                     file, env);
+        buf_free(&text);
+        return ERR_INVAL;
+    }
+    *out = strndup(s, n);
+    buf_free(&text);
+    return *out ? 0 : ERR_NOMEM;
 }

@@ -1,20 +1,34 @@
 /* config.h - planbot's settings: defaults, then the JSON config file, then the environment, then
  * command-line flags, each overriding the one before. Unknown keys and wrong types in the file are
- * errors that name the key (config/planbot.example.json documents every key). */
+ * errors that name the key (config/planbot.example.json documents every key). Secrets (tokens)
+ * are never read from the file itself: only from the environment or from files it names. */
 #ifndef PLANBOT_CONFIG_H
 #define PLANBOT_CONFIG_H
 
 #include <stddef.h>
 
+struct config_slack {
+    char *api_url;        /* Web API base, ending in '/'; SLACK_API_URL overrides (owned) */
+    char *app_token_file; /* a file holding the xapp- token, when SLACK_APP_TOKEN is unset */
+    char *bot_token_file; /* a file holding the xoxb- token, when SLACK_BOT_TOKEN is unset */
+    int pace_ms;          /* the least time between two posts to one channel; 0: no pacing */
+};
+
 struct config {
     char *db;          /* database path (owned) */
-    char *platform;    /* chat platform adapter: "console" */
+    char *platform;    /* chat platform adapter: "console", "slack" */
     int log_level;     /* enum log_level */
     int db_is_default; /* nobody chose db: it is the default path */
+    char **moderators; /* "platform:user id" pairs (owned) */
+    size_t nmoderators;
+    int unanswered_days; /* how long declined questions are kept; 0: for ever */
+    char *tls_ca_file;   /* test option: trust this CA bundle instead of the system's; or NULL */
+    struct config_slack slack;
 };
 
 /* Fills cfg with the defaults: the database in $XDG_DATA_HOME/planbot (or ~/.local/share/planbot),
- * the console platform, log level info. Returns 0 or ERR_NOMEM. */
+ * the console platform, log level info, questions kept 90 days, Slack at https://slack.com/api/
+ * paced at one post per second per channel. Returns 0 or ERR_NOMEM. */
 int config_defaults(struct config *cfg);
 
 /* Reads a JSON config file over cfg. Returns 0, or ERR_IO / ERR_INVAL with a message in err that
@@ -25,11 +39,20 @@ int config_load_file(struct config *cfg, const char *path, char *err, size_t err
 int config_load_text(struct config *cfg, const char *text, size_t len, const char *origin,
                      char *err, size_t errlen);
 
-/* Applies PLANBOT_DB, PLANBOT_PLATFORM and PLANBOT_LOG_LEVEL when set. */
+/* Applies PLANBOT_DB, PLANBOT_PLATFORM, PLANBOT_LOG_LEVEL and SLACK_API_URL when set. */
 int config_load_env(struct config *cfg, char *err, size_t errlen);
 
 /* Replaces a string setting (owned copy). Returns 0 or ERR_NOMEM. */
 int config_set(char **field, const char *value);
+
+/* Whether user (a platform's immutable user id) is listed as a moderator on platform. */
+int config_is_moderator(const struct config *cfg, const char *platform, const char *user);
+
+/* Reads a secret: the environment variable env when set, else the first line of file (when not
+ * NULL). *out is an owned copy with white space trimmed, or NULL when neither gives one. Warns when
+ * the file can be read by group or others. Returns 0, or ERR_IO / ERR_INVAL with a message in err
+ * that names the variable or the file, never the secret. */
+int config_secret(const char *env, const char *file, char **out, char *err, size_t errlen);
 
 /* Frees the owned strings. */
 void config_free(struct config *cfg);

@@ -1,10 +1,19 @@
-/* main.c - planbot's entry point: process-wide setup, then the command line. */
+/* main.c - planbot's entry point: process-wide setup, then the command line, then teardown. */
 #include <signal.h>
+#include <stdio.h>
+
+#include <curl/curl.h>
 
 #include "cli.h"
 
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN); /* a closed pipe or socket is an error return, not a death */
-    return cli_main(argc, argv);
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fputs("planbot: cannot initialise libcurl\n", stderr);
+        return 1;
+    }
+    int status = cli_main(argc, argv);
+    curl_global_cleanup();
+    return status;
 }

@@ -110,8 +110,8 @@ static int answer_line(const cJSON *e, const cJSON *src, struct buf *out)
     return rc;
 }
 
-int reply_answer(struct kb *kb, const struct match_result *res, enum reply_style style,
-                 struct buf *out)
+static int answer(struct kb *kb, const struct match_result *res, enum reply_style style,
+                  struct buf *out)
 {
     int rc = 0;
     if (res->n == 0) {
@@ -148,6 +148,46 @@ int reply_answer(struct kb *kb, const struct match_result *res, enum reply_style
         cJSON_Delete(e);
         cJSON_Delete(src);
     }
+    return rc;
+}
+
+/* Slack's escaping of & < >, but keeping the "> " that starts a quoted line. */
+static int escape(const char *text, size_t len, int keep_quotes, struct buf *out)
+{
+    int rc = 0;
+    for (size_t i = 0; i < len && !rc; i++) {
+        if (keep_quotes && text[i] == '>' && (i == 0 || text[i - 1] == '\n') && i + 1 < len &&
+            text[i + 1] == ' ')
+            rc = buf_putc(out, '>');
+        else if (text[i] == '&')
+            rc = buf_puts(out, "&amp;");
+        else if (text[i] == '<')
+            rc = buf_puts(out, "&lt;");
+        else if (text[i] == '>')
+            rc = buf_puts(out, "&gt;");
+        else
+            rc = buf_putc(out, text[i]);
+    }
+    return rc;
+}
+
+int reply_escape(enum reply_style style, const char *text, size_t len, struct buf *out)
+{
+    return style == REPLY_MRKDWN ? escape(text, len, 0, out) : buf_append(out, text, len);
+}
+
+int reply_answer(struct kb *kb, const struct match_result *res, enum reply_style style,
+                 struct buf *out)
+{
+    if (style != REPLY_MRKDWN)
+        return answer(kb, res, style, out);
+    /* the text reply, its quote markers kept and everything else escaped */
+    struct buf text;
+    buf_init(&text, out->max);
+    int rc = answer(kb, res, REPLY_TEXT, &text);
+    if (!rc)
+        rc = escape(text.data ? text.data : "", text.len, 1, out);
+    buf_free(&text);
     return rc;
 }
 

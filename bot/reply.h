@@ -11,14 +11,19 @@
 #include "match.h"
 
 enum reply_style {
-    REPLY_TEXT, /* several lines of plain text, for the console and `planbot ask` */
-    REPLY_LINE  /* one line per answer, for `planbot ask` reading questions from stdin */
+    REPLY_TEXT,  /* several lines of plain text, for the console and `planbot ask` */
+    REPLY_LINE,  /* one line per answer, for `planbot ask` reading questions from stdin */
+    REPLY_MRKDWN /* Slack's mrkdwn: the text reply with & < > escaped, quotes kept */
 };
 
 /* Appends the reply for a match result to out. Returns 0 or an error (ERR_TOOBIG when out's cap
  * is reached, a database error when an entry vanished meanwhile: then it is skipped). */
 int reply_answer(struct kb *kb, const struct match_result *res, enum reply_style style,
                  struct buf *out);
+
+/* Appends text (a command's output) written for style: escaped for REPLY_MRKDWN, as it is
+ * otherwise. Returns 0 or ERR_TOOBIG. */
+int reply_escape(enum reply_style style, const char *text, size_t len, struct buf *out);
 
 /* The JSON form: {"question", "answers": [{"id", "kind", "title", "text", "speaker", "role",
  * "source": {"id", "title", "publisher", "authors", "date", "url"}, "score"}], "suggestions":

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "err.h"
@@ -49,6 +51,27 @@ static void file_errors_name_the_key(void **state)
         { "[1, 2]", ERR_INVAL, "must be a JSON object" },
         { "{\n\"db\": \"x\",\n\"platform\": }", ERR_INVAL, "line 3" },
         { "", ERR_INVAL, "not valid JSON" },
+        { "{\"moderators\": {\"slack\": [\"U1\", \"U2\"]}, \"unanswered_days\": 30}", 0, "" },
+        { "{\"moderators\": [\"U1\"]}", ERR_INVAL, "\"moderators\" must be an object" },
+        { "{\"moderators\": {\"slak\": [\"U1\"]}}", ERR_INVAL, "\"moderators.slak\": not a chat" },
+        { "{\"moderators\": {\"console\": [\"U1\"]}}", ERR_INVAL, "always a moderator" },
+        { "{\"moderators\": {\"slack\": \"U1\"}}", ERR_INVAL, "must be an array" },
+        { "{\"moderators\": {\"slack\": [\"U 1\"]}}", ERR_INVAL, "must hold user ids" },
+        { "{\"moderators\": {\"slack\": [7]}}", ERR_INVAL, "must hold user ids" },
+        { "{\"unanswered_days\": -1}", ERR_INVAL, "\"unanswered_days\" must be a whole number" },
+        { "{\"unanswered_days\": 1.5}", ERR_INVAL, "\"unanswered_days\" must be a whole number" },
+        { "{\"unanswered_days\": \"9\"}", ERR_INVAL, "\"unanswered_days\" must be a whole number" },
+        { "{\"slack\": {\"api_url\": \"http://127.0.0.1:9/api\", \"pace_ms\": 0}}", 0, "" },
+        { "{\"slack\": []}", ERR_INVAL, "\"slack\" must be an object" },
+        { "{\"slack\": {\"api\": \"x\"}}", ERR_INVAL,
+          "unknown key \"slack.api\" (known keys in slack:" },
+        { "{\"slack\": {\"api_url\": \"ftp://x/\"}}", ERR_INVAL,
+          "\"slack.api_url\" must be an http" },
+        { "{\"slack\": {\"pace_ms\": 100000}}", ERR_INVAL,
+          "\"slack.pace_ms\" must be a whole number from 0" },
+        { "{\"slack\": {\"bot_token\": \"xoxb-1\"}}", ERR_INVAL,
+          "tokens are never read from the configuration" },
+        { "{\"tls_ca_file\": 1}", ERR_INVAL, "\"tls_ca_file\" must be a non-empty string" },
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         struct config c;
@@ -88,6 +111,89 @@ static void file_values_apply_and_environment_overrides(void **state)
     config_free(&c);
 }
 
+static void moderators_are_platform_user_ids(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[256];
+    const char *text = "{\"moderators\": {\"slack\": [\"U1\", \"UMOD\"]}}";
+    assert_int_equal(config_defaults(&c), 0);
+    assert_int_equal(config_load_text(&c, text, strlen(text), "f", err, sizeof err), 0);
+    assert_true(config_is_moderator(&c, "slack", "UMOD"));
+    assert_true(config_is_moderator(&c, "slack", "U1"));
+    assert_false(config_is_moderator(&c, "slack", "U"));
+    assert_false(config_is_moderator(&c, "slack", "U10"));
+    assert_false(config_is_moderator(&c, "console", "UMOD"));
+    assert_false(config_is_moderator(&c, "slac", "UMOD"));
+    config_free(&c);
+}
+
+static void slack_settings_default_and_the_environment_overrides(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[256];
+    assert_int_equal(config_defaults(&c), 0);
+    assert_string_equal(c.slack.api_url, "https://slack.com/api/");
+    assert_int_equal(c.slack.pace_ms, 1000);
+    assert_int_equal(c.unanswered_days, 90);
+    const char *text = "{\"slack\": {\"api_url\": \"http://127.0.0.1:9/api\"}}";
+    assert_int_equal(config_load_text(&c, text, strlen(text), "f", err, sizeof err), 0);
+    assert_string_equal(c.slack.api_url, "http://127.0.0.1:9/api/");
+    setenv("SLACK_API_URL", "http://127.0.0.1:10/x/", 1);
+    assert_int_equal(config_load_env(&c, err, sizeof err), 0);
+    assert_string_equal(c.slack.api_url, "http://127.0.0.1:10/x/");
+    setenv("SLACK_API_URL", "slack.com", 1);
+    assert_int_equal(config_load_env(&c, err, sizeof err), ERR_INVAL);
+    assert_non_null(strstr(err, "SLACK_API_URL"));
+    unsetenv("SLACK_API_URL");
+    config_free(&c);
+}
+
+static void secrets_come_from_the_environment_or_a_file(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/planbot-config-XXXXXX", path[128], err[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/token", dir);
+    char *tok;
+    unsetenv("PLANBOT_TEST_TOKEN");
+    /* neither: no token, no error */
+    assert_int_equal(config_secret("PLANBOT_TEST_TOKEN", NULL, &tok, err, sizeof err), 0);
+    assert_null(tok);
+    /* a missing file names the file and the variable */
+    assert_int_equal(config_secret("PLANBOT_TEST_TOKEN", path, &tok, err, sizeof err), ERR_IO);
+    assert_non_null(strstr(err, path));
+    assert_non_null(strstr(err, "PLANBOT_TEST_TOKEN"));
+    /* a file: its first line, trimmed */
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("  xoxb-from-file \nsecond line\n", f);
+    fclose(f);
+    chmod(path, 0600);
+    assert_int_equal(config_secret("PLANBOT_TEST_TOKEN", path, &tok, err, sizeof err), 0);
+    assert_string_equal(tok, "xoxb-from-file");
+    free(tok);
+    /* the environment wins over the file */
+    setenv("PLANBOT_TEST_TOKEN", "xoxb-from-env", 1);
+    assert_int_equal(config_secret("PLANBOT_TEST_TOKEN", path, &tok, err, sizeof err), 0);
+    assert_string_equal(tok, "xoxb-from-env");
+    free(tok);
+    /* a token with a space in it is refused without being shown */
+    setenv("PLANBOT_TEST_TOKEN", "xoxb-a b", 1);
+    assert_int_equal(config_secret("PLANBOT_TEST_TOKEN", NULL, &tok, err, sizeof err), ERR_INVAL);
+    assert_null(strstr(err, "xoxb"));
+    unsetenv("PLANBOT_TEST_TOKEN");
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("\n", f);
+    fclose(f);
+    assert_int_equal(config_secret("PLANBOT_TEST_TOKEN", path, &tok, err, sizeof err), ERR_INVAL);
+    assert_non_null(strstr(err, "empty"));
+    unlink(path);
+    rmdir(dir);
+}
+
 static void missing_file_is_an_io_error(void **state)
 {
     (void)state;
@@ -120,6 +226,9 @@ int main(void)
         cmocka_unit_test(defaults_put_the_database_in_the_data_home),
         cmocka_unit_test(file_errors_name_the_key),
         cmocka_unit_test(file_values_apply_and_environment_overrides),
+        cmocka_unit_test(moderators_are_platform_user_ids),
+        cmocka_unit_test(slack_settings_default_and_the_environment_overrides),
+        cmocka_unit_test(secrets_come_from_the_environment_or_a_file),
         cmocka_unit_test(missing_file_is_an_io_error),
         cmocka_unit_test(example_config_in_the_tree_loads),
     };

@@ -12,7 +12,7 @@
 #include "err.h"
 #include "input.h"
 
-enum { MAX_MESSAGE = 64 * 1024, MAX_REPLY = 1024 * 1024 };
+enum { MAX_MESSAGE = 64 * 1024 };
 
 struct plat {
     struct plat_host host;
@@ -20,10 +20,8 @@ struct plat {
     char user[64]; /* the login name */
 };
 
-static int console_open(struct plat **out, const struct config *cfg, const struct plat_host *host,
-                        char *err, size_t errlen)
+static int console_open(struct plat **out, const struct plat_host *host, char *err, size_t errlen)
 {
-    (void)cfg;
     struct plat *p = calloc(1, sizeof *p);
     if (!p) {
         snprintf(err, errlen, "out of memory");
@@ -60,13 +58,12 @@ static int read_message(struct plat *p, struct input *in, struct buf *msg, struc
 static int console_run(struct plat *p, volatile sig_atomic_t *stop)
 {
     struct input *in = malloc(sizeof *in);
-    struct buf msg, line, reply;
+    struct buf msg, line;
     if (!in)
         return ERR_NOMEM;
     input_init(in, STDIN_FILENO, stop);
     buf_init(&msg, MAX_MESSAGE);
     buf_init(&line, MAX_MESSAGE);
-    buf_init(&reply, MAX_REPLY);
     if (p->tty)
         printf("planbot: ask me about the draft 28-point peace plan for Ukraine.\n"
                "Type a question, \"help\" for the commands, Ctrl-D to leave.\n");
@@ -84,21 +81,30 @@ static int console_run(struct plat *p, volatile sig_atomic_t *stop)
             fprintf(stderr, "planbot: reading the terminal failed\n");
             break;
         }
-        buf_reset(&reply);
-        struct plat_message m = { p->user, "console", buf_str(&msg), msg.len, 1, 1 };
-        p->host.on_message(p->host.ctx, "console", &m, &reply);
-        while (reply.len && reply.data[reply.len - 1] == '\n')
-            reply.data[--reply.len] = '\0'; /* one blank line after each reply */
-        if (reply.len)
-            printf("%s\n\n", buf_str(&reply));
-        fflush(stdout);
+        struct plat_message m = { p->user, "console", "", buf_str(&msg), msg.len, 1, 1 };
+        p->host.on_message(p->host.ctx, p, &m);
     }
     if (p->tty)
         putchar('\n');
     buf_free(&msg);
     buf_free(&line);
-    buf_free(&reply);
     free(in);
+    return 0;
+}
+
+/* Replies are printed at once: the terminal needs no queue. */
+static int console_send(struct plat *p, const struct plat_message *msg, const char *text,
+                        size_t len)
+{
+    (void)p;
+    (void)msg;
+    while (len && text[len - 1] == '\n')
+        len--; /* one blank line after each reply */
+    if (len) {
+        fwrite(text, 1, len, stdout);
+        fputs("\n\n", stdout);
+    }
+    fflush(stdout);
     return 0;
 }
 
@@ -110,7 +116,9 @@ static void console_close(struct plat *p)
 const struct plat_ops plat_console = {
     .name = "console",
     .description = "a chat in this terminal (the default)",
+    .style = REPLY_TEXT,
     .open = console_open,
     .run = console_run,
+    .send = console_send,
     .close = console_close,
 };

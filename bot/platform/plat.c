@@ -5,9 +5,11 @@
 #include <string.h>
 
 extern const struct plat_ops plat_console;
+extern const struct plat_ops plat_slack;
 
 const struct plat_ops *const plat_all[] = {
     &plat_console,
+    &plat_slack,
     NULL,
 };
 

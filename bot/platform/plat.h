@@ -1,47 +1,60 @@
 /* plat.h - the one interface every chat platform adapter implements.
  *
  * Each adapter file exports exactly one const struct plat_ops; plat.c lists them in a
- * NULL-terminated table. The dispatcher and the knowledge code never include an adapter's header:
- * an adapter receives messages from its platform and hands each to the host's on_message(), which
- * returns the reply text to send back. */
+ * NULL-terminated table. The dispatcher and the knowledge code never include an adapter's header.
+ *
+ * The life of an adapter: open() reads its settings and secrets; run() connects and serves until
+ * its input ends, a fatal error, or the stop flag; each message it receives goes to the host's
+ * on_message(), which works out the reply and hands it back through the adapter's send(). send()
+ * only queues: an adapter delivers replies in its own time (paced, retried after rate limits).
+ * When the stop flag is set, run() stops reading, delivers the replies it has queued (within a
+ * few seconds), and returns. */
 #ifndef PLANBOT_PLAT_H
 #define PLANBOT_PLAT_H
 
 #include <signal.h>
 #include <stddef.h>
 
-#include "buf.h"
 #include "config.h"
+#include "reply.h"
 
-struct plat; /* an adapter's own state */
+struct plat;    /* an adapter's own state */
+struct ws_loop; /* the event loop WebSocket adapters share (net/ws.h) */
 
-/* One message from a person, borrowed for the duration of on_message(). */
+/* One message from a person, borrowed for the duration of on_message() and send(). */
 struct plat_message {
     const char *user;    /* the platform's immutable user id: never a display name */
     const char *channel; /* where it was said and where the reply goes */
-    const char *text;    /* as the platform delivered it (markup included) */
+    const char *thread;  /* the adapter's key for the reply's thread ("": none); opaque here */
+    const char *text;    /* as plain text: the adapter has decoded its platform's markup */
     size_t len;
     int direct;    /* a direct message rather than a channel */
-    int moderator; /* the adapter vouches that user may change the knowledge base */
+    int moderator; /* the adapter vouches that user may change the knowledge base (console) */
 };
 
 /* What the bot gives an adapter. */
 struct plat_host {
     void *ctx;
-    /* Handles one message; appends the reply to reply (empty: say nothing). Returns 0, or an
-     * error the adapter logs (the reply then holds a message for the user). */
-    int (*on_message)(void *ctx, const char *platform, const struct plat_message *msg,
-                      struct buf *reply);
+    const struct config *cfg; /* borrowed: settings, moderators */
+    struct ws_loop *loop;     /* borrowed: the event loop, for adapters that use WebSockets */
+    /* Handles one message: works out the reply and passes it to the adapter's send(). Returns 0,
+     * or an error already logged (the user was told what went wrong). */
+    int (*on_message)(void *ctx, struct plat *p, const struct plat_message *msg);
 };
 
 struct plat_ops {
     const char *name;        /* as in config "platform" and --platform */
     const char *description; /* one line for --help */
-    /* Creates the adapter. Returns 0 and *out, or an error with a message in err. */
-    int (*open)(struct plat **out, const struct config *cfg, const struct plat_host *host,
-                char *err, size_t errlen);
-    /* Serves messages until the input ends or *stop is set. Returns 0 or an error. */
+    enum reply_style style;  /* how replies are written for this platform */
+    /* Creates the adapter. Returns 0 and *out, or an error with a message in err (a missing
+     * token, a bad setting). */
+    int (*open)(struct plat **out, const struct plat_host *host, char *err, size_t errlen);
+    /* Connects and serves messages until the input ends, a fatal error, or *stop is set; then
+     * delivers what send() queued and returns. Returns 0, or an error it has logged. */
     int (*run)(struct plat *p, volatile sig_atomic_t *stop);
+    /* Queues text (written in the adapter's style) as the reply to msg. Never blocks. Returns 0,
+     * or ERR_NOMEM / ERR_TOOBIG when the reply cannot be queued. */
+    int (*send)(struct plat *p, const struct plat_message *msg, const char *text, size_t len);
     /* Frees the adapter. Accepts NULL. */
     void (*close)(struct plat *p);
 };

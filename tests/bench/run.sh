@@ -151,3 +151,31 @@ for kb in bundled synthetic; do
     echo "Slowest questions, $kb (mean µs):"
     awk '$1 == "slowest_us" { $1 = ""; print "-" $0 }' "$tmp/$kb-ask.txt"
 done
+
+# Through the fake Slack (tests/slack/fake_slack.js): needs Node.js and `npm ci --prefix tests`.
+slack_p99_target_us=5000
+if command -v node >/dev/null && [ -d "$here/../node_modules/ws" ]; then
+    node "$here/slack_bench.js" "$planbot" "$questions" >"$tmp/slack.txt"
+    echo
+    echo "Through the fake Slack on 127.0.0.1, pacing off, the bundled knowledge base:" \
+        "time from an envelope sent on the socket to its reply's chat.postMessage received," \
+        "$(value latency_n "$tmp/slack.txt") questions one at a time; questions per second with" \
+        "$(value window "$tmp/slack.txt") in flight over 50 channels" \
+        "($(value throughput_n "$tmp/slack.txt") questions); planbot's peak RSS over both runs."
+    echo
+    echo "| p50 (µs) | p99 (µs) | max (µs) | questions/s | peak RSS (MiB) | unacknowledged |"
+    echo "|---:|---:|---:|---:|---:|---:|"
+    echo "| $(value p50_us "$tmp/slack.txt") | $(value p99_us "$tmp/slack.txt")" \
+        "| $(value max_us "$tmp/slack.txt") | $(value qps "$tmp/slack.txt")" \
+        "| $(mib "$(value peak_rss_kb "$tmp/slack.txt")") | $(value unacked "$tmp/slack.txt") |"
+    slack_p99=$(value p99_us "$tmp/slack.txt")
+    slack_rss=$(mib "$(value peak_rss_kb "$tmp/slack.txt")")
+    echo
+    echo "- p99 under $slack_p99_target_us µs through Slack: $slack_p99 µs," \
+        "$(verdict "$slack_p99" "$slack_p99_target_us")"
+    echo "- memory under $rss_target_mib MiB while serving Slack: $slack_rss MiB," \
+        "$(verdict "$slack_rss" "$rss_target_mib")"
+else
+    echo
+    echo "The Slack benchmark was skipped: it needs Node.js and \`npm ci --prefix tests\`."
+fi

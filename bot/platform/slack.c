@@ -1,0 +1,753 @@
+/* slack.c - the Slack adapter: Socket Mode for events, the Web API for replies.
+ *
+ * At start, auth.test tells planbot its own user and bot ids; apps.connections.open then gives a
+ * WebSocket URL. Every envelope is acknowledged the moment it arrives, then answered: events are
+ * deduplicated on their event_id (and on channel and ts, since a mention can come both as
+ * app_mention and as message), so a redelivery is answered once. Replies wait in an outbox and
+ * are posted with chat.postMessage in the question's thread, at most one post in flight and one
+ * post per pace_ms per channel; a 429 pauses the whole outbox for Retry-After seconds, and
+ * nothing is dropped except what Slack says can never be delivered.
+ *
+ * Socket changes: on `warning` and `refresh_requested` a second socket is opened while the first
+ * keeps serving, and the first is closed once the second has said hello, so no event is missed;
+ * a dropped socket is replaced after a backoff with jitter; an app token Slack refuses stops
+ * planbot with a clear message instead of a reconnect loop.
+ *
+ * Wire format: slack_codec.c. Event loop, sockets, HTTP: net/ws.c and net/http.c. */
+#include "plat.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "err.h"
+#include "http.h"
+#include "log.h"
+#include "slack_codec.h"
+#include "ws.h"
+
+enum {
+    SEEN = 8192,              /* event keys remembered for deduplication */
+    INFLIGHT_MAX = 8,         /* posts in flight at once (each channel: one) */
+    OUTBOX_MAX = 100000,      /* posts waiting; more is ERR_TOOBIG */
+    HELLO_TIMEOUT_MS = 10000, /* a socket that says no hello is dropped */
+    STOP_GRACE_MS = 5000,     /* on SIGTERM: time left to post the replies queued */
+    BACKOFF_CAP_MS = 60000,
+    LINK_DISABLED_MS = 60000, /* Socket Mode switched off: retry this slowly */
+};
+
+struct post {
+    struct post *next;
+    struct plat *p;
+    char channel[SLACK_ID_MAX];
+    char thread[SLACK_ID_MAX];
+    char user[SLACK_ID_MAX];
+    char *text;
+    size_t len;
+    int last;       /* the last part of a reply: log the answer when it is posted */
+    int attempts;   /* failed tries */
+    int64_t queued; /* when the question came, for the log */
+};
+
+struct chan {
+    char id[SLACK_ID_MAX];
+    int64_t next_ms; /* not before this (pacing, retry backoff) */
+    int busy;        /* a post is in flight */
+};
+
+struct conn {
+    struct plat *p;
+    struct ws *ws;
+    struct ws_timer *hello_timer;
+    int hello;
+};
+
+struct plat {
+    struct plat_host host;
+    struct ws_loop *loop;
+    struct http *http;
+    char *api_url, *app_token, *bot_token; /* owned; the tokens are never logged */
+    int pace_ms;
+    char self_user[SLACK_ID_MAX], self_bot[SLACK_ID_MAX];
+    int authed;             /* auth.test succeeded */
+    int opening;            /* a call to apps.connections.open is in flight */
+    struct conn *cur;       /* the socket that serves */
+    struct conn *fresh;     /* a socket connecting, to replace cur or to be the first */
+    unsigned attempt;       /* failures in a row, for the backoff */
+    int64_t retry_min;      /* the least delay for the next retry (link_disabled, 429) */
+    struct ws_timer *retry; /* the next auth.test or apps.connections.open */
+    struct ws_timer *kick;  /* the next look at the outbox */
+    volatile sig_atomic_t *stop;
+    int stopping;
+    int64_t stop_deadline;
+    int fatal;           /* a fatal error was logged: stop */
+    uint64_t seen[SEEN]; /* hashes of event keys, a ring */
+    size_t seen_at;
+    struct post *head, *tail; /* the outbox, oldest first */
+    struct post *flying;      /* posts in flight, owned here until their answer */
+    size_t queued;
+    int inflight;
+    int64_t paused_until; /* 429: nothing is posted before */
+    struct chan *chans;
+    size_t nchans;
+};
+
+static void want_socket(struct plat *p, int64_t delay);
+static void kick(struct plat *p);
+
+/* ---- helpers ---- */
+
+static uint64_t hash(const char *a, const char *b)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (const char *s = a; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    h = (h ^ 0xff) * 1099511628211ull;
+    for (const char *s = b; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static int seen(struct plat *p, uint64_t h)
+{
+    for (size_t i = 0; i < SEEN; i++)
+        if (p->seen[i] == h)
+            return 1;
+    return 0;
+}
+
+static void remember(struct plat *p, uint64_t h)
+{
+    p->seen[p->seen_at] = h;
+    p->seen_at = (p->seen_at + 1) % SEEN;
+}
+
+static void fail(struct plat *p, const char *what, const char *error)
+{
+    log_msg(LOG_ERROR, "slack: %s: %s; stopping", what, error);
+    p->fatal = 1;
+}
+
+static struct chan *chan_get(struct plat *p, const char *id)
+{
+    for (size_t i = 0; i < p->nchans; i++)
+        if (strcmp(p->chans[i].id, id) == 0)
+            return &p->chans[i];
+    /* forget idle channels whose pacing has passed, so the table stays small */
+    int64_t now = ws_now_ms();
+    size_t kept = 0;
+    for (size_t i = 0; i < p->nchans; i++)
+        if (p->chans[i].busy || p->chans[i].next_ms > now)
+            p->chans[kept++] = p->chans[i];
+    p->nchans = kept;
+    struct chan *grown = realloc(p->chans, (p->nchans + 1) * sizeof *grown);
+    if (!grown)
+        return NULL;
+    p->chans = grown;
+    struct chan *c = &grown[p->nchans++];
+    memset(c, 0, sizeof *c);
+    snprintf(c->id, sizeof c->id, "%s", id);
+    return c;
+}
+
+static void post_free(struct post *r)
+{
+    if (r) {
+        free(r->text);
+        free(r);
+    }
+}
+
+/* ---- Web API calls ---- */
+
+static int call(struct plat *p, const char *method, const char *token, const char *json, size_t len,
+                http_done_fn done, void *ctx)
+{
+    char url[2048];
+    snprintf(url, sizeof url, "%s%s", p->api_url, method);
+    struct http_request req = { url,  token, json ? "application/json; charset=utf-8" : NULL,
+                                json, len,   0 };
+    int rc = http_post(p->http, &req, done, ctx);
+    if (rc)
+        log_msg(LOG_ERROR, "slack: cannot call %s: %s", method, err_str(rc));
+    return rc;
+}
+
+/* Reads a Web API answer; 0 and *a, or a reason in why (then the call is worth a retry unless
+ * *fatal). *retry_after is the wait Slack asked for, in ms, or 0. */
+static int api_answer(const struct http_response *r, struct slack_api *a, char *why, size_t len,
+                      int64_t *retry_after)
+{
+    *retry_after = 0;
+    if (r->err) {
+        snprintf(why, len, "%s", r->errmsg);
+        return ERR_IO;
+    }
+    if (r->status == 429) {
+        *retry_after = (r->retry_after > 0 ? r->retry_after : 1) * (int64_t)1000;
+        snprintf(why, len, "rate limited (HTTP 429, Retry-After %d)", r->retry_after);
+        return ERR_BUSY;
+    }
+    if (r->status != 200) {
+        snprintf(why, len, "HTTP status %ld", r->status);
+        return ERR_IO;
+    }
+    char err[160];
+    if (slack_api_parse(r->body, r->len, a, err, sizeof err)) {
+        snprintf(why, len, "an answer planbot cannot read: %s", err);
+        return ERR_INVAL;
+    }
+    return 0;
+}
+
+/* ---- sockets ---- */
+
+static void conn_free(struct conn *c)
+{
+    if (c) {
+        ws_timer_free(c->hello_timer);
+        free(c);
+    }
+}
+
+static void handle_event(struct plat *p, struct slack_frame *f)
+{
+    int direct = 0;
+    enum slack_verdict v = slack_verdict(f, p->self_user, p->self_bot, &direct);
+    if (v != SLACK_ANSWER) {
+        log_msg(LOG_DEBUG, "slack: ignored event %s: %s", f->event_id, slack_verdict_str(v));
+        return;
+    }
+    uint64_t by_id = hash("event", f->event_id), by_ts = hash(f->channel, f->ts);
+    if (seen(p, by_id) || seen(p, by_ts)) {
+        log_msg(LOG_INFO, "slack: event %s (retry %d) was answered already", f->event_id,
+                f->retry_attempt);
+        return;
+    }
+    remember(p, by_id);
+    remember(p, by_ts);
+    /* in a channel the reply goes in the question's thread; in a direct message, beside it
+     * unless the question was itself in a thread */
+    const char *thread = f->thread_ts[0] ? f->thread_ts : direct ? "" : f->ts;
+    struct plat_message m = { f->user, f->channel, thread, f->text, f->text_len, direct, 0 };
+    p->host.on_message(p->host.ctx, p, &m);
+}
+
+/* Acknowledges an envelope on the socket it came by. */
+static void ack(struct ws *ws, const char *envelope_id)
+{
+    struct buf out;
+    buf_init(&out, 512);
+    int rc = slack_ack(envelope_id, &out);
+    if (!rc)
+        rc = ws_send(ws, out.data, out.len);
+    if (rc)
+        log_msg(LOG_WARN, "slack: cannot acknowledge envelope %s: %s", envelope_id, err_str(rc));
+    buf_free(&out);
+}
+
+static void on_text(void *ctx, struct ws *ws, const char *data, size_t len)
+{
+    struct conn *c = ctx;
+    struct plat *p = c->p;
+    if (p->stopping)
+        return; /* not acknowledged: Slack delivers it again to whoever serves next */
+    struct slack_frame f;
+    char err[160];
+    if (slack_frame_parse(data, len, &f, err, sizeof err)) {
+        log_msg(LOG_WARN, "slack: ignored a frame planbot cannot read (%zu bytes): %s", len, err);
+        if (f.envelope_id[0])
+            ack(ws, f.envelope_id); /* redelivering it would not make it readable */
+        return;
+    }
+    if (f.envelope_id[0])
+        ack(ws, f.envelope_id);
+    switch (f.type) {
+    case SLACK_FRAME_HELLO:
+        c->hello = 1;
+        ws_timer_cancel(c->hello_timer);
+        if (c == p->fresh) {
+            struct conn *old = p->cur;
+            p->cur = c;
+            p->fresh = NULL;
+            p->attempt = 0;
+            p->retry_min = 0;
+            log_msg(LOG_INFO, "slack: connected (%d socket%s open)", f.num_connections,
+                    f.num_connections == 1 ? "" : "s");
+            if (old) {
+                log_msg(LOG_INFO, "slack: closing the socket it replaces");
+                ws_close(old->ws);
+            }
+        }
+        break;
+    case SLACK_FRAME_DISCONNECT:
+        log_msg(LOG_INFO, "slack: Slack asks planbot to reconnect (%s)", f.reason);
+        if (c != p->cur)
+            break;
+        if (strcmp(f.reason, "warning") == 0 || strcmp(f.reason, "refresh_requested") == 0) {
+            want_socket(p, 0); /* the new socket first; this one serves until it says hello */
+        } else {
+            if (strcmp(f.reason, "link_disabled") == 0) {
+                log_msg(LOG_ERROR, "slack: Socket Mode is switched off in the app's settings; "
+                                   "trying again every minute");
+                p->retry_min = LINK_DISABLED_MS;
+            }
+            ws_close(c->ws); /* too_many_websockets and others: close first, then reconnect */
+        }
+        break;
+    case SLACK_FRAME_EVENT: handle_event(p, &f); break;
+    case SLACK_FRAME_ENVELOPE:
+    case SLACK_FRAME_OTHER: break;
+    }
+    slack_frame_free(&f);
+}
+
+static void on_open(void *ctx, struct ws *ws)
+{
+    (void)ws;
+    struct conn *c = ctx;
+    log_msg(LOG_DEBUG, "slack: socket open, waiting for hello");
+    ws_timer_set(c->hello_timer, HELLO_TIMEOUT_MS);
+}
+
+static void on_close(void *ctx, struct ws *ws, int code, const char *why)
+{
+    (void)ws;
+    struct conn *c = ctx;
+    struct plat *p = c->p;
+    if (c == p->cur) {
+        p->cur = NULL;
+        if (!p->stopping && !p->fatal) {
+            if (code)
+                log_msg(LOG_INFO, "slack: disconnected (%s, status %d)", why, code);
+            else
+                log_msg(LOG_INFO, "slack: disconnected (%s)", why);
+            want_socket(p, -1);
+        }
+    } else if (c == p->fresh) {
+        p->fresh = NULL;
+        if (!p->stopping && !p->fatal) {
+            log_msg(LOG_WARN, "slack: the new socket failed: %s", why);
+            p->attempt++;
+            want_socket(p, -1);
+        }
+    } else {
+        log_msg(LOG_DEBUG, "slack: an old socket closed (%s)", why);
+    }
+    conn_free(c);
+}
+
+static const struct ws_handler handler = { on_open, on_text, on_close };
+
+static void hello_late(void *arg)
+{
+    struct conn *c = arg;
+    log_msg(LOG_WARN, "slack: no hello within %d s; dropping the socket", HELLO_TIMEOUT_MS / 1000);
+    ws_abort(c->ws);
+}
+
+static void opened(void *ctx, const struct http_response *r)
+{
+    struct plat *p = ctx;
+    p->opening = 0;
+    if (p->stopping || p->fatal)
+        return;
+    struct slack_api a;
+    char why[256];
+    int64_t wait;
+    int rc = api_answer(r, &a, why, sizeof why, &wait);
+    if (!rc && !a.ok) {
+        if (slack_error_fatal(a.error)) {
+            fail(p, "Slack refused the app-level token (SLACK_APP_TOKEN)", a.error);
+            return;
+        }
+        snprintf(why, sizeof why, "%s", a.error);
+        rc = ERR_INVAL;
+    }
+    if (rc) {
+        p->attempt++;
+        if (wait > p->retry_min)
+            p->retry_min = wait;
+        log_msg(LOG_WARN, "slack: apps.connections.open failed: %s", why);
+        want_socket(p, -1);
+        return;
+    }
+    struct conn *c = calloc(1, sizeof *c);
+    char err[256];
+    struct ws_options opt = { 0, 0, 10, 30, "slack" };
+    if (!c || !(c->hello_timer = ws_timer_new(p->loop, hello_late, c))) {
+        conn_free(c);
+        p->attempt++;
+        want_socket(p, -1);
+        return;
+    }
+    c->p = p;
+    rc = ws_connect(p->loop, a.url, &opt, &handler, c, &c->ws, err, sizeof err);
+    if (rc) {
+        log_msg(LOG_WARN, "slack: %s", err);
+        conn_free(c);
+        p->attempt++;
+        want_socket(p, -1);
+        return;
+    }
+    p->fresh = c;
+}
+
+static void authed(void *ctx, const struct http_response *r)
+{
+    struct plat *p = ctx;
+    p->opening = 0;
+    if (p->stopping || p->fatal)
+        return;
+    struct slack_api a;
+    char why[256];
+    int64_t wait;
+    int rc = api_answer(r, &a, why, sizeof why, &wait);
+    if (!rc && !a.ok) {
+        if (slack_error_fatal(a.error)) {
+            fail(p, "Slack refused the bot token (SLACK_BOT_TOKEN)", a.error);
+            return;
+        }
+        snprintf(why, sizeof why, "%s", a.error);
+        rc = ERR_INVAL;
+    }
+    if (!rc && !a.user_id[0]) {
+        snprintf(why, sizeof why, "no user_id in the answer");
+        rc = ERR_INVAL;
+    }
+    if (rc) {
+        p->attempt++;
+        if (wait > p->retry_min)
+            p->retry_min = wait;
+        log_msg(LOG_WARN, "slack: auth.test failed: %s", why);
+        want_socket(p, -1);
+        return;
+    }
+    snprintf(p->self_user, sizeof p->self_user, "%s", a.user_id);
+    snprintf(p->self_bot, sizeof p->self_bot, "%s", a.bot_id);
+    p->authed = 1;
+    p->attempt = 0;
+    log_msg(LOG_INFO, "slack: signed in as user %s (bot %s)", a.user_id,
+            a.bot_id[0] ? a.bot_id : "none");
+    want_socket(p, 0);
+}
+
+/* The retry timer: auth.test first, then a socket URL. */
+static void connect_now(void *arg)
+{
+    struct plat *p = arg;
+    if (p->stopping || p->fatal || p->opening || p->fresh)
+        return;
+    p->opening = 1;
+    int rc = p->authed ? call(p, "apps.connections.open", p->app_token, NULL, 0, opened, p)
+                       : call(p, "auth.test", p->bot_token, NULL, 0, authed, p);
+    if (rc) {
+        p->opening = 0;
+        p->attempt++;
+        want_socket(p, -1);
+    }
+}
+
+/* Arranges a new socket: after delay ms, or after the backoff for p->attempt when delay < 0. */
+static void want_socket(struct plat *p, int64_t delay)
+{
+    if (p->stopping || p->fatal || p->opening || p->fresh || ws_timer_armed(p->retry))
+        return;
+    if (delay < 0)
+        delay = ws_backoff_ms(p->attempt, BACKOFF_CAP_MS);
+    if (delay < p->retry_min)
+        delay = p->retry_min;
+    if (delay >= 1000)
+        log_msg(LOG_INFO, "slack: connecting again in %.1f s", (double)delay / 1000);
+    ws_timer_set(p->retry, delay);
+}
+
+/* ---- replies ---- */
+
+static void posted(void *ctx, const struct http_response *r)
+{
+    struct post *q = ctx;
+    struct plat *p = q->p;
+    for (struct post **pp = &p->flying; *pp; pp = &(*pp)->next)
+        if (*pp == q) {
+            *pp = q->next;
+            break;
+        }
+    struct chan *ch = chan_get(p, q->channel);
+    int64_t now = ws_now_ms();
+    p->inflight--;
+    if (ch)
+        ch->busy = 0;
+    struct slack_api a;
+    char why[256];
+    int64_t wait;
+    int rc = api_answer(r, &a, why, sizeof why, &wait);
+    if (!rc && a.ok) {
+        if (ch)
+            ch->next_ms = now + p->pace_ms;
+        if (q->last)
+            log_msg(LOG_INFO, "slack: answered %s in %s (%lld ms)", q->user, q->channel,
+                    (long long)(now - q->queued));
+        post_free(q);
+        kick(p);
+        return;
+    }
+    if (!rc && slack_error_fatal(a.error)) {
+        fail(p, "Slack refused the bot token (SLACK_BOT_TOKEN) when posting", a.error);
+        rc = ERR_PERM;
+    } else if (!rc && slack_error_permanent(a.error)) {
+        log_msg(LOG_ERROR, "slack: cannot post to %s: %s; this reply to %s is dropped", q->channel,
+                a.error, q->user);
+        post_free(q);
+        kick(p);
+        return;
+    } else if (!rc) {
+        snprintf(why, sizeof why, "%s", a.error);
+    }
+    /* worth another try: back to the head of the outbox, which keeps each channel's order */
+    q->attempts++;
+    if (wait) {
+        p->paused_until = now + wait;
+        log_msg(LOG_WARN, "slack: rate limited; posting again in %lld s", (long long)(wait / 1000));
+    } else if (ch && !p->fatal) {
+        int64_t delay = ws_backoff_ms(q->attempts, BACKOFF_CAP_MS);
+        ch->next_ms = now + delay;
+        log_msg(LOG_WARN, "slack: posting to %s failed (%s); trying again in %.1f s", q->channel,
+                why, (double)delay / 1000);
+    }
+    q->next = p->head;
+    p->head = q;
+    if (!p->tail)
+        p->tail = q;
+    p->queued++;
+    kick(p);
+}
+
+static int start_post(struct plat *p, struct post *q)
+{
+    struct buf body;
+    buf_init(&body, q->len * 6 + 4096);
+    int rc = slack_post_body(q->channel, q->thread, q->text, q->len, &body);
+    if (!rc)
+        rc = call(p, "chat.postMessage", p->bot_token, body.data, body.len, posted, q);
+    buf_free(&body);
+    return rc;
+}
+
+/* Posts what may go now, and arms the timer for what must wait. */
+static void kick(struct plat *p)
+{
+    if (p->fatal)
+        return;
+    int64_t now = ws_now_ms(), wake = INT64_MAX;
+    if (now < p->paused_until) {
+        ws_timer_set(p->kick, p->paused_until - now);
+        return;
+    }
+    struct post **pp = &p->head, *prev = NULL;
+    while (*pp && p->inflight < INFLIGHT_MAX) {
+        struct post *q = *pp;
+        struct chan *ch = chan_get(p, q->channel);
+        int blocked = !ch || ch->busy || ch->next_ms > now;
+        /* a channel's later posts wait behind its first */
+        for (struct post *e = p->head; !blocked && e != q; e = e->next)
+            blocked = strcmp(e->channel, q->channel) == 0;
+        if (blocked) {
+            if (ch && !ch->busy && ch->next_ms > now && ch->next_ms < wake)
+                wake = ch->next_ms;
+            prev = q;
+            pp = &q->next;
+            continue;
+        }
+        *pp = q->next;
+        if (p->tail == q)
+            p->tail = prev;
+        p->queued--;
+        ch->busy = 1;
+        p->inflight++;
+        q->next = p->flying;
+        p->flying = q;
+        if (start_post(p, q)) {
+            p->flying = q->next;
+            ch->busy = 0;
+            p->inflight--;
+            q->next = *pp;
+            *pp = q;
+            if (!q->next)
+                p->tail = q;
+            p->queued++;
+            if (now + 1000 < wake)
+                wake = now + 1000;
+            break;
+        }
+    }
+    if (wake != INT64_MAX)
+        ws_timer_set(p->kick, wake - now);
+}
+
+static void kick_timer(void *arg)
+{
+    kick(arg);
+}
+
+static int slack_send(struct plat *p, const struct plat_message *msg, const char *text, size_t len)
+{
+    int64_t now = ws_now_ms();
+    for (size_t at = 0, next; at < len; at = next) {
+        size_t n = slack_split(text + at, len - at, SLACK_POST_MAX, &next);
+        next += at;
+        if (p->queued >= OUTBOX_MAX)
+            return ERR_TOOBIG;
+        struct post *q = calloc(1, sizeof *q);
+        if (!q || !(q->text = malloc(n + 1))) {
+            free(q);
+            return ERR_NOMEM;
+        }
+        memcpy(q->text, text + at, n);
+        q->text[n] = '\0';
+        q->len = n;
+        q->p = p;
+        q->queued = now;
+        q->last = next >= len;
+        snprintf(q->channel, sizeof q->channel, "%s", msg->channel);
+        snprintf(q->thread, sizeof q->thread, "%s", msg->thread);
+        snprintf(q->user, sizeof q->user, "%s", msg->user);
+        if (p->tail)
+            p->tail->next = q;
+        else
+            p->head = q;
+        p->tail = q;
+        p->queued++;
+    }
+    kick(p);
+    return 0;
+}
+
+/* ---- life ---- */
+
+static void slack_close(struct plat *p);
+
+static int slack_open(struct plat **out, const struct plat_host *host, char *err, size_t errlen)
+{
+    const struct config *cfg = host->cfg;
+    struct plat *p = calloc(1, sizeof *p);
+    if (!p) {
+        snprintf(err, errlen, "out of memory");
+        return ERR_NOMEM;
+    }
+    p->host = *host;
+    p->loop = host->loop;
+    p->pace_ms = cfg->slack.pace_ms;
+    int rc =
+        config_secret("SLACK_APP_TOKEN", cfg->slack.app_token_file, &p->app_token, err, errlen);
+    if (!rc)
+        rc =
+            config_secret("SLACK_BOT_TOKEN", cfg->slack.bot_token_file, &p->bot_token, err, errlen);
+    if (!rc && (!p->app_token || !p->bot_token)) {
+        snprintf(err, errlen,
+                 "%s is not set: set SLACK_APP_TOKEN (xapp-...) and SLACK_BOT_TOKEN (xoxb-...), "
+                 "or name files holding them in the configuration (slack.app_token_file, "
+                 "slack.bot_token_file)",
+                 !p->app_token ? "the app-level token" : "the bot token");
+        rc = ERR_USAGE;
+    }
+    if (!rc && strncmp(p->app_token, "xapp-", 5) != 0) {
+        snprintf(err, errlen, "SLACK_APP_TOKEN is not an app-level token (it starts with xapp-)");
+        rc = ERR_USAGE;
+    }
+    if (!rc && strncmp(p->bot_token, "xoxb-", 5) != 0) {
+        snprintf(err, errlen, "SLACK_BOT_TOKEN is not a bot token (it starts with xoxb-)");
+        rc = ERR_USAGE;
+    }
+    if (!rc && !(p->api_url = strdup(cfg->slack.api_url)))
+        rc = ERR_NOMEM;
+    if (!rc)
+        rc = http_new(&p->http, p->loop, cfg->tls_ca_file, err, errlen);
+    if (!rc && (!(p->retry = ws_timer_new(p->loop, connect_now, p)) ||
+                !(p->kick = ws_timer_new(p->loop, kick_timer, p))))
+        rc = ERR_NOMEM;
+    if (rc) {
+        if (rc == ERR_NOMEM)
+            snprintf(err, errlen, "out of memory");
+        slack_close(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+static int done(void *arg)
+{
+    struct plat *p = arg;
+    if (p->fatal)
+        return 1;
+    if (*p->stop && !p->stopping) {
+        p->stopping = 1;
+        p->stop_deadline = ws_now_ms() + STOP_GRACE_MS;
+        ws_timer_cancel(p->retry);
+        log_msg(LOG_INFO, "slack: stopping; %zu repl%s to post", p->queued + (size_t)p->inflight,
+                p->queued + (size_t)p->inflight == 1 ? "y" : "ies");
+        if (p->cur)
+            ws_close(p->cur->ws);
+        if (p->fresh)
+            ws_close(p->fresh->ws);
+    }
+    if (!p->stopping)
+        return 0;
+    int idle = !p->head && p->inflight == 0;
+    if (idle && !p->cur && !p->fresh)
+        return 1;
+    return ws_now_ms() > p->stop_deadline;
+}
+
+static int slack_run(struct plat *p, volatile sig_atomic_t *stop)
+{
+    p->stop = stop;
+    log_msg(LOG_INFO, "slack: connecting to %s", p->api_url);
+    want_socket(p, 0);
+    ws_loop_run(p->loop, done, p);
+    size_t left = p->queued + (size_t)p->inflight;
+    if (left && !p->fatal)
+        log_msg(LOG_ERROR, "slack: stopped with %zu repl%s not posted", left,
+                left == 1 ? "y" : "ies");
+    log_msg(LOG_INFO, "slack: stopped");
+    return p->fatal ? ERR_PERM : 0;
+}
+
+static void slack_close(struct plat *p)
+{
+    if (!p)
+        return;
+    http_free(p->http); /* first: no callback may run after this */
+    ws_timer_free(p->retry);
+    ws_timer_free(p->kick);
+    for (struct post **list = &p->head; list; list = list == &p->head ? &p->flying : NULL)
+        while (*list) {
+            struct post *q = *list;
+            *list = q->next;
+            post_free(q);
+        }
+    /* sockets still open are closed with the loop, which calls no handler then; their conn
+     * records go with them */
+    if (p->cur)
+        conn_free(p->cur);
+    if (p->fresh)
+        conn_free(p->fresh);
+    free(p->chans);
+    free(p->api_url);
+    free(p->app_token);
+    free(p->bot_token);
+    free(p);
+}
+
+const struct plat_ops plat_slack = {
+    .name = "slack",
+    .description = "Slack, through Socket Mode (SLACK_APP_TOKEN, SLACK_BOT_TOKEN)",
+    .style = REPLY_MRKDWN,
+    .open = slack_open,
+    .run = slack_run,
+    .send = slack_send,
+    .close = slack_close,
+};

@@ -1,0 +1,326 @@
+// e2e.test.js - planbot against the fake Slack, end to end: the real binary, the real sockets,
+// everything on 127.0.0.1. Run: PLANBOT=build/planbot node --test tests/slack/e2e.test.js
+'use strict';
+
+const { test, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { startFakeSlack } = require('./fake_slack');
+
+const PLANBOT = process.env.PLANBOT;
+if (!PLANBOT) throw new Error('set PLANBOT to the planbot binary');
+
+const APP_TOKEN = 'xapp-1-A1-e2e-secret-app';
+const BOT_TOKEN = 'xoxb-e2e-secret-bot';
+const MODERATOR = 'UMOD';
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'planbot-e2e-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+let nth = 0;
+
+// Starts planbot on the slack platform against fake; resolves once it is connected.
+async function startBot(fake, { pace = 0, env = {}, config = {}, waitConnected = true } = {}) {
+  nth++;
+  const dir = path.join(tmp, `bot${nth}`);
+  fs.mkdirSync(dir);
+  const cfg = path.join(dir, 'planbot.json');
+  fs.writeFileSync(cfg, JSON.stringify({
+    platform: 'slack',
+    log_level: 'debug',
+    moderators: { slack: [MODERATOR] },
+    slack: { pace_ms: pace },
+    ...config,
+  }));
+  const child = spawn(PLANBOT, ['--config', cfg, '--db', path.join(dir, 'kb.db'), 'run'], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: dir,
+      SLACK_API_URL: fake.apiUrl,
+      SLACK_APP_TOKEN: APP_TOKEN,
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const bot = { child, log: '', exited: null };
+  child.stdout.on('data', (d) => { bot.log += d; });
+  child.stderr.on('data', (d) => { bot.log += d; });
+  bot.done = new Promise((resolve) => child.on('exit', (code, signal) => {
+    bot.exited = { code, signal };
+    resolve(bot.exited);
+  }));
+  bot.waitLog = async (re, ms = 10000) => {
+    const end = Date.now() + ms;
+    while (!re.test(bot.log)) {
+      if (Date.now() > end) throw new Error(`no log line ${re} in:\n${bot.log}`);
+      if (bot.exited) throw new Error(`planbot exited ${JSON.stringify(bot.exited)}:\n${bot.log}`);
+      await sleep(10);
+    }
+  };
+  bot.stop = async () => {
+    const running = !bot.exited;
+    if (running) child.kill('SIGTERM');
+    const r = await bot.done;
+    // tokens never reach a log line; sanitizer builds report nothing
+    assert.ok(!bot.log.includes(APP_TOKEN) && !bot.log.includes(BOT_TOKEN), 'a token was logged');
+    assert.doesNotMatch(bot.log, /AddressSanitizer|LeakSanitizer|runtime error:/);
+    if (running) assert.deepEqual(r, { code: 0, signal: null }, bot.log);
+    return r;
+  };
+  if (waitConnected) await bot.waitLog(/slack: connected/);
+  return bot;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Asks as user in channel and waits for the nth post (counting from 1) in reply.
+async function ask(fake, text, { user = 'U2', channel = 'C1', type = 'app_mention', ...rest } = {}) {
+  const before = fake.posts.length;
+  const ev = fake.event({ type, user, channel, text: type === 'app_mention' ? `<@UBOT> ${text}` : text, ...rest });
+  await fake.waitFor(() => fake.posts.length > before, 10000);
+  return { ev, post: fake.posts[before] };
+}
+
+test('a mention is answered in its thread with the entry and its citation', async () => {
+  const fake = await startFakeSlack({ appToken: APP_TOKEN, botToken: BOT_TOKEN });
+  const bot = await startBot(fake);
+  try {
+    const { ev, post } = await ask(fake, 'How big can Ukraine\'s army be?');
+    assert.equal(post.channel, 'C1');
+    assert.equal(post.thread_ts, ev.ts);
+    assert.equal(post.encoding, 'json');
+    assert.match(post.text, /^> It limits the size of the Ukrainian armed forces to 600,000 personnel\./);
+    assert.match(post.text, /\nSource: CNN, .*20 November 2025 \[army-cap\]/);
+    // a question inside a thread is answered in that thread
+    const r2 = await ask(fake, 'What did Rubio say?', { thread_ts: '1700000000.000001' });
+    assert.equal(r2.post.thread_ts, '1700000000.000001');
+    assert.match(r2.post.text, /Rubio/);
+    assert.equal(fake.stats().acks, 2);
+    await bot.waitLog(/slack: answered U2 in C1/);
+  } finally {
+    await bot.stop();
+    await fake.close();
+  }
+});
+
+test('a direct message is answered, an off-topic question declined politely', async () => {
+  const fake = await startFakeSlack({ appToken: APP_TOKEN, botToken: BOT_TOKEN });
+  const bot = await startBot(fake);
+  try {
+    const dm = await ask(fake, 'Would Ukraine have to leave Donetsk?',
+      { type: 'message', channel: 'D42', channel_type: 'im' });
+    assert.equal(dm.post.channel, 'D42');
+    assert.equal(dm.post.thread_ts, undefined, 'a DM reply goes beside the question');
+    assert.match(dm.post.text, /Donetsk/);
+    const off = await ask(fake, 'What is the best pizza topping in Naples?');
+    assert.match(off.post.text, /^I don't know: the knowledge base has nothing that answers that\./);
+    assert.equal(off.post.thread_ts, off.ev.ts);
+    // Slack's escaping: & < > in the answer arrive escaped, the quote marker does not
+    assert.ok(!/[<>](?!\s)/.test(dm.post.text.replace(/^> /gm, '')), dm.post.text);
+  } finally {
+    await bot.stop();
+    await fake.close();
+  }
+});
+
+test('a redelivered event is acknowledged again and answered once', async () => {
+  const fake = await startFakeSlack({ appToken: APP_TOKEN, botToken: BOT_TOKEN });
+  const bot = await startBot(fake);
+  try {
+    const first = fake.event({ text: '<@UBOT> Who drafted the plan?', event_id: 'EvSAME1', ts: '1700000001.000100' });
+    await fake.waitForPosts(1);
+    // Slack's redelivery: a new envelope, retry_attempt 1, the same event_id
+    fake.event({ text: '<@UBOT> Who drafted the plan?', event_id: 'EvSAME1', ts: first.ts, retry_attempt: 1, retry_reason: 'timeout' });
+    // the same message again as a plain message event (a mention can come as both)
+    fake.event({ type: 'message', text: '<@UBOT> Who drafted the plan?', ts: first.ts, channel_type: 'channel' });
+    await fake.waitFor(() => fake.stats().acks === 3, 5000);
+    await sleep(300);
+    assert.equal(fake.posts.length, 1);
+    await bot.waitLog(/was answered already/);
+  } finally {
+    await bot.stop();
+    await fake.close();
+  }
+});
+
+test('a 429 is honoured and no reply is lost', async () => {
+  const fake = await startFakeSlack({ appToken: APP_TOKEN, botToken: BOT_TOKEN });
+  const bot = await startBot(fake);
+  try {
+    fake.rateLimit(2, 1);
+    const t0 = Date.now();
+    const qs = ['Who drafted the plan?', 'What about NATO?', 'How big can the army be?'];
+    qs.forEach((q, i) => fake.event({ text: `<@UBOT> ${q}`, channel: `C${i + 10}` }));
+    await fake.waitForPosts(3, 10000);
+    assert.ok(Date.now() - t0 >= 950, 'posted before Retry-After passed');
+    assert.equal(fake.stats().rateLimited, 2);
+    assert.deepEqual(fake.posts.map((p) => p.channel).sort(), ['C10', 'C11', 'C12']);
+    await bot.waitLog(/rate limited; posting again in 1 s/);
+  } finally {
+    await bot.stop();
+    await fake.close();
+  }
+});
+
+test('replies to one channel are paced, in order', async () => {
+  const fake = await startFakeSlack({ appToken: APP_TOKEN, botToken: BOT_TOKEN });
+  const bot = await startBot(fake, { pace: 400 });
+  try {
+    const qs = ['Who drafted the plan?', 'What about NATO?', 'How big can the army be?'];
+    const evs = qs.map((q) => fake.event({ text: `<@UBOT> ${q}` }));
+    await fake.waitForPosts(3, 10000);
+    assert.deepEqual(fake.posts.map((p) => p.thread_ts), evs.map((e) => e.ts));
+    for (let i = 1; i < 3; i++) assert.ok(fake.posts[i].at - fake.posts[i - 1].at >= 380, 'not paced');
+  } finally {
+    await bot.stop();
+    await fake.close();
+  }
+});
+
+test('refresh_requested and a dropped socket lose no question', async () => {
+  const fake = await startFakeSlack({ appToken: APP_TOKEN, botToken: BOT_TOKEN });
+  const bot = await startBot(fake);
+  try {
+    fake.disconnect('refresh_requested', { closeAfterMs: 3000 });
+    fake.event({ text: '<@UBOT> Who drafted the plan?' }); // while the sockets change
+    await bot.waitLog(/closing the socket it replaces/);
+    await fake.waitForPosts(1);
+    assert.equal(fake.stats().connectionsOpened, 2);
+    fake.drop();
+    fake.event({ text: '<@UBOT> What about NATO?' }); // held by Slack until planbot is back
+    await fake.waitForPosts(2, 10000);
+    await bot.waitLog(/disconnected/);
+    fake.disconnect('warning', { closeAfterMs: 2000 });
+    fake.event({ text: '<@UBOT> How big can the army be?' });
+    await fake.waitForPosts(3, 10000);
+    assert.equal(fake.posts.length, 3);
+    assert.equal(fake.stats().unacked, 0);
+  } finally {
+    await bot.stop();
+    await fake.close();
+  }
+});
+
+test('bot messages, planbot\'s own and edits are ignored', async () => {
+  const fake = await startFakeSlack({ appToken: APP_TOKEN, botToken: BOT_TOKEN, echo: true });
+  const bot = await startBot(fake);
+  try {
+    await ask(fake, 'Who drafted the plan?'); // echo: its own reply comes back as an event
+    fake.event({ type: 'message', channel: 'D1', channel_type: 'im', user: 'UBOT', bot_id: 'BBOT', text: 'Who drafted the plan?' });
+    fake.event({ type: 'message', channel: 'D1', channel_type: 'im', bot_id: 'BOTHER', subtype: 'bot_message', text: 'Who drafted the plan?' });
+    fake.event({ type: 'app_mention', user: 'U9', bot_id: 'BOTHER', text: '<@UBOT> Who drafted the plan?' });
+    fake.event({ type: 'message', channel: 'D1', channel_type: 'im', subtype: 'message_changed', hidden: true, text: 'x' });
+    fake.event({ type: 'message', channel: 'C1', channel_type: 'channel', user: 'U2', text: 'Who drafted the plan?' });
+    await fake.waitFor(() => fake.stats().acks >= 7, 5000);
+    await sleep(300);
+    assert.equal(fake.posts.length, 1);
+    await bot.waitLog(/own message/);
+    await bot.waitLog(/bot message/);
+  } finally {
+    await bot.stop();
+    await fake.close();
+  }
+});
+
+test('only moderators change the knowledge base from the chat', async () => {
+  const fake = await startFakeSlack({ appToken: APP_TOKEN, botToken: BOT_TOKEN });
+  const bot = await startBot(fake);
+  try {
+    const refused = await ask(fake, 'kb remove army-cap', { user: 'U2' });
+    assert.match(refused.post.text, /moderator/i);
+    const still = await ask(fake, 'How big can Ukraine\'s army be?', { user: 'U2' });
+    assert.match(still.post.text, /600,000/);
+
+    const helpUser = await ask(fake, 'help', { user: 'U2' });
+    assert.doesNotMatch(helpUser.post.text, /kb add/);
+    const helpMod = await ask(fake, 'help', { user: MODERATOR });
+    assert.match(helpMod.post.text, /kb add/);
+
+    const add = await ask(fake, [
+      'kb add',
+      'id: moon-base',
+      'kind: provision',
+      'title: Moon base',
+      'source: cnn-2025-11-20',
+      'text: It limits the size of the Ukrainian armed forces to 600,000 personnel.',
+      'keywords: moon base, lunar outpost',
+    ].join('\n'), { user: MODERATOR });
+    assert.match(add.post.text, /moon-base/);
+    const next = await ask(fake, 'Is there a lunar outpost?', { user: 'U2' });
+    assert.match(next.post.text, /\[moon-base\]/);
+    const sources = await ask(fake, 'sources', { user: 'U2' });
+    assert.match(sources.post.text, /CNN/);
+  } finally {
+    await bot.stop();
+    await fake.close();
+  }
+});
+
+test('declined questions reach kb unanswered for moderators', async () => {
+  const fake = await startFakeSlack({ appToken: APP_TOKEN, botToken: BOT_TOKEN });
+  const bot = await startBot(fake);
+  try {
+    await ask(fake, 'What is the best pizza topping in Naples?', { user: 'U2' });
+    await ask(fake, 'what is the best pizza topping in naples', { user: 'U3' });
+    const dm = { user: MODERATOR, type: 'message', channel: 'DMOD', channel_type: 'im' };
+    const list = await ask(fake, 'kb unanswered', dm);
+    assert.match(list.post.text, /2×.*pizza topping in Naples/i);
+    const inChannel = await ask(fake, 'kb unanswered', { user: MODERATOR });
+    assert.match(inChannel.post.text, /direct message/);
+    assert.doesNotMatch(inChannel.post.text, /pizza/);
+    const refused = await ask(fake, 'kb unanswered', { user: 'U2', type: 'message', channel: 'D2', channel_type: 'im' });
+    assert.match(refused.post.text, /only moderators/i);
+  } finally {
+    await bot.stop();
+    await fake.close();
+  }
+});
+
+test('a refused app token stops planbot with a clear message, no reconnect loop', async () => {
+  const fake = await startFakeSlack({ appToken: 'xapp-1-other', botToken: BOT_TOKEN });
+  const bot = await startBot(fake, { waitConnected: false });
+  const r = await bot.done;
+  assert.notEqual(r.code, 0);
+  assert.match(bot.log, /Slack refused the app-level token \(SLACK_APP_TOKEN\): invalid_auth/);
+  assert.equal(fake.stats().connectionsOpened, 1);
+  await bot.stop();
+  await fake.close();
+});
+
+test('missing tokens and bad settings are clear errors', async () => {
+  const fake = await startFakeSlack({ appToken: APP_TOKEN, botToken: BOT_TOKEN });
+  const noToken = await startBot(fake, { env: { SLACK_BOT_TOKEN: '' }, waitConnected: false });
+  assert.notEqual((await noToken.done).code, 0);
+  assert.match(noToken.log, /the bot token is not set/);
+  const wrongKind = await startBot(fake, { env: { SLACK_APP_TOKEN: 'xoxb-oops' }, waitConnected: false });
+  assert.notEqual((await wrongKind.done).code, 0);
+  assert.match(wrongKind.log, /SLACK_APP_TOKEN is not an app-level token/);
+  assert.doesNotMatch(wrongKind.log, /xoxb-oops/);
+  const badKey = await startBot(fake, { config: { slack: { pace: 1 } }, waitConnected: false });
+  assert.notEqual((await badKey.done).code, 0);
+  assert.match(badKey.log, /unknown key "slack.pace"/);
+  assert.equal(fake.stats().authTests, 0);
+  await fake.close();
+});
+
+test('SIGTERM: the replies already computed are posted, then planbot exits 0', async () => {
+  const fake = await startFakeSlack({ appToken: APP_TOKEN, botToken: BOT_TOKEN });
+  const bot = await startBot(fake, { pace: 300 });
+  try {
+    const qs = ['Who drafted the plan?', 'What about NATO?', 'How big can the army be?'];
+    qs.forEach((q) => fake.event({ text: `<@UBOT> ${q}` }));
+    await fake.waitFor(() => fake.stats().acks === 3, 5000);
+    await sleep(50);
+    bot.child.kill('SIGTERM');
+    const r = await bot.done;
+    assert.equal(r.code, 0);
+    assert.equal(fake.posts.length, 3);
+    assert.match(bot.log, /slack: stopped/);
+  } finally {
+    await bot.stop();
+    await fake.close();
+  }
+});
