@@ -415,10 +415,19 @@ static int run_table(struct cli *cli, int argc, char **argv, int need_kb)
     return err_exit_status(rc);
 }
 
+/* The usage, with the platforms from the adapter table. */
+static void print_usage(void)
+{
+    fputs(usage, stdout);
+    fputs("\nPlatforms (run --platform NAME, or \"platform\" in the configuration):\n", stdout);
+    for (size_t i = 0; plat_all[i]; i++)
+        printf("  %-10s %s\n", plat_all[i]->name, plat_all[i]->description);
+}
+
 static int cmd_help(struct cli *cli, int argc, char **argv)
 {
     if (argc <= 1 || strcmp(argv[1], "run") == 0 || strcmp(argv[1], "ask") == 0) {
-        fputs(usage, stdout);
+        print_usage();
         return 0;
     }
     char *args[8] = { "help" };
@@ -449,7 +458,7 @@ int cli_main(int argc, char **argv)
                     args[n++] = cli.rest[i];
             status = run_table(&cli, n, args, 0);
         } else {
-            fputs(usage, stdout);
+            print_usage();
         }
         goto out;
     }

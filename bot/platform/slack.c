@@ -165,8 +165,11 @@ static void post_free(struct post *r)
 static int call(struct plat *p, const char *method, const char *token, const char *json, size_t len,
                 http_done_fn done, void *ctx)
 {
-    char url[2048];
-    snprintf(url, sizeof url, "%s%s", p->api_url, method);
+    char url[4096];
+    if ((size_t)snprintf(url, sizeof url, "%s%s", p->api_url, method) >= sizeof url) {
+        log_msg(LOG_ERROR, "slack: the API URL is too long");
+        return ERR_TOOBIG;
+    }
     struct http_request req = { url,  token, json ? "application/json; charset=utf-8" : NULL,
                                 json, len,   0 };
     int rc = http_post(p->http, &req, done, ctx);
@@ -550,11 +553,9 @@ static void kick(struct plat *p)
     while (*pp && p->inflight < INFLIGHT_MAX) {
         struct post *q = *pp;
         struct chan *ch = chan_get(p, q->channel);
-        int blocked = !ch || ch->busy || ch->next_ms > now;
-        /* a channel's later posts wait behind its first */
-        for (struct post *e = p->head; !blocked && e != q; e = e->next)
-            blocked = strcmp(e->channel, q->channel) == 0;
-        if (blocked) {
+        /* a channel's later posts wait behind its first: once that is sent, the channel is busy;
+         * while it waits, the same pacing or backoff holds them too */
+        if (!ch || ch->busy || ch->next_ms > now) {
             if (ch && !ch->busy && ch->next_ms > now && ch->next_ms < wake)
                 wake = ch->next_ms;
             prev = q;
