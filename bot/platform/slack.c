@@ -351,45 +351,64 @@ static void hello_late(void *arg)
     ws_abort(c->ws);
 }
 
-static void opened(void *ctx, const struct http_response *r)
+/* Reads the answer to auth.test or apps.connections.open. Returns 0 and *a when the call
+ * succeeded; otherwise the failure is logged and a retry arranged, or planbot stopped when Slack
+ * refused the token for good. */
+static int connect_answer(struct plat *p, const struct http_response *r, const char *method,
+                          const char *token, struct slack_api *a)
 {
-    struct plat *p = ctx;
     p->opening = 0;
     if (p->stopping || p->fatal)
-        return;
-    struct slack_api a;
+        return ERR_IO;
     char why[256];
     int64_t wait;
-    int rc = api_answer(r, &a, why, sizeof why, &wait);
-    if (!rc && !a.ok) {
-        if (slack_error_fatal(a.error)) {
-            fail(p, "Slack refused the app-level token (SLACK_APP_TOKEN)", a.error);
-            return;
+    int rc = api_answer(r, a, why, sizeof why, &wait);
+    if (!rc && !a->ok) {
+        if (slack_error_fatal(a->error)) {
+            snprintf(why, sizeof why, "Slack refused the %s", token);
+            fail(p, why, a->error);
+            return ERR_PERM;
         }
-        snprintf(why, sizeof why, "%s", a.error);
+        snprintf(why, sizeof why, "%s", a->error);
+        rc = ERR_INVAL;
+    }
+    if (!rc && strcmp(method, "auth.test") == 0 && !a->user_id[0]) {
+        snprintf(why, sizeof why, "no user_id in the answer");
+        rc = ERR_INVAL;
+    }
+    if (!rc && strcmp(method, "apps.connections.open") == 0 && !a->url[0]) {
+        snprintf(why, sizeof why, "no url in the answer");
         rc = ERR_INVAL;
     }
     if (rc) {
         p->attempt++;
         if (wait > p->retry_min)
             p->retry_min = wait;
-        log_msg(LOG_WARN, "slack: apps.connections.open failed: %s", why);
+        log_msg(LOG_WARN, "slack: %s failed: %s", method, why);
         want_socket(p, -1);
-        return;
+        return rc;
     }
+    p->retry_min = 0;
+    return 0;
+}
+
+static void opened(void *ctx, const struct http_response *r)
+{
+    struct plat *p = ctx;
+    struct slack_api a;
+    if (connect_answer(p, r, "apps.connections.open", "app-level token (SLACK_APP_TOKEN)", &a))
+        return;
     struct conn *c = calloc(1, sizeof *c);
     char err[256];
     struct ws_options opt = { 0, 0, 10, 30, "slack" };
-    if (!c || !(c->hello_timer = ws_timer_new(p->loop, hello_late, c))) {
-        conn_free(c);
-        p->attempt++;
-        want_socket(p, -1);
-        return;
+    int rc = ERR_NOMEM;
+    if (c && (c->hello_timer = ws_timer_new(p->loop, hello_late, c))) {
+        c->p = p;
+        rc = ws_connect(p->loop, a.url, &opt, &handler, c, &c->ws, err, sizeof err);
+        if (rc)
+            log_msg(LOG_WARN, "slack: %s", err);
     }
-    c->p = p;
-    rc = ws_connect(p->loop, a.url, &opt, &handler, c, &c->ws, err, sizeof err);
     if (rc) {
-        log_msg(LOG_WARN, "slack: %s", err);
         conn_free(c);
         p->attempt++;
         want_socket(p, -1);
@@ -401,33 +420,9 @@ static void opened(void *ctx, const struct http_response *r)
 static void authed(void *ctx, const struct http_response *r)
 {
     struct plat *p = ctx;
-    p->opening = 0;
-    if (p->stopping || p->fatal)
-        return;
     struct slack_api a;
-    char why[256];
-    int64_t wait;
-    int rc = api_answer(r, &a, why, sizeof why, &wait);
-    if (!rc && !a.ok) {
-        if (slack_error_fatal(a.error)) {
-            fail(p, "Slack refused the bot token (SLACK_BOT_TOKEN)", a.error);
-            return;
-        }
-        snprintf(why, sizeof why, "%s", a.error);
-        rc = ERR_INVAL;
-    }
-    if (!rc && !a.user_id[0]) {
-        snprintf(why, sizeof why, "no user_id in the answer");
-        rc = ERR_INVAL;
-    }
-    if (rc) {
-        p->attempt++;
-        if (wait > p->retry_min)
-            p->retry_min = wait;
-        log_msg(LOG_WARN, "slack: auth.test failed: %s", why);
-        want_socket(p, -1);
+    if (connect_answer(p, r, "auth.test", "bot token (SLACK_BOT_TOKEN)", &a))
         return;
-    }
     snprintf(p->self_user, sizeof p->self_user, "%s", a.user_id);
     snprintf(p->self_bot, sizeof p->self_bot, "%s", a.bot_id);
     p->authed = 1;
