@@ -148,6 +148,16 @@ static int load_config(struct cli *cli)
         fprintf(stderr, "planbot: %s\n", err);
         return 2;
     }
+    const char *names[16];
+    size_t n = 0;
+    for (; plat_all[n] && n + 1 < sizeof names / sizeof names[0]; n++)
+        names[n] = plat_all[n]->name;
+    names[n] = NULL;
+    if (config_check_platforms(&cli->cfg, names, err, sizeof err)) {
+        fprintf(stderr, "planbot: %s%s%s\n", path && *path ? path : "", path && *path ? ": " : "",
+                err);
+        return 2;
+    }
     if (cli->db && config_set(&cli->cfg.db, cli->db))
         return 1;
     if (cli->db)

@@ -16,8 +16,6 @@
 #include "buf.h"
 #include "err.h"
 #include "log.h"
-#include "plat.h"
-
 enum { MAX_CONFIG = 1024 * 1024 };
 
 int config_set(char **field, const char *value)
@@ -67,6 +65,27 @@ void config_free(struct config *cfg)
     memset(cfg, 0, sizeof *cfg);
 }
 
+int config_check_platforms(const struct config *cfg, const char *const *names, char *err,
+                           size_t errlen)
+{
+    for (size_t i = 0; i < cfg->nmoderators; i++) {
+        const char *m = cfg->moderators[i];
+        size_t plen = strcspn(m, ":");
+        int known = 0;
+        for (size_t k = 0; names[k] && !known; k++)
+            known = strlen(names[k]) == plen && strncmp(names[k], m, plen) == 0 &&
+                    strcmp(names[k], "console") != 0;
+        if (!known) {
+            snprintf(err, errlen,
+                     "\"moderators.%.*s\": not a chat platform (the console user is always a "
+                     "moderator)",
+                     (int)plen, m);
+            return ERR_INVAL;
+        }
+    }
+    return 0;
+}
+
 int config_is_moderator(const struct config *cfg, const char *platform, const char *user)
 {
     size_t plen = strlen(platform);
@@ -101,6 +120,21 @@ static int set_api_url(char **field, const char *value, const char *origin, cons
                  key, value);
         return ERR_INVAL;
     }
+    /* plain http would carry the tokens in clear: only to this machine, for tests */
+    static const char *const loopback[] = { "http://127.0.0.1", "http://localhost",
+                                            "http://[::1]" };
+    int local = strncmp(value, "https://", 8) == 0;
+    for (size_t i = 0; !local && i < sizeof loopback / sizeof loopback[0]; i++) {
+        size_t n = strlen(loopback[i]);
+        local = strncmp(value, loopback[i], n) == 0 && strchr(":/", value[n]) && value[n];
+    }
+    if (!local) {
+        snprintf(err, errlen,
+                 "%s: \"%s\" must use https:// (http:// would send the tokens unencrypted; it "
+                 "is allowed only to 127.0.0.1 or localhost, for tests)",
+                 origin, key);
+        return ERR_INVAL;
+    }
     size_t n = strlen(value);
     char *copy = malloc(n + 2);
     if (!copy)
@@ -113,7 +147,7 @@ static int set_api_url(char **field, const char *value, const char *origin, cons
     return 0;
 }
 
-enum kind { K_STRING, K_LEVEL, K_INT, K_URL, K_MODERATORS, K_SECTION, K_SECRET };
+enum kind { K_STRING, K_LEVEL, K_INT, K_URL, K_MODERATORS, K_SECTION, K_SECRET, K_TOKEN_FILE };
 
 struct key {
     const char *name;
@@ -126,8 +160,8 @@ struct key {
 #define AT(field) offsetof(struct config, field)
 static const struct key slack_keys[] = {
     { "api_url", K_URL, AT(slack.api_url), 0, 0, NULL },
-    { "app_token_file", K_STRING, AT(slack.app_token_file), 0, 0, NULL },
-    { "bot_token_file", K_STRING, AT(slack.bot_token_file), 0, 0, NULL },
+    { "app_token_file", K_TOKEN_FILE, AT(slack.app_token_file), 0, 0, NULL },
+    { "bot_token_file", K_TOKEN_FILE, AT(slack.bot_token_file), 0, 0, NULL },
     { "pace_ms", K_INT, AT(slack.pace_ms), 0, 60000, NULL },
     { "app_token", K_SECRET, 0, 0, 0, NULL },
     { "bot_token", K_SECRET, 0, 0, 0, NULL },
@@ -167,12 +201,13 @@ static int set_moderators(struct config *cfg, const cJSON *item, const char *ori
     }
     const cJSON *plat;
     cJSON_ArrayForEach(plat, item)
-    {
-        if (!plat_find(plat->string) || strcmp(plat->string, "console") == 0) {
-            snprintf(err, errlen,
-                     "%s: \"moderators.%s\": not a chat platform (the console user is always a "
-                     "moderator)",
-                     origin, plat->string);
+    { /* which platforms exist is the caller's knowledge: see config_check_platforms() */
+        int named = *plat->string != '\0';
+        for (const char *c = plat->string; *c && named; c++)
+            named = islower((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '_';
+        if (!named) {
+            snprintf(err, errlen, "%s: \"moderators\": \"%s\" is not a platform name", origin,
+                     plat->string);
             return ERR_INVAL;
         }
         if (!cJSON_IsArray(plat)) {
@@ -243,8 +278,8 @@ static int load_keys(struct config *cfg, const cJSON *obj, const struct key *key
             break;
         case K_MODERATORS: rc = set_moderators(cfg, item, origin, err, errlen); break;
         case K_INT:
-            if (!cJSON_IsNumber(item) || item->valuedouble != (double)(int)item->valuedouble ||
-                item->valueint < k->min || item->valueint > k->max) {
+            if (!cJSON_IsNumber(item) || item->valuedouble < k->min || item->valuedouble > k->max ||
+                item->valuedouble != (double)(int)item->valuedouble) {
                 snprintf(err, errlen, "%s: \"%s\" must be a whole number from %d to %d", origin,
                          key, k->min, k->max);
                 return ERR_INVAL;
@@ -254,8 +289,18 @@ static int load_keys(struct config *cfg, const cJSON *obj, const struct key *key
         case K_STRING:
         case K_LEVEL:
         case K_URL:
+        case K_TOKEN_FILE:
             if (!cJSON_IsString(item) || !*item->valuestring) {
                 snprintf(err, errlen, "%s: \"%s\" must be a non-empty string", origin, key);
+                return ERR_INVAL;
+            }
+            if (k->kind == K_TOKEN_FILE && (strncmp(item->valuestring, "xapp-", 5) == 0 ||
+                                            strncmp(item->valuestring, "xox", 3) == 0)) {
+                /* a token pasted where its file belongs: refuse it without repeating it */
+                snprintf(err, errlen,
+                         "%s: \"%s\" holds a token, not a file name; tokens are never read "
+                         "from the configuration file",
+                         origin, key);
                 return ERR_INVAL;
             }
             if (k->kind == K_LEVEL)
@@ -364,10 +409,17 @@ int config_secret(const char *env, const char *file, char **out, char *err, size
         if (st.st_mode & (S_IRWXG | S_IRWXO))
             log_msg(LOG_WARN, "the token file %s can be read by others: chmod 600 it", file);
         char chunk[4096];
-        ssize_t n;
+        ssize_t n = 0;
         while (!rc && (n = read(fd, chunk, sizeof chunk)) > 0)
             rc = buf_append(&text, chunk, (size_t)n);
+        int read_errno = n < 0 ? errno : 0;
         close(fd);
+        if (read_errno) {
+            snprintf(err, errlen, "cannot read the token file %s (for %s): %s", file, env,
+                     strerror(read_errno));
+            buf_free(&text);
+            return ERR_IO;
+        }
         if (rc) {
             snprintf(err, errlen, "the token file %s is larger than 16 KiB", file);
             buf_free(&text);

@@ -45,6 +45,12 @@ int config_load_env(struct config *cfg, char *err, size_t errlen);
 /* Replaces a string setting (owned copy). Returns 0 or ERR_NOMEM. */
 int config_set(char **field, const char *value);
 
+/* Checks that every platform named under "moderators" is one of names (NULL-terminated) and
+ * not "console", whose user is always a moderator. Returns 0, or ERR_INVAL with a message in err
+ * naming the key. */
+int config_check_platforms(const struct config *cfg, const char *const *names, char *err,
+                           size_t errlen);
+
 /* Whether user (a platform's immutable user id) is listed as a moderator on platform. */
 int config_is_moderator(const struct config *cfg, const char *platform, const char *user);
 

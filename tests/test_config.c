@@ -53,8 +53,15 @@ static void file_errors_name_the_key(void **state)
         { "", ERR_INVAL, "not valid JSON" },
         { "{\"moderators\": {\"slack\": [\"U1\", \"U2\"]}, \"unanswered_days\": 30}", 0, "" },
         { "{\"moderators\": [\"U1\"]}", ERR_INVAL, "\"moderators\" must be an object" },
-        { "{\"moderators\": {\"slak\": [\"U1\"]}}", ERR_INVAL, "\"moderators.slak\": not a chat" },
-        { "{\"moderators\": {\"console\": [\"U1\"]}}", ERR_INVAL, "always a moderator" },
+        { "{\"moderators\": {\"Slack!\": [\"U1\"]}}", ERR_INVAL, "not a platform name" },
+        { "{\"slack\": {\"api_url\": \"http://slack.example/api/\"}}", ERR_INVAL,
+          "must use https://" },
+        { "{\"slack\": {\"api_url\": \"http://localhost.evil/api/\"}}", ERR_INVAL,
+          "must use https://" },
+        { "{\"slack\": {\"api_url\": \"http://localhost:8080/api/\"}}", 0, "" },
+        { "{\"slack\": {\"app_token_file\": \"xapp-1-A1-secret\"}}", ERR_INVAL,
+          "holds a token, not a file name" },
+        { "{\"unanswered_days\": 1e20}", ERR_INVAL, "\"unanswered_days\" must be a whole number" },
         { "{\"moderators\": {\"slack\": \"U1\"}}", ERR_INVAL, "must be an array" },
         { "{\"moderators\": {\"slack\": [\"U 1\"]}}", ERR_INVAL, "must hold user ids" },
         { "{\"moderators\": {\"slack\": [7]}}", ERR_INVAL, "must hold user ids" },
@@ -109,6 +116,33 @@ static void file_values_apply_and_environment_overrides(void **state)
     unsetenv("PLANBOT_DB");
     unsetenv("PLANBOT_LOG_LEVEL");
     config_free(&c);
+}
+
+static void moderators_name_known_chat_platforms(void **state)
+{
+    (void)state;
+    static const char *const names[] = { "console", "slack", NULL };
+    static const struct {
+        const char *text;
+        int rc;
+        const char *says;
+    } rows[] = {
+        { "{\"moderators\": {\"slack\": [\"U1\"]}}", 0, "" },
+        { "{\"moderators\": {\"slak\": [\"U1\"]}}", ERR_INVAL, "\"moderators.slak\": not a chat" },
+        { "{\"moderators\": {\"console\": [\"U1\"]}}", ERR_INVAL, "always a moderator" },
+        { "{\"moderators\": {\"slackx\": [\"U1\"]}}", ERR_INVAL, "\"moderators.slackx\"" },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        struct config c;
+        char err[256] = "";
+        assert_int_equal(config_defaults(&c), 0);
+        assert_int_equal(
+            config_load_text(&c, rows[i].text, strlen(rows[i].text), "t", err, sizeof err), 0);
+        int rc = config_check_platforms(&c, names, err, sizeof err);
+        if (rc != rows[i].rc || !strstr(err, rows[i].says))
+            fail_msg("row %zu: got %d \"%s\"", i, rc, err);
+        config_free(&c);
+    }
 }
 
 static void moderators_are_platform_user_ids(void **state)
@@ -179,6 +213,10 @@ static void secrets_come_from_the_environment_or_a_file(void **state)
     assert_int_equal(config_secret("PLANBOT_TEST_TOKEN", path, &tok, err, sizeof err), 0);
     assert_string_equal(tok, "xoxb-from-env");
     free(tok);
+    /* a folder is not a token file */
+    unsetenv("PLANBOT_TEST_TOKEN");
+    assert_int_equal(config_secret("PLANBOT_TEST_TOKEN", dir, &tok, err, sizeof err), ERR_IO);
+    assert_non_null(strstr(err, "Is a directory"));
     /* a token with a space in it is refused without being shown */
     setenv("PLANBOT_TEST_TOKEN", "xoxb-a b", 1);
     assert_int_equal(config_secret("PLANBOT_TEST_TOKEN", NULL, &tok, err, sizeof err), ERR_INVAL);
@@ -226,6 +264,7 @@ int main(void)
         cmocka_unit_test(defaults_put_the_database_in_the_data_home),
         cmocka_unit_test(file_errors_name_the_key),
         cmocka_unit_test(file_values_apply_and_environment_overrides),
+        cmocka_unit_test(moderators_name_known_chat_platforms),
         cmocka_unit_test(moderators_are_platform_user_ids),
         cmocka_unit_test(slack_settings_default_and_the_environment_overrides),
         cmocka_unit_test(secrets_come_from_the_environment_or_a_file),

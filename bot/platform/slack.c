@@ -36,6 +36,7 @@ enum {
     STOP_GRACE_MS = 5000,     /* on SIGTERM: time left to post the replies queued */
     BACKOFF_CAP_MS = 60000,
     LINK_DISABLED_MS = 60000, /* Socket Mode switched off: retry this slowly */
+    STABLE_MS = 30000,        /* a socket that served this long resets the backoff */
 };
 
 struct post {
@@ -58,10 +59,12 @@ struct chan {
 };
 
 struct conn {
+    struct conn *next; /* in p->conns */
     struct plat *p;
     struct ws *ws;
     struct ws_timer *hello_timer;
     int hello;
+    int64_t hello_at; /* when it said hello */
 };
 
 struct plat {
@@ -75,14 +78,17 @@ struct plat {
     int opening;            /* a call to apps.connections.open is in flight */
     struct conn *cur;       /* the socket that serves */
     struct conn *fresh;     /* a socket connecting, to replace cur or to be the first */
+    struct conn *conns;     /* every socket, also old ones still closing */
     unsigned attempt;       /* failures in a row, for the backoff */
-    int64_t retry_min;      /* the least delay for the next retry (link_disabled, 429) */
+    int64_t retry_min;      /* the least delay for the next retry: a 429's Retry-After */
+    int64_t retry_floor;    /* the same after link_disabled, until a socket serves a while */
     struct ws_timer *retry; /* the next auth.test or apps.connections.open */
     struct ws_timer *kick;  /* the next look at the outbox */
     volatile sig_atomic_t *stop;
     int stopping;
     int64_t stop_deadline;
     int fatal;           /* a fatal error was logged: stop */
+    int bot_refused;     /* Slack refused the bot token: nothing can be posted */
     uint64_t seen[SEEN]; /* hashes of event keys, a ring */
     size_t seen_at;
     struct post *head, *tail; /* the outbox, oldest first */
@@ -124,10 +130,14 @@ static void remember(struct plat *p, uint64_t h)
     p->seen_at = (p->seen_at + 1) % SEEN;
 }
 
+static void stop_serving(struct plat *p);
+
+/* A fatal error: log it, then stop as on SIGTERM, posting what can still be posted. */
 static void fail(struct plat *p, const char *what, const char *error)
 {
     log_msg(LOG_ERROR, "slack: %s: %s; stopping", what, error);
     p->fatal = 1;
+    stop_serving(p);
 }
 
 static struct chan *chan_get(struct plat *p, const char *id)
@@ -209,10 +219,15 @@ static int api_answer(const struct http_response *r, struct slack_api *a, char *
 
 static void conn_free(struct conn *c)
 {
-    if (c) {
-        ws_timer_free(c->hello_timer);
-        free(c);
-    }
+    if (!c)
+        return;
+    for (struct conn **cc = &c->p->conns; *cc; cc = &(*cc)->next)
+        if (*cc == c) {
+            *cc = c->next;
+            break;
+        }
+    ws_timer_free(c->hello_timer);
+    free(c);
 }
 
 static void handle_event(struct plat *p, struct slack_frame *f)
@@ -270,13 +285,12 @@ static void on_text(void *ctx, struct ws *ws, const char *data, size_t len)
     switch (f.type) {
     case SLACK_FRAME_HELLO:
         c->hello = 1;
+        c->hello_at = ws_now_ms();
         ws_timer_cancel(c->hello_timer);
         if (c == p->fresh) {
             struct conn *old = p->cur;
             p->cur = c;
             p->fresh = NULL;
-            p->attempt = 0;
-            p->retry_min = 0;
             log_msg(LOG_INFO, "slack: connected (%d socket%s open)", f.num_connections,
                     f.num_connections == 1 ? "" : "s");
             if (old) {
@@ -295,7 +309,7 @@ static void on_text(void *ctx, struct ws *ws, const char *data, size_t len)
             if (strcmp(f.reason, "link_disabled") == 0) {
                 log_msg(LOG_ERROR, "slack: Socket Mode is switched off in the app's settings; "
                                    "trying again every minute");
-                p->retry_min = LINK_DISABLED_MS;
+                p->retry_floor = LINK_DISABLED_MS;
             }
             ws_close(c->ws); /* too_many_websockets and others: close first, then reconnect */
         }
@@ -322,6 +336,14 @@ static void on_close(void *ctx, struct ws *ws, int code, const char *why)
     struct plat *p = c->p;
     if (c == p->cur) {
         p->cur = NULL;
+        /* the backoff starts again only after a socket that served a while, so a socket that
+         * dies right after hello cannot make planbot reconnect in a tight loop */
+        if (ws_now_ms() - c->hello_at >= STABLE_MS) {
+            p->attempt = 0;
+            p->retry_floor = 0;
+        } else {
+            p->attempt++;
+        }
         if (!p->stopping && !p->fatal) {
             if (code)
                 log_msg(LOG_INFO, "slack: disconnected (%s, status %d)", why, code);
@@ -399,11 +421,15 @@ static void opened(void *ctx, const struct http_response *r)
     if (connect_answer(p, r, "apps.connections.open", "app-level token (SLACK_APP_TOKEN)", &a))
         return;
     struct conn *c = calloc(1, sizeof *c);
+    if (c) {
+        c->p = p;
+        c->next = p->conns;
+        p->conns = c;
+    }
     char err[256];
     struct ws_options opt = { 0, 0, 10, 30, "slack" };
     int rc = ERR_NOMEM;
     if (c && (c->hello_timer = ws_timer_new(p->loop, hello_late, c))) {
-        c->p = p;
         rc = ws_connect(p->loop, a.url, &opt, &handler, c, &c->ws, err, sizeof err);
         if (rc)
             log_msg(LOG_WARN, "slack: %s", err);
@@ -457,6 +483,8 @@ static void want_socket(struct plat *p, int64_t delay)
         delay = ws_backoff_ms(p->attempt, BACKOFF_CAP_MS);
     if (delay < p->retry_min)
         delay = p->retry_min;
+    if (delay < p->retry_floor)
+        delay = p->retry_floor;
     if (delay >= 1000)
         log_msg(LOG_INFO, "slack: connecting again in %.1f s", (double)delay / 1000);
     ws_timer_set(p->retry, delay);
@@ -493,6 +521,7 @@ static void posted(void *ctx, const struct http_response *r)
         return;
     }
     if (!rc && slack_error_fatal(a.error)) {
+        p->bot_refused = 1;
         fail(p, "Slack refused the bot token (SLACK_BOT_TOKEN) when posting", a.error);
         rc = ERR_PERM;
     } else if (!rc && slack_error_permanent(a.error)) {
@@ -509,7 +538,7 @@ static void posted(void *ctx, const struct http_response *r)
     if (wait) {
         p->paused_until = now + wait;
         log_msg(LOG_WARN, "slack: rate limited; posting again in %lld s", (long long)(wait / 1000));
-    } else if (ch && !p->fatal) {
+    } else if (ch && !p->bot_refused) {
         int64_t delay = ws_backoff_ms(q->attempts, BACKOFF_CAP_MS);
         ch->next_ms = now + delay;
         log_msg(LOG_WARN, "slack: posting to %s failed (%s); trying again in %.1f s", q->channel,
@@ -537,7 +566,7 @@ static int start_post(struct plat *p, struct post *q)
 /* Posts what may go now, and arms the timer for what must wait. */
 static void kick(struct plat *p)
 {
-    if (p->fatal)
+    if (p->bot_refused)
         return;
     int64_t now = ws_now_ms(), wake = INT64_MAX;
     if (now < p->paused_until) {
@@ -591,11 +620,14 @@ static void kick_timer(void *arg)
 static int slack_send(struct plat *p, const struct plat_message *msg, const char *text, size_t len)
 {
     int64_t now = ws_now_ms();
+    size_t parts = 0;
+    for (size_t at = 0, next; at < len; at += next, parts++)
+        slack_split(text + at, len - at, SLACK_POST_MAX, &next);
+    if (p->queued + parts > OUTBOX_MAX)
+        return ERR_TOOBIG; /* all of the reply or nothing */
     for (size_t at = 0, next; at < len; at = next) {
         size_t n = slack_split(text + at, len - at, SLACK_POST_MAX, &next);
         next += at;
-        if (p->queued >= OUTBOX_MAX)
-            return ERR_TOOBIG;
         struct post *q = calloc(1, sizeof *q);
         if (!q || !(q->text = malloc(n + 1))) {
             free(q);
@@ -674,26 +706,30 @@ static int slack_open(struct plat **out, const struct plat_host *host, char *err
     return 0;
 }
 
+/* Stops reading (what is not acknowledged, Slack delivers again to whoever serves next) and
+ * leaves the rest of the grace time to post the replies queued. */
+static void stop_serving(struct plat *p)
+{
+    if (p->stopping)
+        return;
+    p->stopping = 1;
+    p->stop_deadline = ws_now_ms() + STOP_GRACE_MS;
+    ws_timer_cancel(p->retry);
+    size_t left = p->queued + (size_t)p->inflight;
+    log_msg(LOG_INFO, "slack: stopping; %zu repl%s to post", left, left == 1 ? "y" : "ies");
+    for (struct conn *c = p->conns; c; c = c->next)
+        ws_close(c->ws);
+}
+
 static int done(void *arg)
 {
     struct plat *p = arg;
-    if (p->fatal)
-        return 1;
-    if (*p->stop && !p->stopping) {
-        p->stopping = 1;
-        p->stop_deadline = ws_now_ms() + STOP_GRACE_MS;
-        ws_timer_cancel(p->retry);
-        log_msg(LOG_INFO, "slack: stopping; %zu repl%s to post", p->queued + (size_t)p->inflight,
-                p->queued + (size_t)p->inflight == 1 ? "y" : "ies");
-        if (p->cur)
-            ws_close(p->cur->ws);
-        if (p->fresh)
-            ws_close(p->fresh->ws);
-    }
+    if (*p->stop)
+        stop_serving(p);
     if (!p->stopping)
         return 0;
-    int idle = !p->head && p->inflight == 0;
-    if (idle && !p->cur && !p->fresh)
+    int idle = (!p->head || p->bot_refused) && p->inflight == 0;
+    if (idle && !p->conns)
         return 1;
     return ws_now_ms() > p->stop_deadline;
 }
@@ -704,8 +740,16 @@ static int slack_run(struct plat *p, volatile sig_atomic_t *stop)
     log_msg(LOG_INFO, "slack: connecting to %s", p->api_url);
     want_socket(p, 0);
     ws_loop_run(p->loop, done, p);
-    size_t left = p->queued + (size_t)p->inflight;
-    if (left && !p->fatal)
+    /* what could not be posted in time: each question was acknowledged, so say which */
+    size_t left = 0;
+    for (struct post **list = &p->flying; list; list = list == &p->flying ? &p->head : NULL)
+        for (struct post *q = *list; q; q = q->next)
+            if (q->last) {
+                log_msg(LOG_ERROR, "slack: the reply to %s in %s (thread %s) was not posted",
+                        q->user, q->channel, q->thread[0] ? q->thread : "none");
+                left++;
+            }
+    if (left)
         log_msg(LOG_ERROR, "slack: stopped with %zu repl%s not posted", left,
                 left == 1 ? "y" : "ies");
     log_msg(LOG_INFO, "slack: stopped");
@@ -724,13 +768,9 @@ static void slack_close(struct plat *p)
             struct post *q = *list;
             *list = q->next;
             post_free(q);
-        }
-    /* sockets still open are closed with the loop, which calls no handler then; their conn
-     * records go with them */
-    if (p->cur)
-        conn_free(p->cur);
-    if (p->fresh)
-        conn_free(p->fresh);
+        } /* sockets still open are closed with the loop, which calls no handler then */
+    while (p->conns)
+        conn_free(p->conns);
     free(p->chans);
     free(p->api_url);
     free(p->app_token);

@@ -52,6 +52,14 @@ check "unknown global value is a usage error" 2 "--db needs a value" "$planbot" 
 check "unknown ask option" 2 "unknown option --frob" "$planbot" --db "$db" ask --frob x
 check "bad limit" 2 "--limit" "$planbot" --db "$db" ask --limit -3 army
 check "unknown platform" 2 "unknown platform \"irc2\"" "$planbot" --db "$db" run --platform irc2
+echo '{"moderators": {"slak": ["U1"]}}' >"$work/typo.json"
+check "a moderator list for an unknown platform" 2 "typo.json: \"moderators.slak\": not a chat platform" \
+    "$planbot" --config "$work/typo.json" --db "$db" kb list
+echo '{"slack": {"bot_token": "xoxb-secret-1"}}' >"$work/secret.json"
+check "a token in the configuration is refused" 2 "tokens are never read from the configuration" \
+    "$planbot" --config "$work/secret.json" --db "$db" kb list
+check "slack without tokens" 2 "SLACK_APP_TOKEN" \
+    env -u SLACK_APP_TOKEN -u SLACK_BOT_TOKEN "$planbot" --db "$db" run --platform slack
 
 # ---- first use from any directory creates the database with the bundled data ----
 mkdir -p "$work/elsewhere"
