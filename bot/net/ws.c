@@ -32,9 +32,12 @@ struct ws_loop {
     struct lws_context *ctx;
     pthread_mutex_t lock;        /* guards posts */
     struct post *posts;          /* posted calls, newest first */
+    struct post *running;        /* the batch run_posts() is running, oldest first */
     struct ws *conns;            /* open connections, for ws_loop_free */
     lws_sorted_usec_list_t tick; /* wakes lws_service so done() is checked */
-    int destroying;              /* ws_loop_free: call no handlers */
+    lws_retry_bo_t policies[8];  /* keepalive policies, kept as long as lws may read them */
+    int npolicies;
+    int destroying; /* ws_loop_free: call no handlers */
 };
 
 struct ws_timer {
@@ -63,8 +66,8 @@ struct ws {
     int rx_binary;           /* the message is binary: skip it */
     struct out *head, *tail; /* send queue */
     size_t queued, max_queue;
-    lws_retry_bo_t policy; /* keepalive: ping and hangup times */
     int open, closing, connecting, failed_early;
+    int aborting;  /* ws_abort(): no close handshake */
     int peer_code; /* the close status the peer sent */
     char why[160]; /* why it ended, for on_close */
     char name[32];
@@ -72,11 +75,19 @@ struct ws {
 
 /* ---- loop ---- */
 
+/* The last "SSL error: ..." line lws logged: its CONNECTION_ERROR string for a refused
+ * certificate is an opaque "connect SSL err 1: ...", the reason comes only as a log line. lws
+ * logs on the loop's thread, the only one that reads this. */
+static char ssl_reason[160];
+
 static void emit_lws_log(int level, const char *line)
 {
     size_t n = strlen(line);
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         n--;
+    const char *ssl = strstr(line, "SSL error: ");
+    if (ssl)
+        snprintf(ssl_reason, sizeof ssl_reason, "%.*s", (int)(n - (size_t)(ssl - line)), ssl);
     /* lws' own lines are detail: what matters is reported by the connections themselves */
     log_msg(LOG_DEBUG, "lws %s: %.*s", level == LLL_ERR ? "error" : "warning", (int)n, line);
 }
@@ -92,19 +103,22 @@ static void run_posts(struct ws_loop *l)
     pthread_mutex_lock(&l->lock);
     struct post *p = l->posts, *rev = NULL;
     l->posts = NULL;
-    pthread_mutex_unlock(&l->lock);
     while (p) { /* oldest first */
         struct post *next = p->next;
         p->next = rev;
         rev = p;
         p = next;
     }
-    while (rev) {
-        struct post *next = rev->next;
-        rev->fn(rev->arg);
-        free(rev);
-        rev = next;
+    /* one at a time, so that ws_loop_unpost() can still drop the calls not yet run */
+    l->running = rev;
+    while ((p = l->running) != NULL) {
+        l->running = p->next;
+        pthread_mutex_unlock(&l->lock);
+        p->fn(p->arg);
+        free(p);
+        pthread_mutex_lock(&l->lock);
     }
+    pthread_mutex_unlock(&l->lock);
 }
 
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -130,6 +144,8 @@ int ws_loop_new(struct ws_loop **out, const char *ca_file, char *err, size_t err
     info.protocols = protocols;
     info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.client_ssl_ca_filepath = ca_file;
+    if (ca_file) /* instead of the system's authorities, not as well */
+        info.options |= LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
     info.user = l;
     info.gid = -1;
     info.uid = -1;
@@ -190,15 +206,16 @@ int ws_loop_post(struct ws_loop *l, void (*fn)(void *arg), void *arg)
 void ws_loop_unpost(struct ws_loop *l, void *arg)
 {
     pthread_mutex_lock(&l->lock);
-    for (struct post **pp = &l->posts; *pp;) {
-        if ((*pp)->arg == arg) {
-            struct post *dead = *pp;
-            *pp = dead->next;
-            free(dead);
-        } else {
-            pp = &(*pp)->next;
+    for (int list = 0; list < 2; list++)
+        for (struct post **pp = list ? &l->running : &l->posts; *pp;) {
+            if ((*pp)->arg == arg) {
+                struct post *dead = *pp;
+                *pp = dead->next;
+                free(dead);
+            } else {
+                pp = &(*pp)->next;
+            }
         }
-    }
     pthread_mutex_unlock(&l->lock);
 }
 
@@ -311,6 +328,8 @@ int ws_url_parse(const char *url, struct ws_url *out)
     out->port = out->tls ? 443 : 80;
     const char *rest = url + (strstr(url, "//") - url) + 2 + auth;
     if (p < rest && *p == ':') {
+        if (!isdigit((unsigned char)p[1]))
+            return ERR_INVAL; /* strtol would take " 80" and "+80" */
         char *end;
         long port = strtol(p + 1, &end, 10);
         if (end == p + 1 || end != rest || port < 1 || port > 65535)
@@ -331,6 +350,19 @@ int ws_url_parse(const char *url, struct ws_url *out)
 
 /* ---- connections ---- */
 
+/* A keepalive policy of the loop's: lws reads it for as long as a connection lives, and longer
+ * than struct ws does, so the loop owns it. */
+static const lws_retry_bo_t *keepalive(struct ws_loop *l, int ping, int hangup)
+{
+    for (int i = 0; i < l->npolicies; i++)
+        if (l->policies[i].secs_since_valid_ping == ping &&
+            l->policies[i].secs_since_valid_hangup == hangup)
+            return &l->policies[i];
+    int n = l->npolicies < 8 ? l->npolicies++ : 7; /* eight kinds are plenty; else reuse one */
+    l->policies[n].secs_since_valid_ping = (uint16_t)ping;
+    l->policies[n].secs_since_valid_hangup = (uint16_t)hangup;
+    return &l->policies[n];
+}
 static void free_queue(struct ws *ws)
 {
     for (struct out *o = ws->head, *next; o; o = next) {
@@ -385,6 +417,8 @@ static void received(struct ws *ws, const char *in, size_t len)
 
 static int writeable(struct ws *ws)
 {
+    if (ws->aborting)
+        return -1;
     struct out *o = ws->head;
     if (o) {
         ws->head = o->next;
@@ -399,6 +433,8 @@ static int writeable(struct ws *ws)
         }
         if (ws->head || ws->closing)
             lws_callback_on_writable(ws->wsi);
+        else if (ws->h->on_drained)
+            ws->h->on_drained(ws->ctx, ws);
         return 0;
     }
     if (ws->closing) {
@@ -425,10 +461,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (!ws)
             return -1;
         ws->open = 1;
-        if (ws->closing) {
+        if (ws->closing || ws->head) /* what was queued before the handshake */
             lws_callback_on_writable(wsi);
+        if (ws->closing)
             return 0;
-        }
         if (ws->h->on_open)
             ws->h->on_open(ws->ctx, ws);
         return 0;
@@ -448,7 +484,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
         if (ws) {
             char why[160];
-            snprintf(why, sizeof why, "%s", in && len ? (const char *)in : "cannot connect");
+            snprintf(why, sizeof why, "%.*s", in && len ? (int)len : 14,
+                     in && len ? (const char *)in : "cannot connect");
+            if (strstr(why, "SSL") && ssl_reason[0]) /* say why the certificate was refused */
+                snprintf(why, sizeof why, "%s", ssl_reason);
+            ssl_reason[0] = '\0';
             lws_set_opaque_user_data(wsi, NULL);
             ws->wsi = NULL; /* lws frees it when it returns */
             if (ws->connecting) {
@@ -461,6 +501,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return 0;
     case LWS_CALLBACK_CLIENT_CLOSED:
     case LWS_CALLBACK_WSI_DESTROY:
+        if (ws && ws->connecting) { /* failed inside lws_client_connect_via_info() */
+            lws_set_opaque_user_data(wsi, NULL);
+            ws->wsi = NULL;
+            ws->failed_early = 1;
+            if (!ws->why[0])
+                snprintf(ws->why, sizeof ws->why, "cannot connect");
+            return 0;
+        }
         if (ws) {
             if (!ws->why[0])
                 snprintf(ws->why, sizeof ws->why,
@@ -494,9 +542,8 @@ int ws_connect(struct ws_loop *l, const char *url, const struct ws_options *opt,
     ws->ctx = ctx;
     buf_init(&ws->rx, opt && opt->max_message ? opt->max_message : 1024 * 1024);
     ws->max_queue = opt && opt->max_queue ? opt->max_queue : 4 * 1024 * 1024;
-    ws->policy.secs_since_valid_ping = (uint16_t)(opt && opt->ping_secs ? opt->ping_secs : 10);
-    ws->policy.secs_since_valid_hangup =
-        (uint16_t)(opt && opt->hangup_secs ? opt->hangup_secs : 30);
+    const lws_retry_bo_t *policy = keepalive(l, opt && opt->ping_secs ? opt->ping_secs : 10,
+                                             opt && opt->hangup_secs ? opt->hangup_secs : 30);
     snprintf(ws->name, sizeof ws->name, "%s", opt && opt->log_name ? opt->log_name : "websocket");
 
     struct lws_client_connect_info ci;
@@ -505,13 +552,19 @@ int ws_connect(struct ws_loop *l, const char *url, const struct ws_options *opt,
     ci.address = u.host;
     ci.port = u.port;
     ci.path = u.path;
-    ci.host = u.host;
+    char host[sizeof u.host + 16]; /* the Host header: with the port unless it is the default */
+    int v6 = strchr(u.host, ':') != NULL;
+    if (u.port == (u.tls ? 443 : 80))
+        snprintf(host, sizeof host, v6 ? "[%s]" : "%s", u.host);
+    else
+        snprintf(host, sizeof host, v6 ? "[%s]:%d" : "%s:%d", u.host, u.port);
+    ci.host = host;
     ci.origin = u.host;
     ci.ssl_connection = u.tls ? LCCSCF_USE_SSL : 0;
     ci.protocol = NULL;
     ci.local_protocol_name = "planbot";
     ci.opaque_user_data = ws;
-    ci.retry_and_idle_policy = &ws->policy;
+    ci.retry_and_idle_policy = policy;
     ci.pwsi = &ws->wsi;
 
     ws->connecting = 1;
@@ -520,8 +573,6 @@ int ws_connect(struct ws_loop *l, const char *url, const struct ws_options *opt,
     if (!wsi || ws->failed_early) {
         snprintf(err, errlen, "cannot connect to %s:%d: %s", u.host, u.port,
                  ws->why[0] ? ws->why : "libwebsockets refused the connection");
-        if (wsi && ws->wsi)
-            lws_set_opaque_user_data(ws->wsi, NULL);
         buf_free(&ws->rx);
         free(ws);
         return ERR_IO;
@@ -565,15 +616,15 @@ void ws_close(struct ws *ws)
     if (ws->wsi && ws->open)
         lws_callback_on_writable(ws->wsi);
     else if (ws->wsi)
-        lws_set_timeout(ws->wsi, 1, LWS_TO_KILL_ASYNC);
+        lws_set_timeout(ws->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
 void ws_abort(struct ws *ws)
 {
-    ws->closing = 1;
+    ws->closing = ws->aborting = 1;
     snprintf(ws->why, sizeof ws->why, "dropped by planbot");
     if (ws->wsi)
-        lws_set_timeout(ws->wsi, 1, LWS_TO_KILL_ASYNC);
+        lws_set_timeout(ws->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
 int ws_is_open(const struct ws *ws)

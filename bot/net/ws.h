@@ -70,6 +70,9 @@ struct ws_handler {
      * status, or 0 when there was none), it went dead, or ws_close() finished. Called once;
      * ws is freed right after it returns. */
     void (*on_close)(void *ctx, struct ws *ws, int code, const char *why);
+    /* Everything queued has been written to the socket (NULL: not wanted). An adapter that must
+     * acknowledge before it works waits for this. */
+    void (*on_drained)(void *ctx, struct ws *ws);
 };
 
 struct ws_options {
