@@ -96,8 +96,10 @@ static int start(struct http *h, struct call *c)
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms < 10000 ? c->timeout_ms : 10000);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "planbot");
     curl_easy_setopt(e, CURLOPT_PRIVATE, c);
-    if (h->ca_file)
+    if (h->ca_file) { /* instead of the system's authorities, not as well */
         curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file);
+        curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+    }
     return curl_multi_add_handle(h->multi, e) == CURLM_OK ? 0 : ERR_NOMEM;
 }
 

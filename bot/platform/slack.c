@@ -58,8 +58,16 @@ struct chan {
     int busy;        /* a post is in flight */
 };
 
+/* An event acknowledged but not yet handled: it waits until its acknowledgement is on the
+ * wire, so that slow work (a moderator's change waiting for the database) never delays it. */
+struct pending {
+    struct pending *next;
+    struct slack_frame f; /* owned */
+};
+
 struct conn {
-    struct conn *next; /* in p->conns */
+    struct conn *next;                    /* in p->conns */
+    struct pending *events, **events_end; /* oldest first */
     struct plat *p;
     struct ws *ws;
     struct ws_timer *hello_timer;
@@ -226,6 +234,12 @@ static void conn_free(struct conn *c)
             *cc = c->next;
             break;
         }
+    while (c->events) { /* never acknowledged on the wire: Slack delivers them again */
+        struct pending *e = c->events;
+        c->events = e->next;
+        slack_frame_free(&e->f);
+        free(e);
+    }
     ws_timer_free(c->hello_timer);
     free(c);
 }
@@ -314,7 +328,19 @@ static void on_text(void *ctx, struct ws *ws, const char *data, size_t len)
             ws_close(c->ws); /* too_many_websockets and others: close first, then reconnect */
         }
         break;
-    case SLACK_FRAME_EVENT: handle_event(p, &f); break;
+    case SLACK_FRAME_EVENT: {
+        struct pending *e = malloc(sizeof *e);
+        if (!e) { /* no memory to wait: answer now */
+            handle_event(p, &f);
+            break;
+        }
+        e->next = NULL;
+        e->f = f;
+        f.text = NULL; /* moved */
+        *c->events_end = e;
+        c->events_end = &e->next;
+        break;
+    }
     case SLACK_FRAME_ENVELOPE:
     case SLACK_FRAME_OTHER: break;
     }
@@ -364,7 +390,24 @@ static void on_close(void *ctx, struct ws *ws, int code, const char *why)
     conn_free(c);
 }
 
-static const struct ws_handler handler = { on_open, on_text, on_close };
+/* The acknowledgements are written: handle the events they acknowledged. */
+static void on_drained(void *ctx, struct ws *ws)
+{
+    (void)ws;
+    struct conn *c = ctx;
+    struct pending *e = c->events;
+    c->events = NULL;
+    c->events_end = &c->events;
+    while (e) {
+        struct pending *next = e->next;
+        handle_event(c->p, &e->f);
+        slack_frame_free(&e->f);
+        free(e);
+        e = next;
+    }
+}
+
+static const struct ws_handler handler = { on_open, on_text, on_close, on_drained };
 
 static void hello_late(void *arg)
 {
@@ -423,6 +466,7 @@ static void opened(void *ctx, const struct http_response *r)
     struct conn *c = calloc(1, sizeof *c);
     if (c) {
         c->p = p;
+        c->events_end = &c->events;
         c->next = p->conns;
         p->conns = c;
     }

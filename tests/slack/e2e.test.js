@@ -45,7 +45,7 @@ async function startBot(fake, { pace = 0, env = {}, config = {}, waitConnected =
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const bot = { child, log: '', exited: null };
+  const bot = { child, log: '', exited: null, dbPath: path.join(dir, 'kb.db') };
   child.stdout.on('data', (d) => { bot.log += d; });
   child.stderr.on('data', (d) => { bot.log += d; });
   bot.done = new Promise((resolve) => child.on('exit', (code, signal) => {
@@ -253,6 +253,37 @@ test('only moderators change the knowledge base from the chat', async () => {
     assert.match(next.post.text, /\[moon-base\]/);
     const sources = await ask(fake, 'sources', { user: 'U2' });
     assert.match(sources.post.text, /CNN/);
+  } finally {
+    await bot.stop();
+    await fake.close();
+  }
+});
+
+test('an event is acknowledged before slow work: a change waiting for a locked database', async () => {
+  const fake = await startFakeSlack({ appToken: APP_TOKEN, botToken: BOT_TOKEN, ackTimeoutMs: 1000 });
+  const bot = await startBot(fake);
+  try {
+    await ask(fake, 'Who drafted the plan?'); // the database exists and is warm
+    // another process holds the write lock for 2 s (planbot waits up to 5 s for it)
+    const locker = spawn('python3', ['-c', [
+      'import sqlite3, sys, time',
+      'db = sqlite3.connect(sys.argv[1], isolation_level=None)',
+      'db.execute("BEGIN IMMEDIATE")',
+      'print("locked", flush=True)',
+      'time.sleep(2)',
+      'db.execute("COMMIT")',
+    ].join('\n'), bot.dbPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const unlocked = new Promise((resolve) => locker.on('exit', resolve));
+    await new Promise((resolve) => locker.stdout.once('data', resolve));
+    const before = fake.posts.length;
+    const t0 = Date.now();
+    fake.event({ user: MODERATOR, text: '<@UBOT> kb synonym add lunar outpost moon base' });
+    await fake.waitFor(() => fake.stats().acks >= 2, 5000);
+    assert.ok(Date.now() - t0 < 900, `the acknowledgement waited ${Date.now() - t0} ms`);
+    await fake.waitFor(() => fake.posts.length > before, 8000);
+    assert.match(fake.posts[before].text, /Added synonym "lunar"/);
+    assert.equal(fake.stats().redeliveries, 0);
+    await unlocked;
   } finally {
     await bot.stop();
     await fake.close();
