@@ -5,7 +5,7 @@
 # Build stage: the same Debian packages as the README's quick start.
 FROM debian:bookworm-slim AS build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends build-essential cmake pkg-config libwebsockets-dev libcjson-dev libcurl4-openssl-dev libsqlite3-dev libcmocka-dev wamerican clang-format python3 \
+ && apt-get install -y --no-install-recommends build-essential cmake pkg-config libwebsockets-dev libcjson-dev libcurl4-openssl-dev libsqlite3-dev libcmocka-dev wamerican clang-format python3 openssl \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

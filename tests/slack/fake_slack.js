@@ -10,8 +10,12 @@
 //   await fake.close();
 //
 // Standalone: node tests/slack/fake_slack.js [--port N] [--ack-timeout-ms N] ...
+//
+// With {tls: {key, cert}} (PEM) the same port serves HTTPS and wss:// instead of HTTP and ws://.
 
+const fs = require('node:fs');
 const http = require('node:http');
+const https = require('node:https');
 const crypto = require('node:crypto');
 const { EventEmitter } = require('node:events');
 const { performance } = require('node:perf_hooks');
@@ -42,6 +46,8 @@ const DEFAULTS = {
   serverPingMs: 0,
   echo: false,
   helloDelayMs: 0,
+  tls: null, // {key, cert} (PEM strings or Buffers): serve https:// and wss:// instead
+  linkPort: 0, // the port named in apps.connections.open's socket URL (0 = the fake's own)
 };
 
 function newUuid() {
@@ -115,7 +121,29 @@ class FakeSlack extends EventEmitter {
       closes: [],
     };
 
-    this._server = http.createServer((req, res) => this._onRequest(req, res));
+    const tls = this.opts.tls;
+    if (tls && (!tls.key || !tls.cert)) throw new Error('fake-slack: the tls option needs both key and cert');
+    this._scheme = tls ? 'https' : 'http';
+    this._wsScheme = tls ? 'wss' : 'ws';
+    /** TLS handshakes that failed (the client refused our certificate, or spoke plain HTTP) */
+    this.tlsErrors = [];
+    const onRequest = (req, res) => this._onRequest(req, res);
+    this._server = tls
+      ? https.createServer({ key: tls.key, cert: tls.cert }, onRequest)
+      : http.createServer(onRequest);
+    if (tls) {
+      this._server.on('tlsClientError', (err, socket) => {
+        const entry = { message: String((err && err.message) || err), code: err && err.code, at: performance.now() };
+        debug('tlsClientError', entry.message);
+        this.tlsErrors.push(entry);
+        this.emit('tls_error', entry);
+        try {
+          socket.destroy();
+        } catch (_) {
+          /* ignore */
+        }
+      });
+    }
     this._server.on('clientError', (err, socket) => {
       debug('clientError', err && err.message);
       try {
@@ -143,7 +171,7 @@ class FakeSlack extends EventEmitter {
         this._server.removeListener('error', onError);
         this._server.on('error', (e) => debug('server error', e && e.message));
         this.port = this._server.address().port;
-        this.baseUrl = `http://127.0.0.1:${this.port}`;
+        this.baseUrl = `${this._scheme}://127.0.0.1:${this.port}`;
         this.apiUrl = `${this.baseUrl}/api/`;
         debug('listening on', this.apiUrl);
         resolve(this);
@@ -397,6 +425,7 @@ class FakeSlack extends EventEmitter {
       framesReceived: s.framesReceived,
       upgradesRejected: s.upgradesRejected,
       disconnectsSent: s.disconnectsSent,
+      tlsErrors: this.tlsErrors.length,
       posts: this.posts.length,
       apiCalls: this.apiCalls.length,
       sockets: this._conns.map((c) => ({
@@ -930,7 +959,7 @@ class FakeSlack extends EventEmitter {
         if (token !== this.opts.appToken) return reply(warn({ ok: false, error: 'invalid_auth' }));
         const ticket = crypto.randomBytes(16).toString('hex');
         this._tickets.set(ticket, { used: false });
-        return reply(warn({ ok: true, url: `ws://127.0.0.1:${this.port}/link/?ticket=${ticket}&app_id=${APP_ID}` }));
+        return reply(warn({ ok: true, url: `${this._wsScheme}://127.0.0.1:${this.opts.linkPort || this.port}/link/?ticket=${ticket}&app_id=${APP_ID}` }));
       }
       case 'auth.test': {
         this._stats.authTests += 1;
@@ -1183,7 +1212,12 @@ function parseCli(argv) {
     '--server-ping-ms': 'serverPingMs',
     '--hello-delay-ms': 'helloDelayMs',
   };
-  const strFlags = { '--app-token': 'appToken', '--bot-token': 'botToken' };
+  const strFlags = {
+    '--app-token': 'appToken',
+    '--bot-token': 'botToken',
+    '--tls-key': 'tlsKeyFile',
+    '--tls-cert': 'tlsCertFile',
+  };
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
     let val;
@@ -1214,12 +1248,28 @@ function parseCli(argv) {
     }
     throw new Error(`unknown argument: ${arg}`);
   }
+  const { tlsKeyFile, tlsCertFile } = opts;
+  delete opts.tlsKeyFile;
+  delete opts.tlsCertFile;
+  if (!tlsKeyFile !== !tlsCertFile) throw new Error('--tls-key and --tls-cert go together');
+  if (tlsKeyFile) {
+    const read = (flag, f) => {
+      try {
+        return fs.readFileSync(f);
+      } catch (e) {
+        throw new Error(`${flag}: cannot read ${f}: ${e.message}`);
+      }
+    };
+    opts.tls = { key: read('--tls-key', tlsKeyFile), cert: read('--tls-cert', tlsCertFile) };
+  }
   return { opts };
 }
 
 const USAGE = `usage: node fake_slack.js [--port N] [--ack-timeout-ms N] [--max-retries N]
        [--server-ping-ms N] [--hello-delay-ms N] [--app-token T] [--bot-token T] [--echo]
+       [--tls-key FILE --tls-cert FILE]
 Prints "fake-slack listening on http://127.0.0.1:PORT/api/" and runs until SIGTERM/SIGINT.
+With --tls-key and --tls-cert (PEM files) it serves https:// and wss:// on that port instead.
 Set FAKE_SLACK_DEBUG=1 for a log on stderr.`;
 
 async function main() {
