@@ -112,8 +112,8 @@ static void outcome(struct call *c, CURLcode res)
     if (curl_easy_header(c->easy, "Retry-After", 0, CURLH_HEADER, -1, &hd) == CURLHE_OK) {
         char *end;
         long secs = strtol(hd->value, &end, 10);
-        if (end != hd->value && secs >= 0 && secs <= 3600)
-            c->retry_after = (int)secs;
+        if (end != hd->value && secs >= 0)
+            c->retry_after = secs > 3600 ? 3600 : (int)secs;
         else
             c->retry_after = 1; /* an HTTP date or nonsense: wait a little anyway */
     }

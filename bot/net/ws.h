@@ -24,7 +24,7 @@ struct ws_timer;
 int ws_loop_new(struct ws_loop **out, const char *ca_file, char *err, size_t errlen);
 
 /* Frees the loop, closing connections still open without calling their handlers and dropping
- * posted calls. Accepts NULL. */
+ * posted calls. Free its timers first, and stop every thread that posts to it. Accepts NULL. */
 void ws_loop_free(struct ws_loop *l);
 
 /* Serves events until done(arg) returns nonzero; done is checked at least every 100 ms, so a

@@ -104,6 +104,7 @@ struct plat {
     size_t queued;
     int inflight;
     int64_t paused_until; /* 429: nothing is posted before */
+    int64_t event_at;     /* when the event being handled arrived, for the log */
     struct chan *chans;
     size_t nchans;
 };
@@ -264,7 +265,9 @@ static void handle_event(struct plat *p, struct slack_frame *f)
      * unless the question was itself in a thread */
     const char *thread = f->thread_ts[0] ? f->thread_ts : direct ? "" : f->ts;
     struct plat_message m = { f->user, f->channel, thread, f->text, f->text_len, direct, 0 };
+    p->event_at = ws_now_ms();
     p->host.on_message(p->host.ctx, p, &m);
+    p->event_at = 0;
 }
 
 /* Acknowledges an envelope on the socket it came by. */
@@ -663,7 +666,7 @@ static void kick_timer(void *arg)
 
 static int slack_send(struct plat *p, const struct plat_message *msg, const char *text, size_t len)
 {
-    int64_t now = ws_now_ms();
+    int64_t now = p->event_at ? p->event_at : ws_now_ms();
     size_t parts = 0;
     for (size_t at = 0, next; at < len; at += next, parts++)
         slack_split(text + at, len - at, SLACK_POST_MAX, &next);
