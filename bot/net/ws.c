@@ -430,11 +430,11 @@ static int writeable(struct ws *ws)
         if (n < 0) {
             snprintf(ws->why, sizeof ws->why, "writing to the socket failed");
             return -1;
-        }
+        }        /* also before a close: what was just written (an acknowledgement) is out */
+        if (!ws->head && ws->h->on_drained)
+            ws->h->on_drained(ws->ctx, ws);
         if (ws->head || ws->closing)
             lws_callback_on_writable(ws->wsi);
-        else if (ws->h->on_drained)
-            ws->h->on_drained(ws->ctx, ws);
         return 0;
     }
     if (ws->closing) {
