@@ -9,9 +9,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { startFakeSlack } = require('./fake_slack');
-
-const PLANBOT = process.env.PLANBOT;
-if (!PLANBOT) throw new Error('set PLANBOT to the planbot binary');
+const { startPlanbot, sleep } = require('./planbot');
 
 const APP_TOKEN = 'xapp-1-A1-e2e-secret-app';
 const BOT_TOKEN = 'xoxb-e2e-secret-bot';
@@ -19,62 +17,17 @@ const MODERATOR = 'UMOD';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'planbot-e2e-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-let nth = 0;
-
-// Starts planbot on the slack platform against fake; resolves once it is connected.
-async function startBot(fake, { pace = 0, env = {}, config = {}, waitConnected = true } = {}) {
-  nth++;
-  const dir = path.join(tmp, `bot${nth}`);
-  fs.mkdirSync(dir);
-  const cfg = path.join(dir, 'planbot.json');
-  fs.writeFileSync(cfg, JSON.stringify({
-    platform: 'slack',
-    log_level: 'debug',
-    moderators: { slack: [MODERATOR] },
-    slack: { pace_ms: pace },
-    ...config,
-  }));
-  const child = spawn(PLANBOT, ['--config', cfg, '--db', path.join(dir, 'kb.db'), 'run'], {
-    env: {
-      PATH: process.env.PATH,
-      HOME: dir,
-      SLACK_API_URL: fake.apiUrl,
-      SLACK_APP_TOKEN: APP_TOKEN,
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+// Starts planbot against fake with the moderator configured and pacing off unless asked.
+function startBot(fake, { pace = 0, env = {}, config = {}, waitConnected = true } = {}) {
+  return startPlanbot(fake, {
+    tmp,
+    appToken: APP_TOKEN,
+    botToken: BOT_TOKEN,
+    config: { moderators: { slack: [MODERATOR] }, slack: { pace_ms: pace }, ...config },
+    env,
+    waitConnected,
   });
-  const bot = { child, log: '', exited: null, dbPath: path.join(dir, 'kb.db') };
-  child.stdout.on('data', (d) => { bot.log += d; });
-  child.stderr.on('data', (d) => { bot.log += d; });
-  bot.done = new Promise((resolve) => child.on('exit', (code, signal) => {
-    bot.exited = { code, signal };
-    resolve(bot.exited);
-  }));
-  bot.waitLog = async (re, ms = 10000) => {
-    const end = Date.now() + ms;
-    while (!re.test(bot.log)) {
-      if (Date.now() > end) throw new Error(`no log line ${re} in:\n${bot.log}`);
-      if (bot.exited) throw new Error(`planbot exited ${JSON.stringify(bot.exited)}:\n${bot.log}`);
-      await sleep(10);
-    }
-  };
-  bot.stop = async () => {
-    const running = !bot.exited;
-    if (running) child.kill('SIGTERM');
-    const r = await bot.done;
-    // tokens never reach a log line; sanitizer builds report nothing
-    assert.ok(!bot.log.includes(APP_TOKEN) && !bot.log.includes(BOT_TOKEN), 'a token was logged');
-    assert.doesNotMatch(bot.log, /AddressSanitizer|LeakSanitizer|runtime error:/);
-    if (running) assert.deepEqual(r, { code: 0, signal: null }, bot.log);
-    return r;
-  };
-  if (waitConnected) await bot.waitLog(/slack: connected/);
-  return bot;
 }
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Asks as user in channel and waits for the nth post (counting from 1) in reply.
 async function ask(fake, text, { user = 'U2', channel = 'C1', type = 'app_mention', ...rest } = {}) {

@@ -13,16 +13,12 @@ const os = require('node:os');
 const path = require('node:path');
 const tls = require('node:tls');
 const { startFakeSlack } = require('./fake_slack');
-
-const PLANBOT = process.env.PLANBOT;
-if (!PLANBOT) throw new Error('set PLANBOT to the planbot binary');
+const { startPlanbot, sleep } = require('./planbot');
 
 const APP_TOKEN = 'xapp-1-A1-tls-secret-app';
 const BOT_TOKEN = 'xoxb-tls-secret-bot';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'planbot-tls-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- certificates
 
@@ -116,7 +112,6 @@ before(() => {
 
 // ---------------------------------------------------------------- planbot
 
-let nth = 0;
 // A check that fails must not leave planbot or a server running (node --test would wait for ever).
 const live = new Set(); // planbot processes and servers not yet stopped
 afterEach(async () => {
@@ -139,55 +134,19 @@ async function withFake(opts, fn) {
 }
 
 // Starts planbot on the slack platform against fake, trusting caFile (none: the system's CAs).
+// Stopping it also checks that it was still running and said it stopped.
 async function startBot(fake, { caFile, env = {}, waitConnected = true } = {}) {
-  nth++;
-  const dir = path.join(tmp, `bot${nth}`);
-  fs.mkdirSync(dir);
-  const cfg = path.join(dir, 'planbot.json');
-  const config = { platform: 'slack', log_level: 'debug', slack: { pace_ms: 0 } };
+  const config = { slack: { pace_ms: 0 } };
   if (caFile) config.tls_ca_file = caFile;
-  fs.writeFileSync(cfg, JSON.stringify(config));
-  const child = spawn(PLANBOT, ['--config', cfg, '--db', path.join(dir, 'kb.db'), 'run'], {
-    env: {
-      PATH: process.env.PATH,
-      HOME: dir,
-      SLACK_API_URL: fake.apiUrl,
-      SLACK_APP_TOKEN: APP_TOKEN,
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const bot = await startPlanbot(fake, {
+    tmp, appToken: APP_TOKEN, botToken: BOT_TOKEN, config, env, waitConnected: false,
   });
-  const bot = { child, log: '', exited: null };
-  child.stdout.on('data', (d) => { bot.log += d; });
-  child.stderr.on('data', (d) => { bot.log += d; });
-  bot.done = new Promise((resolve) => child.on('exit', (code, signal) => {
-    bot.exited = { code, signal };
-    resolve(bot.exited);
-  }));
-  bot.kill = async () => {
-    if (!bot.exited) child.kill('SIGKILL');
-    await bot.done;
-  };
   live.add(bot);
-  bot.waitLog = async (re, ms = 10000) => {
-    const end = Date.now() + ms;
-    while (!re.test(bot.log)) {
-      if (Date.now() > end) throw new Error(`no log line ${re} in:\n${bot.log}`);
-      if (bot.exited) throw new Error(`planbot exited ${JSON.stringify(bot.exited)}:\n${bot.log}`);
-      await sleep(10);
-    }
-  };
-  bot.count = (re) => (bot.log.match(new RegExp(re.source, 'g')) || []).length;
+  const stop = bot.stop;
   bot.stop = async () => {
     live.delete(bot);
-    const running = !bot.exited;
-    if (running) child.kill('SIGTERM');
-    const r = await bot.done;
-    assert.ok(!bot.log.includes(APP_TOKEN) && !bot.log.includes(BOT_TOKEN), 'a token was logged');
-    assert.doesNotMatch(bot.log, /AddressSanitizer|LeakSanitizer|runtime error:/);
-    assert.ok(running, `planbot exited by itself ${JSON.stringify(r)}:\n${bot.log}`);
-    assert.deepEqual(r, { code: 0, signal: null }, bot.log);
+    const r = await stop();
+    assert.ok(bot.wasRunning, `planbot exited by itself ${JSON.stringify(r)}:\n${bot.log}`);
     assert.match(bot.log, /slack: stopped/);
     return r;
   };
