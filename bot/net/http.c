@@ -5,6 +5,8 @@
  * mirroring curl's sockets into lws. The two threads share nothing but two locked lists. */
 #include "http.h"
 
+#include <arpa/inet.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +31,9 @@ struct call {
     struct buf resp;
     char curl_err[CURL_ERROR_SIZE];
     http_done_fn done;
+    http_resolved_fn resolved; /* a name to resolve rather than a request */
     void *ctx;
+    char addr[INET6_ADDRSTRLEN];
     long status;
     int retry_after;
     int err;
@@ -142,10 +146,55 @@ static void drain(void *arg)
         struct http_response r = { c->status,   c->retry_after, buf_str(&c->resp),
                                    c->resp.len, c->err,         c->errmsg };
         h->pending--;
-        c->done(c->ctx, &r);
+        if (c->resolved)
+            c->resolved(c->ctx, c->err, c->addr, c->errmsg);
+        else
+            c->done(c->ctx, &r);
         call_free(c);
         c = next;
     }
+}
+
+/* Hands a finished call to the loop's thread. */
+static void hand_over(struct http *h, struct call *c)
+{
+    pthread_mutex_lock(&h->lock);
+    push(&h->finished, c);
+    int post = !h->posted;
+    h->posted = 1;
+    pthread_mutex_unlock(&h->lock);
+    if (post && ws_loop_post(h->loop, drain, h)) {
+        pthread_mutex_lock(&h->lock);
+        h->posted = 0; /* out of memory: the worker tries again */
+        pthread_mutex_unlock(&h->lock);
+    }
+}
+
+/* On the worker: looks a host name up (getaddrinfo blocks, so never on the loop's thread). */
+static void resolve(struct http *h, struct call *c)
+{
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    int rc = getaddrinfo(c->url, NULL, &hints, &res);
+    if (rc) {
+        c->err = ERR_IO;
+        snprintf(c->errmsg, sizeof c->errmsg, "cannot look up %s: %s", c->url, gai_strerror(rc));
+    } else {
+        const struct addrinfo *a = res;
+        for (const struct addrinfo *i = res; i; i = i->ai_next)
+            if (i->ai_family == AF_INET) { /* IPv4 first: it is the more often routable */
+                a = i;
+                break;
+            }
+        const void *bin = a->ai_family == AF_INET
+                              ? (const void *)&((struct sockaddr_in *)a->ai_addr)->sin_addr
+                              : (const void *)&((struct sockaddr_in6 *)a->ai_addr)->sin6_addr;
+        inet_ntop(a->ai_family, bin, c->addr, sizeof c->addr);
+        freeaddrinfo(res);
+    }
+    hand_over(h, c);
 }
 
 static void finish(struct http *h, struct call *c)
@@ -158,16 +207,7 @@ static void finish(struct http *h, struct call *c)
     curl_multi_remove_handle(h->multi, c->easy);
     curl_easy_cleanup(c->easy);
     c->easy = NULL;
-    pthread_mutex_lock(&h->lock);
-    push(&h->finished, c);
-    int post = !h->posted;
-    h->posted = 1;
-    pthread_mutex_unlock(&h->lock);
-    if (post && ws_loop_post(h->loop, drain, h)) {
-        pthread_mutex_lock(&h->lock);
-        h->posted = 0; /* out of memory: the next finished call tries again */
-        pthread_mutex_unlock(&h->lock);
-    }
+    hand_over(h, c);
 }
 
 static void *worker(void *arg)
@@ -189,6 +229,11 @@ static void *worker(void *arg)
         }
         while (c) {
             struct call *next = c->next;
+            if (c->resolved) {
+                resolve(h, c);
+                c = next;
+                continue;
+            }
             c->next = h->active;
             h->active = c;
             if (start(h, c)) {
@@ -209,8 +254,17 @@ static void *worker(void *arg)
             curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&done);
             outcome(done, m->data.result);
             finish(h, done);
+        } /* answers a failed post left behind: hand them over again */
+        pthread_mutex_lock(&h->lock);
+        int stuck = h->finished && !h->posted;
+        h->posted |= stuck;
+        pthread_mutex_unlock(&h->lock);
+        if (stuck && ws_loop_post(h->loop, drain, h)) {
+            pthread_mutex_lock(&h->lock);
+            h->posted = 0;
+            pthread_mutex_unlock(&h->lock);
         }
-        curl_multi_poll(h->multi, NULL, 0, 1000, NULL);
+        curl_multi_poll(h->multi, NULL, 0, stuck ? 100 : 1000, NULL);
     }
     while (h->active) {
         struct call *c = h->active;
@@ -316,6 +370,25 @@ int http_post(struct http *h, const struct http_request *req, http_done_fn done,
         call_free(c);
         return ERR_NOMEM;
     }
+    pthread_mutex_lock(&h->lock);
+    push(&h->incoming, c);
+    pthread_mutex_unlock(&h->lock);
+    h->pending++;
+    curl_multi_wakeup(h->multi);
+    return 0;
+}
+
+int http_resolve(struct http *h, const char *host, http_resolved_fn done, void *ctx)
+{
+    struct call *c = calloc(1, sizeof *c);
+    if (!c || !(c->url = strdup(host))) {
+        free(c);
+        return ERR_NOMEM;
+    }
+    c->h = h;
+    c->resolved = done;
+    c->ctx = ctx;
+    buf_init(&c->resp, 1);
     pthread_mutex_lock(&h->lock);
     push(&h->incoming, c);
     pthread_mutex_unlock(&h->lock);

@@ -1,4 +1,4 @@
-/* http.h - HTTP requests that never block the event loop.
+/* http.h - HTTP requests, and host name lookups, that never block the event loop.
  *
  * libcurl's multi interface runs on one worker thread; requests are handed to it through a
  * locked queue and its answers come back to the loop's thread through ws_loop_post(). So a slow
@@ -46,6 +46,14 @@ void http_free(struct http *h);
 /* Sends a POST request; everything in req is copied. done(ctx, response) runs later on the loop's
  * thread, exactly once, unless this returns an error (ERR_NOMEM) or http_free() comes first. */
 int http_post(struct http *h, const struct http_request *req, http_done_fn done, void *ctx);
+
+/* Called on the loop's thread with a numeric address for a host name, or err (ERR_IO) and why. */
+typedef void (*http_resolved_fn)(void *ctx, int err, const char *addr, const char *why);
+
+/* Looks host up on the worker thread, since getaddrinfo() blocks and libwebsockets 4.1 as Debian
+ * builds it would call it on the loop's thread. done runs later on the loop's thread, exactly
+ * once, unless this returns ERR_NOMEM or http_free() comes first. */
+int http_resolve(struct http *h, const char *host, http_resolved_fn done, void *ctx);
 
 /* How many requests have not had their callback yet. */
 size_t http_pending(const struct http *h);

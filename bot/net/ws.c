@@ -430,7 +430,7 @@ static int writeable(struct ws *ws)
         if (n < 0) {
             snprintf(ws->why, sizeof ws->why, "writing to the socket failed");
             return -1;
-        }        /* also before a close: what was just written (an acknowledgement) is out */
+        } /* also before a close: what was just written (an acknowledgement) is out */
         if (!ws->head && ws->h->on_drained)
             ws->h->on_drained(ws->ctx, ws);
         if (ws->head || ws->closing)
@@ -549,7 +549,7 @@ int ws_connect(struct ws_loop *l, const char *url, const struct ws_options *opt,
     struct lws_client_connect_info ci;
     memset(&ci, 0, sizeof ci);
     ci.context = l->ctx;
-    ci.address = u.host;
+    ci.address = opt && opt->address ? opt->address : u.host;
     ci.port = u.port;
     ci.path = u.path;
     char host[sizeof u.host + 16]; /* the Host header: with the port unless it is the default */

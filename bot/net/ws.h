@@ -81,6 +81,9 @@ struct ws_options {
     int ping_secs;        /* ping after this long without traffic; 0: 10 */
     int hangup_secs;      /* drop the connection after this long without traffic; 0: 30 */
     const char *log_name; /* names the connection in log lines, e.g. "slack" */
+    const char *address;  /* a numeric address to connect to instead of looking the URL's host
+                             up (which would block the loop); the name still goes in the Host
+                             header, SNI and the certificate check. NULL: the URL's host */
 };
 
 /* The parts of a ws:// or wss:// URL, pointing into a copy the caller owns. */

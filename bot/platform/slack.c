@@ -16,6 +16,7 @@
  * Wire format: slack_codec.c. Event loop, sockets, HTTP: net/ws.c and net/http.c. */
 #include "plat.h"
 
+#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,8 +104,9 @@ struct plat {
     struct post *flying;      /* posts in flight, owned here until their answer */
     size_t queued;
     int inflight;
-    int64_t paused_until; /* 429: nothing is posted before */
-    int64_t event_at;     /* when the event being handled arrived, for the log */
+    int64_t paused_until;  /* 429: nothing is posted before */
+    int64_t event_at;      /* when the event being handled arrived, for the log */
+    char socket_url[2048]; /* apps.connections.open's URL while its host is looked up */
     struct chan *chans;
     size_t nchans;
 };
@@ -460,12 +462,9 @@ static int connect_answer(struct plat *p, const struct http_response *r, const c
     return 0;
 }
 
-static void opened(void *ctx, const struct http_response *r)
+/* Opens the socket to url, at the numeric address addr (NULL: url names an address). */
+static void open_socket(struct plat *p, const char *url, const char *addr)
 {
-    struct plat *p = ctx;
-    struct slack_api a;
-    if (connect_answer(p, r, "apps.connections.open", "app-level token (SLACK_APP_TOKEN)", &a))
-        return;
     struct conn *c = calloc(1, sizeof *c);
     if (c) {
         c->p = p;
@@ -474,10 +473,10 @@ static void opened(void *ctx, const struct http_response *r)
         p->conns = c;
     }
     char err[256];
-    struct ws_options opt = { 0, 0, 10, 30, "slack" };
+    struct ws_options opt = { 0, 0, 10, 30, "slack", addr };
     int rc = ERR_NOMEM;
     if (c && (c->hello_timer = ws_timer_new(p->loop, hello_late, c))) {
-        rc = ws_connect(p->loop, a.url, &opt, &handler, c, &c->ws, err, sizeof err);
+        rc = ws_connect(p->loop, url, &opt, &handler, c, &c->ws, err, sizeof err);
         if (rc)
             log_msg(LOG_WARN, "slack: %s", err);
     }
@@ -488,6 +487,49 @@ static void opened(void *ctx, const struct http_response *r)
         return;
     }
     p->fresh = c;
+}
+
+static void looked_up(void *ctx, int err, const char *addr, const char *why)
+{
+    struct plat *p = ctx;
+    p->opening = 0;
+    if (p->stopping || p->fatal)
+        return;
+    if (err) {
+        log_msg(LOG_WARN, "slack: %s", why);
+        p->attempt++;
+        want_socket(p, -1);
+        return;
+    }
+    open_socket(p, p->socket_url, addr);
+}
+
+static void opened(void *ctx, const struct http_response *r)
+{
+    struct plat *p = ctx;
+    struct slack_api a;
+    if (connect_answer(p, r, "apps.connections.open", "app-level token (SLACK_APP_TOKEN)", &a))
+        return;
+    struct ws_url u;
+    if (ws_url_parse(a.url, &u)) {
+        log_msg(LOG_WARN, "slack: apps.connections.open gave a URL planbot cannot use");
+        p->attempt++;
+        want_socket(p, -1);
+        return;
+    }
+    unsigned char bin[16];
+    if (inet_pton(AF_INET, u.host, bin) == 1 || inet_pton(AF_INET6, u.host, bin) == 1) {
+        open_socket(p, a.url, NULL);
+        return;
+    }
+    /* a name: looked up on the HTTP worker, since lws would block the loop doing it */
+    snprintf(p->socket_url, sizeof p->socket_url, "%s", a.url);
+    p->opening = 1;
+    if (http_resolve(p->http, u.host, looked_up, p)) {
+        p->opening = 0;
+        p->attempt++;
+        want_socket(p, -1);
+    }
 }
 
 static void authed(void *ctx, const struct http_response *r)

@@ -59,6 +59,18 @@ test('a mention is answered in its thread with the entry and its citation', asyn
   }
 });
 
+test('a socket URL with a host name is looked up off the loop and connects', async () => {
+  const fake = await startFakeSlack({ appToken: APP_TOKEN, botToken: BOT_TOKEN, linkHost: 'localhost' });
+  const bot = await startBot(fake);
+  try {
+    const { post } = await ask(fake, 'How big can Ukraine\'s army be?');
+    assert.match(post.text, /600,000/);
+  } finally {
+    await bot.stop();
+    await fake.close();
+  }
+});
+
 test('a direct message is answered, an off-topic question declined politely', async () => {
   const fake = await startFakeSlack({ appToken: APP_TOKEN, botToken: BOT_TOKEN });
   const bot = await startBot(fake);

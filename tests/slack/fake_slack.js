@@ -48,6 +48,7 @@ const DEFAULTS = {
   helloDelayMs: 0,
   tls: null, // {key, cert} (PEM strings or Buffers): serve https:// and wss:// instead
   linkPort: 0, // the port named in apps.connections.open's socket URL (0 = the fake's own)
+  linkHost: '127.0.0.1', // the host named there: 'localhost' makes the client look a name up
 };
 
 function newUuid() {
@@ -959,7 +960,7 @@ class FakeSlack extends EventEmitter {
         if (token !== this.opts.appToken) return reply(warn({ ok: false, error: 'invalid_auth' }));
         const ticket = crypto.randomBytes(16).toString('hex');
         this._tickets.set(ticket, { used: false });
-        return reply(warn({ ok: true, url: `${this._wsScheme}://127.0.0.1:${this.opts.linkPort || this.port}/link/?ticket=${ticket}&app_id=${APP_ID}` }));
+        return reply(warn({ ok: true, url: `${this._wsScheme}://${this.opts.linkHost}:${this.opts.linkPort || this.port}/link/?ticket=${ticket}&app_id=${APP_ID}` }));
       }
       case 'auth.test': {
         this._stats.authTests += 1;
