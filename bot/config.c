@@ -201,7 +201,8 @@ static int set_moderators(struct config *cfg, const cJSON *item, const char *ori
     }
     const cJSON *plat;
     cJSON_ArrayForEach(plat, item)
-    { /* which platforms exist is the caller's knowledge: see config_check_platforms() */
+    {
+        /* which platforms exist is the caller's knowledge: see config_check_platforms() */
         int named = *plat->string != '\0';
         for (const char *c = plat->string; *c && named; c++)
             named = islower((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '_';

@@ -829,7 +829,8 @@ static void drained_is_called_once_when_the_queue_empties(void **state)
     WAIT_FOR(f, srv_got_three, WAIT_MS);
     run_for(f, 50);
     assert_int_equal(f->send_rc[0] | f->send_rc[1] | f->send_rc[2], 0);
-    assert_int_equal(f->drained, 1);    /* again for the next batch, and for the last one before a close */
+    assert_int_equal(f->drained, 1);
+    /* again for the next batch, and for the last one before a close */
     assert_int_equal(ws_send(f->ws, "four", 4), 0);
     assert_int_equal(f->drained, 1); /* written later, from WRITEABLE */
     WAIT_FOR(f, srv_got_four, WAIT_MS);
@@ -837,7 +838,8 @@ static void drained_is_called_once_when_the_queue_empties(void **state)
     assert_int_equal(f->drained, 2);
     assert_int_equal(ws_send(f->ws, "five", 4), 0);
     ws_close(f->ws);
-    WAIT_FOR(f, is_closed, WAIT_MS);    WAIT_FOR(f, srv_saw_close, WAIT_MS);
+    WAIT_FOR(f, is_closed, WAIT_MS);
+    WAIT_FOR(f, srv_saw_close, WAIT_MS);
     assert_int_equal(f->drained, 3);
     char *s = srv_got(&f->srv, 4);
     assert_non_null(s);

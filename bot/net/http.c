@@ -254,7 +254,8 @@ static void *worker(void *arg)
             curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&done);
             outcome(done, m->data.result);
             finish(h, done);
-        } /* answers a failed post left behind: hand them over again */
+        }
+        /* answers a failed post left behind: hand them over again */
         pthread_mutex_lock(&h->lock);
         int stuck = h->finished && !h->posted;
         h->posted |= stuck;

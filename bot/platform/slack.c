@@ -857,7 +857,8 @@ static void slack_close(struct plat *p)
             struct post *q = *list;
             *list = q->next;
             post_free(q);
-        } /* sockets still open are closed with the loop, which calls no handler then */
+        }
+    /* sockets still open are closed with the loop, which calls no handler then */
     while (p->conns)
         conn_free(p->conns);
     free(p->chans);
