@@ -34,6 +34,9 @@ int config_defaults(struct config *cfg)
     cfg->log_level = LOG_INFO;
     cfg->unanswered_days = 90;
     cfg->slack.pace_ms = 1000;
+    cfg->flood_messages = 20;
+    cfg->flood_seconds = 60;
+    cfg->replay_max_age = 3600;
     char path[4096];
     const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
     if (xdg && *xdg == '/')
@@ -167,6 +170,11 @@ static const struct key slack_keys[] = {
     { "bot_token", K_SECRET, 0, 0, 0, NULL },
     { NULL, K_STRING, 0, 0, 0, NULL },
 };
+static const struct key flood_keys[] = {
+    { "messages", K_INT, AT(flood_messages), 0, 100000, NULL },
+    { "seconds", K_INT, AT(flood_seconds), 1, 86400, NULL },
+    { NULL, K_STRING, 0, 0, 0, NULL },
+};
 static const struct key top_keys[] = {
     { "db", K_STRING, AT(db), 0, 0, NULL },
     { "platform", K_STRING, AT(platform), 0, 0, NULL },
@@ -175,6 +183,8 @@ static const struct key top_keys[] = {
     { "unanswered_days", K_INT, AT(unanswered_days), 0, 36500, NULL },
     { "tls_ca_file", K_STRING, AT(tls_ca_file), 0, 0, NULL },
     { "slack", K_SECTION, 0, 0, 0, slack_keys },
+    { "flood_limit", K_SECTION, 0, 0, 0, flood_keys },
+    { "replay_max_age", K_INT, AT(replay_max_age), 0, 7 * 86400, NULL },
     { NULL, K_STRING, 0, 0, 0, NULL },
 };
 #undef AT

@@ -23,12 +23,17 @@ struct config {
     size_t nmoderators;
     int unanswered_days; /* how long declined questions are kept; 0: for ever */
     char *tls_ca_file;   /* test option: trust this CA bundle instead of the system's; or NULL */
+    int flood_messages;  /* messages one user may send per flood_seconds; 0: no limit */
+    int flood_seconds;
+    int replay_max_age; /* seconds: questions acknowledged but not answered before a crash are
+                           answered at the next start when younger than this */
     struct config_slack slack;
 };
 
 /* Fills cfg with the defaults: the database in $XDG_DATA_HOME/planbot (or ~/.local/share/planbot),
  * the console platform, log level info, questions kept 90 days, Slack at https://slack.com/api/
- * paced at one post per second per channel. Returns 0 or ERR_NOMEM. */
+ * paced at one post per second per channel, 20 messages per user per minute, questions left
+ * unanswered by a crash answered up to an hour later. Returns 0 or ERR_NOMEM. */
 int config_defaults(struct config *cfg);
 
 /* Reads a JSON config file over cfg. Returns 0, or ERR_IO / ERR_INVAL with a message in err that
