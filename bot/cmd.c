@@ -59,6 +59,8 @@ static int c_edit(struct cmd_ctx *, const struct args *);
 static int c_remove(struct cmd_ctx *, const struct args *);
 static int c_import(struct cmd_ctx *, const struct args *);
 static int c_export(struct cmd_ctx *, const struct args *);
+static int c_backup(struct cmd_ctx *, const struct args *);
+static int c_check(struct cmd_ctx *, const struct args *);
 static int c_history(struct cmd_ctx *, const struct args *);
 static int c_change(struct cmd_ctx *, const struct args *);
 static int c_undo(struct cmd_ctx *, const struct args *);
@@ -96,6 +98,10 @@ static const struct cmd commands[] = {
       "import a knowledge base file: all of it or nothing" },
     { "kb export", c_export, 0, 1, CMD_TERMINAL, "", "", "kb export [FILE]",
       "write the knowledge base as a file (standard output without FILE)" },
+    { "kb backup", c_backup, 1, 1, CMD_MODERATOR | CMD_TERMINAL, "", "", "kb backup FILE",
+      "copy the whole database to FILE, safely while the bot runs" },
+    { "kb check", c_check, 0, 0, CMD_MODERATOR, "", "", "kb check",
+      "check the database: integrity, search index, sources, verbatim texts" },
     { "kb history", c_history, 0, 1, 0, "limit= json", "", "kb history [ID] [--limit N] [--json]",
       "list the changes, newest first, of everything or of one entry" },
     { "kb change", c_change, 1, 1, 0, "json", "", "kb change N [--json]",
@@ -724,6 +730,68 @@ static int c_export(struct cmd_ctx *ctx, const struct args *a)
     }
     cJSON_free(text);
     return rc;
+}
+
+/* "1 entry", "2 entries"; "1 source", "2 sources" */
+static const char *plural(int64_t n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
+static int c_backup(struct cmd_ctx *ctx, const struct args *a)
+{
+    struct kb_backup_stats st;
+    int rc = kb_backup(ctx->kb, a->pos[0], &st);
+    if (rc)
+        return kbfail(ctx, rc);
+    const struct kb_counts *n = &st.counts;
+    return buf_printf(ctx->out, "Backed up %lld %s, %lld %s and %lld %s to %s (%lld KiB).\n",
+                      (long long)n->entries, plural(n->entries, "entry", "entries"),
+                      (long long)n->sources, plural(n->sources, "source", "sources"),
+                      (long long)n->changes, plural(n->changes, "change", "changes"), a->pos[0],
+                      (long long)((st.bytes + 1023) / 1024));
+}
+
+/* Problems kb check lists: a chat reply stays short. */
+enum { CHECK_LINES_TERMINAL = 1000, CHECK_LINES_CHAT = 10 };
+
+static int c_check(struct cmd_ctx *ctx, const struct args *a)
+{
+    (void)a;
+    int max = ctx->terminal ? CHECK_LINES_TERMINAL : CHECK_LINES_CHAT;
+    struct kb_check_report rep;
+    cJSON *problems;
+    int rc = kb_check(ctx->kb, max, &rep, &problems);
+    if (rc)
+        return kbfail(ctx, rc);
+    const struct kb_counts *n = &rep.counts;
+    char counts[160] = "records that cannot be counted";
+    if (n->entries >= 0)
+        snprintf(counts, sizeof counts, "%lld %s, %lld %s, %lld %s", (long long)n->entries,
+                 plural(n->entries, "entry", "entries"), (long long)n->sources,
+                 plural(n->sources, "source", "sources"), (long long)n->changes,
+                 plural(n->changes, "change", "changes"));
+    if (!rep.problems) {
+        cJSON_Delete(problems);
+        return buf_printf(ctx->out, "The knowledge base is consistent: %s.\n", counts);
+    }
+    /* An error: the lines go where errors go (standard error, exit status 1). */
+    buf_reset(ctx->out);
+    rc = buf_printf(ctx->out, "The knowledge base has %lld %s (%s):", (long long)rep.problems,
+                    plural(rep.problems, "problem", "problems"), counts);
+    const cJSON *p;
+    cJSON_ArrayForEach(p, problems)
+    {
+        if (rc)
+            break;
+        rc = buf_printf(ctx->out, "\n  %s: %s", str(p, "check"), str(p, "problem"));
+    }
+    int shown = cJSON_GetArraySize(problems);
+    if (!rc && rep.problems > shown)
+        rc = buf_printf(ctx->out, "\n  ... and %lld more%s", (long long)(rep.problems - shown),
+                        ctx->terminal ? "" : " (planbot kb check at the command line lists them)");
+    cJSON_Delete(problems);
+    return rc ? rc : ERR_INVAL;
 }
 
 static int c_history(struct cmd_ctx *ctx, const struct args *a)

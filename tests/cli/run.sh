@@ -278,5 +278,122 @@ check "but cannot clear" 1 "read-only" as_nobody env HOME=/tmp "$planbot" --db "
 check_in "and still declines in the console" 0 "I don't know" $'How do I make coffee?\n' \
     as_nobody env HOME=/tmp "$planbot" --db "$work/ro.db" run
 
+# ---- kb backup and kb check ----
+bdb="$work/live.db"
+"$planbot" --db "$bdb" kb list >/dev/null
+check "kb check of a good database" 0 \
+    "^The knowledge base is consistent: [0-9]+ entries, 1 source, [0-9]+ changes\.$" \
+    "$planbot" --db "$bdb" kb check
+check "kb backup" 0 "^Backed up [0-9]+ entries, 1 source and [0-9]+ changes to $work/copy\.db \([0-9]+ KiB\)\.$" \
+    "$planbot" --db "$bdb" kb backup "$work/copy.db"
+checks=$((checks + 1))
+if [ "$(ls "$work" | grep -c '^copy\.db')" = 1 ] && [ "$(stat -c %a "$work/copy.db")" = 600 ] &&
+    ! ls "$work" | grep -q '\.tmp\.'; then
+    echo "ok: the backup is one file, readable by its owner only"
+else
+    failures=$((failures + 1)); echo "FAIL: backup files"; ls -la "$work"
+fi
+check "the backup opens and answers" 0 "600,000" "$planbot" --db "$work/copy.db" ask "army cap"
+check "the backup is consistent" 0 "consistent" "$planbot" --db "$work/copy.db" kb check
+history_len() { "$planbot" --db "$1" kb history --json --limit 100000 | python3 -c "import json,sys; print(len(json.load(sys.stdin)))"; }
+check "the backup keeps the audit log" 0 "" test "$(history_len "$bdb")" = "$(history_len "$work/copy.db")"
+check "kb backup only at the command line" 0 "works only at the command line" \
+    sh -c "printf 'kb backup $work/chat.db\n' | '$planbot' --db '$bdb' run"
+check "kb backup needs a file" 2 "usage: kb backup FILE" "$planbot" --db "$bdb" kb backup
+
+# another process holds a write transaction open meanwhile
+python3 - "$bdb" <<'PY' &
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN IMMEDIATE")
+c.execute("UPDATE entries SET title = 'Uncommitted title' WHERE id = 'army-cap'")
+open(sys.argv[1] + ".writing", "w").close()
+time.sleep(8)
+c.execute("ROLLBACK")
+PY
+writer=$!
+for _ in $(seq 50); do [ -f "$bdb.writing" ] && break; sleep 0.1; done
+t0=$(date +%s%N)
+check "kb backup while another process writes" 0 "^Backed up" "$planbot" --db "$bdb" kb backup "$work/during.db"
+check "kb check while another process writes" 0 "consistent" "$planbot" --db "$bdb" kb check
+t1=$(date +%s%N)
+checks=$((checks + 1))
+if [ $(((t1 - t0) / 1000000)) -lt 4000 ]; then echo "ok: neither waited for the writer"; else
+    failures=$((failures + 1)); echo "FAIL: backup and check took $(((t1 - t0) / 1000000)) ms"; fi
+wait $writer
+rm -f "$bdb.writing"
+"$planbot" --db "$work/during.db" kb show army-cap >"$work/out" 2>&1
+checks=$((checks + 1))
+if grep -q "^title" "$work/out" && ! grep -q "Uncommitted" "$work/out"; then
+    echo "ok: the backup holds what was committed"; else
+    failures=$((failures + 1)); echo "FAIL: backup snapshot"; cat "$work/out"; fi
+
+# targets that would lose data, and files that cannot be written
+check "kb backup refuses the database itself" 1 "is the knowledge base itself" "$planbot" --db "$bdb" kb backup "$bdb"
+check "kb backup refuses its WAL" 1 "is the knowledge base itself" "$planbot" --db "$bdb" kb backup "$bdb-wal"
+check "kb backup to /dev/full fails cleanly" 1 "/dev/full is not a regular file" "$planbot" --db "$bdb" kb backup /dev/full
+checks=$((checks + 1))
+if [ -c /dev/full ] && ! ls /dev | grep -q '^full\.tmp'; then echo "ok: /dev/full untouched"; else
+    failures=$((failures + 1)); echo "FAIL: /dev/full"; ls -la /dev/full*; fi
+mkdir "$work/rofolder" && chmod 0555 "$work/rofolder"
+check "kb backup into a read-only folder" 1 "cannot write the backup $work/rofolder/copy\.db: its folder is read-only" \
+    as_nobody env HOME=/tmp "$planbot" --db "$work/ro.db" kb backup "$work/rofolder/copy.db"
+check "nothing was left there" 0 "" test -z "$(ls "$work/rofolder")"
+mkdir -m 0777 "$work/open"
+check "a read-only database can be backed up" 0 "^Backed up" \
+    as_nobody env HOME=/tmp "$planbot" --db "$work/ro.db" kb backup "$work/open/copy.db"
+check "a read-only database can be checked" 0 "consistent" as_nobody env HOME=/tmp "$planbot" --db "$work/ro.db" kb check
+mkdir "$work/tiny"
+if unshare -rm sh -c "mount -t tmpfs -o size=64k tmpfs '$work/tiny'" 2>/dev/null; then
+    check "kb backup to a full disk" 1 "cannot write the backup $work/tiny/copy\.db: the disk is full" \
+        unshare -rm sh -c "mount -t tmpfs -o size=64k tmpfs '$work/tiny' && exec '$planbot' --db '$bdb' kb backup '$work/tiny/copy.db'"
+else
+    echo "skip: kb backup to a full disk (unshare -rm cannot mount a small tmpfs here)"
+fi
+
+# a database changed behind planbot's back, one problem at a time
+cdb="$work/damaged.db"
+"$planbot" --db "$cdb" kb list >/dev/null
+damage() { # damage SQL: runs SQL with foreign keys off, as a careless tool would
+    python3 - "$cdb" "$1" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("PRAGMA foreign_keys = OFF")
+c.executescript(sys.argv[2])
+PY
+}
+damage "INSERT INTO entries_fts(entries_fts, rowid, title, text, speaker, role, keywords)
+        SELECT 'delete', n, title, text, speaker, role, keywords FROM entries WHERE id = 'army-cap';"
+check "kb check: a row missing from the search index" 1 \
+    "^  fts: the search index entries_fts does not match the entries" "$planbot" --db "$cdb" kb check
+damage "UPDATE entries SET source = 'gone' WHERE id = 'army-cap';"
+check "kb check: a source that does not exist" 1 \
+    "^  source: entry \"army-cap\" cites source \"gone\", which does not exist$" "$planbot" --db "$cdb" kb check
+damage "BEGIN; DROP TRIGGER entries_au;
+        UPDATE entries SET text = 'Words the article never had.' WHERE id = 'elections-100-days';
+        $(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT sql FROM sqlite_schema WHERE name = 'entries_au'\").fetchone()[0])" "$cdb");
+        COMMIT;"
+check "kb check: a text changed behind the triggers" 1 \
+    "^  verbatim: entry \"elections-100-days\": its text is not in the text of source \"cnn-2025-11-20\"$" \
+    "$planbot" --db "$cdb" kb check
+check "and the index out of step" 1 "^  fts: the search index entries_words does not match" "$planbot" --db "$cdb" kb check
+damage "UPDATE entries SET speaker = '' WHERE id = 'quote-rubio-potential-ideas';
+        UPDATE changes SET after = '{broken' WHERE n = 3;"
+check "kb check: a quote without a speaker" 1 \
+    "^  entry: entry \"quote-rubio-potential-ideas\" is a quote without a speaker$" "$planbot" --db "$cdb" kb check
+check "kb check: an audit log record that does not parse" 1 "^  change: change 3: its record after is not a JSON object$" \
+    "$planbot" --db "$cdb" kb check
+"$planbot" --db "$cdb" kb check >"$work/out" 2>"$work/err"
+status=$?
+checks=$((checks + 1))
+if [ $status = 1 ] && [ ! -s "$work/out" ] && [ "$(grep -c '^  ' "$work/err")" = 6 ] &&
+    head -1 "$work/err" | grep -Eq "^planbot: The knowledge base has 6 problems \([0-9]+ entries, 1 source, [0-9]+ changes\):$"; then
+    echo "ok: kb check lists each problem on its own line, exit 1"; else
+    failures=$((failures + 1)); echo "FAIL: kb check output ($status)"; cat "$work/out" "$work/err"; fi
+cp "$cdb" "$work/damaged-ro.db" && chmod 0444 "$work/damaged-ro.db"
+check "kb check of a read-only damaged database" 1 "^  fts: the search index entries_fts does not match" \
+    as_nobody env HOME=/tmp "$planbot" --db "$work/damaged-ro.db" kb check
+check_in "kb check in the console" 0 "The knowledge base has 6 problems" $'kb check\n' "$planbot" --db "$cdb" run
+
 echo "$((checks - failures))/$checks checks passed"
 [ $failures = 0 ]
