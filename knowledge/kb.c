@@ -103,6 +103,22 @@ static const char *const migrations[] = {
     "  via TEXT NOT NULL DEFAULT '');"
     "CREATE INDEX unanswered_by_count ON unanswered(count, last_asked);"
     "CREATE INDEX unanswered_by_age ON unanswered(last_asked);",
+    /* version 3: the questions acknowledged to a chat platform, until their reply is delivered
+     * (kb_inbox.c), so that a crash between the two loses none. */
+    "CREATE TABLE inbox ("
+    "  n INTEGER PRIMARY KEY,"
+    "  platform TEXT NOT NULL,"
+    "  event TEXT NOT NULL,"
+    "  received INTEGER NOT NULL,"
+    "  user TEXT NOT NULL,"
+    "  channel TEXT NOT NULL,"
+    "  thread TEXT NOT NULL,"
+    "  direct INTEGER NOT NULL,"
+    "  text TEXT NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'answered', 'expired')),"
+    "  settled INTEGER,"
+    "  UNIQUE (platform, event));"
+    "CREATE INDEX inbox_open ON inbox(state, platform, n);",
 };
 
 /* SCHEMA_VERSION is what a database is migrated to. A read-only handle cannot migrate, and reads
@@ -165,6 +181,11 @@ const char *kb_errmsg(const struct kb *kb)
 const char *kb_path(const struct kb *kb)
 {
     return kb->path;
+}
+
+int kb_writable(const struct kb *kb)
+{
+    return !kb->readonly;
 }
 
 int kb_prepare(struct kb *kb, const char *sql, sqlite3_stmt **st)

@@ -43,6 +43,9 @@ const char *kb_errmsg(const struct kb *kb);
 /* The database path the handle was opened with. Borrowed. */
 const char *kb_path(const struct kb *kb);
 
+/* Whether the database was opened for writing (not read-only, nor an immutable fallback). */
+int kb_writable(const struct kb *kb);
+
 /* A number that changes whenever the data changes, by this handle or another process: caches
  * keyed by it stay right. Noting an unanswered question through this handle does not change it. */
 uint64_t kb_stamp(struct kb *kb);
@@ -151,5 +154,81 @@ int kb_unanswered_list(struct kb *kb, int limit, cJSON **out);
  * a change to the knowledge: the audit log does not record it and it cannot be undone. Returns 0,
  * ERR_READONLY, ERR_BUSY or another database error. */
 int kb_unanswered_clear(struct kb *kb, int64_t *cleared);
+
+/* ---- the inbox: questions acknowledged to a chat platform, until their reply is delivered ----
+ *
+ * A chat adapter records a question before it acknowledges it, and settles the record once the
+ * reply is posted. At start, the records still open are the questions a crash left unanswered.
+ * Settled records are kept a day, so that a redelivery after a restart is still recognised. */
+
+struct kb_question {
+    int64_t n;            /* the record's number (kb_inbox_add sets it) */
+    const char *platform; /* "slack" */
+    const char *event;    /* the platform's key for the event: a redelivery has the same */
+    int64_t received;     /* Unix time */
+    const char *user, *channel, *thread;
+    int direct;
+    const char *text;
+};
+
+/* Records an open question. Returns 0 and q->n; ERR_EXISTS when (platform, event) was recorded
+ * before (a redelivery: acknowledge it, answer nothing); or a write error (ERR_FULL,
+ * ERR_READONLY, ERR_BUSY...): then do not acknowledge, and the platform delivers it again. Waits
+ * at most 250 ms for another process's lock. */
+int kb_inbox_add(struct kb *kb, struct kb_question *q);
+
+/* Settles record n: answered (1) or expired (0). Settled records older than a day go. */
+int kb_inbox_settle(struct kb *kb, int64_t n, int answered);
+
+/* The open records of platform, oldest first: calls fn(arg, q) for each (q borrowed for the
+ * call). Returns 0 or an error. */
+int kb_inbox_open(struct kb *kb, const char *platform,
+                  void (*fn)(void *arg, const struct kb_question *q), void *arg);
+
+/* ---- backup and check (kb_check.c) ---- */
+
+/* What a knowledge base holds. */
+struct kb_counts {
+    int64_t entries, sources, synonyms, changes;
+};
+
+/* What kb_backup wrote. */
+struct kb_backup_stats {
+    struct kb_counts counts; /* the records in the copy */
+    int64_t bytes;           /* the size of the copy */
+};
+
+/* Writes a consistent copy of the whole database (the audit log and every other table included)
+ * to path with SQLite's online backup API: one snapshot, taken while other processes go on
+ * writing. The copy goes to a temporary file beside path (mode 0600: it holds what people asked),
+ * is made a self-contained rollback-journal database, opened again as a planbot database and
+ * checked (the same schema version, SQLite's quick_check), synced, then renamed over path, and the
+ * folder synced. Returns 0 and fills *st (may be NULL); or ERR_INVAL when path is the database
+ * itself (by any name) or its -wal, -shm or -journal file, a folder, or not a regular file (a
+ * device such as /dev/full, a pipe); ERR_READONLY when the folder cannot be written; ERR_FULL when
+ * the disk is full; ERR_IO; ERR_BUSY when another process held a lock for KB_BUSY_MS; ERR_SCHEMA
+ * when the database is damaged. The message names the file. On failure path is as it was and no
+ * temporary file is left. */
+int kb_backup(struct kb *kb, const char *path, struct kb_backup_stats *st);
+
+/* What kb_check found. */
+struct kb_check_report {
+    struct kb_counts counts; /* the records checked; -1 each when damage stops the count */
+    int64_t problems;        /* the problems found: 0 when consistent; may exceed those listed */
+};
+
+/* Checks the database: SQLite's integrity_check; the triggers that keep the search indexes in
+ * step, and FTS5's integrity-check of both indexes against the entries; that every entry's source
+ * exists and, when the source stores its text, that the entry's text is in it byte for byte (what
+ * the writes store); that a quote has a speaker and nothing else has one; that keywords, authors
+ * and synonyms' words are JSON lists and a synonym's term is stored as questions look it up; that
+ * every change's records parse and fit its action, and an undo undoes a change that exists. Only
+ * reads. FTS5's check needs the write lock: on a read-only database, or when another process holds
+ * the lock for 250 ms, it runs on a copy in memory (as large as the database). Returns 0, *rep,
+ * and in *problems (caller frees) an array of at most max (at least 1) {"check", "problem"} in the
+ * order found, "check" one of integrity, fts, entry, source, verbatim, synonym, change; or
+ * ERR_BUSY, ERR_NOMEM, ERR_DB when the check could not run. Damage that stops a check is a
+ * problem, not an error. */
+int kb_check(struct kb *kb, int max, struct kb_check_report *rep, cJSON **problems);
 
 #endif

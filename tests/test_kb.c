@@ -13,9 +13,11 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -2319,11 +2321,12 @@ static void kb_open_migrates_a_version_1_database_and_keeps_its_data(void **stat
     struct snapshot s = snap(f->kb);
     kb_close(f->kb);
     f->kb = NULL;
-    /* what planbot's version 1 made: the same schema without the unanswered table */
+    /* what planbot's version 1 made: the same schema without the unanswered and inbox tables */
     sqlite3 *db;
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
-                                  "DROP TABLE unanswered; PRAGMA user_version = 1;"
+                                  "DROP TABLE unanswered; DROP TABLE inbox;"
+                                  "PRAGMA user_version = 1;"
                                   "PRAGMA journal_mode = DELETE;",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
@@ -2340,7 +2343,7 @@ static void kb_open_migrates_a_version_1_database_and_keeps_its_data(void **stat
 
     /* opened to write, it is migrated and keeps everything */
     f->kb = open_kb(f->path, 0);
-    assert_int_equal(user_version_of(f->path), 2);
+    assert_int_equal(user_version_of(f->path), 3);
     assert_unchanged(f->kb, &s);
     cJSON *e = NULL;
     assert_int_equal(kb_get(f->kb, KB_ENTRY, "army-cap", &e), 0);
@@ -2349,6 +2352,462 @@ static void kb_open_migrates_a_version_1_database_and_keeps_its_data(void **stat
     cJSON_Delete(e);
     assert_int_equal(note(f->kb, "Who pays?", "slack"), 0);
     assert_int_equal(unanswered_len(f->kb), 1);
+}
+
+/* ---- backup and check ---- */
+
+/* Runs sql on the database at path through a connection of its own, as another process would. */
+static void exec_other(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        print_error("%s: %s\n", sql, msg ? msg : "?");
+    sqlite3_free(msg);
+    sqlite3_close(db);
+    assert_int_equal(rc, SQLITE_OK);
+}
+
+/* How many names in dir contain part. */
+static int files_named(const char *dir, const char *part)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        n += strstr(e->d_name, part) != NULL;
+    closedir(d);
+    return n;
+}
+
+/* A database at path holding the test source, two entries and a synonym, as fx_small makes. */
+static struct kb *small_kb(const char *path)
+{
+    struct kb *kb = open_kb(path, KB_OPEN_EMPTY);
+    cJSON *quote =
+        make_entry("zelensky-work", "quote", "We will work on it.", "Volodymyr Zelensky", SRC_ID);
+    assert_non_null(cJSON_AddStringToObject(quote, "role", "President of Ukraine"));
+    assert_int_equal(
+        put_json(kb, KB_SOURCE, make_source(SRC_ID, src_text), KB_PUT_ADD, &setup_actor, NULL), 0);
+    assert_int_equal(put_json(kb, KB_ENTRY,
+                              make_entry("army-cap", "provision", ARMY_TYPED, NULL, SRC_ID),
+                              KB_PUT_ADD, &setup_actor, NULL),
+                     0);
+    assert_int_equal(put_json(kb, KB_ENTRY, quote, KB_PUT_ADD, &setup_actor, NULL), 0);
+    assert_int_equal(put(kb, KB_SYNONYM, "{'term': 'army', 'words': ['military']}", KB_PUT_ADD,
+                         &setup_actor, NULL),
+                     0);
+    return kb;
+}
+
+/* kb_check, asserting that it ran; the caller frees *problems. */
+static struct kb_check_report check_kb(struct kb *kb, int max, cJSON **problems)
+{
+    struct kb_check_report rep;
+    int rc = kb_check(kb, max, &rep, problems);
+    if (rc)
+        print_error("kb_check: %s\n", kb_errmsg(kb));
+    assert_int_equal(rc, 0);
+    assert_true(cJSON_IsArray(*problems));
+    return rep;
+}
+
+/* Whether problems hold one of check whose text contains part. */
+static int has_problem(const cJSON *problems, const char *check, const char *part)
+{
+    const cJSON *p;
+    cJSON_ArrayForEach(p, problems)
+    {
+        if (strcmp(str_field(p, "check"), check) == 0 && strstr(str_field(p, "problem"), part))
+            return 1;
+    }
+    char *all = cJSON_Print(problems);
+    print_error("no %s problem saying \"%s\" in %s\n", check, part, all);
+    cJSON_free(all);
+    return 0;
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void kb_backup_copies_everything_into_a_planbot_database(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(note(f->kb, "Who pays?", "slack"), 0);
+    char copy[256];
+    fx_path(f, copy, sizeof copy, "backup.db");
+    struct kb_backup_stats st;
+    int rc = kb_backup(f->kb, copy, &st);
+    if (rc)
+        print_error("kb_backup: %s\n", kb_errmsg(f->kb));
+    assert_int_equal(rc, 0);
+    assert_int_equal(st.counts.entries, 2);
+    assert_int_equal(st.counts.sources, 1);
+    assert_int_equal(st.counts.synonyms, 1);
+    assert_int_equal(st.counts.changes, history_len(f->kb));
+    struct stat sb;
+    assert_int_equal(stat(copy, &sb), 0);
+    assert_int_equal(st.bytes, sb.st_size);
+    assert_int_equal(sb.st_mode & 0777, 0600); /* it holds what people asked */
+    /* One self-contained file, out of WAL mode (header bytes 18 and 19 are 1), no temporary. */
+    unsigned char header[20];
+    FILE *in = fopen(copy, "rb");
+    assert_non_null(in);
+    assert_int_equal(fread(header, 1, sizeof header, in), sizeof header);
+    fclose(in);
+    assert_int_equal(header[18], 1);
+    assert_int_equal(header[19], 1);
+    assert_int_equal(files_named(f->dir, "backup.db"), 1);
+
+    /* It opens as a planbot database and holds all of it, the declined questions too. */
+    struct snapshot s = snap(f->kb);
+    struct kb *b = open_kb(copy, KB_OPEN_READONLY);
+    assert_unchanged(b, &s);
+    assert_int_equal(unanswered_len(b), 1);
+    cJSON *problems;
+    assert_int_equal(check_kb(b, 10, &problems).problems, 0);
+    cJSON_Delete(problems);
+    kb_close(b);
+    assert_int_equal(files_named(f->dir, "backup.db"), 1);
+    /* A second backup replaces the first. */
+    assert_int_equal(
+        put(f->kb, KB_ENTRY, "{'id': 'army-cap', 'title': 'Later'}", KB_PUT_EDIT, &alice, NULL), 0);
+    assert_int_equal(kb_backup(f->kb, copy, NULL), 0);
+    b = open_kb(copy, KB_OPEN_READONLY);
+    cJSON *e = NULL;
+    assert_int_equal(kb_get(b, KB_ENTRY, "army-cap", &e), 0);
+    assert_string_equal(str_field(e, "title"), "Later");
+    cJSON_Delete(e);
+    kb_close(b);
+}
+
+static void kb_backup_takes_one_snapshot_while_another_process_writes(void **state)
+{
+    struct fx *f = *state;
+    sqlite3 *other;
+    assert_int_equal(sqlite3_open(f->path, &other), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(other,
+                                  "BEGIN IMMEDIATE; UPDATE entries SET title = 'Not yet'"
+                                  " WHERE id = 'army-cap'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    char copy[256];
+    fx_path(f, copy, sizeof copy, "during.db");
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = kb_backup(f->kb, copy, NULL);
+    double took = seconds_since(&t0);
+    if (rc)
+        print_error("kb_backup: %s\n", kb_errmsg(f->kb));
+    assert_int_equal(rc, 0);
+    assert_true(took < KB_BUSY_MS / 2000.0); /* it did not wait for the writer */
+    assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+
+    /* The copy holds what was committed when it was taken; the database the later write. */
+    struct kb *b = open_kb(copy, KB_OPEN_READONLY);
+    cJSON *e = NULL;
+    assert_int_equal(kb_get(b, KB_ENTRY, "army-cap", &e), 0);
+    assert_string_equal(str_field(e, "title"), "A title");
+    cJSON_Delete(e);
+    kb_close(b);
+    assert_int_equal(kb_get(f->kb, KB_ENTRY, "army-cap", &e), 0);
+    assert_string_equal(str_field(e, "title"), "Not yet");
+    cJSON_Delete(e);
+}
+
+enum { MAKE_NOTHING, MAKE_HARD_LINK, MAKE_SYMLINK, MAKE_FOLDER };
+
+static const struct {
+    const char *target; /* in the test's folder, or absolute */
+    int make;           /* what to make there first */
+    int err;
+    const char *says; /* in the message */
+} backup_refusals[] = {
+    { "kb.db", MAKE_NOTHING, ERR_INVAL, "is the knowledge base itself" },
+    { "kb.db-wal", MAKE_NOTHING, ERR_INVAL, "is the knowledge base itself" },
+    { "kb.db-shm", MAKE_NOTHING, ERR_INVAL, "is the knowledge base itself" },
+    { "kb.db-journal", MAKE_NOTHING, ERR_INVAL, "is the knowledge base itself" }, /* not there */
+    { "linked.db", MAKE_HARD_LINK, ERR_INVAL, "is the knowledge base itself" },
+    { "symlinked.db", MAKE_SYMLINK, ERR_INVAL, "is the knowledge base itself" },
+    { "folder", MAKE_FOLDER, ERR_INVAL, "is a folder" },
+    { "/dev/null", MAKE_NOTHING, ERR_INVAL, "is not a regular file" },
+    { "/dev/full", MAKE_NOTHING, ERR_INVAL, "is not a regular file" },
+    { "", MAKE_NOTHING, ERR_INVAL, "needs a file name" },
+    { "no/such/folder/x.db", MAKE_NOTHING, ERR_IO, "No such file or directory" },
+};
+
+static void kb_backup_refuses_targets_that_would_lose_data(void **state)
+{
+    struct fx *f = *state;
+    struct snapshot s = snap(f->kb);
+    for (size_t i = 0; i < sizeof backup_refusals / sizeof backup_refusals[0]; i++) {
+        char target[256];
+        if (backup_refusals[i].target[0] == '/' || !backup_refusals[i].target[0])
+            snprintf(target, sizeof target, "%s", backup_refusals[i].target);
+        else
+            fx_path(f, target, sizeof target, backup_refusals[i].target);
+        switch (backup_refusals[i].make) {
+        case MAKE_HARD_LINK: assert_int_equal(link(f->path, target), 0); break;
+        case MAKE_SYMLINK: assert_int_equal(symlink(f->path, target), 0); break;
+        case MAKE_FOLDER: assert_int_equal(mkdir(target, 0755), 0); break;
+        }
+        int rc = kb_backup(f->kb, target, NULL);
+        if (rc != backup_refusals[i].err || !strstr(kb_errmsg(f->kb), backup_refusals[i].says))
+            fail_msg("row %zu (%s): %d \"%s\"", i, target, rc, kb_errmsg(f->kb));
+        if (*target)
+            assert_non_null(strstr(kb_errmsg(f->kb), target)); /* the message names the file */
+        char tmp[300];
+        snprintf(tmp, sizeof tmp, "%s.tmp.%ld", target, (long)getpid());
+        assert_false(file_exists(tmp));
+    }
+    assert_int_equal(files_named(f->dir, ".tmp."), 0);
+    assert_unchanged(f->kb, &s);
+    kb_close(f->kb);
+    f->kb = open_kb(f->path, 0); /* the database is whole */
+    assert_int_equal(kb_count_entries(f->kb), 2);
+}
+
+static void kb_backup_that_cannot_be_written_leaves_the_target_as_it_was(void **state)
+{
+    struct fx *f = *state;
+    char target[256];
+    fx_path(f, target, sizeof target, "old.db");
+    FILE *out = fopen(target, "w");
+    assert_non_null(out);
+    fputs("the previous backup\n", out);
+    fclose(out);
+    /* Files may grow to two pages only: writing the copy fails with EFBIG. */
+    struct rlimit was, small;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &was), 0);
+    small = was;
+    small.rlim_cur = 8192;
+    void (*handler)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+    int rc = kb_backup(f->kb, target, NULL);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &was), 0);
+    signal(SIGXFSZ, handler);
+    assert_int_equal(rc, ERR_IO);
+    assert_errmsg_has(f->kb, "cannot write the backup");
+    assert_errmsg_has(f->kb, target);
+    char text[64] = "";
+    FILE *in = fopen(target, "r");
+    assert_non_null(in);
+    assert_non_null(fgets(text, sizeof text, in));
+    fclose(in);
+    assert_string_equal(text, "the previous backup\n");
+    assert_int_equal(files_named(f->dir, ".tmp."), 0);
+}
+
+static void kb_backup_into_a_read_only_folder_is_a_readonly_error(void **state)
+{
+    struct fx *f = *state;
+    char ro[256], target[300];
+    fx_path(f, ro, sizeof ro, "ro");
+    assert_int_equal(mkdir(ro, 0555), 0);
+    assert_int_equal(chmod(f->dir, 0755), 0);
+    snprintf(target, sizeof target, "%s/copy.db", ro);
+    if (geteuid() == 0) { /* root writes any folder: be an ordinary user, as in the test above */
+        const uid_t nobody = 65534;
+        assert_int_equal(setresgid(nobody, nobody, 0), 0);
+        f->dropped_uid = 1;
+        assert_int_equal(setresuid(nobody, nobody, 0), 0);
+    }
+    assert_int_equal(kb_backup(f->kb, target, NULL), ERR_READONLY);
+    assert_errmsg_has(f->kb, "read-only");
+    assert_errmsg_has(f->kb, target);
+    assert_int_equal(files_named(ro, "copy.db"), 0);
+}
+
+static void kb_check_finds_a_new_database_consistent(void **state)
+{
+    struct fx *f = *state;
+    f->kb = open_kb(f->path, 0); /* the bundled knowledge base */
+    cJSON *problems;
+    struct kb_check_report rep = check_kb(f->kb, 10, &problems);
+    assert_int_equal(rep.problems, 0);
+    assert_int_equal(cJSON_GetArraySize(problems), 0);
+    cJSON_Delete(problems);
+    assert_int_equal(rep.counts.entries, kb_count_entries(f->kb));
+    assert_true(rep.counts.entries > 0);
+    assert_int_equal(rep.counts.sources, 1);
+    assert_true(rep.counts.synonyms > 0);
+    assert_int_equal(rep.counts.changes, history_len(f->kb));
+}
+
+/* Damage done behind planbot's back, and what kb_check says about it. */
+static const struct {
+    const char *sql;
+    const char *check; /* the problem's check */
+    const char *says;  /* in its text */
+} damage_cases[] = {
+    { "INSERT INTO entries_fts(entries_fts, rowid, title, text, speaker, role, keywords)"
+      " SELECT 'delete', n, title, text, speaker, role, keywords FROM entries WHERE id = "
+      "'army-cap'",
+      "fts", "the search index entries_fts does not match the entries" },
+    { "INSERT INTO entries_words(entries_words, rowid, title, text, speaker, role, keywords)"
+      " SELECT 'delete', n, title, text, speaker, role, keywords FROM entries WHERE id = "
+      "'army-cap'",
+      "fts", "the search index entries_words does not match the entries" },
+    { "DROP TRIGGER entries_au; UPDATE entries SET text = 'Invented words.' WHERE id = 'army-cap'",
+      "verbatim", "entry \"army-cap\": its text is not in the text of source \"" SRC_ID "\"" },
+    { "DROP TRIGGER entries_au; UPDATE entries SET text = 'Invented words.' WHERE id = 'army-cap'",
+      "fts", "the search index entries_fts does not match the entries" },
+    { "DROP TRIGGER entries_ai", "fts", "the trigger entries_ai" },
+    { "UPDATE entries SET text = 'Ukraine''s army will be limited to 600,000 personnel.'"
+      " WHERE id = 'army-cap'",
+      "verbatim", "entry \"army-cap\": its text differs from source \"" SRC_ID "\" in quotes" },
+    { "UPDATE entries SET source = 'gone' WHERE id = 'army-cap'", "source",
+      "entry \"army-cap\" cites source \"gone\", which does not exist" },
+    { "UPDATE entries SET speaker = '' WHERE id = 'zelensky-work'", "entry",
+      "entry \"zelensky-work\" is a quote without a speaker" },
+    { "UPDATE entries SET speaker = 'Someone' WHERE id = 'army-cap'", "entry",
+      "entry \"army-cap\" has a speaker or role but is not a quote" },
+    { "PRAGMA ignore_check_constraints = ON; UPDATE entries SET kind = 'rumour'"
+      " WHERE id = 'army-cap'",
+      "entry", "kind \"rumour\" is not provision, quote or context" },
+    { "UPDATE entries SET keywords = 'cap, army' WHERE id = 'army-cap'", "entry",
+      "entry \"army-cap\": its keywords are not a JSON list" },
+    { "UPDATE sources SET authors = '{}'", "source", "its authors are not a JSON list" },
+    { "UPDATE synonyms SET words = 'military'", "synonym",
+      "synonym \"army\": its words are not a JSON list" },
+    { "UPDATE synonyms SET words = '[]'", "synonym", "its words are not a JSON list" },
+    { "UPDATE synonyms SET term = 'Army '", "synonym", "so no question finds it" },
+    { "UPDATE changes SET after = '{broken' WHERE n = 2", "change",
+      "change 2: its record after is not a JSON object" },
+    { "UPDATE changes SET before = after WHERE n = 2", "change",
+      "change 2: its records before and after do not fit an \"add\"" },
+    { "UPDATE changes SET action = 'undo' WHERE n = 2", "change",
+      "change 2: an undo that does not say what it undoes" },
+    { "UPDATE changes SET action = 'undo', undoes = 99 WHERE n = 2", "change",
+      "change 2 undoes change 99, which does not exist" },
+};
+
+static void kb_check_names_each_kind_of_damage(void **state)
+{
+    struct fx *f = *state;
+    for (size_t i = 0; i < sizeof damage_cases / sizeof damage_cases[0]; i++) {
+        char path[256], name[32];
+        snprintf(name, sizeof name, "case-%zu.db", i);
+        fx_path(f, path, sizeof path, name);
+        struct kb *kb = small_kb(path);
+        cJSON *problems;
+        assert_int_equal(check_kb(kb, 100, &problems).problems, 0);
+        cJSON_Delete(problems);
+        exec_other(path, damage_cases[i].sql);
+        struct kb_check_report rep = check_kb(kb, 100, &problems);
+        if (rep.problems < 1 || !has_problem(problems, damage_cases[i].check, damage_cases[i].says))
+            fail_msg("row %zu: %s", i, damage_cases[i].sql);
+        assert_int_equal(rep.problems, cJSON_GetArraySize(problems));
+        cJSON_Delete(problems);
+        kb_close(kb);
+    }
+}
+
+/* Closes the fixture's database and scribbles over a page of it: the index of entries by source. */
+static void damage_a_page(struct fx *f)
+{
+    kb_close(f->kb); /* the last connection: the WAL is checkpointed into the file */
+    f->kb = NULL;
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT rootpage, (SELECT page_size FROM pragma_page_size)"
+                                        " FROM sqlite_schema WHERE name = 'entries_by_source'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long page = sqlite3_column_int(st, 0), size = sqlite3_column_int(st, 1);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    FILE *out = fopen(f->path, "r+b");
+    assert_non_null(out);
+    assert_int_equal(fseek(out, (page - 1) * size, SEEK_SET), 0);
+    for (long i = 0; i < size; i++)
+        fputc(0x5a, out);
+    fclose(out);
+}
+
+static void kb_check_reports_damaged_pages_and_goes_on(void **state)
+{
+    struct fx *f = *state;
+    damage_a_page(f);
+    f->kb = open_kb(f->path, 0);
+    cJSON *problems;
+    struct kb_check_report rep = check_kb(f->kb, 100, &problems);
+    assert_true(rep.problems >= 1);
+    assert_true(has_problem(problems, "integrity", ""));
+    cJSON_Delete(problems);
+}
+
+static void kb_backup_of_a_damaged_database_is_refused(void **state)
+{
+    struct fx *f = *state;
+    damage_a_page(f);
+    f->kb = open_kb(f->path, 0);
+    char copy[256];
+    fx_path(f, copy, sizeof copy, "copy.db");
+    assert_int_equal(kb_backup(f->kb, copy, NULL), ERR_SCHEMA);
+    assert_errmsg_has(f->kb, "quick_check");
+    assert_errmsg_has(f->kb, "kb check");
+    assert_false(file_exists(copy));
+    assert_int_equal(files_named(f->dir, "copy.db"), 0);
+}
+
+static void kb_check_on_a_read_only_database_checks_the_search_index_on_a_copy(void **state)
+{
+    struct fx *f = *state;
+    exec_other(f->path, damage_cases[0].sql);
+    struct kb *ro = open_kb(f->path, KB_OPEN_READONLY);
+    cJSON *problems;
+    struct kb_check_report rep = check_kb(ro, 100, &problems);
+    assert_int_equal(rep.problems, 1);
+    assert_true(has_problem(problems, "fts", "entries_fts does not match"));
+    cJSON_Delete(problems);
+    kb_close(ro);
+}
+
+static void kb_check_does_not_wait_for_a_writer(void **state)
+{
+    struct fx *f = *state;
+    exec_other(f->path, damage_cases[0].sql);
+    sqlite3 *other;
+    assert_int_equal(sqlite3_open(f->path, &other), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(other,
+                                  "BEGIN IMMEDIATE; UPDATE synonyms SET words = '[\"troops\"]'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cJSON *problems;
+    struct kb_check_report rep = check_kb(f->kb, 100, &problems);
+    double took = seconds_since(&t0);
+    assert_true(took < KB_BUSY_MS / 2000.0); /* FTS5's check ran on a copy */
+    assert_int_equal(rep.problems, 1);
+    assert_true(has_problem(problems, "fts", "entries_fts does not match"));
+    cJSON_Delete(problems);
+    assert_int_equal(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+}
+
+static void kb_check_lists_at_most_max_problems_and_counts_them_all(void **state)
+{
+    struct fx *f = *state;
+    exec_other(f->path, "UPDATE entries SET keywords = 'x'; UPDATE synonyms SET words = 'x';"
+                        "UPDATE sources SET authors = 'x'");
+    cJSON *problems;
+    struct kb_check_report rep = check_kb(f->kb, 2, &problems);
+    assert_int_equal(rep.problems, 4);
+    assert_int_equal(cJSON_GetArraySize(problems), 2);
+    cJSON_Delete(problems);
 }
 
 #define DIR_TEST(fn)   cmocka_unit_test_setup_teardown(fn, fx_dir, fx_teardown)
@@ -2419,6 +2878,18 @@ int main(void)
         SMALL_TEST(kb_unanswered_on_a_readonly_database_lists_but_records_nothing),
         SMALL_TEST(kb_open_migrates_a_version_1_database_and_keeps_its_data),
         cmocka_unit_test(kb_type_names_round_trip),
+        SMALL_TEST(kb_backup_copies_everything_into_a_planbot_database),
+        SMALL_TEST(kb_backup_takes_one_snapshot_while_another_process_writes),
+        SMALL_TEST(kb_backup_refuses_targets_that_would_lose_data),
+        SMALL_TEST(kb_backup_that_cannot_be_written_leaves_the_target_as_it_was),
+        SMALL_TEST(kb_backup_into_a_read_only_folder_is_a_readonly_error),
+        DIR_TEST(kb_check_finds_a_new_database_consistent),
+        DIR_TEST(kb_check_names_each_kind_of_damage),
+        SMALL_TEST(kb_check_reports_damaged_pages_and_goes_on),
+        SMALL_TEST(kb_backup_of_a_damaged_database_is_refused),
+        SMALL_TEST(kb_check_on_a_read_only_database_checks_the_search_index_on_a_copy),
+        SMALL_TEST(kb_check_does_not_wait_for_a_writer),
+        SMALL_TEST(kb_check_lists_at_most_max_problems_and_counts_them_all),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,12 +8,18 @@
  * on_message(), which works out the reply and hands it back through the adapter's send(). send()
  * only queues: an adapter delivers replies in its own time (paced, retried after rate limits).
  * When the stop flag is set, run() stops reading, delivers the replies it has queued (within a
- * few seconds), and returns. */
+ * few seconds), and returns.
+ *
+ * Nothing acknowledged is lost: an adapter whose platform redelivers what it does not
+ * acknowledge records each question with the host's record() before acknowledging it, and
+ * settle()s it once the reply is posted; replay() answers at the next start what a crash left
+ * open. */
 #ifndef PLANBOT_PLAT_H
 #define PLANBOT_PLAT_H
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "reply.h"
@@ -28,8 +34,9 @@ struct plat_message {
     const char *thread;  /* the adapter's key for the reply's thread ("": none); opaque here */
     const char *text;    /* as plain text: the adapter has decoded its platform's markup */
     size_t len;
-    int direct;    /* a direct message rather than a channel */
-    int moderator; /* the adapter vouches that user may change the knowledge base (console) */
+    int direct;     /* a direct message rather than a channel */
+    int moderator;  /* the adapter vouches that user may change the knowledge base (console) */
+    int64_t record; /* the host's durable record of the question (0: none), for settle() */
 };
 
 /* What the bot gives an adapter. */
@@ -40,6 +47,16 @@ struct plat_host {
     /* Handles one message: works out the reply and passes it to the adapter's send(). Returns 0,
      * or an error already logged (the user was told what went wrong). */
     int (*on_message)(void *ctx, struct plat *p, const struct plat_message *msg);
+    /* Records msg durably under key (the platform's id for the event) before the adapter
+     * acknowledges it, and sets msg->record. Returns 0; ERR_EXISTS for a question recorded
+     * before (a redelivery: acknowledge it, answer nothing); or another error: then do not
+     * acknowledge, and the platform delivers it again. */
+    int (*record)(void *ctx, const char *platform, const char *key, struct plat_message *msg);
+    /* The reply to record has been posted (answered), or can never be (!answered). */
+    void (*settle)(void *ctx, int64_t record, int answered);
+    /* Hands the questions a stop or a crash left open to on_message() again, or closes those
+     * older than replay_max_age; run() calls it once it can post. */
+    void (*replay)(void *ctx, struct plat *p);
 };
 
 struct plat_ops {

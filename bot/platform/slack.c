@@ -37,7 +37,7 @@ enum {
     STOP_GRACE_MS = 5000,     /* on SIGTERM: time left to post the replies queued */
     BACKOFF_CAP_MS = 60000,
     LINK_DISABLED_MS = 60000, /* Socket Mode switched off: retry this slowly */
-    STABLE_MS = 30000,        /* a socket that served this long resets the backoff */
+    STABLE_MS = 10000,        /* a socket that served this long resets the backoff */
 };
 
 struct post {
@@ -50,6 +50,7 @@ struct post {
     size_t len;
     int last;       /* the last part of a reply: log the answer when it is posted */
     int attempts;   /* failed tries */
+    int64_t record; /* the last part: the host's record of the question, settled when posted */
     int64_t queued; /* when the question came, for the log */
 };
 
@@ -64,6 +65,8 @@ struct chan {
 struct pending {
     struct pending *next;
     struct slack_frame f; /* owned */
+    int direct;
+    int64_t record; /* the host's record of the question */
 };
 
 struct conn {
@@ -84,6 +87,7 @@ struct plat {
     int pace_ms;
     char self_user[SLACK_ID_MAX], self_bot[SLACK_ID_MAX];
     int authed;             /* auth.test succeeded */
+    int replayed;           /* the questions left open by the last stop were handed over */
     int opening;            /* a call to apps.connections.open is in flight */
     struct conn *cur;       /* the socket that serves */
     struct conn *fresh;     /* a socket connecting, to replace cur or to be the first */
@@ -237,7 +241,7 @@ static void conn_free(struct conn *c)
             *cc = c->next;
             break;
         }
-    while (c->events) { /* never acknowledged on the wire: Slack delivers them again */
+    while (c->events) { /* at exit: their records stay open, and the next start answers them */
         struct pending *e = c->events;
         c->events = e->next;
         slack_frame_free(&e->f);
@@ -247,26 +251,54 @@ static void conn_free(struct conn *c)
     free(c);
 }
 
-static void handle_event(struct plat *p, struct slack_frame *f)
+/* The message an event asks planbot. In a channel the reply goes in the question's thread; in a
+ * direct message, beside it unless the question was itself in a thread. */
+static struct plat_message message(const struct slack_frame *f, int direct, int64_t record)
 {
-    int direct = 0;
-    enum slack_verdict v = slack_verdict(f, p->self_user, p->self_bot, &direct);
+    const char *thread = f->thread_ts[0] ? f->thread_ts : direct ? "" : f->ts;
+    struct plat_message m = {
+        f->user, f->channel, thread, f->text, f->text_len, direct, 0, record
+    };
+    return m;
+}
+
+/* Decides about an event before it is acknowledged. Returns 1 when it is to be answered (then
+ * recorded by the host: *record), 0 when it is to be acknowledged and nothing more, and -1 when
+ * it must not be acknowledged: it could not be recorded, so Slack should deliver it again. */
+static int admit(struct plat *p, const struct slack_frame *f, int *direct, int64_t *record)
+{
+    enum slack_verdict v = slack_verdict(f, p->self_user, p->self_bot, direct);
     if (v != SLACK_ANSWER) {
         log_msg(LOG_DEBUG, "slack: ignored event %s: %s", f->event_id, slack_verdict_str(v));
-        return;
+        return 0;
     }
     uint64_t by_id = hash("event", f->event_id), by_ts = hash(f->channel, f->ts);
     if (seen(p, by_id) || seen(p, by_ts)) {
         log_msg(LOG_INFO, "slack: event %s (retry %d) was answered already", f->event_id,
                 f->retry_attempt);
-        return;
+        return 0;
+    }
+    struct plat_message m = message(f, *direct, 0);
+    int rc = p->host.record ? p->host.record(p->host.ctx, "slack", f->event_id, &m) : 0;
+    if (rc && rc != ERR_EXISTS) {
+        log_msg(LOG_WARN, "slack: not acknowledging event %s, so that Slack delivers it again",
+                f->event_id);
+        return -1;
     }
     remember(p, by_id);
     remember(p, by_ts);
-    /* in a channel the reply goes in the question's thread; in a direct message, beside it
-     * unless the question was itself in a thread */
-    const char *thread = f->thread_ts[0] ? f->thread_ts : direct ? "" : f->ts;
-    struct plat_message m = { f->user, f->channel, thread, f->text, f->text_len, direct, 0 };
+    if (rc == ERR_EXISTS) {
+        log_msg(LOG_INFO, "slack: event %s (retry %d) was recorded before: not answered again",
+                f->event_id, f->retry_attempt);
+        return 0;
+    }
+    *record = m.record;
+    return 1;
+}
+
+static void handle_event(struct plat *p, const struct pending *e)
+{
+    struct plat_message m = message(&e->f, e->direct, e->record);
     p->event_at = ws_now_ms();
     p->host.on_message(p->host.ctx, p, &m);
     p->event_at = 0;
@@ -299,7 +331,7 @@ static void on_text(void *ctx, struct ws *ws, const char *data, size_t len)
             ack(ws, f.envelope_id); /* redelivering it would not make it readable */
         return;
     }
-    if (f.envelope_id[0])
+    if (f.envelope_id[0] && f.type != SLACK_FRAME_EVENT)
         ack(ws, f.envelope_id);
     switch (f.type) {
     case SLACK_FRAME_HELLO:
@@ -334,13 +366,24 @@ static void on_text(void *ctx, struct ws *ws, const char *data, size_t len)
         }
         break;
     case SLACK_FRAME_EVENT: {
+        int direct = 0;
+        int64_t record = 0;
+        int admitted = admit(p, &f, &direct, &record);
+        if (admitted < 0)
+            break;
+        ack(ws, f.envelope_id);
+        if (!admitted)
+            break;
         struct pending *e = malloc(sizeof *e);
         if (!e) { /* no memory to wait: answer now */
-            handle_event(p, &f);
+            struct pending now = { NULL, f, direct, record };
+            handle_event(p, &now);
             break;
         }
         e->next = NULL;
         e->f = f;
+        e->direct = direct;
+        e->record = record;
         f.text = NULL; /* moved */
         *c->events_end = e;
         c->events_end = &e->next;
@@ -360,11 +403,15 @@ static void on_open(void *ctx, struct ws *ws)
     ws_timer_set(c->hello_timer, HELLO_TIMEOUT_MS);
 }
 
+static void on_drained(void *ctx, struct ws *ws);
+
 static void on_close(void *ctx, struct ws *ws, int code, const char *why)
 {
-    (void)ws;
     struct conn *c = ctx;
     struct plat *p = c->p;
+    /* Events recorded here whose acknowledgement may not have reached Slack: answer them now.
+     * Should Slack deliver one again, its record makes that an acknowledgement and nothing more. */
+    on_drained(c, ws);
     if (c == p->cur) {
         p->cur = NULL;
         /* the backoff starts again only after a socket that served a while, so a socket that
@@ -405,7 +452,7 @@ static void on_drained(void *ctx, struct ws *ws)
     c->events_end = &c->events;
     while (e) {
         struct pending *next = e->next;
-        handle_event(c->p, &e->f);
+        handle_event(c->p, e);
         slack_frame_free(&e->f);
         free(e);
         e = next;
@@ -542,6 +589,10 @@ static void authed(void *ctx, const struct http_response *r)
     snprintf(p->self_bot, sizeof p->self_bot, "%s", a.bot_id);
     p->authed = 1;
     p->attempt = 0;
+    if (!p->replayed && p->host.replay) { /* what the last stop left unanswered, now it can post */
+        p->replayed = 1;
+        p->host.replay(p->host.ctx, p);
+    }
     log_msg(LOG_INFO, "slack: signed in as user %s (bot %s)", a.user_id,
             a.bot_id[0] ? a.bot_id : "none");
     want_socket(p, 0);
@@ -605,6 +656,8 @@ static void posted(void *ctx, const struct http_response *r)
         if (q->last)
             log_msg(LOG_INFO, "slack: answered %s in %s (%lld ms)", q->user, q->channel,
                     (long long)(now - q->queued));
+        if (q->record && p->host.settle)
+            p->host.settle(p->host.ctx, q->record, 1);
         post_free(q);
         kick(p);
         return;
@@ -616,6 +669,8 @@ static void posted(void *ctx, const struct http_response *r)
     } else if (!rc && slack_error_permanent(a.error)) {
         log_msg(LOG_ERROR, "slack: cannot post to %s: %s; this reply to %s is dropped", q->channel,
                 a.error, q->user);
+        if (q->record && p->host.settle)
+            p->host.settle(p->host.ctx, q->record, 0);
         post_free(q);
         kick(p);
         return;
@@ -728,6 +783,7 @@ static int slack_send(struct plat *p, const struct plat_message *msg, const char
         q->p = p;
         q->queued = now;
         q->last = next >= len;
+        q->record = q->last ? msg->record : 0;
         snprintf(q->channel, sizeof q->channel, "%s", msg->channel);
         snprintf(q->thread, sizeof q->thread, "%s", msg->thread);
         snprintf(q->user, sizeof q->user, "%s", msg->user);
@@ -834,8 +890,9 @@ static int slack_run(struct plat *p, volatile sig_atomic_t *stop)
     for (struct post **list = &p->flying; list; list = list == &p->flying ? &p->head : NULL)
         for (struct post *q = *list; q; q = q->next)
             if (q->last) {
-                log_msg(LOG_ERROR, "slack: the reply to %s in %s (thread %s) was not posted",
-                        q->user, q->channel, q->thread[0] ? q->thread : "none");
+                log_msg(LOG_ERROR, "slack: the reply to %s in %s (thread %s) was not posted%s",
+                        q->user, q->channel, q->thread[0] ? q->thread : "none",
+                        q->record ? "; the next start answers it" : "");
                 left++;
             }
     if (left)

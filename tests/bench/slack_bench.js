@@ -40,7 +40,7 @@ async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'planbot-slack-bench-'));
   const fake = await startFakeSlack({ appToken: 'xapp-1-bench', botToken: 'xoxb-bench', ackTimeoutMs: 60000 });
   const cfg = path.join(tmp, 'planbot.json');
-  fs.writeFileSync(cfg, JSON.stringify({ platform: 'slack', log_level: 'warn', slack: { pace_ms: 0 } }));
+  fs.writeFileSync(cfg, JSON.stringify({ platform: 'slack', log_level: 'warn', slack: { pace_ms: 0 }, flood_limit: { messages: 0, seconds: 60 } }));
   const child = spawn(planbot, ['--config', cfg, '--db', path.join(tmp, 'kb.db'), 'run'], {
     env: { PATH: process.env.PATH, HOME: tmp, SLACK_API_URL: fake.apiUrl, SLACK_APP_TOKEN: 'xapp-1-bench', SLACK_BOT_TOKEN: 'xoxb-bench' },
     stdio: ['ignore', 'ignore', 'inherit'],

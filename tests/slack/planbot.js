@@ -10,19 +10,22 @@ const path = require('node:path');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let nth = 0;
 
-// Starts planbot with its own folder under tmp: a config file (platform slack, debug log, the
+// Starts planbot with its own folder under tmp (or dir, to start again on the same database): a
+// config file (platform slack, debug log, the
 // settings in config), a fresh database, and the fake's URL and tokens in the environment.
 // Resolves once it is connected, unless waitConnected is false. The handle has:
 //   log (stdout and stderr so far), exited, done (a promise of {code, signal}), dbPath,
 //   waitLog(re, ms), count(re), kill() (SIGKILL), and
 //   stop(): SIGTERM, then checks that no token reached the log, that a sanitizer build reported
 //   nothing, and that planbot exited 0 when it was still running; resolves {code, signal}.
-async function startPlanbot(fake, { tmp, appToken, botToken, config = {}, env = {}, waitConnected = true }) {
+async function startPlanbot(fake, { tmp, appToken, botToken, config = {}, env = {}, waitConnected = true, dir }) {
   const planbot = process.env.PLANBOT;
   if (!planbot) throw new Error('set PLANBOT to the planbot binary');
-  nth++;
-  const dir = path.join(tmp, `bot${nth}`);
-  fs.mkdirSync(dir);
+  if (!dir) {
+    nth++;
+    dir = path.join(tmp, `bot${nth}`);
+    fs.mkdirSync(dir);
+  }
   const cfg = path.join(dir, 'planbot.json');
   fs.writeFileSync(cfg, JSON.stringify({ platform: 'slack', log_level: 'debug', ...config }));
   const dbPath = path.join(dir, 'kb.db');
@@ -37,7 +40,7 @@ async function startPlanbot(fake, { tmp, appToken, botToken, config = {}, env = 
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const bot = { child, log: '', exited: null, dbPath };
+  const bot = { child, log: '', exited: null, dbPath, dir };
   child.stdout.on('data', (d) => { bot.log += d; });
   child.stderr.on('data', (d) => { bot.log += d; });
   bot.done = new Promise((resolve) => child.on('exit', (code, signal) => {
