@@ -344,9 +344,10 @@ static void on_text(void *ctx, struct ws *ws, const char *data, size_t len)
             p->fresh = NULL;
             log_msg(LOG_INFO, "slack: connected (%d socket%s open)", f.num_connections,
                     f.num_connections == 1 ? "" : "s");
-            if (old) {
+            if (old) { /* a planned refresh that worked: the link is sound */
                 log_msg(LOG_INFO, "slack: closing the socket it replaces");
                 ws_close(old->ws);
+                p->attempt = 0;
             }
         }
         break;
