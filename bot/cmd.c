@@ -482,8 +482,11 @@ static int remove_record(struct cmd_ctx *ctx, enum kb_type t, const char *id)
 static int c_help(struct cmd_ctx *ctx, const struct args *a)
 {
     char topic[128] = "";
-    for (int i = 0, at = 0; i < a->npos; i++)
-        at += snprintf(topic + at, sizeof topic - (size_t)at, "%s%s", i ? " " : "", a->pos[i]);
+    for (size_t i = 0, at = 0; i < (size_t)a->npos && at < sizeof topic; i++) {
+        /* snprintf says how long the topic would be, not what fitted: stop at the end */
+        int n = snprintf(topic + at, sizeof topic - at, "%s%s", i ? " " : "", a->pos[i]);
+        at = n < 0 ? sizeof topic : at + (size_t)n;
+    }
     size_t tlen = strlen(topic);
     int shown = 0, rc = 0;
     if (!tlen)

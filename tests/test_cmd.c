@@ -304,6 +304,19 @@ static void unanswered_questions_are_for_moderators_only(void **state)
     assert_non_null(strstr(reply(f), "sourdough"));
 }
 
+/* Found by fuzz_match: a topic longer than help's buffer overran it. */
+static void help_with_an_over_long_topic_is_refused_cleanly(void **state)
+{
+    struct fixture *f = *state;
+    char text[600] = "help kb ";
+    memset(text + 8, 'A', 250);
+    text[258] = ' ';
+    memset(text + 259, 'B', 250);
+    text[509] = '\0';
+    assert_int_equal(say(f, "U1", 0, text), ERR_USAGE);
+    assert_non_null(strstr(reply(f), "no command"));
+}
+
 static void unanswered_questions_stay_out_of_channels(void **state)
 {
     struct fixture *f = *state;
@@ -498,6 +511,7 @@ int main(void)
         cmocka_unit_test(bad_input_is_explained_and_changes_nothing),
         cmocka_unit_test(synonyms_are_edited_from_the_chat),
         cmocka_unit_test(unanswered_questions_are_for_moderators_only),
+        cmocka_unit_test(help_with_an_over_long_topic_is_refused_cleanly),
         cmocka_unit_test(unanswered_questions_stay_out_of_channels),
         cmocka_unit_test(mrkdwn_replies_escape_command_output_and_a_bare_mention_gets_a_hint),
         cmocka_unit_test(moderators_see_the_declined_questions_most_asked_first),
