@@ -129,6 +129,46 @@ test('a redelivered event is acknowledged again and answered once', async () => 
   }
 });
 
+test('the same envelope delivered five times is acknowledged five times and answered once', async () => {
+  const fake = await startFakeSlack({ appToken: APP_TOKEN, botToken: BOT_TOKEN });
+  const bot = await startBot(fake);
+  try {
+    const first = fake.event({ text: '<@UBOT> What about NATO?', event_id: 'EvFIVE' });
+    for (let i = 1; i < 5; i++) {
+      fake.event({ text: '<@UBOT> What about NATO?', event_id: 'EvFIVE', ts: first.ts, retry_attempt: i, retry_reason: 'timeout' });
+    }
+    await fake.waitFor(() => fake.stats().acks === 5, 5000);
+    await fake.waitForPosts(1);
+    await sleep(300);
+    assert.equal(fake.posts.length, 1);
+  } finally {
+    await bot.stop();
+    await fake.close();
+  }
+});
+
+test('1,000 questions in one second from 50 users are all answered, once each', async () => {
+  const fake = await startFakeSlack({ appToken: APP_TOKEN, botToken: BOT_TOKEN });
+  const bot = await startBot(fake);
+  try {
+    const qs = ['Who drafted the plan?', 'What about NATO?', 'How big can the army be?', 'What did Rubio say?'];
+    const asked = new Set();
+    for (let i = 0; i < 1000; i++) {
+      const ev = fake.event({ user: `U${i % 50}`, channel: `C${i % 20}`, text: `<@UBOT> ${qs[i % qs.length]}` });
+      asked.add(`${ev.ts}`);
+      if (i % 100 === 99) await sleep(100); // spread over one second
+    }
+    await fake.waitForPosts(1000, 60000);
+    await sleep(500);
+    assert.equal(fake.posts.length, 1000);
+    assert.equal(new Set(fake.posts.map((p) => p.thread_ts)).size, 1000);
+    for (const p of fake.posts) assert.ok(asked.has(p.thread_ts));
+  } finally {
+    await bot.stop();
+    await fake.close();
+  }
+});
+
 test('a 429 is honoured and no reply is lost', async () => {
   const fake = await startFakeSlack({ appToken: APP_TOKEN, botToken: BOT_TOKEN });
   const bot = await startBot(fake);
