@@ -72,6 +72,9 @@ static int handle(struct bot *b, struct plat *p, const struct plat_message *msg,
                 platform, msg->user, b->cfg->flood_messages, b->cfg->flood_seconds);
         rc = notice_reply(b, &b->reply);
     } else {
+        /* counted first: a question that crashes planbot must not crash every start after */
+        if (msg->record && kb_inbox_attempt(b->d.kb, msg->record))
+            log_msg(LOG_WARN, "%s: %s", platform, kb_errmsg(b->d.kb));
         rc = dispatch_message(&b->d, platform, &m, &b->reply);
         if (rc && rc != ERR_USAGE && rc != ERR_PERM && rc != ERR_INVAL && rc != ERR_NOTFOUND)
             log_msg(LOG_WARN, "%s: a message from %s failed: %s", platform, msg->user, err_str(rc));
@@ -102,9 +105,10 @@ static int record(void *ctx, const char *platform, const char *key, struct plat_
     msg->record = 0;
     if (!kb_writable(b->d.kb))
         return 0; /* a read-only knowledge base: answer without a record (see bot_run) */
-    struct kb_question q = { 0,         platform,     key,         (int64_t)time(NULL),
-                             msg->user, msg->channel, msg->thread, msg->direct,
-                             msg->text };
+    struct kb_question q = {
+        0,           platform,  key, (int64_t)time(NULL), msg->user, msg->channel, msg->thread,
+        msg->direct, msg->text, 0
+    };
     char *text = strndup(msg->text, msg->len); /* msg->text need not end in a NUL */
     if (!text)
         return ERR_NOMEM;
@@ -136,6 +140,15 @@ static void replay_one(void *arg, const struct kb_question *q)
 {
     struct replay *r = arg;
     int64_t age = (int64_t)time(NULL) - q->received;
+    if (q->attempts >= 2) {
+        log_msg(LOG_ERROR,
+                "%s: the question from %s in %s was begun twice and never answered (did it stop "
+                "planbot?); it is not tried again",
+                q->platform, q->user, q->channel);
+        settle(r->b, q->n, 0);
+        r->expired++;
+        return;
+    }
     if (age > r->b->cfg->replay_max_age) {
         log_msg(LOG_WARN,
                 "%s: the question from %s in %s (%lld s ago) was never answered and is too old "

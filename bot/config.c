@@ -345,6 +345,17 @@ int config_load_text(struct config *cfg, const char *text, size_t len, const cha
         cJSON_Delete(doc);
         return ERR_INVAL;
     }
+    size_t at = end ? (size_t)(end - text) : len;
+    while (at < len && isspace((unsigned char)text[at]))
+        at++;
+    if (at < len) { /* a second object, or a stray brace, is a mistake worth naming */
+        int line = 1;
+        for (size_t i = 0; i < at; i++)
+            line += text[i] == '\n';
+        snprintf(err, errlen, "%s: line %d: text after the JSON object", origin, line);
+        cJSON_Delete(doc);
+        return ERR_INVAL;
+    }
     int rc = load_keys(cfg, doc, top_keys, "", origin, err, errlen);
     cJSON_Delete(doc);
     return rc;

@@ -117,6 +117,7 @@ static const char *const migrations[] = {
     "  text TEXT NOT NULL,"
     "  state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'answered', 'expired')),"
     "  settled INTEGER,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
     "  UNIQUE (platform, event));"
     "CREATE INDEX inbox_open ON inbox(state, platform, n);",
 };

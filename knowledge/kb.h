@@ -169,6 +169,7 @@ struct kb_question {
     const char *user, *channel, *thread;
     int direct;
     const char *text;
+    int attempts; /* how often planbot began to answer it (kb_inbox_attempt) */
 };
 
 /* Records an open question. Returns 0 and q->n; ERR_EXISTS when (platform, event) was recorded
@@ -176,6 +177,10 @@ struct kb_question {
  * ERR_READONLY, ERR_BUSY...): then do not acknowledge, and the platform delivers it again. Waits
  * at most 250 ms for another process's lock. */
 int kb_inbox_add(struct kb *kb, struct kb_question *q);
+
+/* Notes that planbot begins to answer record n, so that a question that crashes planbot is not
+ * answered again at every start (the replay gives up after two attempts). */
+int kb_inbox_attempt(struct kb *kb, int64_t n);
 
 /* Settles record n: answered (1) or expired (0). Settled records older than a day go. */
 int kb_inbox_settle(struct kb *kb, int64_t n, int answered);

@@ -87,6 +87,18 @@ static int bind_prune(sqlite3_stmt *st, const void *arg)
     return 0;
 }
 
+static int bind_n(sqlite3_stmt *st, const void *arg)
+{
+    sqlite3_bind_int64(st, 1, *(const int64_t *)arg);
+    return 0;
+}
+
+int kb_inbox_attempt(struct kb *kb, int64_t n)
+{
+    return write1(kb, "UPDATE inbox SET attempts = attempts + 1 WHERE n = ?", bind_n, &n,
+                  "noting an attempt to answer");
+}
+
 int kb_inbox_settle(struct kb *kb, int64_t n, int answered)
 {
     struct settle s = { n, answered, (int64_t)time(NULL) };
@@ -107,7 +119,8 @@ static cJSON *open_row(sqlite3_stmt *st, const void *arg)
                                         "channel", "thread",   NULL,    "text" };
     int ok = o && cJSON_AddNumberToObject(o, "n", (double)sqlite3_column_int64(st, 0)) &&
              cJSON_AddNumberToObject(o, "received", (double)sqlite3_column_int64(st, 3)) &&
-             cJSON_AddNumberToObject(o, "direct", sqlite3_column_int(st, 7));
+             cJSON_AddNumberToObject(o, "direct", sqlite3_column_int(st, 7)) &&
+             cJSON_AddNumberToObject(o, "attempts", sqlite3_column_int(st, 9));
     for (int i = 0; ok && i < 9; i++)
         if (text[i])
             ok = cJSON_AddStringToObject(o, text[i], kb_col(st, i)) != NULL;
@@ -135,8 +148,8 @@ int kb_inbox_open(struct kb *kb, const char *platform,
 {
     sqlite3_stmt *st;
     int rc = kb_prepare(kb,
-                        "SELECT n, platform, event, received, user, channel, thread, direct, text"
-                        " FROM inbox WHERE state = 'open' AND platform = ? ORDER BY n",
+                        "SELECT n, platform, event, received, user, channel, thread, direct, text,"
+                        " attempts FROM inbox WHERE state = 'open' AND platform = ? ORDER BY n",
                         &st);
     if (rc)
         return rc;
@@ -151,7 +164,7 @@ int kb_inbox_open(struct kb *kb, const char *platform,
                                  field(o, "event"),  number(o, "received"),
                                  field(o, "user"),   field(o, "channel"),
                                  field(o, "thread"), (int)number(o, "direct"),
-                                 field(o, "text") };
+                                 field(o, "text"),   (int)number(o, "attempts") };
         fn(arg, &q);
     }
     cJSON_Delete(rows);

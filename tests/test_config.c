@@ -51,6 +51,8 @@ static void file_errors_name_the_key(void **state)
         { "[1, 2]", ERR_INVAL, "must be a JSON object" },
         { "{\n\"db\": \"x\",\n\"platform\": }", ERR_INVAL, "line 3" },
         { "", ERR_INVAL, "not valid JSON" },
+        { "{\"log_level\": \"error\"}\n\n} {{", ERR_INVAL, "line 3: text after the JSON object" },
+        { "{\"log_level\": \"error\"}\n  \n", 0, "" },
         { "{\"moderators\": {\"slack\": [\"U1\", \"U2\"]}, \"unanswered_days\": 30}", 0, "" },
         { "{\"moderators\": [\"U1\"]}", ERR_INVAL, "\"moderators\" must be an object" },
         { "{\"moderators\": {\"Slack!\": [\"U1\"]}}", ERR_INVAL, "not a platform name" },

@@ -51,7 +51,9 @@ static int teardown(void **state)
 
 static struct kb_question question(const char *event, const char *text)
 {
-    struct kb_question q = { 0, "slack", event, (int64_t)time(NULL), "U1", "C1", "1.2", 0, text };
+    struct kb_question q = {
+        0, "slack", event, (int64_t)time(NULL), "U1", "C1", "1.2", 0, text, 0
+    };
     return q;
 }
 
@@ -162,6 +164,32 @@ static void a_locked_database_fails_fast_and_records_nothing(void **state)
     assert_int_equal(kb_inbox_add(f->kb, &q), 0); /* the redelivery is recorded */
 }
 
+struct attempts {
+    int64_t n;
+    int attempts;
+};
+
+static void find_attempts(void *arg, const struct kb_question *q)
+{
+    struct attempts *a = arg;
+    if (q->n == a->n)
+        a->attempts = q->attempts;
+}
+
+static void attempts_are_counted_for_the_replay(void **state)
+{
+    struct fx *f = *state;
+    struct kb_question q = question("EvTry", "help kb");
+    assert_int_equal(kb_inbox_add(f->kb, &q), 0);
+    struct attempts a = { q.n, -1 };
+    assert_int_equal(kb_inbox_open(f->kb, "slack", find_attempts, &a), 0);
+    assert_int_equal(a.attempts, 0);
+    assert_int_equal(kb_inbox_attempt(f->kb, q.n), 0);
+    assert_int_equal(kb_inbox_attempt(f->kb, q.n), 0);
+    assert_int_equal(kb_inbox_open(f->kb, "slack", find_attempts, &a), 0);
+    assert_int_equal(a.attempts, 2);
+}
+
 static void a_readonly_database_records_nothing(void **state)
 {
     struct fx *f = *state;
@@ -185,6 +213,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(settled_records_are_forgotten_after_a_day, setup, teardown),
         cmocka_unit_test_setup_teardown(a_locked_database_fails_fast_and_records_nothing, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(attempts_are_counted_for_the_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(a_readonly_database_records_nothing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

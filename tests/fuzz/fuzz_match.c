@@ -7,10 +7,11 @@
  * separator, which chat text does not hold), dispatched in turn: a moderator's `kb add` then
  * `kb edit`, `kb undo` or `kb check` reach states a single command cannot.
  *
- * The knowledge base is an in-memory SQLite database loaded with the bundled data. A moderator's
- * command may change it; then it is opened afresh before the next input, so every input meets the
- * same knowledge and a crash replays from its input alone. It is also opened afresh every
- * REOPEN_RUNS inputs, which bounds the declined questions the dispatcher records.
+ * The knowledge base is a database file with the bundled data, in a folder of its own under
+ * /dev/shm (or /tmp). A moderator's command may change it; then it is put back from a copy before
+ * the next input, so every input meets the same knowledge and a crash replays from its input
+ * alone. It is also put back every REOPEN_RUNS inputs, which bounds the declined questions the
+ * dispatcher records.
  *
  * Besides crashes, leaks and undefined behaviour, it aborts when a promise breaks: match_ask fails
  * only for a question over MATCH_MAX_QUESTION or one with a NUL byte (a database error would mean
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "dispatch.h"
@@ -55,15 +57,43 @@ static struct {
     uint64_t stamp; /* kb_stamp() when opened: another value means the data changed */
     unsigned runs;  /* inputs since opened */
     int verbose;    /* FUZZ_VERBOSE set: print each message and its replies (to replay an input) */
+    char dir[64];   /* a folder of this process for the database */
+    char path[96];  /* the database the inputs use: a copy of image */
+    char *image;    /* the database file as kb_open made it with the bundled data (owned) */
+    size_t image_len;
 } fz;
 
-static void fuzz_open(void)
+/* Removes the database and its WAL files. */
+static void remove_database(void)
+{
+    static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        char name[128];
+        snprintf(name, sizeof name, "%s%s", fz.path, suffixes[i]);
+        unlink(name);
+    }
+}
+
+static void open_database(void)
 {
     char err[512];
-    if (kb_open(&fz.kb, ":memory:", 0, err, sizeof err)) {
+    if (kb_open(&fz.kb, fz.path, 0, err, sizeof err)) {
         fprintf(stderr, "fuzz_match: kb_open: %s\n", err);
         abort();
     }
+}
+
+/* A fresh database: a copy of the image, which is much quicker than importing the bundled data
+ * again, and a file in WAL mode as planbot uses. */
+static void fuzz_open(void)
+{
+    remove_database();
+    FILE *f = fopen(fz.path, "wb");
+    if (!f || fwrite(fz.image, 1, fz.image_len, f) != fz.image_len || fclose(f)) {
+        fprintf(stderr, "fuzz_match: cannot write %s\n", fz.path);
+        abort();
+    }
+    open_database();
     if (match_open(&fz.m, fz.kb)) {
         fprintf(stderr, "fuzz_match: match_open: %s\n", kb_errmsg(fz.kb));
         abort();
@@ -83,6 +113,35 @@ static void fuzz_close(void)
 static void fuzz_atexit(void)
 {
     fuzz_close(); /* so that LeakSanitizer sees only real leaks at exit */
+    remove_database();
+    rmdir(fz.dir);
+    free(fz.image);
+}
+
+/* Makes the database with the bundled data once and keeps its file in memory. */
+static void make_image(void)
+{
+    const char *tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    snprintf(fz.dir, sizeof fz.dir, "%s/planbot-fuzz-XXXXXX", tmp);
+    if (!mkdtemp(fz.dir)) {
+        perror("fuzz_match: mkdtemp");
+        abort();
+    }
+    snprintf(fz.path, sizeof fz.path, "%s/kb.db", fz.dir);
+    open_database();
+    kb_close(fz.kb); /* the last connection folds the WAL into the file */
+    FILE *f = fopen(fz.path, "rb");
+    long len = -1;
+    if (f && fseek(f, 0, SEEK_END) == 0)
+        len = ftell(f);
+    if (len > 0 && fseek(f, 0, SEEK_SET) == 0 && (fz.image = malloc((size_t)len)) != NULL)
+        fz.image_len = fread(fz.image, 1, (size_t)len, f);
+    if (f)
+        fclose(f);
+    if (!fz.image || fz.image_len != (size_t)len) {
+        fprintf(stderr, "fuzz_match: cannot read %s\n", fz.path);
+        abort();
+    }
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -91,6 +150,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     log_set_level(LOG_OFF);
     fz.verbose = getenv("FUZZ_VERBOSE") != NULL;
+    make_image();
     fuzz_open();
     atexit(fuzz_atexit);
     return 0;
