@@ -46,6 +46,13 @@ static int notice_reply(struct bot *b, struct buf *out)
     return rc;
 }
 
+static void settle(void *ctx, int64_t n, int answered)
+{
+    struct bot *b = ctx;
+    if (n && kb_inbox_settle(b->d.kb, n, answered))
+        log_msg(LOG_WARN, "%s: %s", b->ops->name, kb_errmsg(b->d.kb));
+}
+
 /* Works out the reply to msg and hands it to the adapter; limit: apply the flood limit (not to
  * questions replayed after a stop, which were counted when they came). */
 static int handle(struct bot *b, struct plat *p, const struct plat_message *msg, int limit)
@@ -88,8 +95,8 @@ static int handle(struct bot *b, struct plat *p, const struct plat_message *msg,
                     err_str(src));
             return src; /* its record stays open: the next start answers it */
         }
-    } else if (msg->record && kb_inbox_settle(b->d.kb, msg->record, 1)) {
-        log_msg(LOG_WARN, "%s: %s", platform, kb_errmsg(b->d.kb));
+    } else {
+        settle(b, msg->record, 1); /* nothing to post: the question is handled */
     }
     return rc;
 }
@@ -105,14 +112,13 @@ static int record(void *ctx, const char *platform, const char *key, struct plat_
     msg->record = 0;
     if (!kb_writable(b->d.kb))
         return 0; /* a read-only knowledge base: answer without a record (see bot_run) */
-    struct kb_question q = {
-        0,           platform,  key, (int64_t)time(NULL), msg->user, msg->channel, msg->thread,
-        msg->direct, msg->text, 0
-    };
     char *text = strndup(msg->text, msg->len); /* msg->text need not end in a NUL */
     if (!text)
         return ERR_NOMEM;
-    q.text = text;
+    struct kb_question q = {
+        0,           platform, key, (int64_t)time(NULL), msg->user, msg->channel, msg->thread,
+        msg->direct, text,     0
+    };
     int rc = kb_inbox_add(b->d.kb, &q);
     free(text);
     if (rc == 0)
@@ -121,13 +127,6 @@ static int record(void *ctx, const char *platform, const char *key, struct plat_
         log_msg(LOG_ERROR, "%s: cannot record the question from %s: %s", platform, msg->user,
                 kb_errmsg(b->d.kb));
     return rc;
-}
-
-static void settle(void *ctx, int64_t n, int answered)
-{
-    struct bot *b = ctx;
-    if (n && kb_inbox_settle(b->d.kb, n, answered))
-        log_msg(LOG_WARN, "%s: %s", b->ops->name, kb_errmsg(b->d.kb));
 }
 
 struct replay {
