@@ -15,7 +15,13 @@
 #include "plat.h"
 #include "ws.h"
 
-enum { MAX_REPLY = 1024 * 1024 };
+enum {
+    MAX_REPLY = 1024 * 1024,
+    /* One thread answers everyone and acknowledges every event (Slack allows 3 s): a change from
+     * the chat waits this long for a lock the terminal holds, then the moderator is told to try
+     * again. */
+    BUSY_MS = 1000
+};
 
 /* The only mutable global besides the log sink: set by SIGINT/SIGTERM. */
 static volatile sig_atomic_t stopping;
@@ -192,6 +198,7 @@ int bot_run(const struct config *cfg, struct kb *kb, struct match *match)
         fprintf(stderr, "planbot: out of memory\n");
         return ERR_NOMEM;
     }
+    kb_set_busy_ms(kb, BUSY_MS);
     struct bot b = { cfg, ops, { kb, match, ops->style, cfg->unanswered_days }, { 0 }, flood };
     buf_init(&b.reply, MAX_REPLY);
     char err[512];

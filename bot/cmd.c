@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "log.h"
 #include "reply.h"
 
 enum { MAX_POS = 64, MAX_OPTS = 32, MAX_FILE = 64 * 1024 * 1024 };
@@ -150,11 +151,34 @@ static int fail(struct cmd_ctx *ctx, int rc, const char *fmt, ...)
     return rc;
 }
 
-/* Reports the knowledge base's message for a failed call. */
+/* Reports the knowledge base's message for a failed call. In a chat, a storage failure is told in
+ * plain words (the detail, with the file's path, goes to the log): the moderator can do nothing
+ * about a lock or a disk but wait or tell whoever runs planbot. */
 static int kbfail(struct cmd_ctx *ctx, int rc)
 {
     const char *msg = kb_errmsg(ctx->kb);
-    return fail(ctx, rc, "%s", *msg ? msg : err_str(rc));
+    if (!*msg)
+        msg = err_str(rc);
+    if (ctx->terminal)
+        return fail(ctx, rc, "%s", msg);
+    switch (rc) {
+    case ERR_BUSY:
+        log_msg(LOG_WARN, "%s", msg);
+        return fail(ctx, rc,
+                    "The knowledge base is busy with another change just now; nothing was "
+                    "changed. Try again in a moment.");
+    case ERR_READONLY:
+    case ERR_FULL:
+    case ERR_IO:
+    case ERR_DB:
+    case ERR_SCHEMA:
+        log_msg(LOG_ERROR, "%s", msg);
+        return fail(ctx, rc,
+                    "The knowledge base cannot be written just now (%s); nothing was "
+                    "changed. planbot's log says more.",
+                    err_str(rc));
+    }
+    return fail(ctx, rc, "%s", msg);
 }
 
 static int print_json(struct cmd_ctx *ctx, cJSON *v)

@@ -170,8 +170,15 @@ int dispatch_message(struct dispatch *d, const char *platform, const struct plat
 
     struct match_result res;
     int rc = match_ask(d->match, text, len, 3, &res, NULL);
-    if (rc) {
+    if (rc == ERR_INVAL || rc == ERR_TOOBIG) { /* the question itself: say what is wrong */
         buf_printf(reply, "Sorry, I could not answer that: %s.", match_errmsg(d->match));
+        return rc;
+    }
+    if (rc) { /* the knowledge base: the detail, which names files, is for the log */
+        log_msg(LOG_ERROR, "%s: a question could not be looked up: %s", platform,
+                match_errmsg(d->match));
+        buf_printf(reply, "Sorry, I could not look that up just now; please ask again in a "
+                          "moment.");
         return rc;
     }
     rc = reply_answer(d->kb, &res, d->style, reply);

@@ -179,6 +179,12 @@ const char *kb_errmsg(const struct kb *kb)
     return kb ? kb->errmsg : "";
 }
 
+void kb_set_busy_ms(struct kb *kb, int ms)
+{
+    kb->busy_ms = ms;
+    sqlite3_busy_timeout(kb->db, ms);
+}
+
 const char *kb_path(const struct kb *kb)
 {
     return kb->path;
@@ -481,7 +487,7 @@ static int configure(struct kb *kb)
 static int setup(struct kb *kb, unsigned flags)
 {
     sqlite3_extended_result_codes(kb->db, 1);
-    sqlite3_busy_timeout(kb->db, KB_BUSY_MS);
+    kb_set_busy_ms(kb, KB_BUSY_MS);
     int rc = configure(kb);
     return rc ? rc : migrate(kb, flags);
 }

@@ -40,6 +40,10 @@ void kb_close(struct kb *kb);
 /* The detail of the last failure on this handle: "" when there is none. Borrowed. */
 const char *kb_errmsg(const struct kb *kb);
 
+/* How long a statement waits for another process's write lock before it fails with ERR_BUSY:
+ * 5 s after kb_open, which suits the command line; a daemon answering on one thread waits less. */
+void kb_set_busy_ms(struct kb *kb, int ms);
+
 /* The database path the handle was opened with. Borrowed. */
 const char *kb_path(const struct kb *kb);
 
@@ -211,7 +215,7 @@ struct kb_backup_stats {
  * folder synced. Returns 0 and fills *st (may be NULL); or ERR_INVAL when path is the database
  * itself (by any name) or its -wal, -shm or -journal file, a folder, or not a regular file (a
  * device such as /dev/full, a pipe); ERR_READONLY when the folder cannot be written; ERR_FULL when
- * the disk is full; ERR_IO; ERR_BUSY when another process held a lock for KB_BUSY_MS; ERR_SCHEMA
+ * the disk is full; ERR_IO; ERR_BUSY when another process held a lock for the busy time; ERR_SCHEMA
  * when the database is damaged. The message names the file. On failure path is as it was and no
  * temporary file is left. */
 int kb_backup(struct kb *kb, const char *path, struct kb_backup_stats *st);

@@ -49,9 +49,9 @@ static char *one_line(char *s)
     return s;
 }
 
-/* Copies the whole of src's main database into dest's in one step, waiting up to KB_BUSY_MS for
+/* Copies the whole of src's main database into dest's in one step, waiting up to busy_ms for
  * a lock another process holds. Returns a SQLite result code: SQLITE_OK when done. */
-static int copy_database(sqlite3 *dest, sqlite3 *src)
+static int copy_database(sqlite3 *dest, sqlite3 *src, int busy_ms)
 {
     sqlite3_backup *b = sqlite3_backup_init(dest, "main", src, "main");
     if (!b)
@@ -59,7 +59,7 @@ static int copy_database(sqlite3 *dest, sqlite3 *src)
     int rc, waited = 0;
     while (((rc = sqlite3_backup_step(b, -1)) & 0xff) == SQLITE_BUSY ||
            (rc & 0xff) == SQLITE_LOCKED) {
-        if (waited >= KB_BUSY_MS)
+        if (waited >= busy_ms)
             break;
         sqlite3_sleep(RETRY_MS);
         waited += RETRY_MS;
@@ -202,7 +202,7 @@ static int write_copy(struct kb *kb, const char *path, const char *tmp)
     int rc = sqlite3_open_v2(tmp, &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_extended_result_codes(dest, 1);
-        rc = copy_database(dest, kb->db);
+        rc = copy_database(dest, kb->db, kb->busy_ms);
     }
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(dest, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
@@ -428,12 +428,12 @@ static int check_fts(struct check *c)
             /* a writer holding the lock (the bot) is not kept waiting: check a copy instead */
             sqlite3_busy_timeout(c->kb->db, FTS_LOCK_MS);
             res = fts_check(c->kb->db, fts_tables[i], msg, sizeof msg);
-            sqlite3_busy_timeout(c->kb->db, KB_BUSY_MS);
+            sqlite3_busy_timeout(c->kb->db, c->kb->busy_ms);
         }
         if (!copy && ((res & 0xff) == SQLITE_READONLY || (res & 0xff) == SQLITE_BUSY)) {
             int crc = sqlite3_open(":memory:", &copy);
             if (crc == SQLITE_OK)
-                crc = copy_database(copy, c->kb->db);
+                crc = copy_database(copy, c->kb->db, c->kb->busy_ms);
             if (crc != SQLITE_OK) {
                 rc = stopped(c, crc, "fts", "the database");
                 break;

@@ -35,7 +35,7 @@ static int write1(struct kb *kb, const char *sql, int (*bind)(sqlite3_stmt *, co
         else
             rc = kb_commit_quiet(kb);
     }
-    sqlite3_busy_timeout(kb->db, KB_BUSY_MS);
+    sqlite3_busy_timeout(kb->db, kb->busy_ms);
     return rc;
 }
 

@@ -17,7 +17,7 @@
 
 enum {
     KB_STMT_CACHE = 16,
-    KB_BUSY_MS = 5000 /* how long a statement waits for another process's lock */
+    KB_BUSY_MS = 5000 /* how long a statement waits for another process's lock, by default */
 };
 
 struct kb {
@@ -31,6 +31,7 @@ struct kb {
     int readonly;               /* opened read-only: every write fails with ERR_READONLY */
     int version;                /* the schema version of the file (older only when read-only) */
     uint64_t own_writes;        /* commits made through this handle, for kb_stamp() */
+    int busy_ms;                /* the wait for another process's lock (kb_set_busy_ms) */
     sqlite3_stmt *data_version; /* PRAGMA data_version, prepared once */
     double fts_avglen[8];       /* average tokens per column of entries_fts, for BM25 (match.c) */
     char errmsg[1024];          /* detail of the last failure */

@@ -181,7 +181,7 @@ int kb_unanswered_note(struct kb *kb, const char *question, size_t len, const ch
         else
             rc = kb_commit_quiet(kb);
     }
-    sqlite3_busy_timeout(kb->db, KB_BUSY_MS);
+    sqlite3_busy_timeout(kb->db, kb->busy_ms);
     return rc;
 }
 

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -443,6 +444,36 @@ static void a_readonly_database_declines_as_usual_and_keeps_no_list(void **state
     kb_close(ro);
 }
 
+/* Another process (the terminal) holds the write lock: questions are answered from the data as it
+ * is, a moderator's change from the chat fails fast in plain words, without the file's path or
+ * SQLite's wording, and works once the lock is gone. */
+static void a_change_from_the_chat_while_the_terminal_writes_says_try_again(void **state)
+{
+    struct fixture *f = *state;
+    sqlite3 *other;
+    assert_int_equal(sqlite3_open(kb_path(f->kb), &other), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    kb_set_busy_ms(f->kb, 50);
+    assert_int_equal(say_in(f, 0, "U1", 0, "How big can Ukraine's army be?"), 0);
+    assert_non_null(strstr(reply(f), "600,000"));
+    assert_int_equal(say(f, "UMOD", 1, "kb remove army-cap"), ERR_BUSY);
+    assert_non_null(strstr(reply(f), "busy with another change"));
+    assert_non_null(strstr(reply(f), "nothing was changed"));
+    assert_null(strstr(reply(f), "locked"));
+    assert_null(strstr(reply(f), f->dir));
+    assert_true(has_entry(f, "army-cap"));
+    assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+    assert_int_equal(say(f, "UMOD", 1, "kb remove army-cap"), 0);
+    assert_false(has_entry(f, "army-cap"));
+    const char *undo = strstr(reply(f), "kb undo ");
+    assert_non_null(undo);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "kb undo %lld", strtoll(undo + 8, NULL, 10));
+    assert_int_equal(say(f, "UMOD", 1, cmd), 0);
+    assert_true(has_entry(f, "army-cap"));
+}
+
 static void words_split_like_a_shell(void **state)
 {
     (void)state;
@@ -518,6 +549,7 @@ int main(void)
         cmocka_unit_test(unanswered_json_has_one_object_per_question),
         cmocka_unit_test(clearing_the_unanswered_questions_is_not_a_knowledge_change),
         cmocka_unit_test(a_readonly_database_declines_as_usual_and_keeps_no_list),
+        cmocka_unit_test(a_change_from_the_chat_while_the_terminal_writes_says_try_again),
         cmocka_unit_test(words_split_like_a_shell),
         cmocka_unit_test(mentions_before_a_command_are_skipped),
     };
