@@ -34,6 +34,8 @@ int config_defaults(struct config *cfg)
     cfg->log_level = LOG_INFO;
     cfg->unanswered_days = 90;
     cfg->slack.pace_ms = 1000;
+    cfg->slack.ping_secs = 10;
+    cfg->slack.timeout_secs = 30;
     cfg->flood_messages = 20;
     cfg->flood_seconds = 60;
     cfg->replay_max_age = 3600;
@@ -166,6 +168,8 @@ static const struct key slack_keys[] = {
     { "app_token_file", K_TOKEN_FILE, AT(slack.app_token_file), 0, 0, NULL },
     { "bot_token_file", K_TOKEN_FILE, AT(slack.bot_token_file), 0, 0, NULL },
     { "pace_ms", K_INT, AT(slack.pace_ms), 0, 60000, NULL },
+    { "ping_secs", K_INT, AT(slack.ping_secs), 1, 3600, NULL },
+    { "timeout_secs", K_INT, AT(slack.timeout_secs), 2, 3600, NULL },
     { "app_token", K_SECRET, 0, 0, 0, NULL },
     { "bot_token", K_SECRET, 0, 0, 0, NULL },
     { NULL, K_STRING, 0, 0, 0, NULL },
@@ -357,6 +361,13 @@ int config_load_text(struct config *cfg, const char *text, size_t len, const cha
         return ERR_INVAL;
     }
     int rc = load_keys(cfg, doc, top_keys, "", origin, err, errlen);
+    if (!rc && cfg->slack.ping_secs >= cfg->slack.timeout_secs) {
+        snprintf(err, errlen,
+                 "%s: \"slack.ping_secs\" (%d) must be less than \"slack.timeout_secs\" (%d), or "
+                 "a quiet socket is dropped before it is pinged",
+                 origin, cfg->slack.ping_secs, cfg->slack.timeout_secs);
+        rc = ERR_INVAL;
+    }
     cJSON_Delete(doc);
     return rc;
 }

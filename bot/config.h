@@ -12,6 +12,8 @@ struct config_slack {
     char *app_token_file; /* a file holding the xapp- token, when SLACK_APP_TOKEN is unset */
     char *bot_token_file; /* a file holding the xoxb- token, when SLACK_BOT_TOKEN is unset */
     int pace_ms;          /* the least time between two posts to one channel; 0: no pacing */
+    int ping_secs;        /* ping a socket quiet this long */
+    int timeout_secs;     /* drop a socket silent this long; give up an API call after this long */
 };
 
 struct config {

@@ -78,6 +78,13 @@ static void file_errors_name_the_key(void **state)
           "\"slack.api_url\" must be an http" },
         { "{\"slack\": {\"pace_ms\": 100000}}", ERR_INVAL,
           "\"slack.pace_ms\" must be a whole number from 0" },
+        { "{\"slack\": {\"ping_secs\": 1, \"timeout_secs\": 3}}", 0, "" },
+        { "{\"slack\": {\"ping_secs\": 0}}", ERR_INVAL,
+          "\"slack.ping_secs\" must be a whole number from 1" },
+        { "{\"slack\": {\"timeout_secs\": 1}}", ERR_INVAL,
+          "\"slack.timeout_secs\" must be a whole number from 2" },
+        { "{\"slack\": {\"ping_secs\": 30}}", ERR_INVAL,
+          "\"slack.ping_secs\" (30) must be less than \"slack.timeout_secs\" (30)" },
         { "{\"slack\": {\"bot_token\": \"xoxb-1\"}}", ERR_INVAL,
           "tokens are never read from the configuration" },
         { "{\"tls_ca_file\": 1}", ERR_INVAL, "\"tls_ca_file\" must be a non-empty string" },
@@ -172,6 +179,8 @@ static void slack_settings_default_and_the_environment_overrides(void **state)
     assert_int_equal(config_defaults(&c), 0);
     assert_string_equal(c.slack.api_url, "https://slack.com/api/");
     assert_int_equal(c.slack.pace_ms, 1000);
+    assert_int_equal(c.slack.ping_secs, 10);
+    assert_int_equal(c.slack.timeout_secs, 30);
     assert_int_equal(c.unanswered_days, 90);
     const char *text = "{\"slack\": {\"api_url\": \"http://127.0.0.1:9/api\"}}";
     assert_int_equal(config_load_text(&c, text, strlen(text), "f", err, sizeof err), 0);

@@ -402,6 +402,8 @@ static void received(struct ws *ws, const char *in, size_t len)
         buf_reset(&ws->rx);
         ws->rx_drop = 0;
         ws->rx_binary = lws_frame_is_binary(ws->wsi);
+        if (ws->rx_binary)
+            log_msg(LOG_WARN, "%s: ignored a binary message (only text is expected)", ws->name);
     }
     if (!ws->rx_drop && !ws->rx_binary && buf_append(&ws->rx, in, len)) {
         log_msg(LOG_WARN, "%s: dropped a message over %zu bytes", ws->name, ws->rx.max);

@@ -85,6 +85,7 @@ struct plat {
     struct http *http;
     char *api_url, *app_token, *bot_token; /* owned; the tokens are never logged */
     int pace_ms;
+    int ping_secs, timeout_secs; /* keepalive of the socket; the limit of an API call */
     char self_user[SLACK_ID_MAX], self_bot[SLACK_ID_MAX];
     int authed;             /* auth.test succeeded */
     int replayed;           /* the questions left open by the last stop were handed over */
@@ -196,7 +197,7 @@ static int call(struct plat *p, const char *method, const char *token, const cha
         return ERR_TOOBIG;
     }
     struct http_request req = { url,  token, json ? "application/json; charset=utf-8" : NULL,
-                                json, len,   0 };
+                                json, len,   (long)p->timeout_secs * 1000 };
     int rc = http_post(p->http, &req, done, ctx);
     if (rc)
         log_msg(LOG_ERROR, "slack: cannot call %s: %s", method, err_str(rc));
@@ -521,7 +522,7 @@ static void open_socket(struct plat *p, const char *url, const char *addr)
         p->conns = c;
     }
     char err[256];
-    struct ws_options opt = { 0, 0, 10, 30, "slack", addr };
+    struct ws_options opt = { 0, 0, p->ping_secs, p->timeout_secs, "slack", addr };
     int rc = ERR_NOMEM;
     if (c && (c->hello_timer = ws_timer_new(p->loop, hello_late, c))) {
         rc = ws_connect(p->loop, url, &opt, &handler, c, &c->ws, err, sizeof err);
@@ -814,6 +815,8 @@ static int slack_open(struct plat **out, const struct plat_host *host, char *err
     p->host = *host;
     p->loop = host->loop;
     p->pace_ms = cfg->slack.pace_ms;
+    p->ping_secs = cfg->slack.ping_secs;
+    p->timeout_secs = cfg->slack.timeout_secs;
     int rc =
         config_secret("SLACK_APP_TOKEN", cfg->slack.app_token_file, &p->app_token, err, errlen);
     if (!rc)

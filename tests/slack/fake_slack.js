@@ -97,6 +97,8 @@ class FakeSlack extends EventEmitter {
     this._eventSeq = 0;
     this._rateLimit = { remaining: 0, retryAfter: 1 };
     this._failAuth = false;
+    this._faults = new Map(); // API method -> {mode, remaining, delayMs}
+    this._cutNext = 0; // deliveries still to cut off in the middle of their frame
     this._closed = false;
     this._waiters = new Set(); // long-poll timers from the control interface
 
@@ -119,6 +121,8 @@ class FakeSlack extends EventEmitter {
       framesReceived: 0,
       upgradesRejected: 0,
       disconnectsSent: 0,
+      faultsServed: 0,
+      framesCut: 0,
       closes: [],
     };
 
@@ -389,6 +393,34 @@ class FakeSlack extends EventEmitter {
     };
   }
 
+  /**
+   * The next n calls of the Web API method go wrong, as mode says: 'http500' (HTTP 500 with an
+   * HTML body), 'ok_false' ({ok:false, error:'internal_error'}), 'invalid_json' (HTTP 200 with a
+   * body cut short), 'hang' (no answer at all until the fake closes) or 'slow' (the right answer,
+   * delayMs late). n = 0 ends the fault.
+   */
+  fault(method, mode, n = 1, { delayMs = 4000 } = {}) {
+    const modes = ['http500', 'ok_false', 'invalid_json', 'hang', 'slow'];
+    if (!modes.includes(mode)) throw new Error(`fake-slack: fault mode ${mode} is not one of ${modes.join(', ')}`);
+    this._faults.set(method, { mode, remaining: Math.max(0, Math.floor(Number(n) || 0)), delayMs });
+  }
+
+  /** Sends data as one frame (text unless binary) on the newest socket serving; false if none. */
+  sendRaw(data, { binary = false } = {}) {
+    const conn = this._target();
+    if (!conn) return false;
+    conn.ws.send(data, { binary }, () => {});
+    return true;
+  }
+
+  /**
+   * Cuts the next n deliveries off in the middle: the frame's header and half its payload go out,
+   * then the TCP connection is reset. The envelope is delivered again on the next socket.
+   */
+  cutFrames(n = 1) {
+    this._cutNext = Math.max(0, Math.floor(Number(n) || 0));
+  }
+
   /** apps.connections.open and auth.test answer invalid_auth while on. */
   failAuth(on = true) {
     this._failAuth = !!on;
@@ -426,6 +458,8 @@ class FakeSlack extends EventEmitter {
       framesReceived: s.framesReceived,
       upgradesRejected: s.upgradesRejected,
       disconnectsSent: s.disconnectsSent,
+      faultsServed: s.faultsServed,
+      framesCut: s.framesCut,
       tlsErrors: this.tlsErrors.length,
       posts: this.posts.length,
       apiCalls: this.apiCalls.length,
@@ -547,10 +581,37 @@ class FakeSlack extends EventEmitter {
     rec.timer = setTimeout(() => this._ackTimeout(rec, envId), this.opts.ackTimeoutMs);
     this._stats.deliveries += 1;
     debug('deliver', rec.kind, envId, 'attempt', rec.attempt, 'socket', conn.id);
-    conn.ws.send(text, (err) => {
-      if (err) debug('send failed', err.message); // the close handler re-queues it
-    });
+    if (this._cutNext > 0) {
+      this._cutNext -= 1;
+      this._cutFrame(conn, Buffer.from(text));
+    } else {
+      conn.ws.send(text, (err) => {
+        if (err) debug('send failed', err.message); // the close handler re-queues it
+      });
+    }
     this.emit('deliver', { envelope: env, socketId: conn.id, at: rec.deliveredAt });
+  }
+
+  // Writes an unmasked text frame's header and half of payload straight to the TCP socket, then
+  // resets the connection: what a link dying mid-frame looks like to the client.
+  _cutFrame(conn, payload) {
+    const n = payload.length;
+    let header;
+    if (n < 126) {
+      header = Buffer.from([0x81, n]);
+    } else if (n < 65536) {
+      header = Buffer.from([0x81, 126, n >> 8, n & 0xff]);
+    } else {
+      header = Buffer.alloc(10);
+      header[0] = 0x81;
+      header[1] = 127;
+      header.writeBigUInt64BE(BigInt(n), 2);
+    }
+    this._stats.framesCut += 1;
+    conn.closedBy = 'cut';
+    conn.socket.write(Buffer.concat([header, payload.subarray(0, n >> 1)]), () => {
+      setTimeout(() => conn.socket.resetAndDestroy(), 50);
+    });
   }
 
   _detach(rec) {
@@ -916,7 +977,7 @@ class FakeSlack extends EventEmitter {
     const { body, tooLarge } = await this._readBody(req);
     const call = { method, encoding: null, ok: false, error: null, status: 200, at: performance.now() };
     this.apiCalls.push(call);
-    const reply = (obj, status = 200, headers = {}) => {
+    let reply = (obj, status = 200, headers = {}) => {
       call.ok = !!obj.ok;
       call.error = obj.ok ? null : obj.error;
       call.status = status;
@@ -924,6 +985,34 @@ class FakeSlack extends EventEmitter {
       this.emit('api', { ...call });
     };
     if (tooLarge) return reply({ ok: false, error: 'request_too_large' }, 413);
+    const fault = this._faults.get(method);
+    if (fault && fault.remaining > 0) {
+      fault.remaining -= 1;
+      this._stats.faultsServed += 1;
+      call.fault = fault.mode;
+      debug('fault', method, fault.mode);
+      const raw = (status, type, body) => {
+        call.status = status;
+        res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
+        res.end(body);
+      };
+      switch (fault.mode) {
+        case 'http500': return raw(500, 'text/html', '<html><body>Internal Server Error</body></html>');
+        case 'ok_false': return reply({ ok: false, error: 'internal_error' });
+        case 'invalid_json': return raw(200, 'application/json; charset=utf-8', '{"ok":true,"url":"ws://127.0');
+        case 'hang': return undefined; // the request stays open until close() ends every connection
+        default: { // slow: the real answer, late
+          const now = reply;
+          reply = (...a) => {
+            const t = setTimeout(() => {
+              this._waiters.delete(t);
+              now(...a);
+            }, fault.delayMs);
+            this._waiters.add(t);
+          };
+        }
+      }
+    }
 
     const parsed = this._parseArgs(req, body);
     call.encoding = parsed.encoding;
