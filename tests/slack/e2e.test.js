@@ -4,7 +4,7 @@
 
 const { test, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
+const { spawn, execFile } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -279,6 +279,120 @@ test('only moderators change the knowledge base from the chat', async () => {
   } finally {
     await bot.stop();
     await fake.close();
+  }
+});
+
+// Runs planbot at the terminal on the bot's database; resolves to {code, out}.
+function terminal(bot, ...args) {
+  return new Promise((resolve) => {
+    execFile(process.env.PLANBOT, ['--db', bot.dbPath, ...args], { env: { PATH: process.env.PATH, HOME: bot.dir } },
+      (err, stdout, stderr) => resolve({ code: err ? err.code : 0, out: stdout + stderr }));
+  });
+}
+
+test('a moderator edits from the terminal while the bot runs: answers change at once, nobody sees a lock', async () => {
+  const fake = await startFakeSlack({ appToken: APP_TOKEN, botToken: BOT_TOKEN });
+  const bot = await startBot(fake);
+  try {
+    const before = await ask(fake, 'How big can Ukraine\'s army be?');
+    assert.match(before.post.text, /\[army-cap\]/);
+    const removed = await terminal(bot, 'kb', 'remove', 'army-cap');
+    assert.equal(removed.code, 0, removed.out);
+    const gone = await ask(fake, 'How big can Ukraine\'s army be?');
+    assert.doesNotMatch(gone.post.text, /\[army-cap\]/, 'answered from the data before the change');
+    const change = /kb undo (\d+)/.exec(removed.out)[1];
+    assert.equal((await terminal(bot, 'kb', 'undo', change)).code, 0);
+    const back = await ask(fake, 'How big can Ukraine\'s army be?');
+    assert.match(back.post.text, /\[army-cap\]/);
+
+    // terminal changes and chat questions at the same time: every command works, every
+    // question is answered once and in time (no redelivery)
+    const edits = [];
+    const evs = [];
+    for (let i = 0; i < 10; i++) {
+      edits.push(terminal(bot, 'kb', 'synonym', 'add', `word${i}`, 'army'));
+      for (let j = 0; j < 5; j++) {
+        evs.push(fake.event({
+          text: `<@UBOT> ${j % 2 ? 'Who drafted the plan?' : `What about word${i}?`}`,
+          channel: `C${j}`,
+          user: `U${j}`, // five users: below the flood limit
+        }));
+      }
+    }
+    for (const e of await Promise.all(edits)) assert.equal(e.code, 0, e.out);
+    await fake.waitForPosts(3 + evs.length, 20000);
+    assert.equal(fake.stats().redeliveries, 0, 'every question was acknowledged in time');
+
+    // a write at the terminal far longer than any kb command takes (2.5 s, a huge import): what
+    // is asked meanwhile cannot be recorded, so it is not acknowledged; Slack delivers it again
+    // after 3 s, and then it is answered, once
+    const lock = await holdLock(bot.dbPath, 2500);
+    const n = fake.posts.length;
+    fake.event({ text: '<@UBOT> What did Rubio say?' });
+    fake.event({ type: 'message', text: 'kb remove army-cap', user: MODERATOR, channel: 'D7', channel_type: 'im' });
+    await lock.released;
+    await fake.waitForPosts(n + 2, 10000);
+    await sleep(300);
+    assert.equal(fake.posts.length, n + 2);
+    assert.ok(fake.stats().redeliveries >= 2);
+    assert.ok(fake.posts.some((p) => /Removed entry "army-cap"/.test(p.text)));
+    assert.ok(fake.posts.some((p) => /Rubio/.test(p.text)));
+
+    for (const p of fake.posts) assert.doesNotMatch(p.text, /locked|SQLITE|\.db\b/i);
+  } finally {
+    await bot.stop();
+    await fake.close();
+  }
+});
+
+test('tokens from files reach neither ps, nor the log, nor an error message', async () => {
+  const fake = await startFakeSlack({ appToken: APP_TOKEN, botToken: BOT_TOKEN });
+  const dir = fs.mkdtempSync(path.join(tmp, 'tokens-'));
+  const appFile = path.join(dir, 'app-token');
+  const botFile = path.join(dir, 'bot-token');
+  fs.writeFileSync(appFile, `${APP_TOKEN}\n`, { mode: 0o600 });
+  fs.writeFileSync(botFile, `${BOT_TOKEN}\n`, { mode: 0o644 }); // readable by others: a warning
+  const bot = await startBot(fake, {
+    dir,
+    env: { SLACK_APP_TOKEN: '', SLACK_BOT_TOKEN: '' },
+    config: { slack: { pace_ms: 0, app_token_file: appFile, bot_token_file: botFile } },
+  });
+  try {
+    const { post } = await ask(fake, 'Who drafted the plan?');
+    assert.ok(post.text.length > 0);
+    // what ps shows of a process is its /proc/PID/cmdline (and, with `ps e`, its environ)
+    const pid = bot.child.pid;
+    for (const f of ['cmdline', 'environ']) {
+      const shown = fs.readFileSync(`/proc/${pid}/${f}`, 'latin1');
+      assert.ok(!shown.includes(APP_TOKEN) && !shown.includes(BOT_TOKEN), `a token in /proc/${pid}/${f}`);
+    }
+    for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
+      const comm = fs.readFileSync(`/proc/${pid}/task/${task}/comm`, 'latin1');
+      assert.ok(!comm.includes('xoxb') && !comm.includes('xapp'));
+    }
+    assert.match(bot.log, new RegExp(`the token file ${botFile} can be read by others: chmod 600 it`));
+    assert.doesNotMatch(bot.log, new RegExp(`the token file ${appFile}`));
+  } finally {
+    await bot.stop(); // checks that no token reached the log
+    await fake.close();
+  }
+  // a token Slack refuses: the error names the variable, never the token
+  fs.writeFileSync(botFile, 'xoxb-e2e-a-wrong-one', { mode: 0o600 });
+  const fake2 = await startFakeSlack({ appToken: APP_TOKEN, botToken: BOT_TOKEN });
+  const refused = await startBot(fake2, {
+    dir,
+    env: { SLACK_APP_TOKEN: '', SLACK_BOT_TOKEN: '' },
+    config: { slack: { pace_ms: 0, app_token_file: appFile, bot_token_file: botFile } },
+    waitConnected: false,
+  });
+  try {
+    const r = await refused.done;
+    assert.notEqual(r.code, 0);
+    assert.match(refused.log, /bot token \(SLACK_BOT_TOKEN\)/);
+    assert.ok(!refused.log.includes('xoxb-e2e-a-wrong-one'), 'the refused token was logged');
+  } finally {
+    await refused.stop();
+    await fake2.close();
   }
 });
 
