@@ -315,3 +315,36 @@ test('link_disabled: planbot stops reconnecting at once, and a restart answers w
     await stop(t);
   }
 });
+
+// What a user may type to get at SQL or FTS5: each is a question like any other, gets one polite
+// reply, and the knowledge base is the same afterwards and passes kb check.
+const HOSTILE = [
+  '"', '""army', 'army*', 'NEAR(army cap, 2)', 'army NEAR/2 cap', '-army', 'army OR cap AND NOT x',
+  'title:army', '{title text}: army', '^army', "'; DROP TABLE entries; --",
+  '"); DELETE FROM entries; --', 'army\u0000cap', '\u200f\u202earmy cap\u202c', 'army 🪖🇺🇦 cap?',
+  'a'.repeat(100 * 1024),
+];
+
+test('hostile questions get a polite reply each and change nothing in the knowledge base', async () => {
+  const t = await start();
+  try {
+    const run = (...args) => require('node:child_process').spawnSync(process.env.PLANBOT,
+      ['--db', t.bot.dbPath, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: t.bot.dir } });
+    const before = run('kb', 'export');
+    assert.equal(before.status, 0, before.stderr);
+    const evs = [];
+    for (const [i, q] of HOSTILE.entries()) {
+      const { ts } = t.fake.event({ type: 'app_mention', user: `UH${i}`, channel: 'C9', text: `<@UBOT> ${q}` });
+      evs.push({ channel: 'C9', ts });
+    }
+    await answeredOnce(t.fake, evs);
+    for (const p of t.fake.posts) assert.doesNotMatch(p.text, /SQL|syntax error|fts5|locked/i, p.text);
+    assert.match(t.fake.posts.at(-1).text, /too long/);
+    const after = run('kb', 'export');
+    assert.equal(after.stdout, before.stdout, 'the knowledge base changed');
+    const check = run('kb', 'check');
+    assert.equal(check.status, 0, check.stdout + check.stderr);
+  } finally {
+    await stop(t);
+  }
+});
