@@ -99,6 +99,7 @@ class FakeSlack extends EventEmitter {
     this._failAuth = false;
     this._faults = new Map(); // API method -> {mode, remaining, delayMs}
     this._cutNext = 0; // deliveries still to cut off in the middle of their frame
+    this._dieAfterHello = 0; // sockets still to drop right after their hello
     this._closed = false;
     this._waiters = new Set(); // long-poll timers from the control interface
 
@@ -419,6 +420,11 @@ class FakeSlack extends EventEmitter {
    */
   cutFrames(n = 1) {
     this._cutNext = Math.max(0, Math.floor(Number(n) || 0));
+  }
+
+  /** The next n sockets opened are dropped (TCP, no close frame) right after their hello. */
+  dieAfterHello(n = 1) {
+    this._dieAfterHello = Math.max(0, Math.floor(Number(n) || 0));
   }
 
   /** apps.connections.open and auth.test answer invalid_auth while on. */
@@ -801,6 +807,13 @@ class FakeSlack extends EventEmitter {
       ws.send(JSON.stringify(hello), () => {});
       conn.helloSent = true;
       this.emit('hello', { socketId: conn.id });
+      if (this._dieAfterHello > 0) {
+        this._dieAfterHello -= 1;
+        conn.stalled = true; // nothing more goes out on it
+        conn.closedBy = 'drop';
+        setTimeout(() => conn.socket.destroy(), 20);
+        return;
+      }
       this._flush();
     };
     if (this.opts.helloDelayMs > 0) conn.helloTimer = setTimeout(sendHello, this.opts.helloDelayMs);

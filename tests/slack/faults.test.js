@@ -130,6 +130,20 @@ test('a refused WebSocket URL is tried again, with a growing pause, until it wor
   }
 });
 
+test('sockets that die right after hello: the pause before the next grows, then the question is answered', async () => {
+  const t = await start({ before: (fake) => fake.dieAfterHello(2), waitConnected: false });
+  try {
+    const ev = ask(t.fake);
+    await answeredOnce(t.fake, [ev]);
+    assert.equal(t.fake.stats().socketsOpened, 3);
+    const pauses = [...t.bot.log.matchAll(/slack: connecting again in ([\d.]+) s/g)].map((m) => Number(m[1]));
+    assert.ok(pauses.length >= 2, t.bot.log);
+    for (let i = 1; i < pauses.length; i++) assert.ok(pauses[i] > pauses[i - 1], `pauses ${pauses}`);
+  } finally {
+    await stop(t);
+  }
+});
+
 for (const mode of ['http500', 'ok_false', 'invalid_json', 'hang']) {
   test(`apps.connections.open answering ${mode} is tried again; the question waiting is answered once`, async () => {
     // planbot starts into the fault: the question is asked before it has a socket
