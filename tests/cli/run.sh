@@ -231,10 +231,11 @@ check_in "console multi-line kb add" 0 "Added entry \"multi\"" \
     "$planbot" --db "$work/console.db" run
 check_in "console refuses files" 0 "only at the command line" $'kb export\n' "$planbot" --db "$work/console.db" run
 mkfifo "$work/fifo"
-"$planbot" --db "$work/console.db" run <"$work/fifo" >"$work/out" 2>&1 &
+PLANBOT_LOG_LEVEL=debug "$planbot" --db "$work/console.db" run <"$work/fifo" >"$work/out" 2>&1 &
 pid=$!
 exec 3>"$work/fifo" # keep the console's input open, as a person at a terminal does
-sleep 0.5
+# "started" is logged once the signal handlers are in place (slow under valgrind: wait for it)
+for _ in $(seq 300); do grep -q "console: started" "$work/out" && break; sleep 0.1; done
 kill -TERM $pid
 wait $pid
 status=$?

@@ -1,14 +1,41 @@
 // planbot.js - starts the planbot binary on the slack platform against a fake Slack, for the
 // Node tests of this folder; PLANBOT names the binary.
+//
+// PLANBOT_WRAPPER (optional) is a command split at spaces and put before the binary, as
+// tests/valgrind.sh does with PLANBOT_WRAPPER="valgrind -q --error-exitcode=99 ...". A wrapped
+// planbot fails its test when it exits 99 or valgrind printed an error or a definite or indirect
+// leak: in stop(), and for runs that stop() never saw, in an after() hook of the test file.
 'use strict';
 
 const assert = require('node:assert/strict');
+const { after } = require('node:test');
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let nth = 0;
+const wrapper = (process.env.PLANBOT_WRAPPER || '').split(' ').filter(Boolean);
+
+// The first line of each kind of report memcheck makes, quiet (-q) or not.
+const VALGRIND_ERROR = new RegExp('^==\\d+== (Invalid |Conditional jump|Use of uninitialised|' +
+  'Syscall param|Mismatched |Source and destination overlap|Jump to the invalid|' +
+  'Argument .* of function|.* are (definitely|indirectly) lost|ERROR SUMMARY: [1-9])', 'm');
+
+// What a wrapper (valgrind) reported about a finished run, or null.
+function wrapperReport(bot) {
+  if (!wrapper.length || !bot.exited) return null;
+  if (bot.exited.code === 99 || VALGRIND_ERROR.test(bot.log)) {
+    return `${wrapper[0]} reported errors (exit ${bot.exited.code}):\n${bot.log}`;
+  }
+  return null;
+}
+const bots = [];
+if (wrapper.length) {
+  after(() => {
+    for (const bot of bots) assert.equal(wrapperReport(bot), null);
+  });
+}
 
 // Starts planbot with its own folder under tmp (or dir, to start again on the same database): a
 // config file (platform slack, debug log, the
@@ -29,7 +56,8 @@ async function startPlanbot(fake, { tmp, appToken, botToken, config = {}, env = 
   const cfg = path.join(dir, 'planbot.json');
   fs.writeFileSync(cfg, JSON.stringify({ platform: 'slack', log_level: 'debug', ...config }));
   const dbPath = path.join(dir, 'kb.db');
-  const child = spawn(planbot, ['--config', cfg, '--db', dbPath, 'run'], {
+  const argv = [...wrapper, planbot, '--config', cfg, '--db', dbPath, 'run'];
+  const child = spawn(argv[0], argv.slice(1), {
     env: {
       PATH: process.env.PATH,
       HOME: dir,
@@ -41,6 +69,7 @@ async function startPlanbot(fake, { tmp, appToken, botToken, config = {}, env = 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const bot = { child, log: '', exited: null, dbPath, dir };
+  bots.push(bot);
   child.stdout.on('data', (d) => { bot.log += d; });
   child.stderr.on('data', (d) => { bot.log += d; });
   bot.done = new Promise((resolve) => child.on('exit', (code, signal) => {
@@ -66,6 +95,7 @@ async function startPlanbot(fake, { tmp, appToken, botToken, config = {}, env = 
     const r = await bot.done;
     assert.ok(!bot.log.includes(appToken) && !bot.log.includes(botToken), 'a token was logged');
     assert.doesNotMatch(bot.log, /AddressSanitizer|LeakSanitizer|runtime error:/);
+    assert.equal(wrapperReport(bot), null);
     if (bot.wasRunning) assert.deepEqual(r, { code: 0, signal: null }, bot.log);
     return r;
   };
