@@ -82,7 +82,7 @@ wrapped() {
 node_test() {
     local force=
     node --help | grep -q -- --test-force-exit && force=--test-force-exit
-    PLANBOT="$build/planbot" PLANBOT_WRAPPER="${vg[*]} -q" \
+    PLANBOT="$build/planbot" PLANBOT_WRAPPER="${vg[*]} -q" PLANBOT_TEST_CONCURRENCY=1 \
         timeout 600 node --test --test-reporter=spec $force "$src/tests/slack/$1"
 }
 
