@@ -266,6 +266,7 @@ describe('a misbehaving Slack', { concurrency }, () => {
         /holds byte 0xff/, /ignored a binary message/, /dropped a message over 1048576 bytes/]) {
         assert.match(t.bot.log, said);
       }
+      assert.equal(t.fake.stats().socketsOpened, 1, 'no bad frame cost the socket');
     } finally {
       await stop(t);
     }
