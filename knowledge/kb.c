@@ -272,6 +272,21 @@ int kb_commit_quiet(struct kb *kb)
     return rc;
 }
 
+int kb_quick_write(struct kb *kb, int (*fn)(struct kb *, const void *), const void *arg)
+{
+    sqlite3_busy_timeout(kb->db, KB_QUICK_BUSY_MS);
+    int rc = kb_begin(kb);
+    if (!rc) {
+        rc = fn(kb, arg);
+        if (rc)
+            kb_rollback(kb);
+        else
+            rc = kb_commit_quiet(kb);
+    }
+    sqlite3_busy_timeout(kb->db, kb->busy_ms);
+    return rc;
+}
+
 int kb_commit(struct kb *kb)
 {
     int rc = kb_commit_quiet(kb);

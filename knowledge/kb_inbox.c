@@ -7,36 +7,37 @@
 
 #include "err.h"
 
-enum {
-    INBOX_BUSY_MS = 250,   /* an acknowledgement never waits longer than this for a lock */
-    KEEP_SETTLED_S = 86400 /* settled records are kept this long, to spot redeliveries */
+enum { KEEP_SETTLED_S = 86400 /* settled records are kept this long, to spot redeliveries */ };
+
+struct stmt1 {
+    const char *sql, *what;
+    int (*bind)(sqlite3_stmt *, const void *);
+    const void *arg;
 };
 
-/* Runs one statement in a short write transaction. */
+static int run1(struct kb *kb, const void *arg)
+{
+    const struct stmt1 *s = arg;
+    sqlite3_stmt *st;
+    int rc = kb_stmt(kb, s->sql, &st);
+    if (rc)
+        return rc;
+    rc = s->bind(st, s->arg);
+    int step = rc ? SQLITE_OK : sqlite3_step(st);
+    if (!rc && (step & 0xff) == SQLITE_CONSTRAINT)
+        rc = kb_fail(kb, ERR_EXISTS, "%s: recorded already", s->what);
+    else if (!rc && step != SQLITE_DONE)
+        rc = kb_dbfail(kb, step, s->what);
+    kb_stmt_done(st);
+    return rc;
+}
+
+/* Runs one statement in a quick write transaction: an acknowledgement waits for it. */
 static int write1(struct kb *kb, const char *sql, int (*bind)(sqlite3_stmt *, const void *),
                   const void *arg, const char *what)
 {
-    sqlite3_busy_timeout(kb->db, INBOX_BUSY_MS);
-    int rc = kb_begin(kb);
-    if (!rc) {
-        sqlite3_stmt *st;
-        rc = kb_stmt(kb, sql, &st);
-        if (!rc) {
-            rc = bind(st, arg);
-            int step = rc ? SQLITE_OK : sqlite3_step(st);
-            if (!rc && (step & 0xff) == SQLITE_CONSTRAINT)
-                rc = kb_fail(kb, ERR_EXISTS, "%s: recorded already", what);
-            else if (!rc && step != SQLITE_DONE)
-                rc = kb_dbfail(kb, step, what);
-            kb_stmt_done(st);
-        }
-        if (rc)
-            kb_rollback(kb);
-        else
-            rc = kb_commit_quiet(kb);
-    }
-    sqlite3_busy_timeout(kb->db, kb->busy_ms);
-    return rc;
+    struct stmt1 s = { sql, what, bind, arg };
+    return kb_quick_write(kb, run1, &s);
 }
 
 static int bind_add(sqlite3_stmt *st, const void *arg)

@@ -17,7 +17,8 @@
 
 enum {
     KB_STMT_CACHE = 16,
-    KB_BUSY_MS = 5000 /* how long a statement waits for another process's lock, by default */
+    KB_BUSY_MS = 5000,     /* how long a statement waits for another process's lock, by default */
+    KB_QUICK_BUSY_MS = 250 /* the same for a write a reply or an acknowledgement waits for */
 };
 
 struct kb {
@@ -64,6 +65,12 @@ int kb_begin(struct kb *kb);
 int kb_commit(struct kb *kb);
 int kb_commit_quiet(struct kb *kb);
 void kb_rollback(struct kb *kb);
+
+/* Runs fn(kb, arg) in a write transaction that waits at most KB_QUICK_BUSY_MS for another
+ * process's lock, committed quietly when fn returns 0, else rolled back; returns fn's result or
+ * the transaction's failure. For the bookkeeping a reply or an acknowledgement waits for (the
+ * inbox, the unanswered questions): it must not wait as long as a moderator's change may. */
+int kb_quick_write(struct kb *kb, int (*fn)(struct kb *, const void *), const void *arg);
 
 /* Prepares a statement, setting the message on failure. The caller finalizes it. */
 int kb_prepare(struct kb *kb, const char *sql, sqlite3_stmt **st);

@@ -15,7 +15,6 @@
 #include "utf8.h"
 
 enum {
-    NOTE_BUSY_MS = 250,     /* a reply never waits longer than this for another writer */
     MAX_KEEP_DAYS = 365000, /* keep_days beyond this keep questions forever */
     SCHEMA_UNANSWERED = 2   /* the schema version that added the table */
 };
@@ -145,16 +144,21 @@ static int evict(struct kb *kb)
     return rc;
 }
 
-static int note_in_txn(struct kb *kb, const char *key, const char *question, const char *via,
-                       int keep_days)
+struct note {
+    const char *key, *question, *via;
+    int keep_days;
+};
+
+static int note_in_txn(struct kb *kb, const void *arg)
 {
+    const struct note *n = arg;
     time_t t = time(NULL);
     char now[32], before[32];
     kb_time(t, now, sizeof now);
     int fresh = 0;
-    int rc = upsert(kb, key, question, now, via, &fresh);
-    if (!rc && keep_days > 0 && keep_days <= MAX_KEEP_DAYS) {
-        kb_time(t - (time_t)keep_days * 86400, before, sizeof before);
+    int rc = upsert(kb, n->key, n->question, now, n->via, &fresh);
+    if (!rc && n->keep_days > 0 && n->keep_days <= MAX_KEEP_DAYS) {
+        kb_time(t - (time_t)n->keep_days * 86400, before, sizeof before);
         rc = prune(kb, before);
     }
     if (!rc && fresh)
@@ -171,18 +175,8 @@ int kb_unanswered_note(struct kb *kb, const char *question, size_t len, const ch
     question_key(clean, key);
     if (!*key)
         return kb_fail(kb, ERR_INVAL, "the question has nothing in it to record");
-    /* the reply waits for this: it must not wait as long as a moderator's change would */
-    sqlite3_busy_timeout(kb->db, NOTE_BUSY_MS);
-    int rc = kb_begin(kb);
-    if (!rc) {
-        rc = note_in_txn(kb, key, clean, via, keep_days);
-        if (rc)
-            kb_rollback(kb);
-        else
-            rc = kb_commit_quiet(kb);
-    }
-    sqlite3_busy_timeout(kb->db, kb->busy_ms);
-    return rc;
+    struct note n = { key, clean, via, keep_days };
+    return kb_quick_write(kb, note_in_txn, &n); /* the reply waits for this */
 }
 
 /* One question: {"question", "count", "first_asked", "last_asked", "via"}. */
