@@ -18,14 +18,7 @@
 
 #include "err.h"
 #include "kb.h"
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: broken promise: %s\n", __FILE__, __LINE__, #cond);             \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "fuzz.h"
 
 static const struct kb_actor fuzzer = { "fuzzer", "cli" };
 
@@ -77,28 +70,13 @@ static int import(struct kb *kb, const char *text, size_t len, int replace, int 
     return rc;
 }
 
-/* What an import wrote passes kb check. */
-static void check_consistent(struct kb *kb)
-{
-    struct kb_check_report rep;
-    cJSON *problems = NULL;
-    int rc = kb_check(kb, 10, &rep, &problems);
-    if (rc || rep.problems) {
-        char *p = problems ? cJSON_Print(problems) : NULL;
-        fprintf(stderr, "fuzz_kb_import: kb_check after the import: %s, %lld problems: %s\n",
-                err_str(rc), (long long)rep.problems, p ? p : "");
-        abort();
-    }
-    cJSON_Delete(problems);
-}
-
 /* A file that a dry run accepts, imported for real into a fresh database. */
 static void import_for_real(const char *text, size_t len)
 {
     struct kb_import_report rep;
     struct kb *kb = open_memory(KB_OPEN_EMPTY);
     CHECK(import(kb, text, len, 0, 0, &rep) == 0);
-    check_consistent(kb);
+    fuzz_consistent(kb, "the import"); /* what an import wrote passes kb check */
     /* the same file again: every record is already there as it says */
     CHECK(import(kb, text, len, 0, 0, &rep) == 0);
     CHECK(rep.added == 0 && rep.updated == 0 && rep.removed == 0);

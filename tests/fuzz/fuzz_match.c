@@ -34,14 +34,7 @@
 #include "match.h"
 #include "norm.h"
 #include "reply.h"
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: broken promise: %s\n", __FILE__, __LINE__, #cond);             \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "fuzz.h"
 
 enum {
     REOPEN_RUNS = 1000,      /* inputs between two fresh knowledge bases */
@@ -253,21 +246,6 @@ static void dispatch(const char *text, size_t len)
     buf_free(&reply);
 }
 
-/* Whatever moderators changed, the knowledge base is still consistent (kb check). */
-static void check_consistent(void)
-{
-    struct kb_check_report rep;
-    cJSON *problems = NULL;
-    int rc = kb_check(fz.kb, 10, &rep, &problems);
-    if (rc || rep.problems) {
-        char *p = problems ? cJSON_Print(problems) : NULL;
-        fprintf(stderr, "fuzz_match: kb_check after moderator commands: %s, %lld problems: %s\n",
-                err_str(rc), (long long)rep.problems, p ? p : "");
-        abort();
-    }
-    cJSON_Delete(problems);
-}
-
 /* One chat message: NUL-terminated, as the adapters hand it over. */
 static void message(const char *data, size_t size)
 {
@@ -299,6 +277,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size -= n + 1;
     }
     if (kb_stamp(fz.kb) != fz.stamp)
-        check_consistent();
+        fuzz_consistent(fz.kb, "moderator commands"); /* whatever they changed */
     return 0;
 }

@@ -18,14 +18,7 @@
 #include "err.h"
 #include "slack_codec.h"
 #include "utf8.h"
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: broken promise: %s\n", __FILE__, __LINE__, #cond);             \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "fuzz.h"
 
 /* Whether s is a NUL-terminated string of printable ASCII within cap bytes. */
 static int printable_id(const char *s, size_t cap)
