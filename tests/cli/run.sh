@@ -203,15 +203,20 @@ check "and nothing was removed" 0 "army-cap" "$planbot" --db "$db" kb show army-
 # ---- a read-only database ----
 cp "$db" "$work/ro.db"
 chmod 0444 "$work/ro.db"
+planbot_ro=$planbot
 if [ "$(id -u)" = 0 ]; then
-    # root writes anything: run planbot as nobody, for whom the file is read-only
+    # root writes anything: run planbot as nobody, for whom the file is read-only; nobody may not
+    # reach the build folder (a checkout under /root), so it runs a copy from this folder
     chmod 0755 "$work"
+    mkdir -m 0755 "$work/bin"
+    cp "$planbot" "$work/bin/planbot"
+    planbot_ro=$work/bin/planbot
     as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 else
     as_nobody() { "$@"; }
 fi
-check "a read-only database answers" 0 "600,000" as_nobody env HOME=/tmp "$planbot" --db "$work/ro.db" ask "army cap"
-check "a read-only database refuses changes" 1 "read-only" as_nobody env HOME=/tmp "$planbot" --db "$work/ro.db" kb remove army-cap
+check "a read-only database answers" 0 "600,000" as_nobody env HOME=/tmp "$planbot_ro" --db "$work/ro.db" ask "army cap"
+check "a read-only database refuses changes" 1 "read-only" as_nobody env HOME=/tmp "$planbot_ro" --db "$work/ro.db" kb remove army-cap
 "$planbot" --db "$db" kb export >"$work/after.json"
 check "nothing changed meanwhile" 0 "" cmp "$work/before.json" "$work/after.json"
 
@@ -274,10 +279,10 @@ check "the list is empty" 0 "^No unanswered questions\.$" "$planbot" --db "$udb"
 check "clearing is not a knowledge change" 0 "^$changes$" \
     sh -c "'$planbot' --db '$udb' kb history --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'"
 check "kb unanswered takes no argument" 2 "too many arguments" "$planbot" --db "$udb" kb unanswered everything
-check "a read-only database lists" 0 "^No unanswered questions\.$" as_nobody env HOME=/tmp "$planbot" --db "$work/ro.db" kb unanswered
-check "but cannot clear" 1 "read-only" as_nobody env HOME=/tmp "$planbot" --db "$work/ro.db" kb unanswered clear
+check "a read-only database lists" 0 "^No unanswered questions\.$" as_nobody env HOME=/tmp "$planbot_ro" --db "$work/ro.db" kb unanswered
+check "but cannot clear" 1 "read-only" as_nobody env HOME=/tmp "$planbot_ro" --db "$work/ro.db" kb unanswered clear
 check_in "and still declines in the console" 0 "I don't know" $'How do I make coffee?\n' \
-    as_nobody env HOME=/tmp "$planbot" --db "$work/ro.db" run
+    as_nobody env HOME=/tmp "$planbot_ro" --db "$work/ro.db" run
 
 # ---- kb backup and kb check ----
 bdb="$work/live.db"
@@ -338,12 +343,12 @@ if [ -c /dev/full ] && ! ls /dev | grep -q '^full\.tmp'; then echo "ok: /dev/ful
     failures=$((failures + 1)); echo "FAIL: /dev/full"; ls -la /dev/full*; fi
 mkdir "$work/rofolder" && chmod 0555 "$work/rofolder"
 check "kb backup into a read-only folder" 1 "cannot write the backup $work/rofolder/copy\.db: its folder is read-only" \
-    as_nobody env HOME=/tmp "$planbot" --db "$work/ro.db" kb backup "$work/rofolder/copy.db"
+    as_nobody env HOME=/tmp "$planbot_ro" --db "$work/ro.db" kb backup "$work/rofolder/copy.db"
 check "nothing was left there" 0 "" test -z "$(ls "$work/rofolder")"
 mkdir -m 0777 "$work/open"
 check "a read-only database can be backed up" 0 "^Backed up" \
-    as_nobody env HOME=/tmp "$planbot" --db "$work/ro.db" kb backup "$work/open/copy.db"
-check "a read-only database can be checked" 0 "consistent" as_nobody env HOME=/tmp "$planbot" --db "$work/ro.db" kb check
+    as_nobody env HOME=/tmp "$planbot_ro" --db "$work/ro.db" kb backup "$work/open/copy.db"
+check "a read-only database can be checked" 0 "consistent" as_nobody env HOME=/tmp "$planbot_ro" --db "$work/ro.db" kb check
 mkdir "$work/tiny"
 if unshare -rm sh -c "mount -t tmpfs -o size=64k tmpfs '$work/tiny'" 2>/dev/null; then
     check "kb backup to a full disk" 1 "cannot write the backup $work/tiny/copy\.db: the disk is full" \
@@ -393,7 +398,7 @@ if [ $status = 1 ] && [ ! -s "$work/out" ] && [ "$(grep -c '^  ' "$work/err")" =
     failures=$((failures + 1)); echo "FAIL: kb check output ($status)"; cat "$work/out" "$work/err"; fi
 cp "$cdb" "$work/damaged-ro.db" && chmod 0444 "$work/damaged-ro.db"
 check "kb check of a read-only damaged database" 1 "^  fts: the search index entries_fts does not match" \
-    as_nobody env HOME=/tmp "$planbot" --db "$work/damaged-ro.db" kb check
+    as_nobody env HOME=/tmp "$planbot_ro" --db "$work/damaged-ro.db" kb check
 check_in "kb check in the console" 0 "The knowledge base has 6 problems" $'kb check\n' "$planbot" --db "$cdb" run
 
 echo "$((checks - failures))/$checks checks passed"

@@ -105,10 +105,9 @@ test('1. SocketModeClient connects, gets an app_mention, acks it; WebClient repl
   const mentions = collect(sm, 'app_mention');
   const helloSeen = once(fake, 'hello');
 
-  const conn = await sm.start(); // resolves only after the hello frame
+  await sm.start(); // resolves once the socket is connected
   await helloSeen;
-  assert.equal(conn.ok, true);
-  assert.match(conn.url, /^ws:\/\/127\.0\.0\.1:\d+\/link\/\?ticket=/);
+  assert.ok(fake.stats().sockets.some((s) => s.hello));
   assert.equal(fake.stats().connectionsOpened, 1);
   assert.equal(fake.stats().socketsOpen, 1);
 
@@ -246,7 +245,7 @@ test('5. after disconnect(refresh_requested) the SocketModeClient reconnects by 
   let reconnecting = 0;
   sm.on('reconnecting', () => { reconnecting += 1; });
   await sm.start();
-  await fake.waitFor((f) => f.stats().pings >= 2 && f.stats().pongs >= 2, 2000); // undici answers server pings
+  await fake.waitFor((f) => f.stats().pings >= 2 && f.stats().pongs >= 2, 2000); // the client answers server pings
 
   const t0 = performance.now();
   assert.equal(fake.disconnect('refresh_requested'), 1);

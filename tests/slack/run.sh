@@ -2,9 +2,9 @@
 # Runs one of the Node test files of this folder (node --test), after checking that Node and the
 # npm packages it needs are there. Usage: run.sh FILE.test.js (PLANBOT names the binary under test)
 here=$(cd "$(dirname "$0")" && pwd)
-command -v node >/dev/null || { echo "node is not installed: the Slack tests need Node.js 20"; exit 1; }
+command -v node >/dev/null || { echo "node is not installed: the Slack tests need Node.js 18 or later: run  tests/deps.sh"; exit 1; }
 if [ ! -d "$here/../node_modules/@slack/socket-mode" ] || [ ! -d "$here/../node_modules/ws" ]; then
-    echo "the npm packages of the tests are missing: run  npm ci --prefix tests  in the checkout"
+    echo "the npm packages of the tests are missing: run  tests/deps.sh  in the checkout"
     exit 1
 fi
 exec node --test --test-reporter=spec "$here/$1"
