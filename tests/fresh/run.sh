@@ -35,8 +35,8 @@ prepare() {
     fi
     rm -rf "$root"
     mkdir -p "$work"
-    debootstrap --variant=minbase bookworm "$root" "$mirror" >"$work/debootstrap.log" 2>&1 ||
-        { tail -20 "$work/debootstrap.log"; exit 1; }
+    debootstrap --variant=minbase --include=ca-certificates bookworm "$root" "$mirror" \
+        >"$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log"; exit 1; }
     touch "$root/.debootstrapped"
 }
 
@@ -61,7 +61,14 @@ check() {
         exit 1
     fi
     trap unmount EXIT
+    # The network's settings, as this machine's administrator made them: its name server, and the
+    # certificate authorities it adds for the network (a proxy that inspects TLS, through which
+    # npm reaches its registry). Nothing else of this machine.
     cp /etc/resolv.conf "$root/etc/resolv.conf"
+    if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+        cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+        chroot "$root" update-ca-certificates >/dev/null
+    fi
     mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
     mountpoint -q "$root/dev" || mount --rbind /dev "$root/dev"
     rm -rf "$root/root/work"
@@ -75,7 +82,8 @@ check() {
     printf '%s\n' "${quick//sudo /}" >"$root/root/quick-start.sh"
     printf '%s\n' "${tests//sudo /}" >"$root/root/test.sh"
     local in_root=(chroot "$root" env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-        LANG=C.UTF-8 TERM=dumb bash -c)
+        LANG=C.UTF-8 TERM=dumb NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+        ${http_proxy:+http_proxy=$http_proxy} ${https_proxy:+https_proxy=$https_proxy} bash -c)
     echo "fresh Debian 12: the quick-start command" >&2
     printf "How big can Ukraine's army be?\n" |
         "${in_root[@]}" 'cd /root/work/main && bash -e /root/quick-start.sh' >"$work/quick-start.log" 2>&1 ||
