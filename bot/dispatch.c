@@ -11,7 +11,10 @@
 #include "log.h"
 #include "words.h"
 
-enum { MAX_WORDS = 256 };
+enum {
+    MAX_WORDS = 256,
+    NOTE_BUSY_MS = 250 /* a declined question noted at once waits this long for a lock */
+};
 
 size_t dispatch_skip_mentions(const char *text, size_t len)
 {
@@ -182,9 +185,11 @@ int dispatch_message(struct dispatch *d, const char *platform, const struct plat
         return rc;
     }
     rc = reply_answer(d->kb, &res, d->style, reply);
-    if (res.n == 0) {
-        int noted = kb_unanswered_note(d->kb, text, len, platform, d->unanswered_days);
-        if (noted && noted != ERR_INVAL)
+    if (res.n == 0 && d->declined) {
+        d->declined(d->ctx, platform, text, len);
+    } else if (res.n == 0) {
+        struct kb_declined q = { text, len, platform };
+        if (kb_unanswered_note(d->kb, &q, 1, NOTE_BUSY_MS))
             log_msg(LOG_DEBUG, "%s: the declined question was not recorded: %s", platform,
                     kb_errmsg(d->kb));
     }

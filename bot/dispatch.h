@@ -15,8 +15,10 @@ struct dispatch {
     struct kb *kb;       /* borrowed */
     struct match *match; /* borrowed */
     enum reply_style style;
-    int unanswered_days; /* declined questions not asked for this many days are dropped; 0 keeps
-                            them until a moderator clears them */
+    /* Takes a question planbot declined, for "kb unanswered" (the daemon writes them in batches:
+     * bot/batch.h); NULL: it is noted in kb at once. */
+    void (*declined)(void *ctx, const char *platform, const char *text, size_t len);
+    void *ctx;
 };
 
 /* Handles msg from platform; appends the reply to reply. A question planbot declines is recorded

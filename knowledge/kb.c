@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "inbox.h"
+#include "sqlfail.h"
 
 /* The FTS5 indexes are external-content tables over entries, kept in sync by triggers:
  * entries_fts (porter stems) serves matching, entries_words (unstemmed words) only its vocabulary,
@@ -104,7 +106,7 @@ static const char *const migrations[] = {
     "CREATE INDEX unanswered_by_count ON unanswered(count, last_asked);"
     "CREATE INDEX unanswered_by_age ON unanswered(last_asked);",
     /* version 3: the questions acknowledged to a chat platform, until their reply is delivered
-     * (kb_inbox.c), so that a crash between the two loses none. */
+     * (then kb_inbox.c; inbox.c since version 4), so that a crash between the two loses none. */
     "CREATE TABLE inbox ("
     "  n INTEGER PRIMARY KEY,"
     "  platform TEXT NOT NULL,"
@@ -120,11 +122,17 @@ static const char *const migrations[] = {
     "  attempts INTEGER NOT NULL DEFAULT 0,"
     "  UNIQUE (platform, event));"
     "CREATE INDEX inbox_open ON inbox(state, platform, n);",
+    /* version 4: the inbox moves to a file of its own (inbox.c), so that no change to the
+     * knowledge can delay an acknowledgement; migrate() copies its records there first. */
+    "DROP TABLE inbox;",
 };
 
+enum { SCHEMA_OWN_INBOX = 4 /* the version from which the inbox is a file of its own */ };
+
 /* SCHEMA_VERSION is what a database is migrated to. A read-only handle cannot migrate, and reads
- * a database from SCHEMA_READABLE on as it is: the later versions only add tables that answering
- * questions does without (version 2: unanswered, which then lists as empty). */
+ * a database from SCHEMA_READABLE on as it is: the later versions only add or drop tables that
+ * answering questions does without (version 2: unanswered, which then lists as empty; versions 3
+ * and 4: the inbox, which the daemon keeps apart). */
 enum { SCHEMA_VERSION = sizeof migrations / sizeof migrations[0], SCHEMA_READABLE = 1 };
 
 int kb_fail(struct kb *kb, int err, const char *fmt, ...)
@@ -136,42 +144,9 @@ int kb_fail(struct kb *kb, int err, const char *fmt, ...)
     return err;
 }
 
-static int map_sqlite(int rc)
-{
-    switch (rc & 0xff) {
-    case SQLITE_OK: return 0;
-    case SQLITE_NOMEM: return ERR_NOMEM;
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED: return ERR_BUSY;
-    case SQLITE_READONLY:
-    case SQLITE_PERM: return ERR_READONLY;
-    case SQLITE_FULL: return ERR_FULL;
-    case SQLITE_IOERR:
-    case SQLITE_CANTOPEN: return ERR_IO;
-    case SQLITE_NOTADB:
-    case SQLITE_CORRUPT: return ERR_SCHEMA;
-    case SQLITE_CONSTRAINT: return ERR_INVAL;
-    case SQLITE_TOOBIG: return ERR_TOOBIG;
-    }
-    return ERR_DB;
-}
-
 int kb_dbfail(struct kb *kb, int rc, const char *what)
 {
-    int err = map_sqlite(rc);
-    const char *detail = kb->db ? sqlite3_errmsg(kb->db) : sqlite3_errstr(rc);
-    switch (err) {
-    case ERR_BUSY:
-        return kb_fail(kb, err, "%s: the database %s is locked by another process; try again", what,
-                       kb->path);
-    case ERR_READONLY: return kb_fail(kb, err, "%s: the database %s is read-only", what, kb->path);
-    case ERR_FULL:
-        return kb_fail(kb, err, "%s: the disk holding %s is full; nothing was changed", what,
-                       kb->path);
-    case ERR_SCHEMA:
-        return kb_fail(kb, err, "%s: %s is not a usable database (%s)", what, kb->path, detail);
-    }
-    return kb_fail(kb, err, "%s: %s", what, detail);
+    return sqlfail_msg(kb->errmsg, sizeof kb->errmsg, rc, kb->db, kb->path, what);
 }
 
 const char *kb_errmsg(const struct kb *kb)
@@ -272,9 +247,10 @@ int kb_commit_quiet(struct kb *kb)
     return rc;
 }
 
-int kb_quick_write(struct kb *kb, int (*fn)(struct kb *, const void *), const void *arg)
+int kb_quick_write(struct kb *kb, int busy_ms, int (*fn)(struct kb *, const void *),
+                   const void *arg)
 {
-    sqlite3_busy_timeout(kb->db, KB_QUICK_BUSY_MS);
+    sqlite3_busy_timeout(kb->db, busy_ms);
     int rc = kb_begin(kb);
     if (!rc) {
         rc = fn(kb, arg);
@@ -424,6 +400,44 @@ static int table_count(struct kb *kb, int *count)
     return rc == SQLITE_ROW ? 0 : kb_dbfail(kb, rc, "reading the schema");
 }
 
+/* Copies the records of the inbox table of a database from before SCHEMA_OWN_INBOX into the inbox
+ * file, before the migration drops the table: open questions must survive the upgrade. A copy
+ * that a crash interrupts is simply made again. */
+static int move_inbox(struct kb *kb)
+{
+    sqlite3_stmt *st;
+    int64_t rows = 0;
+    if (sqlite3_prepare_v2(kb->db,
+                           "SELECT count(*) FROM sqlite_schema WHERE name = 'inbox' AND"
+                           " type = 'table'",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1) {
+        sqlite3_finalize(st);
+        int rc = kb_prepare(kb, "SELECT count(*) FROM inbox", &st);
+        if (rc)
+            return rc;
+        if (sqlite3_step(st) == SQLITE_ROW)
+            rows = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    if (rows == 0)
+        return 0;
+    struct inbox *ib;
+    char err[1024];
+    int moved = 0;
+    int rc = inbox_open(&ib, kb->path, err, sizeof err);
+    if (!rc) {
+        rc = inbox_adopt(ib, kb->path, (int64_t)time(NULL), &moved);
+        if (rc)
+            snprintf(err, sizeof err, "%s", inbox_errmsg(ib));
+        inbox_close(ib);
+    }
+    if (rc)
+        return kb_fail(kb, rc, "moving the questions waiting for an answer out of %s: %s", kb->path,
+                       err);
+    return 0;
+}
+
 /* Brings the schema to SCHEMA_VERSION; a new database also receives the bundled data. */
 static int migrate(struct kb *kb, unsigned flags)
 {
@@ -442,6 +456,8 @@ static int migrate(struct kb *kb, unsigned flags)
         return kb_fail(kb, ERR_READONLY,
                        "%s needs its schema upgraded from version %d to %d but is read-only",
                        kb->path, version, SCHEMA_VERSION);
+    if (version > 0 && version < SCHEMA_OWN_INBOX && (rc = move_inbox(kb)))
+        return rc;
     if ((rc = kb_begin(kb)))
         return rc;
     /* Read again under the write lock: another process may have migrated meanwhile. */
@@ -523,6 +539,28 @@ static int uri_of(const char *path, const char *query, char *out, size_t len)
     }
     n = snprintf(out + at, len - at, "?%s", query);
     return n < 0 || (size_t)n >= len - at ? ERR_TOOBIG : 0;
+}
+
+int kb_open_file_ro(const char *path, sqlite3 **db)
+{
+    static const char *const queries[] = { "mode=ro", "mode=ro&immutable=1" };
+    int rc = SQLITE_CANTOPEN;
+    for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
+        char uri[8400];
+        if (uri_of(path, queries[i], uri, sizeof uri))
+            return SQLITE_TOOBIG;
+        *db = NULL;
+        rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+        if (rc == SQLITE_OK) { /* a WAL file is read at the first statement */
+            sqlite3_extended_result_codes(*db, 1);
+            rc = sqlite3_exec(*db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
+        }
+        if (rc == SQLITE_OK)
+            return rc;
+        sqlite3_close(*db);
+        *db = NULL;
+    }
+    return rc;
 }
 
 /* Opens read-only. A WAL database whose directory we cannot write (no -shm can be made) is

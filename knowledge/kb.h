@@ -136,17 +136,32 @@ int kb_export(struct kb *kb, cJSON **out);
 /* The questions planbot declined, kept for moderators to see what to add (kb_unanswered.c). They
  * are not knowledge: neither the export nor the audit log holds them. */
 
-/* Records that planbot declined question (len bytes, as typed) on platform via ("console",
- * "slack", ...). Wordings that differ only in ASCII case, white space and trailing "?", "!" or "."
- * count as one question, which keeps its latest wording as the matcher read it (mentions, emoji
- * and other chat markup removed), on one line, at most 500 bytes, cut between characters. Who
- * asked is never stored. When keep_days > 0, the questions last asked more than keep_days days
- * ago are deleted; 0 keeps them until cleared. At most 10,000 questions are kept: past that the
- * least asked, then the longest unasked, go. Waits at most a quarter of a second for another
- * process's lock, and leaves kb_stamp() as it is. Returns 0, ERR_INVAL for a question with
- * nothing in it, or ERR_READONLY, ERR_BUSY, ERR_FULL, ERR_DB: the caller answers all the same. */
-int kb_unanswered_note(struct kb *kb, const char *question, size_t len, const char *via,
-                       int keep_days);
+/* A question planbot declined: as typed (len bytes), and on which platform via ("console",
+ * "slack", ...). */
+struct kb_declined {
+    const char *question;
+    size_t len;
+    const char *via;
+};
+
+/* Records that planbot declined the n questions, in one transaction. Wordings that differ only in
+ * ASCII case, white space and trailing "?", "!" or "." count as one question, which keeps its
+ * latest wording as the matcher read it (mentions, emoji and other chat markup removed), on one
+ * line, at most 500 bytes, cut between characters; a question with nothing left is skipped. Who
+ * asked is never stored. Each question costs one search of the list's primary key, however long
+ * the list is; kb_unanswered_tidy() keeps it in bounds. Waits at most busy_ms for another
+ * process's lock, and leaves kb_stamp() as it is. Returns 0, or ERR_READONLY, ERR_BUSY, ERR_FULL,
+ * ERR_DB with nothing recorded: the caller answers all the same. */
+int kb_unanswered_note(struct kb *kb, const struct kb_declined *q, size_t n, int busy_ms);
+
+/* Keeps the list of declined questions in bounds, in one transaction that deletes at most max of
+ * them (each through an index): first those last asked more than keep_days days ago (when
+ * keep_days > 0; 0 keeps them until cleared), then, while more than 10,000 are kept, the least
+ * asked, then the longest unasked. *dropped (may be NULL) says how many went; max of them means
+ * there may be more to drop. The count for the cap reads the whole list: this is for a timer,
+ * not for the path of a question. Waits at most busy_ms for another process's lock. Returns 0
+ * (also on a read-only database, which is left alone) or a database error. */
+int kb_unanswered_tidy(struct kb *kb, int keep_days, int max, int busy_ms, int *dropped);
 
 /* The declined questions, most asked first, then the most recently asked: an array of at most
  * limit (0: all) {"question", "count", "first_asked", "last_asked", "via"}, the times in UTC as
@@ -159,52 +174,20 @@ int kb_unanswered_list(struct kb *kb, int limit, cJSON **out);
  * ERR_READONLY, ERR_BUSY or another database error. */
 int kb_unanswered_clear(struct kb *kb, int64_t *cleared);
 
-/* ---- the inbox: questions acknowledged to a chat platform, until their reply is delivered ----
- *
- * A chat adapter records a question before it acknowledges it, and settles the record once the
- * reply is posted. At start, the records still open are the questions a crash left unanswered.
- * Settled records are kept a day, so that a redelivery after a restart is still recognised. */
-
-struct kb_question {
-    int64_t n;            /* the record's number (kb_inbox_add sets it) */
-    const char *platform; /* "slack" */
-    const char *event;    /* the platform's key for the event: a redelivery has the same */
-    int64_t received;     /* Unix time */
-    const char *user, *channel, *thread;
-    int direct;
-    const char *text;
-    int attempts; /* how often planbot began to answer it (kb_inbox_attempt) */
-};
-
-/* Records an open question. Returns 0 and q->n; ERR_EXISTS when (platform, event) was recorded
- * before (a redelivery: acknowledge it, answer nothing); or a write error (ERR_FULL,
- * ERR_READONLY, ERR_BUSY...): then do not acknowledge, and the platform delivers it again. Waits
- * at most 250 ms for another process's lock. */
-int kb_inbox_add(struct kb *kb, struct kb_question *q);
-
-/* Notes that planbot begins to answer record n, so that a question that crashes planbot is not
- * answered again at every start (the replay gives up after two attempts). */
-int kb_inbox_attempt(struct kb *kb, int64_t n);
-
-/* Settles record n: answered (1) or expired (0). Settled records older than a day go. */
-int kb_inbox_settle(struct kb *kb, int64_t n, int answered);
-
-/* The open records of platform, oldest first: calls fn(arg, q) for each (q borrowed for the
- * call). Returns 0 or an error. */
-int kb_inbox_open(struct kb *kb, const char *platform,
-                  void (*fn)(void *arg, const struct kb_question *q), void *arg);
-
 /* ---- backup and check (kb_check.c) ---- */
 
-/* What a knowledge base holds. */
+/* What a knowledge base holds; and its inbox (inbox.h), the questions acknowledged to a chat
+ * platform: -1 each when the knowledge base has no inbox file. */
 struct kb_counts {
     int64_t entries, sources, synonyms, changes;
+    int64_t inbox_open, inbox_settled;
 };
 
 /* What kb_backup wrote. */
 struct kb_backup_stats {
     struct kb_counts counts; /* the records in the copy */
     int64_t bytes;           /* the size of the copy */
+    int64_t inbox_bytes;     /* the size of the inbox's copy (inbox_file() of the path); 0: none */
 };
 
 /* Writes a consistent copy of the whole database (the audit log and every other table included)

@@ -7,6 +7,9 @@
  * opened again the way planbot opens a database and checked, synced, and only then renamed over the
  * target: a failure at any step leaves the target as it was.
  *
+ * The knowledge base's inbox (inbox.h), a file of its own, goes along: backed up beside the copy
+ * the same way, and checked with it.
+ *
  * The checks are SQLite's (integrity_check; FTS5's integrity-check, which compares each search
  * index with the entries) and the rules the writes enforce (kb_record.c): they find a database
  * damaged on disk or changed behind planbot's back. FTS5's check is an INSERT and needs the write
@@ -24,6 +27,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "inbox.h"
 #include "verbatim.h"
 
 enum {
@@ -68,10 +72,11 @@ static int copy_database(sqlite3 *dest, sqlite3 *src, int busy_ms)
     return rc == SQLITE_DONE ? finish : rc;
 }
 
-/* How many records of each kind the database of kb holds. */
+/* How many records of each kind the database of kb holds (not its inbox: -1 there). */
 static int count_records(struct kb *kb, struct kb_counts *n)
 {
     memset(n, 0, sizeof *n);
+    n->inbox_open = n->inbox_settled = -1;
     sqlite3_stmt *st;
     int rc = kb_prepare(kb,
                         "SELECT (SELECT count(*) FROM entries), (SELECT count(*) FROM sources),"
@@ -113,13 +118,13 @@ static int same_file(const char *a, const char *b)
 
 /* Whether path is the live database (by any name), or its WAL, shared-memory or journal file
  * (existing or not): replacing one of those would destroy what the backup is meant to keep. */
-static int names_live_file(const struct kb *kb, const char *path)
+static int names_file_of(const char *live, const char *path)
 {
-    if (same_file(path, kb->path))
+    if (same_file(path, live))
         return 1;
     char dir[PATH_BUF], live_dir[PATH_BUF];
     const char *base = split_path(path, dir, sizeof dir);
-    const char *live_base = split_path(kb->path, live_dir, sizeof live_dir);
+    const char *live_base = split_path(live, live_dir, sizeof live_dir);
     size_t n = strlen(live_base);
     if (strncmp(base, live_base, n) != 0 || !same_file(dir, live_dir))
         return 0;
@@ -127,6 +132,18 @@ static int names_live_file(const struct kb *kb, const char *path)
         if (strcmp(base + n, db_suffixes[i]) == 0)
             return 1;
     return 0;
+}
+
+/* The same for the live database and its inbox, and for the inbox the backup would write. */
+static int names_live_file(const struct kb *kb, const char *path)
+{
+    char live_inbox[PATH_BUF], path_inbox[PATH_BUF];
+    if (names_file_of(kb->path, path))
+        return 1;
+    if (inbox_file(kb->path, live_inbox, sizeof live_inbox) ||
+        inbox_file(path, path_inbox, sizeof path_inbox))
+        return 1; /* too long to tell: refuse */
+    return names_file_of(live_inbox, path) || names_file_of(live_inbox, path_inbox);
 }
 
 /* Sets the message for a failed system call on the backup file and returns its enum err. */
@@ -194,15 +211,15 @@ static int create_copy(struct kb *kb, const char *path, const char *tmp)
     return 0;
 }
 
-/* Copies the database into the empty file tmp and makes it a rollback-journal database, one file
- * with nothing in a WAL beside it. */
-static int write_copy(struct kb *kb, const char *path, const char *tmp)
+/* Copies the database src into the empty file tmp and makes it a rollback-journal database, one
+ * file with nothing in a WAL beside it. */
+static int write_copy(struct kb *kb, sqlite3 *src, const char *path, const char *tmp)
 {
     sqlite3 *dest = NULL;
     int rc = sqlite3_open_v2(tmp, &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_extended_result_codes(dest, 1);
-        rc = copy_database(dest, kb->db, kb->busy_ms);
+        rc = copy_database(dest, src, kb->busy_ms);
     }
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(dest, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
@@ -254,6 +271,64 @@ static int sync_path(const char *name, int flags)
     return rc;
 }
 
+/* Opens the copy of an inbox read-only and checks that it is an inbox of this planbot's version
+ * that passes SQLite's quick_check; counts what it holds into *n. */
+static int verify_inbox_copy(struct kb *kb, const char *path, const char *tmp, struct kb_counts *n)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = kb_open_file_ro(tmp, &db);
+    const char *sql = "SELECT (SELECT user_version FROM pragma_user_version),"
+                      " (SELECT quick_check FROM pragma_quick_check),"
+                      " (SELECT count(*) FROM inbox WHERE state = 'open'),"
+                      " (SELECT count(*) FROM inbox WHERE state <> 'open')";
+    if (rc == SQLITE_OK && (rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL)) == SQLITE_OK)
+        rc = sqlite3_step(st) == SQLITE_ROW ? SQLITE_OK : sqlite3_errcode(db);
+    int err = 0;
+    if (rc != SQLITE_OK)
+        err = kb_fail(kb, ERR_IO, "the backup %s cannot be read as an inbox: %s", path,
+                      db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    else if (sqlite3_column_int(st, 0) != INBOX_SCHEMA)
+        err = kb_fail(kb, ERR_IO, "the backup %s has inbox version %d, not %d", path,
+                      sqlite3_column_int(st, 0), INBOX_SCHEMA);
+    else if (strcmp(kb_col(st, 1), "ok") != 0)
+        err = kb_fail(kb, ERR_SCHEMA,
+                      "the backup %s fails SQLite's quick_check: the inbox is damaged; kb check "
+                      "says where",
+                      path);
+    if (!err) {
+        n->inbox_open = sqlite3_column_int64(st, 2);
+        n->inbox_settled = sqlite3_column_int64(st, 3);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return err;
+}
+
+/* One file of the backup: src copied to tmp, checked by verify, synced. */
+static int stage_copy(struct kb *kb, sqlite3 *src, const char *path, const char *tmp,
+                      struct kb_counts *n,
+                      int (*verify)(struct kb *, const char *, const char *, struct kb_counts *))
+{
+    int rc = create_copy(kb, path, tmp);
+    if (!rc)
+        rc = write_copy(kb, src, path, tmp);
+    if (!rc)
+        rc = verify(kb, path, tmp, n);
+    int errnum = rc ? 0 : sync_path(tmp, 0);
+    if (errnum)
+        rc = file_fail(kb, errnum, path);
+    if (rc)
+        remove_copy(tmp);
+    return rc;
+}
+
+static int64_t file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (int64_t)sb.st_size : 0;
+}
+
 int kb_backup(struct kb *kb, const char *path, struct kb_backup_stats *st)
 {
     struct kb_backup_stats none;
@@ -274,29 +349,44 @@ int kb_backup(struct kb *kb, const char *path, struct kb_backup_stats *st)
     if (exists && !S_ISREG(sb.st_mode))
         return kb_fail(kb, ERR_INVAL, "%s is not a regular file: a backup is a database file",
                        path);
-    char tmp[PATH_BUF], dir[PATH_BUF];
+    char tmp[PATH_BUF], dir[PATH_BUF], live_inbox[PATH_BUF], inbox_path[PATH_BUF],
+        inbox_tmp[PATH_BUF + 32];
     int len = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    if (len < 0 || (size_t)len >= sizeof tmp)
+    if (len < 0 || (size_t)len >= sizeof tmp ||
+        inbox_file(kb->path, live_inbox, sizeof live_inbox) ||
+        inbox_file(path, inbox_path, sizeof inbox_path))
         return kb_fail(kb, ERR_INVAL, "the backup's file name is too long");
-    int rc = create_copy(kb, path, tmp);
-    if (!rc)
-        rc = write_copy(kb, path, tmp);
-    if (!rc)
-        rc = verify_copy(kb, path, tmp, &st->counts);
-    int errnum = rc ? 0 : sync_path(tmp, 0);
-    if (!rc && !errnum && rename(tmp, path) != 0)
-        errnum = errno;
-    if (errnum)
-        rc = file_fail(kb, errnum, path);
-    if (rc) {
-        remove_copy(tmp);
+    snprintf(inbox_tmp, sizeof inbox_tmp, "%s.tmp.%ld", inbox_path, (long)getpid());
+    int rc = stage_copy(kb, kb->db, path, tmp, &st->counts, verify_copy);
+    /* the inbox, when there is one: its snapshot is a moment later than the knowledge base's */
+    sqlite3 *inbox = NULL;
+    int has_inbox = !rc && stat(live_inbox, &sb) == 0;
+    if (has_inbox) {
+        int orc = kb_open_file_ro(live_inbox, &inbox);
+        rc = orc == SQLITE_OK
+                 ? stage_copy(kb, inbox, inbox_path, inbox_tmp, &st->counts, verify_inbox_copy)
+                 : kb_fail(kb, ERR_IO, "cannot read the inbox %s: %s", live_inbox,
+                           sqlite3_errstr(orc));
+        sqlite3_close(inbox);
+        if (rc)
+            remove_copy(tmp);
+    }
+    if (rc)
         return rc;
+    /* both copies are whole and synced: only now do they replace what was there */
+    int errnum = has_inbox && rename(inbox_tmp, inbox_path) != 0 ? errno : 0;
+    if (!errnum && rename(tmp, path) != 0)
+        errnum = errno;
+    if (errnum) {
+        remove_copy(tmp);
+        remove_copy(inbox_tmp);
+        return file_fail(kb, errnum, path);
     }
     split_path(path, dir, sizeof dir);
     if ((errnum = sync_path(dir, O_DIRECTORY)))
         return file_fail(kb, errnum, path);
-    if (stat(path, &sb) == 0)
-        st->bytes = (int64_t)sb.st_size;
+    st->bytes = file_size(path);
+    st->inbox_bytes = has_inbox ? file_size(inbox_path) : 0;
     return 0;
 }
 
@@ -646,6 +736,60 @@ static int check_changes(struct check *c)
     return rc;
 }
 
+/* The inbox, when the knowledge base has one: SQLite's integrity_check, its version, and the rules
+ * its writes keep (a record is settled exactly when it is not open; it names its platform and
+ * event; its attempts count up from 0). Counts what it holds into *n. Damage, or a file that
+ * cannot be read, is a problem. */
+static int check_inbox(struct check *c, struct kb_counts *n)
+{
+    char path[PATH_BUF];
+    struct stat sb;
+    if (inbox_file(c->kb->path, path, sizeof path) || stat(path, &sb) != 0)
+        return 0; /* no inbox: nothing recorded, nothing to check */
+    sqlite3 *db = NULL;
+    int rc = kb_open_file_ro(path, &db);
+    if (rc != SQLITE_OK) {
+        problem(c, "inbox", "the inbox %s cannot be read: %s", path,
+                db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db);
+        return 0;
+    }
+    /* each row of each query is one problem, in words; ?1 is the version this planbot writes */
+    static const char *const checks[] = {
+        "SELECT integrity_check FROM pragma_integrity_check WHERE integrity_check <> 'ok'",
+        "SELECT 'its version is ' || user_version || ', not ' || ?1 FROM pragma_user_version"
+        " WHERE user_version <> ?1",
+        "SELECT 'record ' || n || ' is settled but open, or closed but never settled'"
+        " FROM inbox WHERE (state = 'open') <> (settled IS NULL)",
+        "SELECT 'record ' || n || ' has no platform or event, or a negative count of attempts'"
+        " FROM inbox WHERE platform = '' OR event = '' OR attempts < 0",
+    };
+    for (size_t i = 0; i < sizeof checks / sizeof checks[0] && !c->err; i++) {
+        sqlite3_stmt *st;
+        int step = sqlite3_prepare_v2(db, checks[i], -1, &st, NULL);
+        if (step == SQLITE_OK) {
+            sqlite3_bind_int(st, 1, INBOX_SCHEMA);
+            while ((step = sqlite3_step(st)) == SQLITE_ROW && !c->err)
+                problem(c, "inbox", "the inbox %s: %s", path, kb_col(st, 0));
+        }
+        if (step != SQLITE_DONE && step != SQLITE_ROW)
+            problem(c, "inbox", "the inbox %s cannot be checked: %s", path, sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+    }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT (SELECT count(*) FROM inbox WHERE state = 'open'),"
+                           " (SELECT count(*) FROM inbox WHERE state <> 'open')",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        n->inbox_open = sqlite3_column_int64(st, 0);
+        n->inbox_settled = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return 0;
+}
+
 int kb_check(struct kb *kb, int max, struct kb_check_report *rep, cJSON **problems)
 {
     memset(rep, 0, sizeof *rep);
@@ -670,6 +814,7 @@ int kb_check(struct kb *kb, int max, struct kb_check_report *rep, cJSON **proble
             problem(&c, "integrity", "%s", kb_errmsg(kb));
             rep->counts.entries = rep->counts.sources = rep->counts.synonyms = -1;
             rep->counts.changes = -1;
+            rep->counts.inbox_open = rep->counts.inbox_settled = -1;
         } else {
             rc = counted;
         }
@@ -680,6 +825,8 @@ int kb_check(struct kb *kb, int max, struct kb_check_report *rep, cJSON **proble
         rc = check_lists(&c);
     if (!rc && !c.err)
         rc = check_changes(&c);
+    if (!rc && !c.err)
+        rc = check_inbox(&c, &rep->counts);
     if (began)
         sqlite3_exec(kb->db, "COMMIT", NULL, NULL, NULL);
     if (!rc)

@@ -17,8 +17,7 @@
 
 enum {
     KB_STMT_CACHE = 16,
-    KB_BUSY_MS = 5000,     /* how long a statement waits for another process's lock, by default */
-    KB_QUICK_BUSY_MS = 250 /* the same for a write a reply or an acknowledgement waits for */
+    KB_BUSY_MS = 5000 /* how long a statement waits for another process's lock, by default */
 };
 
 struct kb {
@@ -66,11 +65,18 @@ int kb_commit(struct kb *kb);
 int kb_commit_quiet(struct kb *kb);
 void kb_rollback(struct kb *kb);
 
-/* Runs fn(kb, arg) in a write transaction that waits at most KB_QUICK_BUSY_MS for another
- * process's lock, committed quietly when fn returns 0, else rolled back; returns fn's result or
- * the transaction's failure. For the bookkeeping a reply or an acknowledgement waits for (the
- * inbox, the unanswered questions): it must not wait as long as a moderator's change may. */
-int kb_quick_write(struct kb *kb, int (*fn)(struct kb *, const void *), const void *arg);
+/* Runs fn(kb, arg) in a write transaction that waits at most busy_ms for another process's
+ * lock, committed quietly when fn returns 0, else rolled back; returns fn's result or the
+ * transaction's failure. For the bookkeeping beside the knowledge (the unanswered questions),
+ * which the daemon writes on its one thread: it must not wait as long as a moderator's change
+ * may. */
+int kb_quick_write(struct kb *kb, int busy_ms, int (*fn)(struct kb *, const void *),
+                   const void *arg);
+
+/* Opens the SQLite file at path read-only, also a WAL file in a folder planbot cannot write
+ * (then as immutable). Returns SQLITE_OK and *db (the caller closes it), or a SQLite result code.
+ */
+int kb_open_file_ro(const char *path, sqlite3 **db);
 
 /* Prepares a statement, setting the message on failure. The caller finalizes it. */
 int kb_prepare(struct kb *kb, const char *sql, sqlite3_stmt **st);

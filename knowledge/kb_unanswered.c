@@ -81,17 +81,17 @@ static void question_key(const char *clean, char *out)
     out[n] = '\0';
 }
 
-/* Adds one to the question's count (a new question starts at 1); *fresh says it is new. */
+/* Adds one to the question's count (a new question starts at 1). The key is the table's primary
+ * key: one search of its index, whatever the list holds. */
 static int upsert(struct kb *kb, const char *key, const char *question, const char *now,
-                  const char *via, int *fresh)
+                  const char *via)
 {
     sqlite3_stmt *st;
     int rc = kb_stmt(kb,
                      "INSERT INTO unanswered (key, question, count, first_asked, last_asked, via)"
                      " VALUES (?1, ?2, 1, ?3, ?3, ?4)"
                      " ON CONFLICT (key) DO UPDATE SET question = excluded.question,"
-                     " count = count + 1, last_asked = excluded.last_asked, via = excluded.via"
-                     " RETURNING count",
+                     " count = count + 1, last_asked = excluded.last_asked, via = excluded.via",
                      &st);
     if (rc)
         return rc;
@@ -100,83 +100,113 @@ static int upsert(struct kb *kb, const char *key, const char *question, const ch
     sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, via ? via : "", -1, SQLITE_STATIC);
     int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-        *fresh = sqlite3_column_int64(st, 0) == 1;
-        step = sqlite3_step(st);
-    }
     if (step != SQLITE_DONE)
         rc = kb_dbfail(kb, step, "recording an unanswered question");
     kb_stmt_done(st);
     return rc;
 }
 
-/* Drops the questions last asked before the time cutoff. */
-static int prune(struct kb *kb, const char *cutoff)
-{
-    sqlite3_stmt *st;
-    int rc = kb_stmt(kb, "DELETE FROM unanswered WHERE last_asked < ?", &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, cutoff, -1, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    if (step != SQLITE_DONE)
-        rc = kb_dbfail(kb, step, "dropping old unanswered questions");
-    kb_stmt_done(st);
-    return rc;
-}
-
-/* Keeps at most KB_MAX_UNANSWERED questions: the least asked, then the longest unasked, go. */
-static int evict(struct kb *kb)
-{
-    sqlite3_stmt *st;
-    int rc = kb_prepare(kb,
-                        "DELETE FROM unanswered WHERE key IN (SELECT key FROM unanswered"
-                        " ORDER BY count, last_asked"
-                        " LIMIT max(0, (SELECT count(*) FROM unanswered) - ?))",
-                        &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_int(st, 1, KB_MAX_UNANSWERED);
-    int step = sqlite3_step(st);
-    if (step != SQLITE_DONE)
-        rc = kb_dbfail(kb, step, "dropping the least asked unanswered questions");
-    sqlite3_finalize(st);
-    return rc;
-}
-
-struct note {
-    const char *key, *question, *via;
-    int keep_days;
+struct notes {
+    const struct kb_declined *q;
+    size_t n;
 };
 
 static int note_in_txn(struct kb *kb, const void *arg)
 {
-    const struct note *n = arg;
-    time_t t = time(NULL);
-    char now[32], before[32];
-    kb_time(t, now, sizeof now);
-    int fresh = 0;
-    int rc = upsert(kb, n->key, n->question, now, n->via, &fresh);
-    if (!rc && n->keep_days > 0 && n->keep_days <= MAX_KEEP_DAYS) {
-        kb_time(t - (time_t)n->keep_days * 86400, before, sizeof before);
-        rc = prune(kb, before);
+    const struct notes *ns = arg;
+    char now[32];
+    kb_now(now, sizeof now);
+    int rc = 0;
+    for (size_t i = 0; !rc && i < ns->n; i++) {
+        char clean[KB_MAX_QUESTION + 1], key[KB_MAX_QUESTION + 1];
+        if (clean_question(ns->q[i].question, ns->q[i].len, clean))
+            return kb_fail(kb, ERR_NOMEM, "out of memory");
+        question_key(clean, key);
+        if (*key) /* nothing in it: nothing to list */
+            rc = upsert(kb, key, clean, now, ns->q[i].via);
     }
-    if (!rc && fresh)
-        rc = evict(kb);
     return rc;
 }
 
-int kb_unanswered_note(struct kb *kb, const char *question, size_t len, const char *via,
-                       int keep_days)
+int kb_unanswered_note(struct kb *kb, const struct kb_declined *q, size_t n, int busy_ms)
 {
-    char clean[KB_MAX_QUESTION + 1], key[KB_MAX_QUESTION + 1];
-    if (clean_question(question, len, clean))
-        return kb_fail(kb, ERR_NOMEM, "out of memory");
-    question_key(clean, key);
-    if (!*key)
-        return kb_fail(kb, ERR_INVAL, "the question has nothing in it to record");
-    struct note n = { key, clean, via, keep_days };
-    return kb_quick_write(kb, note_in_txn, &n); /* the reply waits for this */
+    struct notes ns = { q, n };
+    return n ? kb_quick_write(kb, busy_ms, note_in_txn, &ns) : 0;
+}
+
+/* Runs a DELETE that takes ?1 (a bound value) and ?2 (the most rows), adding what it deleted to
+ * *dropped. */
+static int delete_some(struct kb *kb, const char *sql, const char *value, int64_t limit,
+                       const char *what, int *dropped)
+{
+    if (limit <= 0)
+        return 0;
+    sqlite3_stmt *st;
+    int rc = kb_stmt(kb, sql, &st);
+    if (rc)
+        return rc;
+    if (value)
+        sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, limit);
+    int step = sqlite3_step(st);
+    if (step != SQLITE_DONE)
+        rc = kb_dbfail(kb, step, what);
+    else
+        *dropped += sqlite3_changes(kb->db);
+    kb_stmt_done(st);
+    return rc;
+}
+
+struct tidy {
+    int keep_days, max;
+    int *dropped;
+};
+
+static int tidy_in_txn(struct kb *kb, const void *arg)
+{
+    const struct tidy *t = arg;
+    int rc = 0;
+    if (t->keep_days > 0 && t->keep_days <= MAX_KEEP_DAYS) {
+        char before[32];
+        kb_time(time(NULL) - (time_t)t->keep_days * 86400, before, sizeof before);
+        rc = delete_some(kb,
+                         "DELETE FROM unanswered WHERE key IN (SELECT key FROM unanswered"
+                         " WHERE last_asked < ?1 ORDER BY last_asked LIMIT ?2)",
+                         before, t->max, "dropping old unanswered questions", t->dropped);
+    }
+    int64_t count = 0;
+    sqlite3_stmt *st;
+    if (!rc && !(rc = kb_stmt(kb, "SELECT count(*) FROM unanswered", &st))) {
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW)
+            count = sqlite3_column_int64(st, 0);
+        else
+            rc = kb_dbfail(kb, step, "counting the unanswered questions");
+        kb_stmt_done(st);
+    }
+    int64_t excess = count - KB_MAX_UNANSWERED, room = t->max - *t->dropped;
+    if (!rc)
+        rc = delete_some(kb,
+                         "DELETE FROM unanswered WHERE key IN (SELECT key FROM unanswered"
+                         " ORDER BY count, last_asked LIMIT ?2)",
+                         NULL, excess < room ? excess : room,
+                         "dropping the least asked unanswered questions", t->dropped);
+    return rc;
+}
+
+int kb_unanswered_tidy(struct kb *kb, int keep_days, int max, int busy_ms, int *dropped)
+{
+    int none;
+    if (!dropped)
+        dropped = &none;
+    *dropped = 0;
+    if (kb->readonly || kb->version < SCHEMA_UNANSWERED)
+        return 0;
+    struct tidy t = { keep_days, max > 0 ? max : 1, dropped };
+    int rc = kb_quick_write(kb, busy_ms, tidy_in_txn, &t);
+    if (rc)
+        *dropped = 0;
+    return rc;
 }
 
 /* One question: {"question", "count", "first_asked", "last_asked", "via"}. */

@@ -36,7 +36,7 @@ static int setup(void **state)
     snprintf(path, sizeof path, "%s/kb.db", f->dir);
     assert_int_equal(kb_open(&f->kb, path, 0, err, sizeof err), 0);
     assert_int_equal(match_open(&f->m, f->kb), 0);
-    f->d = (struct dispatch){ f->kb, f->m, REPLY_TEXT, 0 };
+    f->d = (struct dispatch){ f->kb, f->m, REPLY_TEXT, NULL, NULL };
     buf_init(&f->reply, 1 << 20);
     *state = f;
     return 0;
@@ -423,7 +423,7 @@ static void a_readonly_database_declines_as_usual_and_keeps_no_list(void **state
     char err[512];
     assert_int_equal(kb_open(&ro, kb_path(f->kb), KB_OPEN_READONLY, err, sizeof err), 0);
     assert_int_equal(match_open(&m, ro), 0);
-    struct dispatch d = { ro, m, REPLY_TEXT, 30 };
+    struct dispatch d = { ro, m, REPLY_TEXT, NULL, NULL };
     struct buf out;
     buf_init(&out, 1 << 20);
     const char *text = "How do I bake bread?";

@@ -20,7 +20,10 @@
 #include "err.h"
 #include "log.h"
 
-enum { TICK_US = 100 * 1000 };
+enum {
+    TICK_US = 100 * 1000,
+    BEFORE_WAIT_ROUNDS = 4 /* calls of the before-wait hook in a row, at most */
+};
 
 struct post {
     struct post *next;
@@ -37,7 +40,9 @@ struct ws_loop {
     lws_sorted_usec_list_t tick; /* wakes lws_service so done() is checked */
     lws_retry_bo_t policies[8];  /* keepalive policies, kept as long as lws may read them */
     int npolicies;
-    int destroying; /* ws_loop_free: call no handlers */
+    int destroying;                /* ws_loop_free: call no handlers */
+    int (*before_wait)(void *arg); /* ws_loop_before_wait() */
+    void *before_wait_arg;
 };
 
 struct ws_timer {
@@ -181,11 +186,21 @@ void ws_loop_free(struct ws_loop *l)
     free(l);
 }
 
+void ws_loop_before_wait(struct ws_loop *l, int (*fn)(void *arg), void *arg)
+{
+    l->before_wait = fn;
+    l->before_wait_arg = arg;
+}
+
 void ws_loop_run(struct ws_loop *l, int (*done)(void *arg), void *arg)
 {
-    while (!done(arg))
+    while (!done(arg)) {
+        for (int i = 0; i < BEFORE_WAIT_ROUNDS && l->before_wait; i++)
+            if (!l->before_wait(l->before_wait_arg))
+                break;
         if (lws_service(l->ctx, 0) < 0)
             break;
+    }
 }
 
 int ws_loop_post(struct ws_loop *l, void (*fn)(void *arg), void *arg)

@@ -31,6 +31,12 @@ void ws_loop_free(struct ws_loop *l);
  * signal handler's flag is seen promptly. */
 void ws_loop_run(struct ws_loop *l, int (*done)(void *arg), void *arg);
 
+/* Calls fn(arg) each time the loop has handled what was ready and is about to wait for more,
+ * and again at once while fn returns nonzero (it did work that may have queued more), up to a few
+ * times. One hook per loop; fn NULL removes it. It is where the daemon writes, in one
+ * transaction, what one turn of the loop asked it to write (group commit). */
+void ws_loop_before_wait(struct ws_loop *l, int (*fn)(void *arg), void *arg);
+
 /* Thread-safe: calls fn(arg) on the loop's thread soon. Returns 0 or ERR_NOMEM. */
 int ws_loop_post(struct ws_loop *l, void (*fn)(void *arg), void *arg);
 

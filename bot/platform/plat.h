@@ -11,9 +11,10 @@
  * few seconds), and returns.
  *
  * Nothing acknowledged is lost: an adapter whose platform redelivers what it does not
- * acknowledge records each question with the host's record() before acknowledging it, and
- * settle()s it once the reply is posted; replay() answers at the next start what a crash left
- * open. */
+ * acknowledge (PLAT_CAP_RECORDS) records each question with the host's record() and
+ * acknowledges it once record() reports it durable, and settle()s it once the reply is posted;
+ * replay() answers at the next start what a crash left open. The host writes the records of one
+ * turn of the event loop together, in one transaction (bot/batch.h). */
 #ifndef PLANBOT_PLAT_H
 #define PLANBOT_PLAT_H
 
@@ -39,6 +40,20 @@ struct plat_message {
     int64_t record; /* the host's durable record of the question (0: none), for settle() */
 };
 
+/* What an adapter is (plat_ops.caps): what the host must do for it. */
+enum plat_caps {
+    PLAT_CAP_LOOP = 1 << 0,   /* it serves on the shared event loop (plat_host.loop) */
+    PLAT_CAP_RECORDS = 1 << 1 /* its platform redelivers what is not acknowledged: it records
+                                 each question before acknowledging it, so the host keeps an
+                                 inbox */
+};
+
+/* How record() reports: rc 0 and the host's record of the question (acknowledge it, then
+ * answer it with msg.record set to record); ERR_EXISTS (recorded before: a redelivery;
+ * acknowledge it, answer nothing); or another error (nothing recorded: do not acknowledge, and
+ * the platform delivers it again). */
+typedef void (*plat_recorded_fn)(void *arg, int rc, int64_t record);
+
 /* What the bot gives an adapter. */
 struct plat_host {
     void *ctx;
@@ -47,12 +62,14 @@ struct plat_host {
     /* Handles one message: works out the reply and passes it to the adapter's send(). Returns 0,
      * or an error already logged (the user was told what went wrong). */
     int (*on_message)(void *ctx, struct plat *p, const struct plat_message *msg);
-    /* Records msg durably under key (the platform's id for the event) before the adapter
-     * acknowledges it, and sets msg->record. Returns 0; ERR_EXISTS for a question recorded
-     * before (a redelivery: acknowledge it, answer nothing); or another error: then do not
-     * acknowledge, and the platform delivers it again. */
-    int (*record)(void *ctx, const char *platform, const char *key, struct plat_message *msg);
-    /* The reply to record has been posted (answered), or can never be (!answered). */
+    /* Records msg (copied) durably under key, the platform's id for the event: with the other
+     * records of this turn of the loop, in one transaction, after which done(arg, ...) runs on
+     * the loop's thread, exactly once. Returns 0, or an error (too many waiting, out of memory:
+     * then done never runs; do not acknowledge). */
+    int (*record)(void *ctx, const char *platform, const char *key, const struct plat_message *msg,
+                  plat_recorded_fn done, void *arg);
+    /* The reply to record has been posted (answered), or can never be (!answered); written with
+     * the other settles of this turn of the loop. */
     void (*settle)(void *ctx, int64_t record, int answered);
     /* Hands the questions a stop or a crash left open to on_message() again, or closes those
      * older than replay_max_age; run() calls it once it can post. */
@@ -63,6 +80,7 @@ struct plat_ops {
     const char *name;        /* as in config "platform" and --platform */
     const char *description; /* one line for --help */
     enum reply_style style;  /* how replies are written for this platform */
+    unsigned caps;           /* enum plat_caps */
     /* Creates the adapter. Returns 0 and *out, or an error with a message in err (a missing
      * token, a bad setting). */
     int (*open)(struct plat **out, const struct plat_host *host, char *err, size_t errlen);

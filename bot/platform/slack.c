@@ -26,6 +26,7 @@
 #include "err.h"
 #include "http.h"
 #include "log.h"
+#include "seen.h"
 #include "slack_codec.h"
 #include "ws.h"
 
@@ -60,13 +61,17 @@ struct chan {
     int busy;        /* a post is in flight */
 };
 
-/* An event acknowledged but not yet handled: it waits until its acknowledgement is on the
- * wire, so that slow work (a moderator's change waiting for the database) never delays it. */
+/* An event to answer. It waits first for its record to be written (in p->recording), then,
+ * acknowledged, until its acknowledgement is on the wire (in its socket's events), so that slow
+ * work (a moderator's change waiting for the database) never delays an acknowledgement. */
 struct pending {
     struct pending *next;
+    struct plat *p;
+    struct conn *conn;    /* the socket it came by; NULL once that closed */
     struct slack_frame f; /* owned */
     int direct;
-    int64_t record; /* the host's record of the question */
+    int64_t record;        /* the host's record of the question */
+    uint64_t by_id, by_ts; /* its keys for deduplication */
 };
 
 struct conn {
@@ -101,12 +106,12 @@ struct plat {
     volatile sig_atomic_t *stop;
     int stopping;
     int64_t stop_deadline;
-    int fatal;           /* a fatal error was logged: stop */
-    int bot_refused;     /* Slack refused the bot token: nothing can be posted */
-    uint64_t seen[SEEN]; /* hashes of event keys, a ring */
-    size_t seen_at;
-    struct post *head, *tail; /* the outbox, oldest first */
-    struct post *flying;      /* posts in flight, owned here until their answer */
+    int fatal;         /* a fatal error was logged: stop */
+    int bot_refused;   /* Slack refused the bot token: nothing can be posted */
+    struct seen *seen; /* owned: keys of the events taken (event_id; channel and ts) */
+    struct pending *recording, *recording_tail; /* events whose record is being written */
+    struct post *head, *tail;                   /* the outbox, oldest first */
+    struct post *flying;                        /* posts in flight, owned here until their answer */
     size_t queued;
     int inflight;
     int64_t paused_until;  /* 429: nothing is posted before */
@@ -120,31 +125,6 @@ static void want_socket(struct plat *p, int64_t delay);
 static void kick(struct plat *p);
 
 /* ---- helpers ---- */
-
-static uint64_t hash(const char *a, const char *b)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (const char *s = a; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    h = (h ^ 0xff) * 1099511628211ull;
-    for (const char *s = b; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static int seen(struct plat *p, uint64_t h)
-{
-    for (size_t i = 0; i < SEEN; i++)
-        if (p->seen[i] == h)
-            return 1;
-    return 0;
-}
-
-static void remember(struct plat *p, uint64_t h)
-{
-    p->seen[p->seen_at] = h;
-    p->seen_at = (p->seen_at + 1) % SEEN;
-}
 
 static void stop_serving(struct plat *p);
 
@@ -233,6 +213,12 @@ static int api_answer(const struct http_response *r, struct slack_api *a, char *
 
 /* ---- sockets ---- */
 
+static void pending_free(struct pending *e)
+{
+    slack_frame_free(&e->f);
+    free(e);
+}
+
 static void conn_free(struct conn *c)
 {
     if (!c)
@@ -245,9 +231,11 @@ static void conn_free(struct conn *c)
     while (c->events) { /* at exit: their records stay open, and the next start answers them */
         struct pending *e = c->events;
         c->events = e->next;
-        slack_frame_free(&e->f);
-        free(e);
+        pending_free(e);
     }
+    for (struct pending *e = c->p->recording; e; e = e->next)
+        if (e->conn == c)
+            e->conn = NULL; /* it is answered, once recorded, without an acknowledgement */
     ws_timer_free(c->hello_timer);
     free(c);
 }
@@ -263,37 +251,59 @@ static struct plat_message message(const struct slack_frame *f, int direct, int6
     return m;
 }
 
-/* Decides about an event before it is acknowledged. Returns 1 when it is to be answered (then
- * recorded by the host: *record), 0 when it is to be acknowledged and nothing more, and -1 when
- * it must not be acknowledged: it could not be recorded, so Slack should deliver it again. */
-static int admit(struct plat *p, const struct slack_frame *f, int *direct, int64_t *record)
+/* Whether an event is one planbot answered already (its event_id, or its channel and ts: a
+ * mention can come both as app_mention and as message). */
+static int taken(const struct plat *p, const struct pending *e)
 {
-    enum slack_verdict v = slack_verdict(f, p->self_user, p->self_bot, direct);
+    return seen_has(p->seen, e->by_id) || seen_has(p->seen, e->by_ts);
+}
+
+static void recorded(void *arg, int rc, int64_t record);
+
+/* Decides about an event before it is acknowledged: 0 when it is only to be acknowledged, 1 when
+ * it went to be recorded (recorded() acknowledges it then), -1 when it must not be acknowledged
+ * (it could not even be queued: Slack should deliver it again). Takes f when it returns 1. */
+static int admit(struct plat *p, struct conn *c, struct slack_frame *f)
+{
+    int direct = 0;
+    enum slack_verdict v = slack_verdict(f, p->self_user, p->self_bot, &direct);
     if (v != SLACK_ANSWER) {
         log_msg(LOG_DEBUG, "slack: ignored event %s: %s", f->event_id, slack_verdict_str(v));
         return 0;
     }
-    uint64_t by_id = hash("event", f->event_id), by_ts = hash(f->channel, f->ts);
-    if (seen(p, by_id) || seen(p, by_ts)) {
+    struct pending probe = { .by_id = seen_key("event", f->event_id),
+                             .by_ts = seen_key(f->channel, f->ts) };
+    if (taken(p, &probe)) {
         log_msg(LOG_INFO, "slack: event %s (retry %d) was answered already", f->event_id,
                 f->retry_attempt);
         return 0;
     }
-    struct plat_message m = message(f, *direct, 0);
-    int rc = p->host.record ? p->host.record(p->host.ctx, "slack", f->event_id, &m) : 0;
-    if (rc && rc != ERR_EXISTS) {
-        log_msg(LOG_WARN, "slack: not acknowledging event %s, so that Slack delivers it again",
-                f->event_id);
+    struct pending *e = malloc(sizeof *e);
+    if (!e) {
+        log_msg(LOG_WARN, "slack: out of memory; not acknowledging event %s", f->event_id);
         return -1;
     }
-    remember(p, by_id);
-    remember(p, by_ts);
-    if (rc == ERR_EXISTS) {
-        log_msg(LOG_INFO, "slack: event %s (retry %d) was recorded before: not answered again",
-                f->event_id, f->retry_attempt);
-        return 0;
+    *e = probe;
+    e->p = p;
+    e->conn = c;
+    e->f = *f;
+    e->direct = direct;
+    struct plat_message m = message(f, direct, 0);
+    int rc = p->host.record(p->host.ctx, "slack", f->event_id, &m, recorded, e);
+    if (rc) {
+        log_msg(LOG_WARN,
+                "slack: cannot record event %s (%s); not acknowledging it, so that "
+                "Slack delivers it again",
+                f->event_id, err_str(rc));
+        free(e);
+        return -1;
     }
-    *record = m.record;
+    f->text = NULL; /* moved into e */
+    if (p->recording_tail)
+        p->recording_tail->next = e;
+    else
+        p->recording = e;
+    p->recording_tail = e;
     return 1;
 }
 
@@ -316,6 +326,62 @@ static void ack(struct ws *ws, const char *envelope_id)
     if (rc)
         log_msg(LOG_WARN, "slack: cannot acknowledge envelope %s: %s", envelope_id, err_str(rc));
     buf_free(&out);
+}
+
+/* The host wrote (or failed to write) the record of e: acknowledge it, and answer it once the
+ * acknowledgement is on the wire; or, when it could not be written, leave it unacknowledged. */
+static void recorded(void *arg, int rc, int64_t record)
+{
+    struct pending *e = arg;
+    struct plat *p = e->p;
+    if (p->recording == e) { /* the host reports in the order it was asked: e is the first */
+        p->recording = e->next;
+    } else {
+        struct pending *prev = p->recording;
+        while (prev && prev->next != e)
+            prev = prev->next;
+        if (prev)
+            prev->next = e->next;
+    }
+    if (p->recording_tail == e) {
+        struct pending *last = p->recording;
+        while (last && last->next)
+            last = last->next;
+        p->recording_tail = last;
+    }
+    e->next = NULL;
+    e->record = record;
+    const char *id = e->f.event_id;
+    if (rc && rc != ERR_EXISTS) {
+        log_msg(LOG_WARN, "slack: not acknowledging event %s, so that Slack delivers it again", id);
+        pending_free(e);
+        return;
+    }
+    if (p->stopping) { /* its record stays open: the next start answers it */
+        pending_free(e);
+        return;
+    }
+    int again = taken(p, e); /* the same question twice in one turn (app_mention and message) */
+    seen_add(p->seen, e->by_id);
+    seen_add(p->seen, e->by_ts);
+    if (e->conn)
+        ack(e->conn->ws, e->f.envelope_id);
+    if (rc == ERR_EXISTS || again) {
+        log_msg(LOG_INFO, "slack: event %s (retry %d) was %s before: not answered again", id,
+                e->f.retry_attempt, again ? "taken" : "recorded");
+        if (again && p->host.settle)
+            p->host.settle(p->host.ctx, record, 1);
+        pending_free(e);
+        return;
+    }
+    if (!e->conn) { /* its socket closed before the acknowledgement: answer it now */
+        handle_event(p, e);
+        pending_free(e);
+        return;
+    }
+    struct conn *c = e->conn;
+    *c->events_end = e;
+    c->events_end = &e->next;
 }
 
 static void on_text(void *ctx, struct ws *ws, const char *data, size_t len)
@@ -367,30 +433,10 @@ static void on_text(void *ctx, struct ws *ws, const char *data, size_t len)
             ws_close(c->ws); /* too_many_websockets and others: close first, then reconnect */
         }
         break;
-    case SLACK_FRAME_EVENT: {
-        int direct = 0;
-        int64_t record = 0;
-        int admitted = admit(p, &f, &direct, &record);
-        if (admitted < 0)
-            break;
-        ack(ws, f.envelope_id);
-        if (!admitted)
-            break;
-        struct pending *e = malloc(sizeof *e);
-        if (!e) { /* no memory to wait: answer now */
-            struct pending now = { NULL, f, direct, record };
-            handle_event(p, &now);
-            break;
-        }
-        e->next = NULL;
-        e->f = f;
-        e->direct = direct;
-        e->record = record;
-        f.text = NULL; /* moved */
-        *c->events_end = e;
-        c->events_end = &e->next;
+    case SLACK_FRAME_EVENT:
+        if (admit(p, c, &f) == 0)
+            ack(ws, f.envelope_id);
         break;
-    }
     case SLACK_FRAME_ENVELOPE:
     case SLACK_FRAME_OTHER: break;
     }
@@ -455,8 +501,7 @@ static void on_drained(void *ctx, struct ws *ws)
     while (e) {
         struct pending *next = e->next;
         handle_event(c->p, e);
-        slack_frame_free(&e->f);
-        free(e);
+        pending_free(e);
         e = next;
     }
 }
@@ -843,7 +888,7 @@ static int slack_open(struct plat **out, const struct plat_host *host, char *err
     if (!rc)
         rc = http_new(&p->http, p->loop, cfg->tls_ca_file, err, errlen);
     if (!rc && (!(p->retry = ws_timer_new(p->loop, connect_now, p)) ||
-                !(p->kick = ws_timer_new(p->loop, kick_timer, p))))
+                !(p->kick = ws_timer_new(p->loop, kick_timer, p)) || !(p->seen = seen_new(SEEN))))
         rc = ERR_NOMEM;
     if (rc) {
         if (rc == ERR_NOMEM)
@@ -922,6 +967,12 @@ static void slack_close(struct plat *p)
     /* sockets still open are closed with the loop, which calls no handler then */
     while (p->conns)
         conn_free(p->conns);
+    while (p->recording) { /* never acknowledged: Slack delivers them again */
+        struct pending *e = p->recording;
+        p->recording = e->next;
+        pending_free(e);
+    }
+    seen_free(p->seen);
     free(p->chans);
     free(p->api_url);
     free(p->app_token);
@@ -933,6 +984,7 @@ const struct plat_ops plat_slack = {
     .name = "slack",
     .description = "Slack, through Socket Mode (SLACK_APP_TOKEN, SLACK_BOT_TOKEN)",
     .style = REPLY_MRKDWN,
+    .caps = PLAT_CAP_LOOP | PLAT_CAP_RECORDS,
     .open = slack_open,
     .run = slack_run,
     .send = slack_send,

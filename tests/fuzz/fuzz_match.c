@@ -216,9 +216,7 @@ static void dispatch(const char *text, size_t len)
     buf_init(&reply, MAX_REPLY);
 
     /* an ordinary user in a channel, on Slack: may ask and read, never change anything */
-    struct dispatch d = {
-        .kb = fz.kb, .match = fz.m, .style = REPLY_MRKDWN, .unanswered_days = 90
-    };
+    struct dispatch d = { .kb = fz.kb, .match = fz.m, .style = REPLY_MRKDWN };
     struct plat_message user = {
         .user = "U0USER01", .channel = "C0CHAN01", .thread = "", .text = text, .len = len
     };

@@ -323,20 +323,25 @@ test('a moderator edits from the terminal while the bot runs: answers change at 
     await fake.waitForPosts(3 + evs.length, 20000);
     assert.equal(fake.stats().redeliveries, 0, 'every question was acknowledged in time');
 
-    // a write at the terminal far longer than any kb command takes (2.5 s, a huge import): what
-    // is asked meanwhile cannot be recorded, so it is not acknowledged; Slack delivers it again
-    // after 3 s, and then it is answered, once
+    // a write at the terminal far longer than any kb command takes (2.5 s, a huge import): the
+    // questions asked meanwhile are recorded in the inbox, a file of its own, so they are
+    // acknowledged at once and answered from the knowledge base as it was; a moderator's change
+    // from the chat cannot wait that long: it is told so, changes nothing, and works afterwards
     const lock = await holdLock(bot.dbPath, 2500);
     const n = fake.posts.length;
+    const t0 = Date.now();
     fake.event({ text: '<@UBOT> What did Rubio say?' });
     fake.event({ type: 'message', text: 'kb remove army-cap', user: MODERATOR, channel: 'D7', channel_type: 'im' });
-    await lock.released;
     await fake.waitForPosts(n + 2, 10000);
+    assert.ok(Date.now() - t0 < 2000, 'answered while the terminal held the lock');
+    assert.ok(fake.posts.some((p) => /Rubio/.test(p.text)));
+    assert.ok(fake.posts.some((p) => /busy with another change just now; nothing was changed/.test(p.text)));
+    await lock.released;
     await sleep(300);
     assert.equal(fake.posts.length, n + 2);
-    assert.ok(fake.stats().redeliveries >= 2);
-    assert.ok(fake.posts.some((p) => /Removed entry "army-cap"/.test(p.text)));
-    assert.ok(fake.posts.some((p) => /Rubio/.test(p.text)));
+    assert.equal(fake.stats().redeliveries, 0, 'every question was acknowledged in time, lock or not');
+    const again = await ask(fake, 'kb remove army-cap', { user: MODERATOR, type: 'message', channel: 'D7', channel_type: 'im' });
+    assert.match(again.post.text, /Removed entry "army-cap"/);
 
     for (const p of fake.posts) assert.doesNotMatch(p.text, /locked|SQLITE|\.db\b/i);
   } finally {
@@ -436,7 +441,9 @@ test('a question that cannot be recorded is not acknowledged, so Slack delivers 
   const bot = await startBot(fake);
   try {
     await ask(fake, 'Who drafted the plan?');
-    const { released } = await holdLock(bot.dbPath, 1000); // the record waits 250 ms at most
+    // the inbox (a file of its own beside the knowledge base) locked by someone else: the record
+    // waits 250 ms at most
+    const { released } = await holdLock(`${bot.dbPath}.inbox`, 1000);
     const q = fake.event({ text: '<@UBOT> How big can Ukraine\'s army be?' });
     await bot.waitLog(/not acknowledging event/);
     assert.equal(fake.stats().acks, 1);
