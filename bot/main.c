@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <sqlite3.h>
 
 #include "cli.h"
 
@@ -18,6 +19,11 @@ int main(int argc, char **argv)
     if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
         seed = (unsigned)time(NULL) ^ ((unsigned)getpid() << 16);
     srandom(seed);
+    /* Each SQLite connection is used by one thread only (the daemon's loop; the HTTP worker never
+     * touches SQLite), so connections need no mutex of their own; and SQLite's memory statistics,
+     * which take a global mutex on every allocation, are never read. Both before SQLite starts. */
+    sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fputs("planbot: cannot initialise libcurl\n", stderr);
         return 1;

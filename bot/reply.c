@@ -25,15 +25,15 @@ void reply_date(const char *iso, char *out, size_t len)
         snprintf(out, len, "%s", iso);
 }
 
-int reply_citation(const cJSON *source, struct buf *out)
+/* The citation of a source from its fields; authors a JSON list (NULL: none). */
+static int citation(const char *publisher, const char *title, const cJSON *authors,
+                    const char *date, const char *url, struct buf *out)
 {
     int rc = 0;
-    const char *publisher = str(source, "publisher");
     if (*publisher)
         rc = buf_printf(out, "%s, ", publisher);
     if (!rc)
-        rc = buf_printf(out, "“%s”", str(source, "title"));
-    const cJSON *authors = cJSON_GetObjectItemCaseSensitive(source, "authors");
+        rc = buf_printf(out, "“%s”", title);
     int n = cJSON_GetArraySize(authors), i = 0;
     const cJSON *a;
     cJSON_ArrayForEach(a, authors)
@@ -47,28 +47,28 @@ int reply_citation(const cJSON *source, struct buf *out)
                         a->valuestring);
         i++;
     }
-    if (!rc && *str(source, "date")) {
-        char date[64];
-        reply_date(str(source, "date"), date, sizeof date);
-        rc = buf_printf(out, ", %s", date);
+    if (!rc && *date) {
+        char day[64];
+        reply_date(date, day, sizeof day);
+        rc = buf_printf(out, ", %s", day);
     }
-    if (!rc && *str(source, "url"))
-        rc = buf_printf(out, ", %s", str(source, "url"));
+    if (!rc && *url)
+        rc = buf_printf(out, ", %s", url);
     return rc;
 }
 
-/* Reads an entry and its source; 0 or an error. Caller frees both. */
-static int load(struct kb *kb, const char *id, cJSON **entry, cJSON **source)
+int reply_citation(const cJSON *source, struct buf *out)
 {
-    *source = NULL;
-    int rc = kb_get(kb, KB_ENTRY, id, entry);
-    if (rc)
-        return rc;
-    rc = kb_get(kb, KB_SOURCE, str(*entry, "source"), source);
-    if (rc) {
-        cJSON_Delete(*entry);
-        *entry = NULL;
-    }
+    return citation(str(source, "publisher"), str(source, "title"),
+                    cJSON_GetObjectItemCaseSensitive(source, "authors"), str(source, "date"),
+                    str(source, "url"), out);
+}
+
+static int card_citation(const struct kb_card *c, struct buf *out)
+{
+    cJSON *authors = cJSON_Parse(c->authors);
+    int rc = citation(c->publisher, c->source_title, authors, c->date, c->url, out);
+    cJSON_Delete(authors);
     return rc;
 }
 
@@ -80,33 +80,40 @@ static int one_line(struct buf *out, const char *text)
     return rc;
 }
 
-static int answer_text(const cJSON *e, const cJSON *src, struct buf *out)
+static int answer_text(const struct kb_card *c, struct buf *out)
 {
     int rc = buf_puts(out, "> ");
-    for (const char *p = str(e, "text"); *p && !rc; p++)
-        rc = *p == '\n' ? buf_puts(out, "\n> ") : buf_putc(out, *p);
-    if (!rc && *str(e, "speaker"))
-        rc = buf_printf(out, "\n— %s%s%s", str(e, "speaker"), *str(e, "role") ? ", " : "",
-                        str(e, "role"));
+    for (const char *p = c->text, *nl; *p && !rc; p = nl + 1) {
+        nl = strchr(p, '\n');
+        if (!nl) {
+            rc = buf_puts(out, p);
+            break;
+        }
+        rc = buf_append(out, p, (size_t)(nl - p));
+        if (!rc)
+            rc = buf_puts(out, "\n> ");
+    }
+    if (!rc && *c->speaker)
+        rc = buf_printf(out, "\n— %s%s%s", c->speaker, *c->role ? ", " : "", c->role);
     if (!rc)
         rc = buf_puts(out, "\nSource: ");
     if (!rc)
-        rc = reply_citation(src, out);
+        rc = card_citation(c, out);
     if (!rc)
-        rc = buf_printf(out, " [%s]", str(e, "id"));
+        rc = buf_printf(out, " [%s]", c->id);
     return rc;
 }
 
-static int answer_line(const cJSON *e, const cJSON *src, struct buf *out)
+static int answer_line(const struct kb_card *c, struct buf *out)
 {
-    int rc = buf_printf(out, "[%s] ", str(e, "id"));
+    int rc = buf_printf(out, "[%s] ", c->id);
     if (!rc)
-        rc = one_line(out, str(e, "text"));
-    if (!rc && *str(e, "speaker"))
-        rc = buf_printf(out, " — %s", str(e, "speaker"));
+        rc = one_line(out, c->text);
+    if (!rc && *c->speaker)
+        rc = buf_printf(out, " — %s", c->speaker);
     if (!rc)
-        rc = buf_printf(out, " (%s%s%s)", str(src, "publisher"),
-                        *str(src, "publisher") && *str(src, "date") ? ", " : "", str(src, "date"));
+        rc = buf_printf(out, " (%s%s%s)", c->publisher, *c->publisher && *c->date ? ", " : "",
+                        c->date);
     return rc;
 }
 
@@ -114,20 +121,18 @@ static int answer(struct kb *kb, const struct match_result *res, enum reply_styl
                   struct buf *out)
 {
     int rc = 0;
+    struct kb_card c;
     if (res->n == 0) {
         rc = buf_puts(out, style == REPLY_LINE
                                ? "(no answer)"
                                : "I don't know: the knowledge base has nothing that answers that.");
         for (int i = 0; i < res->nsuggest && !rc; i++) {
-            cJSON *e;
-            if (kb_get(kb, KB_ENTRY, res->suggestions[i].id, &e))
+            if (kb_card(kb, res->suggestions[i].id, &c))
                 continue;
             if (style == REPLY_LINE)
-                rc = buf_printf(out, "%s %s", i ? "," : " closest topics:", str(e, "id"));
+                rc = buf_printf(out, "%s %s", i ? "," : " closest topics:", c.id);
             else
-                rc = buf_printf(out, "%s%s [%s]", i ? "; " : "\nClosest topics: ", str(e, "title"),
-                                str(e, "id"));
-            cJSON_Delete(e);
+                rc = buf_printf(out, "%s%s [%s]", i ? "; " : "\nClosest topics: ", c.title, c.id);
         }
         if (!rc && style == REPLY_TEXT)
             rc = buf_puts(out, "\nAsk about the plan's provisions or what people said about it; "
@@ -135,18 +140,14 @@ static int answer(struct kb *kb, const struct match_result *res, enum reply_styl
         return rc;
     }
     for (int i = 0; i < res->n && !rc; i++) {
-        cJSON *e, *src;
-        if (load(kb, res->answers[i].id, &e, &src))
+        if (kb_card(kb, res->answers[i].id, &c))
             continue;
         if (i == 0)
-            rc = style == REPLY_LINE ? answer_line(e, src, out) : answer_text(e, src, out);
+            rc = style == REPLY_LINE ? answer_line(&c, out) : answer_text(&c, out);
         else if (style == REPLY_LINE)
-            rc = buf_printf(out, "%s%s", i == 1 ? " | related: " : ", ", str(e, "id"));
+            rc = buf_printf(out, "%s%s", i == 1 ? " | related: " : ", ", c.id);
         else
-            rc = buf_printf(out, "%s%s [%s]", i == 1 ? "\nRelated: " : "; ", str(e, "title"),
-                            str(e, "id"));
-        cJSON_Delete(e);
-        cJSON_Delete(src);
+            rc = buf_printf(out, "%s%s [%s]", i == 1 ? "\nRelated: " : "; ", c.title, c.id);
     }
     return rc;
 }
@@ -191,20 +192,29 @@ int reply_answer(struct kb *kb, const struct match_result *res, enum reply_style
     return rc;
 }
 
-static cJSON *answer_json(const cJSON *e, const cJSON *src, double score)
+static cJSON *answer_json(const struct kb_card *c, double score)
 {
     cJSON *a = cJSON_CreateObject(), *s = cJSON_CreateObject();
-    static const char *const entry_keys[] = { "id", "kind", "title", "text", "speaker", "role" };
-    static const char *const source_keys[] = { "id", "title", "publisher", "date", "url" };
+    const char *const entry[][2] = { { "id", c->id },           { "kind", c->kind },
+                                     { "title", c->title },     { "text", c->text },
+                                     { "speaker", c->speaker }, { "role", c->role } };
+    const char *const source[][2] = { { "id", c->source },
+                                      { "title", c->source_title },
+                                      { "publisher", c->publisher },
+                                      { "date", c->date },
+                                      { "url", c->url } };
     int ok = a && s;
-    for (size_t i = 0; ok && i < sizeof entry_keys / sizeof entry_keys[0]; i++)
-        ok = cJSON_AddStringToObject(a, entry_keys[i], str(e, entry_keys[i])) != NULL;
-    for (size_t i = 0; ok && i < sizeof source_keys / sizeof source_keys[0]; i++)
-        ok = cJSON_AddStringToObject(s, source_keys[i], str(src, source_keys[i])) != NULL;
-    cJSON *authors =
-        ok ? cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(src, "authors"), 1) : NULL;
-    if (ok && authors)
-        ok = cJSON_AddItemToObject(s, "authors", authors);
+    for (size_t i = 0; ok && i < sizeof entry / sizeof entry[0]; i++)
+        ok = cJSON_AddStringToObject(a, entry[i][0], entry[i][1]) != NULL;
+    for (size_t i = 0; ok && i < sizeof source / sizeof source[0]; i++)
+        ok = cJSON_AddStringToObject(s, source[i][0], source[i][1]) != NULL;
+    cJSON *authors = ok ? cJSON_Parse(c->authors) : NULL;
+    if (ok && !cJSON_IsArray(authors)) {
+        cJSON_Delete(authors);
+        authors = cJSON_CreateArray();
+    }
+    if (ok)
+        ok = authors && cJSON_AddItemToObject(s, "authors", authors);
     if (ok && (ok = cJSON_AddItemToObject(a, "source", s)))
         s = NULL;
     if (ok)
@@ -230,13 +240,11 @@ cJSON *reply_answer_json(struct kb *kb, const char *question, const struct match
     }
     cJSON_AddItemToObject(o, "answers", answers);
     cJSON_AddItemToObject(o, "suggestions", sugg);
+    struct kb_card c;
     for (int i = 0; i < res->n; i++) {
-        cJSON *e, *src;
-        if (load(kb, res->answers[i].id, &e, &src))
+        if (kb_card(kb, res->answers[i].id, &c))
             continue;
-        cJSON *a = answer_json(e, src, res->answers[i].score);
-        cJSON_Delete(e);
-        cJSON_Delete(src);
+        cJSON *a = answer_json(&c, res->answers[i].score);
         if (!a || !cJSON_AddItemToArray(answers, a)) {
             cJSON_Delete(a);
             cJSON_Delete(o);
@@ -244,15 +252,12 @@ cJSON *reply_answer_json(struct kb *kb, const char *question, const struct match
         }
     }
     for (int i = 0; i < res->nsuggest; i++) {
-        cJSON *e, *s = cJSON_CreateObject();
-        if (!s || kb_get(kb, KB_ENTRY, res->suggestions[i].id, &e)) {
-            cJSON_Delete(s);
+        cJSON *s;
+        if (kb_card(kb, res->suggestions[i].id, &c) || !(s = cJSON_CreateObject()))
             continue;
-        }
-        cJSON_AddStringToObject(s, "id", str(e, "id"));
-        cJSON_AddStringToObject(s, "title", str(e, "title"));
+        cJSON_AddStringToObject(s, "id", c.id);
+        cJSON_AddStringToObject(s, "title", c.title);
         cJSON_AddItemToArray(sugg, s);
-        cJSON_Delete(e);
     }
     return o;
 }

@@ -216,6 +216,11 @@ static void close_db(struct kb *kb)
 {
     sqlite3_finalize(kb->data_version);
     kb->data_version = NULL;
+    sqlite3_finalize(kb->card);
+    kb->card = NULL;
+    free(kb->card_strings);
+    kb->card_strings = NULL;
+    kb->card_cap = 0;
     for (int i = 0; i < KB_STMT_CACHE; i++) {
         sqlite3_finalize(kb->stmts[i].st);
         free(kb->stmts[i].sql);

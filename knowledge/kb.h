@@ -81,6 +81,19 @@ int kb_put(struct kb *kb, enum kb_type t, const cJSON *rec, enum kb_put_mode mod
 int kb_remove(struct kb *kb, enum kb_type t, const char *id, const struct kb_actor *who,
               int64_t *change);
 
+/* What an answer shows of an entry and of the source it cites. */
+struct kb_card {
+    const char *id, *kind, *title, *text, *speaker, *role;
+    const char *source, *source_title, *publisher, *date, *url;
+    const char *authors; /* the source's authors as a JSON list, as stored */
+};
+
+/* Reads the card of entry id: one statement, prepared once, and one copy of its strings, which
+ * are borrowed from the handle until the next kb_card() on it. For the path of a question, where
+ * kb_get()'s JSON records (with the source's whole text) cost more than the answer. Returns 0,
+ * ERR_NOTFOUND, or a database error. */
+int kb_card(struct kb *kb, const char *id, struct kb_card *out);
+
 /* Filters for kb_list; NULL fields do not filter. */
 struct kb_filter {
     const char *kind;   /* entries of this kind */

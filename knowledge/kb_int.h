@@ -33,6 +33,9 @@ struct kb {
     uint64_t own_writes;        /* commits made through this handle, for kb_stamp() */
     int busy_ms;                /* the wait for another process's lock (kb_set_busy_ms) */
     sqlite3_stmt *data_version; /* PRAGMA data_version, prepared once */
+    sqlite3_stmt *card;         /* kb_card()'s statement, prepared on first use */
+    char *card_strings;         /* owned: the strings of the last card, one after another */
+    size_t card_cap;
     double fts_avglen[8];       /* average tokens per column of entries_fts, for BM25 (match.c) */
     char errmsg[1024];          /* detail of the last failure */
 };

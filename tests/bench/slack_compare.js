@@ -1,0 +1,182 @@
+// slack_compare.js - planbot and the Bolt peer side by side, through the same fake Slack, in one
+// run: bursts of questions, and for each bot its CPU per question, its peak memory and how fast
+// it answers a burst. planbot is measured with 0, 200,000 and 1,000,000 settled questions already
+// in its inbox (and 10,000 declined questions in its unanswered list), to show that the cost of
+// answering does not grow with history. Measures, never fails on a figure.
+//
+//   node tests/bench/slack_compare.js --planbot PLANBOT --seed BENCH_ASK --questions FILE
+//        [--peer DIR] [--histories 0,200000,1000000] [--unanswered 10000] [--burst 2000]
+//        [--rounds 5]
+//
+// --seed names bench_ask, which fills a knowledge base's inbox (--inbox). --peer names the
+// Bolt peer's folder (../shared/peers/bolt, after `npm ci --prefix` it); without it, or when its
+// packages are missing, the peer is skipped and the report says so. Prints "key value" lines
+// (for run.sh) on stdout, then nothing else; progress goes to stderr.
+'use strict';
+
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { startFakeSlack } = require('../slack/fake_slack');
+
+function parseArgs(argv) {
+  const o = { histories: '0,200000,1000000', unanswered: '10000', burst: '2000', rounds: '5' };
+  for (let i = 0; i < argv.length; i += 2) {
+    const k = argv[i].replace(/^--/, '');
+    if (!(k in o) && !['planbot', 'seed', 'questions', 'peer'].includes(k)) throw new Error(`unknown option ${argv[i]}`);
+    o[k] = argv[i + 1];
+  }
+  if (!o.planbot || !o.seed || !o.questions) {
+    throw new Error('usage: slack_compare.js --planbot PLANBOT --seed BENCH_ASK --questions FILE [--peer DIR] ...');
+  }
+  return o;
+}
+
+const args = parseArgs(process.argv.slice(2));
+const HISTORIES = args.histories.split(',').map(Number);
+const UNANSWERED = Number(args.unanswered);
+const BURST = Number(args.burst);
+const ROUNDS = Number(args.rounds);
+const WARM = 300;
+const CHANNELS = 50;
+const APP = 'xapp-1-bench';
+const BOT = 'xoxb-bench';
+const TICK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+const questions = fs.readFileSync(args.questions, 'utf8').split('\n')
+  .map((l) => l.split('\t')[0].trim()).filter((l) => l && !l.startsWith('#'));
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// CPU time of a process and all its threads so far, in ms: [user, system] (/proc/PID/stat).
+function cpuMs(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return [(Number(f[11]) * 1000) / TICK, (Number(f[12]) * 1000) / TICK];
+}
+
+function peakKiB(pid) {
+  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+// Sends n questions at once over CHANNELS channels and resolves when every one has its reply.
+function burst(fake, n, waiting, counter) {
+  return new Promise((resolve) => {
+    let left = n;
+    for (let i = 0; i < n; i++) {
+      const q = questions[counter.n++ % questions.length];
+      const channel = `C${i % CHANNELS}`;
+      const ev = fake.event({ type: 'app_mention', user: `U${i % 500}`, channel, text: `<@UBOT> ${q}` });
+      waiting.set(`${channel} ${ev.ts}`, () => {
+        if (--left === 0) resolve();
+      });
+    }
+  });
+}
+
+// Runs one bot: starts it against a new fake, warms it, then times ROUNDS bursts.
+async function measure(name, start) {
+  const fake = await startFakeSlack({ appToken: APP, botToken: BOT, ackTimeoutMs: 600000 });
+  const waiting = new Map();
+  fake.on('post', (p) => {
+    const done = waiting.get(`${p.channel} ${p.thread_ts}`);
+    if (done) {
+      waiting.delete(`${p.channel} ${p.thread_ts}`);
+      done();
+    }
+  });
+  const child = start(fake);
+  let exited = null;
+  child.on('exit', (code, signal) => { exited = { code, signal }; });
+  const end = Date.now() + 30000;
+  while (!(fake.stats().sockets || []).some((s) => s.hello)) {
+    if (exited || Date.now() > end) throw new Error(`${name} did not connect (${JSON.stringify(exited)})`);
+    await sleep(20);
+  }
+  const counter = { n: 0 };
+  await burst(fake, WARM, waiting, counter);
+  await sleep(200);
+  const rounds = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const cpu0 = cpuMs(child.pid);
+    const t0 = process.hrtime.bigint();
+    await burst(fake, BURST, waiting, counter);
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    const cpu1 = cpuMs(child.pid);
+    const user = cpu1[0] - cpu0[0];
+    const sys = cpu1[1] - cpu0[1];
+    rounds.push({ qps: BURST / secs, cpuPer1000: ((user + sys) * 1000) / BURST, sysPer1000: (sys * 1000) / BURST });
+    await sleep(100);
+  }
+  const peak = peakKiB(child.pid);
+  const unacked = fake.stats().unacked;
+  child.kill('SIGTERM');
+  await new Promise((r) => (exited ? r() : child.on('exit', r)));
+  await fake.close();
+  const res = {
+    qps: Math.round(median(rounds.map((x) => x.qps))),
+    cpu: median(rounds.map((x) => x.cpuPer1000)),
+    sys: median(rounds.map((x) => x.sysPer1000)),
+    peakKiB: peak,
+    unacked,
+  };
+  process.stderr.write(`${name}: ${res.qps} questions/s, ${res.cpu.toFixed(0)} ms CPU per 1,000 (${res.sys.toFixed(0)} in the kernel), peak ${(peak / 1024).toFixed(1)} MiB\n`);
+  return res;
+}
+
+function planbotStarter(dir) {
+  return (fake) => spawn(args.planbot, ['--config', path.join(dir, 'planbot.json'), '--db', path.join(dir, 'kb.db'), 'run'], {
+    env: { PATH: process.env.PATH, HOME: dir, SLACK_API_URL: fake.apiUrl, SLACK_APP_TOKEN: APP, SLACK_BOT_TOKEN: BOT },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+function peerStarter(dir) {
+  return (fake) => spawn(path.join(dir, 'run-peer'), [], {
+    env: { PATH: process.env.PATH, HOME: os.tmpdir(), SLACK_API_URL: fake.apiUrl, SLACK_APP_TOKEN: APP, SLACK_BOT_TOKEN: BOT },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+async function main() {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'planbot-compare-'));
+  const out = [];
+  try {
+    out.push(`burst ${BURST}`, `rounds ${ROUNDS}`, `unanswered ${UNANSWERED}`);
+    const peerOk = args.peer && fs.existsSync(path.join(args.peer, 'node_modules', '@slack', 'bolt'));
+    if (peerOk) {
+      const peer = await measure('bolt peer', peerStarter(args.peer));
+      out.push(`peer_qps ${peer.qps}`, `peer_cpu_ms_per_1000 ${peer.cpu.toFixed(1)}`, `peer_peak_rss_kb ${peer.peakKiB}`);
+    } else {
+      out.push(`peer_skipped ${args.peer ? `no node_modules in ${args.peer}` : 'no --peer'}`);
+    }
+    for (const h of HISTORIES) {
+      const dir = path.join(tmp, `planbot-${h}`);
+      fs.mkdirSync(dir);
+      fs.writeFileSync(path.join(dir, 'planbot.json'), JSON.stringify({
+        platform: 'slack', log_level: 'warn', slack: { pace_ms: 0 }, flood_limit: { messages: 0, seconds: 60 },
+      }));
+      process.stderr.write(`seeding ${h} settled questions and ${UNANSWERED} declined ones ...\n`);
+      execFileSync(args.seed, ['--db', path.join(dir, 'kb.db'), '--inbox', String(h), '--unanswered', String(UNANSWERED)], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const r = await measure(`planbot, ${h} in the inbox`, planbotStarter(dir));
+      out.push(`planbot_${h}_qps ${r.qps}`, `planbot_${h}_cpu_ms_per_1000 ${r.cpu.toFixed(1)}`,
+        `planbot_${h}_peak_rss_kb ${r.peakKiB}`, `planbot_${h}_unacked ${r.unacked}`);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  console.log(out.join('\n'));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
