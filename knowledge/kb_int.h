@@ -36,8 +36,8 @@ struct kb {
     sqlite3_stmt *card;         /* kb_card()'s statement, prepared on first use */
     char *card_strings;         /* owned: the strings of the last card, one after another */
     size_t card_cap;
-    double fts_avglen[8];       /* average tokens per column of entries_fts, for BM25 (match.c) */
-    char errmsg[1024];          /* detail of the last failure */
+    double fts_avglen[8]; /* average tokens per column of entries_fts, for BM25 (match.c) */
+    char errmsg[1024];    /* detail of the last failure */
 };
 
 /* Size caps of record fields and files. */

@@ -4,7 +4,13 @@
  * the moderators store: a word found in one entry weighs much more than one found in half.
  * Retrieval asks FTS5 only for the rarest groups that could still make an answer (a candidate
  * missing all of them cannot cover enough of the question), which keeps it fast on a large
- * knowledge base. Candidates are scored from a cache of their fields as porter stems. */
+ * knowledge base. Candidates are scored from a cache of their fields as porter stems.
+ *
+ * A knowledge base of up to MATCH_RESIDENT_MAX entries (the bundled one has 70) is held in memory
+ * whole, its fields as stems with postings of every stem: retrieval then computes, in C, exactly
+ * what the FTS5 query and planbot_rank() would (the same rows, the same scores, ties in rowid
+ * order), without preparing, parsing or running any SQL, which was most of a question's cost.
+ * test_match.c checks that both ways answer every question of its table alike. */
 #include "match.h"
 
 #include <math.h>
@@ -19,21 +25,25 @@
 #include "vocab.h"
 
 enum {
-    MAX_TOKENS = 256,      /* words of one question considered */
-    MAX_TOKEN = 64,        /* bytes of one word; longer words are ignored */
-    MAX_GROUPS = 24,       /* question words that count */
-    MAX_PHRASES = 8,       /* phrases per group: the word and its synonyms */
-    MAX_PHRASE_WORDS = 6,  /* words per phrase */
-    NFIELDS = 5,           /* title, text, speaker, role, keywords */
-    CACHE_SLOTS = 2048,    /* cached entries (direct-mapped by rowid) */
-    CANDIDATES = 32,       /* entries scored per question */
-    FULL_OR_POSTINGS = 500 /* below this many postings, retrieve with every group */
+    MAX_TOKENS = 256,         /* words of one question considered */
+    MAX_TOKEN = 64,           /* bytes of one word; longer words are ignored */
+    MAX_GROUPS = 24,          /* question words that count */
+    MAX_PHRASES = 8,          /* phrases per group: the word and its synonyms */
+    MAX_PHRASE_WORDS = 6,     /* words per phrase */
+    NFIELDS = 5,              /* title, text, speaker, role, keywords */
+    CACHE_SLOTS = 2048,       /* cached entries (direct-mapped by rowid) */
+    CANDIDATES = 32,          /* entries scored per question */
+    FULL_OR_POSTINGS = 500,   /* below this many postings, retrieve with every group */
+    MATCH_RESIDENT_MAX = 4096 /* knowledge bases up to this many entries are held in memory */
 };
+
+struct phrase;
 
 /* What the ranking function needs to know of each phrase of the FTS5 query, in query order. */
 struct rank_phrase {
-    int group;     /* the question word it stands for */
-    double weight; /* what a hit through it is worth */
+    int group;              /* the question word it stands for */
+    double weight;          /* what a hit through it is worth */
+    const struct phrase *p; /* the phrase (resident retrieval; unused by planbot_rank) */
 };
 
 enum field { F_TITLE, F_TEXT, F_SPEAKER, F_ROLE, F_KEYWORDS };
@@ -186,8 +196,33 @@ struct candidate {
     int topical;         /* it holds a question word that is not a common one */
 };
 
+/* An entry retrieved, with its planbot_rank() score. */
+struct ranked {
+    double score;
+    int entry;
+};
+
+/* One stem of one resident entry: the postings, sorted by stem then entry. */
+struct posting {
+    uint64_t stem;
+    int entry; /* index in resident.e */
+};
+
+/* The whole knowledge base in memory (see the top of this file); e NULL when not resident. */
+struct resident {
+    struct fwd *e; /* owned: every entry, in rowid order, its block owned */
+    int n;
+    struct posting *post; /* owned */
+    size_t npost;
+    double *acc, *gbest; /* owned, n each: scratch of one question, zero between questions */
+    int *touched, *gtouched;
+    struct ranked *ranked; /* owned, n: the entries retrieved, to sort */
+};
+
 struct match {
-    struct kb *kb; /* borrowed */
+    struct kb *kb;    /* borrowed */
+    int resident_max; /* hold knowledge bases up to this many entries in memory */
+    struct resident res;
     struct tokenizer porter, plain;
     sqlite3_stmt *retrieve, *load_entry;
     uint64_t stamp;
@@ -331,6 +366,9 @@ static int fts5_api_of(sqlite3 *db, fts5_api **api)
 }
 
 /* ---- the cached view of the knowledge base: vocabulary, synonyms, entries ---- */
+
+static void resident_free(struct resident *r);
+static int resident_load(struct match *m, struct resident *r);
 
 static void clear_cache(struct match *m)
 {
@@ -498,8 +536,47 @@ static int refresh(struct match *m)
     if (rc)
         return fail(m, rc, kb_errmsg(m->kb));
     m->nentries = (double)kb_count_entries(m->kb);
+    resident_free(&m->res);
+    if (m->nentries <= m->resident_max && resident_load(m, &m->res))
+        resident_free(&m->res); /* out of memory: FTS5 retrieves instead */
     m->stamp = stamp;
     m->loaded = 1;
+    return 0;
+}
+
+void match_set_resident_max(struct match *m, int entries)
+{
+    m->resident_max = entries;
+    m->loaded = 0;
+}
+
+/* Fills f (empty) from the current row of st: id, kind, then the NFIELDS fields, from column
+ * 0; f->rowid is left to the caller. Returns 0 or an error. */
+static int load_fwd(struct match *m, sqlite3_stmt *st, struct fwd *f)
+{
+    struct hashes hs = { 0 };
+    int start[NFIELDS];
+    for (int i = 0; i < NFIELDS; i++) {
+        start[i] = hs.n;
+        const char *t = (const char *)sqlite3_column_text(st, 2 + i);
+        int n = sqlite3_column_bytes(st, 2 + i);
+        if (t && n > 0 &&
+            m->porter.api.xTokenize(m->porter.inst, &hs, FTS5_TOKENIZE_DOCUMENT, t, n,
+                                    collect_hash) != SQLITE_OK) {
+            free(hs.h);
+            return ERR_NOMEM;
+        }
+        f->n[i] = hs.n - start[i];
+        if (i == F_TEXT && hs.digits)
+            f->number = 1;
+    }
+    snprintf(f->id, sizeof f->id, "%s", kb_col(st, 0));
+    f->quote = strcmp(kb_col(st, 1), "quote") == 0;
+    f->block = hs.h ? hs.h : malloc(sizeof(uint64_t));
+    if (!f->block)
+        return ERR_NOMEM;
+    for (int i = 0; i < NFIELDS; i++)
+        f->stems[i] = f->block + start[i];
     return 0;
 }
 
@@ -513,37 +590,195 @@ static struct fwd *entry_stems(struct match *m, int64_t rowid)
     memset(f, 0, sizeof *f);
     sqlite3_stmt *st = m->load_entry;
     sqlite3_bind_int64(st, 1, rowid);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return NULL;
-    }
-    struct hashes hs = { 0 };
-    int start[NFIELDS];
-    for (int i = 0; i < NFIELDS; i++) {
-        start[i] = hs.n;
-        const char *t = (const char *)sqlite3_column_text(st, 2 + i);
-        int n = sqlite3_column_bytes(st, 2 + i);
-        if (t && n > 0 &&
-            m->porter.api.xTokenize(m->porter.inst, &hs, FTS5_TOKENIZE_DOCUMENT, t, n,
-                                    collect_hash) != SQLITE_OK) {
-            free(hs.h);
-            sqlite3_reset(st);
-            return NULL;
-        }
-        f->n[i] = hs.n - start[i];
-        if (i == F_TEXT && hs.digits)
-            f->number = 1;
-    }
-    snprintf(f->id, sizeof f->id, "%s", kb_col(st, 0));
-    f->quote = strcmp(kb_col(st, 1), "quote") == 0;
+    int rc = sqlite3_step(st) == SQLITE_ROW ? load_fwd(m, st, f) : ERR_NOTFOUND;
     sqlite3_reset(st);
-    f->block = hs.h ? hs.h : malloc(sizeof(uint64_t));
-    if (!f->block)
+    if (rc) {
+        free(f->block);
+        memset(f, 0, sizeof *f);
         return NULL;
-    for (int i = 0; i < NFIELDS; i++)
-        f->stems[i] = f->block + start[i];
+    }
     f->rowid = rowid;
     return f;
+}
+
+/* ---- the resident knowledge base ---- */
+
+static int contains(const uint64_t *hay, int n, const uint64_t *needle, int k);
+
+static void resident_free(struct resident *r)
+{
+    for (int i = 0; i < r->n; i++)
+        free(r->e[i].block);
+    free(r->e);
+    free(r->post);
+    free(r->acc);
+    free(r->gbest);
+    free(r->touched);
+    free(r->gtouched);
+    free(r->ranked);
+    memset(r, 0, sizeof *r);
+}
+
+static int by_stem(const void *a, const void *b)
+{
+    const struct posting *x = a, *y = b;
+    if (x->stem != y->stem)
+        return x->stem < y->stem ? -1 : 1;
+    return (x->entry > y->entry) - (x->entry < y->entry);
+}
+
+/* Reads every entry into r, its postings, and the fields' average lengths into the handle (what
+ * planbot_rank() reads from FTS5 for BM25). */
+static int resident_load(struct match *m, struct resident *r)
+{
+    sqlite3_stmt *st;
+    int rc = kb_prepare(m->kb,
+                        "SELECT id, kind, title, text, speaker, role, keywords, n FROM entries"
+                        " ORDER BY n",
+                        &st);
+    if (rc)
+        return rc;
+    int cap = 0, step;
+    size_t pcap = 0;
+    double total[NFIELDS] = { 0 };
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (r->n == cap) {
+            cap = cap ? 2 * cap : 128;
+            struct fwd *grown = realloc(r->e, (size_t)cap * sizeof *grown);
+            if (!grown) {
+                rc = ERR_NOMEM;
+                break;
+            }
+            r->e = grown;
+        }
+        struct fwd *f = &r->e[r->n];
+        memset(f, 0, sizeof *f);
+        if ((rc = load_fwd(m, st, f)))
+            break;
+        f->rowid = sqlite3_column_int64(st, 7);
+        int idx = r->n++;
+        size_t ntok = 0;
+        for (int i = 0; i < NFIELDS; i++) {
+            ntok += (size_t)f->n[i];
+            total[i] += f->n[i];
+        }
+        if (r->npost + ntok > pcap) {
+            pcap = (r->npost + ntok) * 2;
+            struct posting *grown = realloc(r->post, pcap * sizeof *grown);
+            if (!grown) {
+                rc = ERR_NOMEM;
+                break;
+            }
+            r->post = grown;
+        }
+        for (int i = 0; i < NFIELDS; i++)
+            for (int k = 0; k < f->n[i]; k++)
+                r->post[r->npost++] = (struct posting){ f->stems[i][k], idx };
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = kb_dbfail(m->kb, step, "reading the entries");
+    sqlite3_finalize(st);
+    if (rc)
+        return rc;
+    /* one posting per stem and entry */
+    qsort(r->post, r->npost, sizeof *r->post, by_stem);
+    size_t kept = 0;
+    for (size_t i = 0; i < r->npost; i++)
+        if (!kept || r->post[i].stem != r->post[kept - 1].stem ||
+            r->post[i].entry != r->post[kept - 1].entry)
+            r->post[kept++] = r->post[i];
+    r->npost = kept;
+    size_t n = r->n ? (size_t)r->n : 1;
+    r->acc = calloc(n, sizeof *r->acc);
+    r->gbest = calloc(n, sizeof *r->gbest);
+    r->touched = malloc(n * sizeof *r->touched);
+    r->gtouched = malloc(n * sizeof *r->gtouched);
+    r->ranked = malloc(n * sizeof *r->ranked);
+    if (!r->acc || !r->gbest || !r->touched || !r->gtouched || !r->ranked)
+        return ERR_NOMEM;
+    for (int i = 0; i < NFIELDS; i++)
+        m->kb->fts_avglen[i] = r->n && total[i] > 0 ? total[i] / r->n : 1.0;
+    return 0;
+}
+
+/* The postings of stem: *n of them from the returned one. */
+static const struct posting *postings(const struct resident *r, uint64_t stem, size_t *n)
+{
+    size_t lo = 0, hi = r->npost;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->post[mid].stem < stem)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t end = lo;
+    while (end < r->npost && r->post[end].stem == stem)
+        end++;
+    *n = end - lo;
+    return r->post + lo;
+}
+
+/* Candidates ranked by planbot_rank (see rank_fn) descending, ties in rowid order. */
+static int by_rank(const void *a, const void *b)
+{
+    const struct ranked *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score < y->score ? 1 : -1;
+    return (x->entry > y->entry) - (x->entry < y->entry); /* entries are in rowid order */
+}
+
+/* What the FTS5 retrieval query of the nrp phrases rp would return, computed from the resident
+ * entries: every entry holding one of the phrases in a field, scored as planbot_rank() scores it
+ * (per group the best weight times field weight, summed in group order), the best CANDIDATES.
+ * Fills out and returns how many. */
+static int resident_retrieve(struct match *m, const struct rank_phrase *rp, int nrp,
+                             struct fwd **out)
+{
+    struct resident *r = &m->res;
+    int nt = 0;
+    for (int g = 0; g < MAX_GROUPS; g++) { /* in group order, as planbot_rank() adds them up */
+        int ngt = 0;
+        for (int i = 0; i < nrp; i++) {
+            if (rp[i].group != g)
+                continue;
+            const struct phrase *p = rp[i].p;
+            size_t n;
+            const struct posting *post = postings(r, p->stems[0], &n);
+            for (size_t j = 0; j < n; j++) {
+                int e = post[j].entry;
+                const struct fwd *f = &r->e[e];
+                double best = 0;
+                for (int fi = 0; fi < NFIELDS; fi++) {
+                    double v = rp[i].weight * field_weight[fi];
+                    if (v > best && contains(f->stems[fi], f->n[fi], p->stems, p->nstems))
+                        best = v;
+                }
+                if (best <= 0) /* its first stem, not the whole phrase */
+                    continue;
+                if (r->gbest[e] == 0)
+                    r->gtouched[ngt++] = e;
+                if (best > r->gbest[e])
+                    r->gbest[e] = best;
+            }
+        }
+        for (int k = 0; k < ngt; k++) {
+            int e = r->gtouched[k];
+            if (r->acc[e] == 0)
+                r->touched[nt++] = e;
+            r->acc[e] += r->gbest[e];
+            r->gbest[e] = 0;
+        }
+    }
+    for (int k = 0; k < nt; k++) {
+        r->ranked[k] = (struct ranked){ r->acc[r->touched[k]], r->touched[k] };
+        r->acc[r->touched[k]] = 0;
+    }
+    qsort(r->ranked, (size_t)nt, sizeof *r->ranked, by_rank);
+    int kept = nt < CANDIDATES ? nt : CANDIDATES;
+    for (int k = 0; k < kept; k++)
+        out[k] = &r->e[r->ranked[k].entry];
+    return kept;
 }
 
 /* planbot_rank(entries_fts, phrases): the FTS5 ranking function of retrieval. It scores a row the
@@ -595,6 +830,7 @@ int match_open(struct match **out, struct kb *kb)
     if (!m)
         return ERR_NOMEM;
     m->kb = kb;
+    m->resident_max = MATCH_RESIDENT_MAX;
     fts5_api *api;
     int rc = fts5_api_of(kb->db, &api);
     if (rc) {
@@ -631,6 +867,7 @@ void match_close(struct match *m)
     if (!m)
         return;
     clear_cache(m);
+    resident_free(&m->res);
     free_rules(m);
     vocab_free(m->vocab);
     vocab_free(m->words_vocab);
@@ -879,6 +1116,7 @@ static int query_add_group(struct buf *q, const struct group *g, int gi, struct 
             break;
         rp[*nrp].group = gi;
         rp[*nrp].weight = g->phrases[k].weight;
+        rp[*nrp].p = &g->phrases[k];
         ++*nrp;
         rc = buf_puts(q, q->len ? " OR \"" : "\"");
         for (const char *c = g->phrases[k].text; *c && !rc; c++)
@@ -1098,6 +1336,34 @@ static void hit_of(const struct candidate *c, struct match_hit *h)
     h->coverage = c->coverage;
 }
 
+/* The candidates FTS5 retrieves for query (ranked by planbot_rank with the nrp phrases in
+ * m->rank), their stems from the cache: *n of them in out. Returns 0 or an error. */
+static int fts_retrieve(struct match *m, const struct buf *query, int nrp, struct fwd **out, int *n)
+{
+    sqlite3_stmt *st = m->retrieve;
+    m->kb->fts_avglen[0] = 0; /* planbot_rank() reads the current averages */
+    sqlite3_bind_text(st, 1, buf_str(query), (int)query->len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, m->rank, nrp * (int)sizeof *m->rank, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, CANDIDATES);
+    int nc = 0, step;
+    int64_t rowids[CANDIDATES];
+    while ((step = sqlite3_step(st)) == SQLITE_ROW && nc < CANDIDATES)
+        rowids[nc++] = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (step != SQLITE_DONE && step != SQLITE_ROW) {
+        kb_dbfail(m->kb, step, "searching the knowledge base");
+        return fail(m, ERR_DB, kb_errmsg(m->kb));
+    }
+    *n = 0;
+    for (int i = 0; i < nc; i++) {
+        struct fwd *f = entry_stems(m, rowids[i]);
+        if (f)
+            out[(*n)++] = f;
+    }
+    return 0;
+}
+
 int match_ask(struct match *m, const char *q, size_t len, int limit, struct match_result *res,
               struct buf *explain)
 {
@@ -1157,29 +1423,17 @@ int match_ask(struct match *m, const char *q, size_t len, int limit, struct matc
         buf_free(&query);
         return rc ? fail(m, rc, "the question has too many words") : 0;
     }
-    sqlite3_stmt *st = m->retrieve;
-    m->kb->fts_avglen[0] = 0; /* planbot_rank() reads the current averages */
-    sqlite3_bind_text(st, 1, buf_str(&query), (int)query.len, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, m->rank, nrp * (int)sizeof *m->rank, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, CANDIDATES);
-    int nc = 0, step;
-    int64_t rowids[CANDIDATES];
-    while ((step = sqlite3_step(st)) == SQLITE_ROW && nc < CANDIDATES)
-        rowids[nc++] = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    buf_free(&query);
-    if (step != SQLITE_DONE && step != SQLITE_ROW) {
-        kb_dbfail(m->kb, step, "searching the knowledge base");
-        return fail(m, ERR_DB, kb_errmsg(m->kb));
+    struct fwd *found[CANDIDATES];
+    int nc = m->res.e ? resident_retrieve(m, m->rank, nrp, found) : 0;
+    if (!m->res.e && (rc = fts_retrieve(m, &query, nrp, found, &nc))) {
+        buf_free(&query);
+        return rc;
     }
+    buf_free(&query);
     int kept = 0;
     for (int i = 0; i < nc; i++) {
-        struct fwd *f = entry_stems(m, rowids[i]);
-        if (!f)
-            continue;
         struct candidate *c = &m->cand[kept++];
-        c->f = f;
+        c->f = found[i];
         score(m, ng, total, &intent, c);
     }
     qsort(m->cand, (size_t)kept, sizeof *m->cand, by_score);

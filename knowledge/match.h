@@ -51,6 +51,12 @@ void match_close(struct match *m);
 int match_ask(struct match *m, const char *q, size_t len, int limit, struct match_result *res,
               struct buf *explain);
 
+/* Knowledge bases of at most entries entries (4,096 unless set) are held in memory whole, and
+ * retrieval computes in C what FTS5 would return; larger ones are searched through FTS5. Both
+ * give the same answers; 0 makes every knowledge base go through FTS5 (the tests compare the
+ * two). Takes effect at the next question. */
+void match_set_resident_max(struct match *m, int entries);
+
 /* The detail of the last failure: "" when none. Borrowed. */
 const char *match_errmsg(const struct match *m);
 

@@ -185,6 +185,52 @@ static void matcher_meets_quality_floors_on_question_set(void **state)
     assert_true(off_ok * 100 >= off * DECLINE_FLOOR);
 }
 
+/* Asks q of m and describes the result in one line: answers and suggestions with their scores. */
+static void describe(struct match *m, const char *q, char *out, size_t len)
+{
+    struct match_result r;
+    struct buf explain;
+    buf_init(&explain, 1 << 20);
+    if (match_ask(m, q, strlen(q), 3, &r, &explain))
+        fail_msg("match_ask(%s) failed: %s", q, match_errmsg(m));
+    size_t at = 0;
+    for (int i = 0; i < r.n && at < len; i++)
+        at += (size_t)snprintf(out + at, len - at, "%s %.9f %.9f; ", r.answers[i].id,
+                               r.answers[i].score, r.answers[i].coverage);
+    for (int i = 0; i < r.nsuggest && at < len; i++)
+        at += (size_t)snprintf(out + at, len - at, "(%s %.9f) ", r.suggestions[i].id,
+                               r.suggestions[i].score);
+    if (at < len) /* the candidates too: the same retrieval, not just the same winner */
+        snprintf(out + at, len - at, "%s", buf_str(&explain));
+    buf_free(&explain);
+}
+
+/* The knowledge base held in memory (the bundled one is) and FTS5 retrieve the same candidates
+ * with the same scores, so every question is answered alike. */
+static void resident_and_fts5_retrieval_answer_alike(void **state)
+{
+    struct fixture *f = *state;
+    struct match *fts;
+    assert_int_equal(match_open(&fts, f->kb), 0);
+    match_set_resident_max(fts, 0);
+    const struct question_row *sets[] = { behaviours, question_rows };
+    size_t sizes[] = { sizeof behaviours / sizeof behaviours[0],
+                       sizeof question_rows / sizeof question_rows[0] };
+    int compared = 0;
+    for (int set = 0; set < 2; set++) {
+        for (size_t i = 0; i < sizes[set]; i++) {
+            static char a[1 << 16], b[1 << 16];
+            describe(f->m, sets[set][i].question, a, sizeof a);
+            describe(fts, sets[set][i].question, b, sizeof b);
+            if (strcmp(a, b) != 0)
+                fail_msg("%s\n  in memory: %s\n  FTS5: %s", sets[set][i].question, a, b);
+            compared++;
+        }
+    }
+    match_close(fts);
+    assert_true(compared > 200);
+}
+
 /* Whatever FTS5 or SQL syntax a question holds, it is never an error and never runs. */
 static void hostile_questions_are_only_words(void **state)
 {
@@ -322,6 +368,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(matcher_follows_behaviour_table),
         cmocka_unit_test(matcher_meets_quality_floors_on_question_set),
+        cmocka_unit_test(resident_and_fts5_retrieval_answer_alike),
         cmocka_unit_test(hostile_questions_are_only_words),
         cmocka_unit_test(long_question_is_refused_and_nul_is_refused),
         cmocka_unit_test(invalid_utf8_and_control_bytes_are_harmless),
