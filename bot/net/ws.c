@@ -22,7 +22,9 @@
 
 enum {
     TICK_US = 100 * 1000,
-    BEFORE_WAIT_ROUNDS = 4 /* calls of the before-wait hook in a row, at most */
+    BEFORE_WAIT_ROUNDS = 4,       /* calls of the before-wait hook in a row, at most */
+    WRITE_BURST = 64,             /* messages written in one WRITEABLE callback, at most */
+    WRITE_BURST_BYTES = 64 * 1024 /* and bytes: the rest waits for the next callback */
 };
 
 struct post {
@@ -432,21 +434,28 @@ static void received(struct ws *ws, const char *in, size_t len)
         ws->h->on_text(ws->ctx, ws, ws->rx.data ? ws->rx.data : "", ws->rx.len);
 }
 
+/* Writes what is queued: several messages in one callback (lws 4.1 keeps what the socket does
+ * not take at once and sends it first, in order: lib/core-net/output.c), so that a burst of
+ * acknowledgements costs one turn of the loop, not one each. */
 static int writeable(struct ws *ws)
 {
     if (ws->aborting)
         return -1;
-    struct out *o = ws->head;
-    if (o) {
-        ws->head = o->next;
-        if (!ws->head)
-            ws->tail = NULL;
-        ws->queued -= o->len;
-        int n = lws_write(ws->wsi, o->data + LWS_PRE, o->len, LWS_WRITE_TEXT);
-        free(o);
-        if (n < 0) {
-            snprintf(ws->why, sizeof ws->why, "writing to the socket failed");
-            return -1;
+    if (ws->head) {
+        size_t bytes = 0;
+        for (int n = 0; ws->head && n < WRITE_BURST && bytes < WRITE_BURST_BYTES; n++) {
+            struct out *o = ws->head;
+            ws->head = o->next;
+            if (!ws->head)
+                ws->tail = NULL;
+            ws->queued -= o->len;
+            bytes += o->len;
+            int w = lws_write(ws->wsi, o->data + LWS_PRE, o->len, LWS_WRITE_TEXT);
+            free(o);
+            if (w < 0) {
+                snprintf(ws->why, sizeof ws->why, "writing to the socket failed");
+                return -1;
+            }
         } /* also before a close: what was just written (an acknowledgement) is out */
         if (!ws->head && ws->h->on_drained)
             ws->h->on_drained(ws->ctx, ws);

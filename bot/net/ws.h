@@ -3,9 +3,9 @@
  * One libwebsockets context, served on the daemon's one thread, drives every WebSocket
  * connection, every timer and every completion handed over from other threads (the HTTP worker).
  * A connection (struct ws) reassembles fragmented messages into a capped buffer, queues what is
- * sent (one lws_write per WRITEABLE callback, with LWS_PRE headroom), pings an idle peer and
- * drops a dead one. Reconnecting is the adapter's decision (Slack needs a fresh URL each time);
- * ws_backoff_ms() gives it the delays, with jitter.
+ * sent (written in WRITEABLE callbacks, a burst at a time, with LWS_PRE headroom), pings an idle
+ * peer and drops a dead one. Reconnecting is the adapter's decision (Slack needs a fresh URL each
+ * time); ws_backoff_ms() gives it the delays, with jitter.
  *
  * Everything here runs on the loop's thread, except ws_loop_post(). */
 #ifndef PLANBOT_WS_H
