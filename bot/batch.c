@@ -212,8 +212,12 @@ static size_t flush_records(struct batch *b)
     if (b->inbox && !(rc = reserve(b, n))) {
         for (size_t i = 0; i < n; i++)
             b->qs[i] = r[i].q;
+        /* the settles waiting go in the same transaction: one commit for the turn */
         inbox_set_busy_ms(b->inbox, RECORD_BUSY_MS);
-        rc = inbox_add(b->inbox, b->qs, n, b->rcs);
+        rc = inbox_write(b->inbox, b->qs, n, b->rcs, b->settles.items, b->settles.n,
+                         (int64_t)time(NULL));
+        if (!rc)
+            b->settles.n = 0;
     }
     if (rc)
         log_msg(LOG_ERROR, "cannot record %zu question%s: %s", n, n == 1 ? "" : "s",

@@ -171,8 +171,13 @@ int dispatch_message(struct dispatch *d, const char *platform, const struct plat
         words_free(&w);
     }
 
+    /* one snapshot and one lock for all the reads of an answer, not one per statement */
     struct match_result res;
+    int began = kb_read_begin(d->kb) == 0;
     int rc = match_ask(d->match, text, len, 3, &res, NULL);
+    int replied = rc ? 0 : reply_answer(d->kb, &res, d->style, reply);
+    if (began)
+        kb_read_end(d->kb);
     if (rc == ERR_INVAL || rc == ERR_TOOBIG) { /* the question itself: say what is wrong */
         buf_printf(reply, "Sorry, I could not answer that: %s.", match_errmsg(d->match));
         return rc;
@@ -184,7 +189,6 @@ int dispatch_message(struct dispatch *d, const char *platform, const struct plat
                           "moment.");
         return rc;
     }
-    rc = reply_answer(d->kb, &res, d->style, reply);
     if (res.n == 0 && d->declined) {
         d->declined(d->ctx, platform, text, len);
     } else if (res.n == 0) {
@@ -193,5 +197,5 @@ int dispatch_message(struct dispatch *d, const char *platform, const struct plat
             log_msg(LOG_DEBUG, "%s: the declined question was not recorded: %s", platform,
                     kb_errmsg(d->kb));
     }
-    return rc;
+    return replied;
 }

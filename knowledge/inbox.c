@@ -270,12 +270,12 @@ void inbox_close(struct inbox *ib)
     free(ib);
 }
 
-int inbox_add(struct inbox *ib, struct inbox_question *q, size_t n, int *rcs)
+/* Inserts the n questions: rcs[i] 0 or ERR_EXISTS; returns 0 or the error that stops the
+ * transaction. */
+static int insert(struct inbox *ib, struct inbox_question *q, size_t n, int *rcs)
 {
-    if (n == 0)
-        return 0;
-    int rc = begin(ib, "recording the questions");
     sqlite3_stmt *st = ib->st[S_ADD];
+    int rc = 0;
     for (size_t i = 0; !rc && i < n; i++) {
         sqlite3_bind_text(st, 1, q[i].platform, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, q[i].event, -1, SQLITE_STATIC);
@@ -298,11 +298,45 @@ int inbox_add(struct inbox *ib, struct inbox_question *q, size_t n, int *rcs)
             rc = dbfail(ib, step, "recording the questions");
     }
     sqlite3_clear_bindings(st);
+    return rc;
+}
+
+static int update(struct inbox *ib, const struct inbox_settle *s, size_t n, int64_t now)
+{
+    sqlite3_stmt *st = ib->st[S_SETTLE];
+    int rc = 0;
+    for (size_t i = 0; !rc && i < n; i++) {
+        sqlite3_bind_text(st, 1, s[i].answered ? "answered" : "expired", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, now);
+        sqlite3_bind_int64(st, 3, s[i].n);
+        int step = run(st);
+        if (step != SQLITE_DONE)
+            rc = dbfail(ib, step, "settling the questions");
+    }
+    return rc;
+}
+
+int inbox_write(struct inbox *ib, struct inbox_question *q, size_t nq, int *rcs,
+                const struct inbox_settle *s, size_t ns, int64_t now)
+{
+    if (nq == 0 && ns == 0)
+        return 0;
+    const char *what = nq ? "recording the questions" : "settling the questions";
+    int rc = begin(ib, what);
+    if (!rc)
+        rc = insert(ib, q, nq, rcs);
+    if (!rc)
+        rc = update(ib, s, ns, now);
     if (rc) {
         rollback(ib);
         return rc;
     }
-    return commit(ib, "recording the questions");
+    return commit(ib, what);
+}
+
+int inbox_add(struct inbox *ib, struct inbox_question *q, size_t n, int *rcs)
+{
+    return inbox_write(ib, q, n, rcs, NULL, 0, 0);
 }
 
 int inbox_attempt(struct inbox *ib, int64_t n)
@@ -323,23 +357,7 @@ int inbox_attempt(struct inbox *ib, int64_t n)
 
 int inbox_settle(struct inbox *ib, const struct inbox_settle *s, size_t n, int64_t now)
 {
-    if (n == 0)
-        return 0;
-    int rc = begin(ib, "settling the questions");
-    sqlite3_stmt *st = ib->st[S_SETTLE];
-    for (size_t i = 0; !rc && i < n; i++) {
-        sqlite3_bind_text(st, 1, s[i].answered ? "answered" : "expired", -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, now);
-        sqlite3_bind_int64(st, 3, s[i].n);
-        int step = run(st);
-        if (step != SQLITE_DONE)
-            rc = dbfail(ib, step, "settling the questions");
-    }
-    if (rc) {
-        rollback(ib);
-        return rc;
-    }
-    return commit(ib, "settling the questions");
+    return inbox_write(ib, NULL, 0, NULL, s, n, now);
 }
 
 int inbox_prune(struct inbox *ib, int64_t now, int max, int *pruned)

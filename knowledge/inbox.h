@@ -82,6 +82,11 @@ struct inbox_settle {
  * it was. Returns 0 or a write error (nothing settled). */
 int inbox_settle(struct inbox *ib, const struct inbox_settle *s, size_t n, int64_t now);
 
+/* inbox_add() and inbox_settle() in one transaction: the daemon writes each turn of its loop
+ * with one commit. Either list may be empty. Returns 0, or an error with nothing written. */
+int inbox_write(struct inbox *ib, struct inbox_question *q, size_t nq, int *rc,
+                const struct inbox_settle *s, size_t ns, int64_t now);
+
 /* Deletes at most max of the records settled more than INBOX_KEEP_SETTLED_S before now, oldest
  * first, in one transaction, through an index: the cost is that of the rows deleted, whatever
  * the inbox holds. *pruned (may be NULL) says how many; fewer than max means none is left.

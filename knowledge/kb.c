@@ -268,6 +268,17 @@ int kb_quick_write(struct kb *kb, int busy_ms, int (*fn)(struct kb *, const void
     return rc;
 }
 
+int kb_read_begin(struct kb *kb)
+{
+    return exec(kb, "BEGIN", "reading the knowledge base");
+}
+
+void kb_read_end(struct kb *kb)
+{
+    if (!sqlite3_get_autocommit(kb->db))
+        sqlite3_exec(kb->db, "COMMIT", NULL, NULL, NULL);
+}
+
 int kb_commit(struct kb *kb)
 {
     int rc = kb_commit_quiet(kb);

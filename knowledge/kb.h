@@ -50,6 +50,12 @@ const char *kb_path(const struct kb *kb);
 /* Whether the database was opened for writing (not read-only, nor an immutable fallback). */
 int kb_writable(const struct kb *kb);
 
+/* Holds one read transaction over the reads that follow, until kb_read_end(): one snapshot, and
+ * one lock taken and released instead of one per statement. Nothing may write through the handle
+ * meanwhile. Returns 0 or a database error (then kb_read_end() is harmless). */
+int kb_read_begin(struct kb *kb);
+void kb_read_end(struct kb *kb);
+
 /* A number that changes whenever the data changes, by this handle or another process: caches
  * keyed by it stay right. Noting an unanswered question through this handle does not change it. */
 uint64_t kb_stamp(struct kb *kb);

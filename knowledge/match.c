@@ -181,7 +181,9 @@ struct fwd {       /* a cached entry: its fields as stem hashes */
     int number;               /* its title or text states a number */
     uint64_t *stems[NFIELDS]; /* point into block */
     int n[NFIELDS];
-    uint64_t *block; /* owned */
+    uint64_t sig[NFIELDS]; /* a bit per stem hash (its low 6 bits): a field without a stem's
+                              bit cannot hold it, and needs no scan */
+    uint64_t *block;       /* owned */
 };
 
 struct tokenizer {
@@ -232,6 +234,7 @@ struct match {
     struct vocab *words_vocab; /* surface words, loaded on first need (surface_words) */
     struct rule *rules;
     int nrules;
+    int *rule_order; /* owned: the rules' indexes by their first stem, then by index */
     struct fwd cache[CACHE_SLOTS];
     /* scratch for one question */
     struct tokens words, stems;
@@ -249,6 +252,24 @@ static uint64_t hash(const char *s, size_t n)
         h *= 1099511628211ull;
     }
     return h;
+}
+
+/* Copies src into dst (cap bytes), cut to fit, NUL-terminated: what snprintf("%s") does, without
+ * parsing a format, on the path of every question word. */
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    size_t n = strnlen(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* Appends " " (unless at is 0) and src to dst at offset at, cut to fit; returns the new offset. */
+static size_t append_word(char *dst, size_t cap, size_t at, const char *src)
+{
+    if (at && at + 1 < cap)
+        dst[at++] = ' ';
+    copy_str(dst + at, cap - at, src);
+    return at + strlen(dst + at);
 }
 
 static int fail(struct match *m, int err, const char *msg)
@@ -383,7 +404,9 @@ static void free_rules(struct match *m)
     for (int i = 0; i < m->nrules; i++)
         free(m->rules[i].words);
     free(m->rules);
+    free(m->rule_order);
     m->rules = NULL;
+    m->rule_order = NULL;
     m->nrules = 0;
 }
 
@@ -462,6 +485,39 @@ static struct vocab *surface_words(struct match *m)
     return m->words_vocab;
 }
 
+/* A rule's first stem and its place, for rule_order. */
+struct rule_key {
+    uint64_t stem;
+    int index;
+};
+
+static int by_rule_key(const void *a, const void *b)
+{
+    const struct rule_key *x = a, *y = b;
+    if (x->stem != y->stem)
+        return x->stem < y->stem ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+/* Fills m->rule_order, so that rule_at() looks at the rules that start with a word only. */
+static int order_rules(struct match *m)
+{
+    size_t n = m->nrules ? (size_t)m->nrules : 1;
+    struct rule_key *keys = malloc(n * sizeof *keys);
+    m->rule_order = malloc(n * sizeof *m->rule_order);
+    if (!keys || !m->rule_order) {
+        free(keys);
+        return ERR_NOMEM;
+    }
+    for (int i = 0; i < m->nrules; i++)
+        keys[i] = (struct rule_key){ m->rules[i].term[0], i };
+    qsort(keys, (size_t)m->nrules, sizeof *keys, by_rule_key);
+    for (int i = 0; i < m->nrules; i++)
+        m->rule_order[i] = keys[i].index;
+    free(keys);
+    return 0;
+}
+
 static int load_rules(struct match *m)
 {
     sqlite3_stmt *st;
@@ -513,7 +569,7 @@ static int load_rules(struct match *m)
     if (!rc && step != SQLITE_DONE)
         rc = kb_dbfail(m->kb, step, "reading the synonyms");
     sqlite3_finalize(st);
-    return rc;
+    return rc ? rc : order_rules(m);
 }
 
 /* Reloads what depends on the data when it has changed since the last question. */
@@ -550,6 +606,17 @@ void match_set_resident_max(struct match *m, int entries)
     m->loaded = 0;
 }
 
+static uint64_t sig_bit(uint64_t stem)
+{
+    return (uint64_t)1 << (stem & 63);
+}
+
+/* Whether field fi of f may hold stem (see struct fwd). */
+static int may_hold(const struct fwd *f, int fi, uint64_t stem)
+{
+    return (f->sig[fi] & sig_bit(stem)) != 0;
+}
+
 /* Fills f (empty) from the current row of st: id, kind, then the NFIELDS fields, from column
  * 0; f->rowid is left to the caller. Returns 0 or an error. */
 static int load_fwd(struct match *m, sqlite3_stmt *st, struct fwd *f)
@@ -575,8 +642,11 @@ static int load_fwd(struct match *m, sqlite3_stmt *st, struct fwd *f)
     f->block = hs.h ? hs.h : malloc(sizeof(uint64_t));
     if (!f->block)
         return ERR_NOMEM;
-    for (int i = 0; i < NFIELDS; i++)
+    for (int i = 0; i < NFIELDS; i++) {
         f->stems[i] = f->block + start[i];
+        for (int k = 0; k < f->n[i]; k++)
+            f->sig[i] |= sig_bit(f->stems[i][k]);
+    }
     return 0;
 }
 
@@ -751,7 +821,8 @@ static int resident_retrieve(struct match *m, const struct rank_phrase *rp, int 
                 double best = 0;
                 for (int fi = 0; fi < NFIELDS; fi++) {
                     double v = rp[i].weight * field_weight[fi];
-                    if (v > best && contains(f->stems[fi], f->n[fi], p->stems, p->nstems))
+                    if (v > best && may_hold(f, fi, p->stems[0]) &&
+                        contains(f->stems[fi], f->n[fi], p->stems, p->nstems))
                         best = v;
                 }
                 if (best <= 0) /* its first stem, not the whole phrase */
@@ -898,9 +969,20 @@ static int all_digits(const char *s)
 /* The longest synonym rule whose term starts at stem i of the question, or NULL. */
 static const struct rule *rule_at(const struct match *m, const uint64_t *stems, int n, int i)
 {
+    if (!m->rule_order)
+        return NULL;
+    /* the rules whose term starts with stems[i], in their order (the first longest wins) */
+    int lo = 0, hi = m->nrules;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (m->rules[m->rule_order[mid]].term[0] < stems[i])
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     const struct rule *best = NULL;
-    for (int r = 0; r < m->nrules; r++) {
-        const struct rule *ru = &m->rules[r];
+    for (int r = lo; r < m->nrules && m->rules[m->rule_order[r]].term[0] == stems[i]; r++) {
+        const struct rule *ru = &m->rules[m->rule_order[r]];
         if (ru->nterm > n - i || (best && ru->nterm <= best->nterm))
             continue;
         if (memcmp(ru->term, stems + i, (size_t)ru->nterm * sizeof *stems) == 0)
@@ -987,8 +1069,8 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         struct qword *q = &qw[k++];
         memset(q, 0, sizeof *q);
         q->pos = i;
-        snprintf(q->word, sizeof q->word, "%s", w);
-        snprintf(q->stem, sizeof q->stem, "%s", s);
+        copy_str(q->word, sizeof q->word, w);
+        copy_str(q->stem, sizeof q->stem, s);
         q->cls = norm_class(w);
         if (q->cls == NORM_SAY)
             intent->say = 1;
@@ -1015,8 +1097,8 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
             vocab_neighbour(known, w, &fix);
         if (!fix || stem_word(m, fix, stem, sizeof stem))
             continue;
-        snprintf(q->word, sizeof q->word, "%s", fix);
-        snprintf(q->stem, sizeof q->stem, "%s", stem);
+        copy_str(q->word, sizeof q->word, fix);
+        copy_str(q->stem, sizeof q->stem, stem);
         q->hash = hash(stem, strlen(stem));
         q->corrected = 1;
         q->cls = norm_class(fix);
@@ -1046,8 +1128,7 @@ static int build_groups(struct match *m, const struct qword *qw, int n)
         struct phrase self = { 0 };
         size_t at = 0;
         for (int k = 0; k < span; k++) {
-            at += (size_t)snprintf(self.text + at, sizeof self.text - at, "%s%s", k ? " " : "",
-                                   qw[i + k].word);
+            at = append_word(self.text, sizeof self.text, at, qw[i + k].word);
             self.stems[k] = qw[i + k].hash;
             g->corrected |= qw[i + k].corrected;
         }
@@ -1058,7 +1139,7 @@ static int build_groups(struct match *m, const struct qword *qw, int n)
             if (df < self.df)
                 self.df = df;
         }
-        snprintf(g->label, sizeof g->label, "%s", self.text);
+        copy_str(g->label, sizeof g->label, self.text);
         g->first = qw[i].pos;
         g->last = qw[i + span - 1].pos;
         add_phrase(g, &self);
@@ -1194,7 +1275,8 @@ static int in_fields(const struct fwd *f, const struct group *g, int skip)
 {
     for (int fi = 0; fi < NFIELDS; fi++)
         for (int k = 0; fi != skip && k < g->nphrases; k++)
-            if (contains(f->stems[fi], f->n[fi], g->phrases[k].stems, g->phrases[k].nstems))
+            if (may_hold(f, fi, g->phrases[k].stems[0]) &&
+                contains(f->stems[fi], f->n[fi], g->phrases[k].stems, g->phrases[k].nstems))
                 return 1;
     return 0;
 }
@@ -1216,7 +1298,9 @@ static void score(const struct match *m, int ng, double total, const struct inte
              * the field's length against its average, then saturated. */
             double tf = 0;
             for (int fi = 0; fi < NFIELDS; fi++) {
-                int n = occurrences(f->stems[fi], f->n[fi], p->stems, p->nstems);
+                int n = may_hold(f, fi, p->stems[0])
+                            ? occurrences(f->stems[fi], f->n[fi], p->stems, p->nstems)
+                            : 0;
                 if (!n)
                     continue;
                 double avg = m->kb->fts_avglen[fi] > 0 ? m->kb->fts_avglen[fi] : f->n[fi];
@@ -1251,7 +1335,8 @@ static void score(const struct match *m, int ng, double total, const struct inte
             continue;
         const struct phrase *pa = &a->phrases[0], *pb = &b->phrases[0];
         for (int fi = 0; fi < NFIELDS; fi++) {
-            if (near(f->stems[fi], f->n[fi], pa->stems[pa->nstems - 1], pb->stems[0])) {
+            if (may_hold(f, fi, pb->stems[0]) &&
+                near(f->stems[fi], f->n[fi], pa->stems[pa->nstems - 1], pb->stems[0])) {
                 s += phrase_bonus * (a->weight < b->weight ? a->weight : b->weight);
                 break;
             }
@@ -1331,7 +1416,7 @@ static int answers(const struct candidate *c, double specific)
 
 static void hit_of(const struct candidate *c, struct match_hit *h)
 {
-    snprintf(h->id, sizeof h->id, "%s", c->f->id);
+    copy_str(h->id, sizeof h->id, c->f->id);
     h->score = c->score;
     h->coverage = c->coverage;
 }
