@@ -156,20 +156,24 @@ static int answer(struct kb *kb, const struct match_result *res, enum reply_styl
 static int escape(const char *text, size_t len, int keep_quotes, struct buf *out)
 {
     int rc = 0;
+    size_t run = 0; /* the characters since run need no escaping: appended in one piece */
     for (size_t i = 0; i < len && !rc; i++) {
-        if (keep_quotes && text[i] == '>' && (i == 0 || text[i - 1] == '\n') && i + 1 < len &&
-            text[i + 1] == ' ')
-            rc = buf_putc(out, '>');
-        else if (text[i] == '&')
-            rc = buf_puts(out, "&amp;");
+        const char *with;
+        if (text[i] == '&')
+            with = "&amp;";
         else if (text[i] == '<')
-            rc = buf_puts(out, "&lt;");
-        else if (text[i] == '>')
-            rc = buf_puts(out, "&gt;");
+            with = "&lt;";
+        else if (text[i] == '>' && !(keep_quotes && (i == 0 || text[i - 1] == '\n') &&
+                                     i + 1 < len && text[i + 1] == ' '))
+            with = "&gt;";
         else
-            rc = buf_putc(out, text[i]);
+            continue;
+        rc = buf_append(out, text + run, i - run);
+        if (!rc)
+            rc = buf_puts(out, with);
+        run = i + 1;
     }
-    return rc;
+    return rc ? rc : buf_append(out, text + run, len - run);
 }
 
 int reply_escape(enum reply_style style, const char *text, size_t len, struct buf *out)

@@ -18,7 +18,10 @@
 #include "err.h"
 #include "log.h"
 
-enum { MAX_BODY = 1024 * 1024 };
+enum {
+    MAX_BODY = 1024 * 1024,
+    IDLE_HANDLES = 16 /* easy handles kept for the next requests (the worker's) */
+};
 
 struct call {
     struct call *next;
@@ -45,9 +48,11 @@ struct http {
     pthread_t thread;
     pthread_mutex_t lock; /* guards incoming, finished, quit, posted */
     CURLM *multi;
-    struct call *incoming; /* waiting for the worker, oldest first */
-    struct call *finished; /* waiting for the loop, oldest first */
-    struct call *active;   /* the worker's transfers */
+    struct call *incoming;    /* waiting for the worker, oldest first */
+    struct call *finished;    /* waiting for the loop, oldest first */
+    struct call *active;      /* the worker's transfers */
+    CURL *idle[IDLE_HANDLES]; /* the worker's: handles of finished transfers, reset */
+    int nidle;
     int quit, posted;
     size_t pending; /* loop thread only */
     char *ca_file;
@@ -80,9 +85,31 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
     return buf_append(&c->resp, data, size * n) ? 0 : size * n;
 }
 
+/* A handle from the idle ones (reset by curl_easy_reset: no options, connections kept in the
+ * multi handle's pool), or a new one: a request then costs no allocation of curl's state. */
+static CURL *take_handle(struct http *h)
+{
+    if (h->nidle > 0) {
+        CURL *e = h->idle[--h->nidle];
+        curl_easy_reset(e);
+        return e;
+    }
+    return curl_easy_init();
+}
+
+static void give_handle(struct http *h, CURL *e)
+{
+    if (!e)
+        return;
+    if (h->nidle < IDLE_HANDLES)
+        h->idle[h->nidle++] = e;
+    else
+        curl_easy_cleanup(e);
+}
+
 static int start(struct http *h, struct call *c)
 {
-    c->easy = curl_easy_init();
+    c->easy = take_handle(h);
     if (!c->easy)
         return ERR_NOMEM;
     CURL *e = c->easy;
@@ -205,7 +232,7 @@ static void finish(struct http *h, struct call *c)
             break;
         }
     curl_multi_remove_handle(h->multi, c->easy);
-    curl_easy_cleanup(c->easy);
+    give_handle(h, c->easy);
     c->easy = NULL;
     hand_over(h, c);
 }
@@ -273,6 +300,8 @@ static void *worker(void *arg)
         curl_multi_remove_handle(h->multi, c->easy);
         call_free(c);
     }
+    while (h->nidle > 0)
+        curl_easy_cleanup(h->idle[--h->nidle]);
     return NULL;
 }
 

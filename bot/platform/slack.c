@@ -45,6 +45,7 @@ struct post {
     struct post *next;
     struct plat *p;
     char channel[SLACK_ID_MAX];
+    uint64_t channel_key; /* seen_key() of channel, for chan_get() */
     char thread[SLACK_ID_MAX];
     char user[SLACK_ID_MAX];
     char *text;
@@ -57,6 +58,7 @@ struct post {
 
 struct chan {
     char id[SLACK_ID_MAX];
+    uint64_t key;    /* seen_key() of id: compared first */
     int64_t next_ms; /* not before this (pacing, retry backoff) */
     int busy;        /* a post is in flight */
 };
@@ -136,10 +138,11 @@ static void fail(struct plat *p, const char *what, const char *error)
     stop_serving(p);
 }
 
-static struct chan *chan_get(struct plat *p, const char *id)
+/* The pacing state of channel id (key: its seen_key()), made when new. */
+static struct chan *chan_get(struct plat *p, const char *id, uint64_t key)
 {
     for (size_t i = 0; i < p->nchans; i++)
-        if (strcmp(p->chans[i].id, id) == 0)
+        if (p->chans[i].key == key && strcmp(p->chans[i].id, id) == 0)
             return &p->chans[i];
     /* forget idle channels whose pacing has passed, so the table stays small */
     int64_t now = ws_now_ms();
@@ -155,6 +158,7 @@ static struct chan *chan_get(struct plat *p, const char *id)
     struct chan *c = &grown[p->nchans++];
     memset(c, 0, sizeof *c);
     snprintf(c->id, sizeof c->id, "%s", id);
+    c->key = key;
     return c;
 }
 
@@ -688,7 +692,7 @@ static void posted(void *ctx, const struct http_response *r)
             *pp = q->next;
             break;
         }
-    struct chan *ch = chan_get(p, q->channel);
+    struct chan *ch = chan_get(p, q->channel, q->channel_key);
     int64_t now = ws_now_ms();
     p->inflight--;
     if (ch)
@@ -767,7 +771,7 @@ static void kick(struct plat *p)
     struct post **pp = &p->head, *prev = NULL;
     while (*pp && p->inflight < INFLIGHT_MAX) {
         struct post *q = *pp;
-        struct chan *ch = chan_get(p, q->channel);
+        struct chan *ch = chan_get(p, q->channel, q->channel_key);
         /* a channel's later posts wait behind its first: once that is sent, the channel is busy;
          * while it waits, the same pacing or backoff holds them too */
         if (!ch || ch->busy || ch->next_ms > now) {
@@ -832,6 +836,7 @@ static int slack_send(struct plat *p, const struct plat_message *msg, const char
         q->last = next >= len;
         q->record = q->last ? msg->record : 0;
         snprintf(q->channel, sizeof q->channel, "%s", msg->channel);
+        q->channel_key = seen_key("channel", q->channel);
         snprintf(q->thread, sizeof q->thread, "%s", msg->thread);
         snprintf(q->user, sizeof q->user, "%s", msg->user);
         if (p->tail)
