@@ -54,6 +54,7 @@ struct http {
     CURL *idle[IDLE_HANDLES]; /* the worker's: handles of finished transfers, reset */
     int nidle;
     int quit, posted;
+    int polling;    /* the worker is in (or about to enter) curl_multi_poll: wake it for news */
     size_t pending; /* loop thread only */
     char *ca_file;
 };
@@ -286,13 +287,20 @@ static void *worker(void *arg)
         pthread_mutex_lock(&h->lock);
         int stuck = h->finished && !h->posted;
         h->posted |= stuck;
+        /* from here on news must wake the worker; news that came meanwhile is taken at once */
+        int news = h->incoming != NULL || h->quit;
+        h->polling = !news;
         pthread_mutex_unlock(&h->lock);
         if (stuck && ws_loop_post(h->loop, drain, h)) {
             pthread_mutex_lock(&h->lock);
             h->posted = 0;
             pthread_mutex_unlock(&h->lock);
         }
-        curl_multi_poll(h->multi, NULL, 0, stuck ? 100 : 1000, NULL);
+        if (!news)
+            curl_multi_poll(h->multi, NULL, 0, stuck ? 100 : 1000, NULL);
+        pthread_mutex_lock(&h->lock);
+        h->polling = 0;
+        pthread_mutex_unlock(&h->lock);
     }
     while (h->active) {
         struct call *c = h->active;
@@ -350,6 +358,19 @@ void http_free(struct http *h)
     free(h);
 }
 
+/* Queues c for the worker, waking it only when it sleeps (a busy one takes it next turn). */
+static void hand_to_worker(struct http *h, struct call *c)
+{
+    pthread_mutex_lock(&h->lock);
+    push(&h->incoming, c);
+    int wake = h->polling;
+    h->polling = 0; /* one wakeup is enough */
+    pthread_mutex_unlock(&h->lock);
+    h->pending++;
+    if (wake)
+        curl_multi_wakeup(h->multi);
+}
+
 int http_post(struct http *h, const struct http_request *req, http_done_fn done, void *ctx)
 {
     struct call *c = calloc(1, sizeof *c);
@@ -400,11 +421,7 @@ int http_post(struct http *h, const struct http_request *req, http_done_fn done,
         call_free(c);
         return ERR_NOMEM;
     }
-    pthread_mutex_lock(&h->lock);
-    push(&h->incoming, c);
-    pthread_mutex_unlock(&h->lock);
-    h->pending++;
-    curl_multi_wakeup(h->multi);
+    hand_to_worker(h, c);
     return 0;
 }
 
@@ -419,11 +436,7 @@ int http_resolve(struct http *h, const char *host, http_resolved_fn done, void *
     c->resolved = done;
     c->ctx = ctx;
     buf_init(&c->resp, 1);
-    pthread_mutex_lock(&h->lock);
-    push(&h->incoming, c);
-    pthread_mutex_unlock(&h->lock);
-    h->pending++;
-    curl_multi_wakeup(h->multi);
+    hand_to_worker(h, c);
     return 0;
 }
 

@@ -15,6 +15,9 @@
 #include <time.h>
 
 #include <libwebsockets.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include "buf.h"
 #include "err.h"
@@ -443,7 +446,12 @@ static int writeable(struct ws *ws)
         return -1;
     if (ws->head) {
         size_t bytes = 0;
-        for (int n = 0; ws->head && n < WRITE_BURST && bytes < WRITE_BURST_BYTES; n++) {
+        /* several messages: corked, so that they leave in as few segments as fit */
+        int fd = ws->head->next ? lws_get_socket_fd(ws->wsi) : -1, on = 1, off = 0;
+        if (fd >= 0)
+            setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
+        int n = 0;
+        for (; ws->head && n < WRITE_BURST && bytes < WRITE_BURST_BYTES; n++) {
             struct out *o = ws->head;
             ws->head = o->next;
             if (!ws->head)
@@ -456,7 +464,10 @@ static int writeable(struct ws *ws)
                 snprintf(ws->why, sizeof ws->why, "writing to the socket failed");
                 return -1;
             }
-        } /* also before a close: what was just written (an acknowledgement) is out */
+        }
+        if (fd >= 0) /* uncorking sends what waits at once */
+            setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
+        /* also before a close: what was just written (an acknowledgement) is out */
         if (!ws->head && ws->h->on_drained)
             ws->h->on_drained(ws->ctx, ws);
         if (ws->head || ws->closing)
