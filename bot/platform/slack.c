@@ -39,6 +39,7 @@ enum {
     BACKOFF_CAP_MS = 60000,
     LINK_DISABLED_MS = 60000, /* Socket Mode switched off: retry this slowly */
     STABLE_MS = 10000,        /* a socket that served this long resets the backoff */
+    SPARE_MAX = 256,          /* event structs kept for reuse */
 };
 
 struct post {
@@ -112,8 +113,10 @@ struct plat {
     int bot_refused;   /* Slack refused the bot token: nothing can be posted */
     struct seen *seen; /* owned: keys of the events taken (event_id; channel and ts) */
     struct pending *recording, *recording_tail; /* events whose record is being written */
-    struct post *head, *tail;                   /* the outbox, oldest first */
-    struct post *flying;                        /* posts in flight, owned here until their answer */
+    struct pending *spare; /* owned: structs of events gone, for the next ones */
+    int nspare;
+    struct post *head, *tail; /* the outbox, oldest first */
+    struct post *flying;      /* posts in flight, owned here until their answer */
     size_t queued;
     int inflight;
     int64_t paused_until;  /* 429: nothing is posted before */
@@ -217,10 +220,30 @@ static int api_answer(const struct http_response *r, struct slack_api *a, char *
 
 /* ---- sockets ---- */
 
+/* Events come and go by the thousand: their structs (larger than malloc's small sizes, whose
+ * allocation would consolidate the heap each time) are kept for reuse, SPARE_MAX at most. */
+static struct pending *pending_new(struct plat *p)
+{
+    struct pending *e = p->spare;
+    if (e) {
+        p->spare = e->next;
+        p->nspare--;
+        return e;
+    }
+    return malloc(sizeof *e);
+}
+
 static void pending_free(struct pending *e)
 {
+    struct plat *p = e->p;
     slack_frame_free(&e->f);
-    free(e);
+    if (p->nspare < SPARE_MAX) {
+        e->next = p->spare;
+        p->spare = e;
+        p->nspare++;
+    } else {
+        free(e);
+    }
 }
 
 static void conn_free(struct conn *c)
@@ -282,7 +305,7 @@ static int admit(struct plat *p, struct conn *c, struct slack_frame *f)
                 f->retry_attempt);
         return 0;
     }
-    struct pending *e = malloc(sizeof *e);
+    struct pending *e = pending_new(p);
     if (!e) {
         log_msg(LOG_WARN, "slack: out of memory; not acknowledging event %s", f->event_id);
         return -1;
@@ -299,7 +322,8 @@ static int admit(struct plat *p, struct conn *c, struct slack_frame *f)
                 "slack: cannot record event %s (%s); not acknowledging it, so that "
                 "Slack delivers it again",
                 f->event_id, err_str(rc));
-        free(e);
+        e->f.text = NULL; /* still f's */
+        pending_free(e);
         return -1;
     }
     f->text = NULL; /* moved into e */
@@ -976,6 +1000,11 @@ static void slack_close(struct plat *p)
         struct pending *e = p->recording;
         p->recording = e->next;
         pending_free(e);
+    }
+    while (p->spare) {
+        struct pending *e = p->spare;
+        p->spare = e->next;
+        free(e);
     }
     seen_free(p->seen);
     free(p->chans);
