@@ -772,11 +772,20 @@ static int c_backup(struct cmd_ctx *ctx, const struct args *a)
     if (rc)
         return kbfail(ctx, rc);
     const struct kb_counts *n = &st.counts;
-    return buf_printf(ctx->out, "Backed up %lld %s, %lld %s and %lld %s to %s (%lld KiB).\n",
-                      (long long)n->entries, plural(n->entries, "entry", "entries"),
-                      (long long)n->sources, plural(n->sources, "source", "sources"),
-                      (long long)n->changes, plural(n->changes, "change", "changes"), a->pos[0],
-                      (long long)((st.bytes + 1023) / 1024));
+    rc = buf_printf(ctx->out, "Backed up %lld %s, %lld %s and %lld %s to %s (%lld KiB)",
+                    (long long)n->entries, plural(n->entries, "entry", "entries"),
+                    (long long)n->sources, plural(n->sources, "source", "sources"),
+                    (long long)n->changes, plural(n->changes, "change", "changes"), a->pos[0],
+                    (long long)((st.bytes + 1023) / 1024));
+    if (!rc && st.inbox_bytes) {
+        int64_t q = n->inbox_open + n->inbox_settled;
+        rc = buf_printf(ctx->out,
+                        ", and its inbox of %lld %s (%lld waiting for an answer) to %s.inbox "
+                        "(%lld KiB)",
+                        (long long)q, plural(q, "question", "questions"), (long long)n->inbox_open,
+                        a->pos[0], (long long)((st.inbox_bytes + 1023) / 1024));
+    }
+    return rc ? rc : buf_puts(ctx->out, ".\n");
 }
 
 /* Problems kb check lists: a chat reply stays short. */
@@ -792,12 +801,18 @@ static int c_check(struct cmd_ctx *ctx, const struct args *a)
     if (rc)
         return kbfail(ctx, rc);
     const struct kb_counts *n = &rep.counts;
-    char counts[160] = "records that cannot be counted";
-    if (n->entries >= 0)
-        snprintf(counts, sizeof counts, "%lld %s, %lld %s, %lld %s", (long long)n->entries,
-                 plural(n->entries, "entry", "entries"), (long long)n->sources,
-                 plural(n->sources, "source", "sources"), (long long)n->changes,
-                 plural(n->changes, "change", "changes"));
+    char counts[256] = "records that cannot be counted";
+    if (n->entries >= 0) {
+        int len = snprintf(counts, sizeof counts, "%lld %s, %lld %s, %lld %s",
+                           (long long)n->entries, plural(n->entries, "entry", "entries"),
+                           (long long)n->sources, plural(n->sources, "source", "sources"),
+                           (long long)n->changes, plural(n->changes, "change", "changes"));
+        int64_t q = n->inbox_open + n->inbox_settled;
+        if (n->inbox_open >= 0 && len > 0 && (size_t)len < sizeof counts)
+            snprintf(counts + len, sizeof counts - (size_t)len,
+                     "; its inbox holds %lld %s, %lld waiting for an answer", (long long)q,
+                     plural(q, "question", "questions"), (long long)n->inbox_open);
+    }
     if (!rep.problems) {
         cJSON_Delete(problems);
         return buf_printf(ctx->out, "The knowledge base is consistent: %s.\n", counts);

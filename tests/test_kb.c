@@ -28,6 +28,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "inbox.h"
 #include "kb.h"
 #include "kb_int.h"
 #include "utf8.h"
@@ -2547,6 +2548,88 @@ static void kb_backup_copies_everything_into_a_planbot_database(void **state)
     kb_close(b);
 }
 
+/* The inbox of f's knowledge base with two questions, one of them answered. */
+static void fill_inbox(struct fx *f)
+{
+    struct inbox *ib;
+    char err[512];
+    assert_int_equal(inbox_open(&ib, f->path, err, sizeof err), 0);
+    struct inbox_question q[2] = {
+        { 0, "slack", "EvOpen", 1764000000, "U1", "C1", "", 0, "Who pays?", 9, 1 },
+        { 0, "slack", "EvDone", 1764000000, "U1", "C1", "", 0, "Who signs?", 10, 1 },
+    };
+    int rc[2];
+    assert_int_equal(inbox_add(ib, q, 2, rc), 0);
+    struct inbox_settle done = { q[1].n, 1 };
+    assert_int_equal(inbox_settle(ib, &done, 1, (int64_t)time(NULL)), 0);
+    inbox_close(ib);
+}
+
+static void kb_backup_and_kb_check_cover_the_inbox(void **state)
+{
+    struct fx *f = *state;
+    /* without an inbox (the command line alone): nothing of it, and nothing beside the copy */
+    cJSON *problems;
+    struct kb_check_report rep = check_kb(f->kb, 10, &problems);
+    cJSON_Delete(problems);
+    assert_int_equal(rep.counts.inbox_open, -1);
+    char copy[256], copy_inbox[300];
+    fx_path(f, copy, sizeof copy, "with-inbox.db");
+    snprintf(copy_inbox, sizeof copy_inbox, "%s.inbox", copy);
+    struct kb_backup_stats st;
+    assert_int_equal(kb_backup(f->kb, copy, &st), 0);
+    assert_int_equal(st.inbox_bytes, 0);
+    assert_false(file_exists(copy_inbox));
+
+    fill_inbox(f);
+    rep = check_kb(f->kb, 10, &problems);
+    assert_int_equal(rep.problems, 0);
+    cJSON_Delete(problems);
+    assert_int_equal(rep.counts.inbox_open, 1);
+    assert_int_equal(rep.counts.inbox_settled, 1);
+    /* the backup holds the inbox beside the knowledge base, as planbot opens them */
+    int rc = kb_backup(f->kb, copy, &st);
+    if (rc)
+        print_error("kb_backup: %s\n", kb_errmsg(f->kb));
+    assert_int_equal(rc, 0);
+    assert_true(st.inbox_bytes > 0);
+    assert_int_equal(st.counts.inbox_open, 1);
+    assert_int_equal(st.counts.inbox_settled, 1);
+    struct stat sb;
+    assert_int_equal(stat(copy_inbox, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    assert_int_equal(files_named(f->dir, ".tmp."), 0);
+    struct inbox *ib;
+    char err[512];
+    assert_int_equal(inbox_open(&ib, copy, err, sizeof err), 0);
+    int64_t open = 0, settled = 0;
+    assert_int_equal(inbox_count(ib, &open, &settled), 0);
+    assert_int_equal(open, 1);
+    assert_int_equal(settled, 1);
+    inbox_close(ib);
+    /* the live inbox and its files are never a target */
+    char live_inbox[300];
+    snprintf(live_inbox, sizeof live_inbox, "%s.inbox", f->path);
+    assert_int_equal(kb_backup(f->kb, live_inbox, NULL), ERR_INVAL);
+    char live_wal[320];
+    snprintf(live_wal, sizeof live_wal, "%s-wal", live_inbox);
+    assert_int_equal(kb_backup(f->kb, live_wal, NULL), ERR_INVAL);
+    /* damage to the inbox is a problem kb check names */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(live_inbox, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE inbox SET settled = NULL WHERE event = 'EvDone'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    rep = check_kb(f->kb, 10, &problems);
+    assert_int_equal(rep.problems, 1);
+    const cJSON *p = cJSON_GetArrayItem(problems, 0);
+    assert_string_equal(str_field(p, "check"), "inbox");
+    assert_non_null(
+        strstr(str_field(p, "problem"), "is settled but open, or closed but never settled"));
+    cJSON_Delete(problems);
+}
+
 static void kb_backup_takes_one_snapshot_while_another_process_writes(void **state)
 {
     struct fx *f = *state;
@@ -2939,6 +3022,7 @@ int main(void)
         SMALL_TEST(kb_open_migrates_a_version_1_database_and_keeps_its_data),
         cmocka_unit_test(kb_type_names_round_trip),
         SMALL_TEST(kb_backup_copies_everything_into_a_planbot_database),
+        SMALL_TEST(kb_backup_and_kb_check_cover_the_inbox),
         SMALL_TEST(kb_backup_takes_one_snapshot_while_another_process_writes),
         SMALL_TEST(kb_backup_refuses_targets_that_would_lose_data),
         SMALL_TEST(kb_backup_that_cannot_be_written_leaves_the_target_as_it_was),

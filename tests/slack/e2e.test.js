@@ -350,6 +350,29 @@ test('a moderator edits from the terminal while the bot runs: answers change at 
   }
 });
 
+test('kb check and kb backup at the terminal cover the inbox while the bot answers', async () => {
+  const fake = await startFakeSlack({ appToken: APP_TOKEN, botToken: BOT_TOKEN });
+  const bot = await startBot(fake);
+  try {
+    for (const q of ['Who drafted the plan?', 'What about NATO?', 'How big can Ukraine\'s army be?']) await ask(fake, q);
+    await sleep(100); // the settles of the last turn
+    assert.ok(fs.existsSync(`${bot.dbPath}.inbox`), 'the inbox is a file of its own');
+    const check = await terminal(bot, 'kb', 'check');
+    assert.equal(check.code, 0, check.out);
+    assert.match(check.out, /consistent: .*; its inbox holds 3 questions, 0 waiting for an answer\./);
+    const copy = path.join(bot.dir, 'copy.db');
+    const backup = await terminal(bot, 'kb', 'backup', copy);
+    assert.equal(backup.code, 0, backup.out);
+    assert.match(backup.out, /and its inbox of 3 questions \(0 waiting for an answer\) to .*copy\.db\.inbox/);
+    assert.equal(fs.statSync(`${copy}.inbox`).mode & 0o777, 0o600);
+    const { post } = await ask(fake, 'Who drafted the plan?'); // still answering
+    assert.ok(post.text.length > 0);
+  } finally {
+    await bot.stop();
+    await fake.close();
+  }
+});
+
 test('tokens from files reach neither ps, nor the log, nor an error message', async () => {
   const fake = await startFakeSlack({ appToken: APP_TOKEN, botToken: BOT_TOKEN });
   const dir = fs.mkdtempSync(path.join(tmp, 'tokens-'));
