@@ -179,3 +179,65 @@ else
     echo
     echo "The Slack benchmark was skipped: it needs Node.js and \`npm ci --prefix tests\`."
 fi
+
+# Side by side with the Bolt peer (../shared/peers/bolt: Slack's official framework, Bolt for JS,
+# with SQLite FTS5), through the same fake Slack, in this one run; and planbot at 0, 200,000 and
+# 1,000,000 settled questions of history. The peer's npm packages are installed on first use.
+bench_seed=$(dirname "$bench_ask")/bench_seed
+peer=$shared/peers/bolt
+if command -v node >/dev/null && [ -d "$here/../node_modules/ws" ] && [ -x "$bench_seed" ]; then
+    if [ -d "$peer" ] && [ ! -d "$peer/node_modules/@slack/bolt" ] && command -v npm >/dev/null; then
+        echo "Installing the Bolt peer's packages (npm ci --prefix $peer) ..." >&2
+        npm ci --prefix "$peer" --no-audit --no-fund >&2 || echo "run.sh: the peer's npm ci failed" >&2
+    fi
+    node "$here/slack_compare.js" --planbot "$planbot" --seed "$bench_seed" --questions "$questions" \
+        --peer "$peer" --burst "${BENCH_BURST:-5000}" --rounds "${BENCH_ROUNDS:-7}" \
+        >"$tmp/compare.txt"
+    c=$tmp/compare.txt
+    echo
+    echo "Side by side through the fake Slack on 127.0.0.1: $(value rounds "$c") bursts of" \
+        "$(value burst "$c") questions sent at once over 50 channels, after 300 to warm up; the" \
+        "medians of questions/s and CPU time (user + kernel, all threads, /proc/PID/stat) per" \
+        "1,000 questions; peak RSS (VmHWM). planbot with pacing and the flood limit off, log" \
+        "level warn; its inbox seeded with settled questions of the last day and" \
+        "$(value unanswered "$c") declined ones."
+    echo
+    echo "| bot | history in the inbox | questions/s | CPU ms per 1,000 (kernel) | peak RSS (MiB) |"
+    echo "|---|---:|---:|---:|---:|"
+    if [ -n "$(value peer_qps "$c")" ]; then
+        echo "| Bolt for JS peer | — | $(value peer_qps "$c") | $(value peer_cpu_ms_per_1000 "$c")" \
+            "($(value peer_sys_ms_per_1000 "$c")) | $(mib "$(value peer_peak_rss_kb "$c")") |"
+    fi
+    for h in 0 200000 1000000; do
+        echo "| planbot | $h | $(value "planbot_${h}_qps" "$c") | $(value "planbot_${h}_cpu_ms_per_1000" "$c")" \
+            "($(value "planbot_${h}_sys_ms_per_1000" "$c")) | $(mib "$(value "planbot_${h}_peak_rss_kb" "$c")") |"
+    done
+    echo
+    awk '
+        $1 ~ /^planbot_[0-9]+_qps$/ { q[++nq] = $2 }
+        $1 ~ /^planbot_[0-9]+_cpu_ms_per_1000$/ { c[++nc] = $2 }
+        $1 == "peer_qps" { pq = $2 }
+        $1 == "peer_cpu_ms_per_1000" { pc = $2 }
+        $1 == "peer_peak_rss_kb" { pr = $2 }
+        $1 == "planbot_0_peak_rss_kb" { r0 = $2 }
+        function spread(a, n,   i, lo, hi) {
+            lo = hi = a[1]
+            for (i = 2; i <= n; i++) { if (a[i] < lo) lo = a[i]; if (a[i] > hi) hi = a[i] }
+            return (hi - lo) / lo * 100
+        }
+        function verdict(ok) { return ok ? "met" : "MISSED" }
+        END {
+            sq = spread(q, nq); sc = spread(c, nc)
+            printf "- constant cost whatever the history: questions/s within %.0f%%, CPU per question within %.0f%% (target: 20%%): %s\n", sq, sc, verdict(sq <= 20 && sc <= 20)
+            if (pq) {
+                printf "- CPU per question, the peer over planbot: %.1fx (target: 10x): %s\n", pc / c[1], verdict(pc / c[1] >= 10)
+                printf "- peak RSS, the peer over planbot: %.1fx (target: 8x): %s\n", pr / r0, verdict(pr / r0 >= 8)
+                printf "- a burst answered, planbot over the peer: %.1fx as fast (target: 1x): %s\n", q[1] / pq, verdict(q[1] >= pq)
+            } else {
+                print "- the peer was not measured: it needs `npm ci --prefix ../shared/peers/bolt`"
+            }
+        }' "$c"
+else
+    echo
+    echo "The side-by-side benchmark was skipped: it needs Node.js, \`tests/deps.sh\` and bench_seed."
+fi

@@ -4,11 +4,11 @@
 // in its inbox (and 10,000 declined questions in its unanswered list), to show that the cost of
 // answering does not grow with history. Measures, never fails on a figure.
 //
-//   node tests/bench/slack_compare.js --planbot PLANBOT --seed BENCH_ASK --questions FILE
-//        [--peer DIR] [--histories 0,200000,1000000] [--unanswered 10000] [--burst 2000]
+//   node tests/bench/slack_compare.js --planbot PLANBOT --seed BENCH_SEED --questions FILE
+//        [--peer DIR] [--histories 0,200000,1000000] [--unanswered 10000] [--burst 5000]
 //        [--rounds 5]
 //
-// --seed names bench_ask, which fills a knowledge base's inbox (--inbox). --peer names the
+// --seed names bench_seed, which gives each knowledge base its history. --peer names the
 // Bolt peer's folder (../shared/peers/bolt, after `npm ci --prefix` it); without it, or when its
 // packages are missing, the peer is skipped and the report says so. Prints "key value" lines
 // (for run.sh) on stdout, then nothing else; progress goes to stderr.
@@ -21,14 +21,14 @@ const path = require('node:path');
 const { startFakeSlack } = require('../slack/fake_slack');
 
 function parseArgs(argv) {
-  const o = { histories: '0,200000,1000000', unanswered: '10000', burst: '2000', rounds: '5' };
+  const o = { histories: '0,200000,1000000', unanswered: '10000', burst: '5000', rounds: '5' };
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i].replace(/^--/, '');
     if (!(k in o) && !['planbot', 'seed', 'questions', 'peer'].includes(k)) throw new Error(`unknown option ${argv[i]}`);
     o[k] = argv[i + 1];
   }
   if (!o.planbot || !o.seed || !o.questions) {
-    throw new Error('usage: slack_compare.js --planbot PLANBOT --seed BENCH_ASK --questions FILE [--peer DIR] ...');
+    throw new Error('usage: slack_compare.js --planbot PLANBOT --seed BENCH_SEED --questions FILE [--peer DIR] ...');
   }
   return o;
 }
@@ -81,53 +81,55 @@ function burst(fake, n, waiting, counter) {
   });
 }
 
-// Runs one bot: starts it against a new fake, warms it, then times ROUNDS bursts.
-async function measure(name, start) {
+// Starts a bot against a fake of its own and warms it up.
+async function launch(name, start) {
   const fake = await startFakeSlack({ appToken: APP, botToken: BOT, ackTimeoutMs: 600000 });
-  const waiting = new Map();
+  const bot = { name, fake, waiting: new Map(), counter: { n: 0 }, rounds: [], exited: null };
   fake.on('post', (p) => {
-    const done = waiting.get(`${p.channel} ${p.thread_ts}`);
+    const done = bot.waiting.get(`${p.channel} ${p.thread_ts}`);
     if (done) {
-      waiting.delete(`${p.channel} ${p.thread_ts}`);
+      bot.waiting.delete(`${p.channel} ${p.thread_ts}`);
       done();
     }
   });
-  const child = start(fake);
-  let exited = null;
-  child.on('exit', (code, signal) => { exited = { code, signal }; });
+  bot.child = start(fake);
+  bot.child.on('exit', (code, signal) => { bot.exited = { code, signal }; });
   const end = Date.now() + 30000;
-  while (!(fake.stats().sockets || []).some((s) => s.hello)) {
-    if (exited || Date.now() > end) throw new Error(`${name} did not connect (${JSON.stringify(exited)})`);
+  while (!(fake.stats().sockets || []).some((x) => x.hello)) {
+    if (bot.exited || Date.now() > end) throw new Error(`${name} did not connect (${JSON.stringify(bot.exited)})`);
     await sleep(20);
   }
-  const counter = { n: 0 };
-  await burst(fake, WARM, waiting, counter);
-  await sleep(200);
-  const rounds = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    const cpu0 = cpuMs(child.pid);
-    const t0 = process.hrtime.bigint();
-    await burst(fake, BURST, waiting, counter);
-    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-    const cpu1 = cpuMs(child.pid);
-    const user = cpu1[0] - cpu0[0];
-    const sys = cpu1[1] - cpu0[1];
-    rounds.push({ qps: BURST / secs, cpuPer1000: ((user + sys) * 1000) / BURST, sysPer1000: (sys * 1000) / BURST });
-    await sleep(100);
-  }
-  const peak = peakKiB(child.pid);
-  const unacked = fake.stats().unacked;
-  child.kill('SIGTERM');
-  await new Promise((r) => (exited ? r() : child.on('exit', r)));
-  await fake.close();
+  await burst(fake, WARM, bot.waiting, bot.counter);
+  return bot;
+}
+
+// Times one burst of a bot.
+async function round(bot) {
+  const cpu0 = cpuMs(bot.child.pid);
+  const t0 = process.hrtime.bigint();
+  await burst(bot.fake, BURST, bot.waiting, bot.counter);
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu1 = cpuMs(bot.child.pid);
+  const user = cpu1[0] - cpu0[0];
+  const sys = cpu1[1] - cpu0[1];
+  bot.rounds.push({ qps: BURST / secs, cpuPer1000: ((user + sys) * 1000) / BURST, sysPer1000: (sys * 1000) / BURST });
+}
+
+// Stops a bot and sums up its rounds: the medians.
+async function finish(bot) {
+  const peak = peakKiB(bot.child.pid);
+  const { unacked } = bot.fake.stats();
+  bot.child.kill('SIGTERM');
+  await new Promise((r) => (bot.exited ? r() : bot.child.on('exit', r)));
+  await bot.fake.close();
   const res = {
-    qps: Math.round(median(rounds.map((x) => x.qps))),
-    cpu: median(rounds.map((x) => x.cpuPer1000)),
-    sys: median(rounds.map((x) => x.sysPer1000)),
+    qps: Math.round(median(bot.rounds.map((x) => x.qps))),
+    cpu: median(bot.rounds.map((x) => x.cpuPer1000)),
+    sys: median(bot.rounds.map((x) => x.sysPer1000)),
     peakKiB: peak,
     unacked,
   };
-  process.stderr.write(`${name}: ${res.qps} questions/s, ${res.cpu.toFixed(0)} ms CPU per 1,000 (${res.sys.toFixed(0)} in the kernel), peak ${(peak / 1024).toFixed(1)} MiB\n`);
+  process.stderr.write(`${bot.name}: ${res.qps} questions/s, ${res.cpu.toFixed(0)} ms CPU per 1,000 (${res.sys.toFixed(0)} in the kernel), peak ${(peak / 1024).toFixed(1)} MiB\n`);
   return res;
 }
 
@@ -147,16 +149,11 @@ function peerStarter(dir) {
 
 async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'planbot-compare-'));
-  const out = [];
+  const out = [`burst ${BURST}`, `rounds ${ROUNDS}`, `unanswered ${UNANSWERED}`];
+  const bots = [];
   try {
-    out.push(`burst ${BURST}`, `rounds ${ROUNDS}`, `unanswered ${UNANSWERED}`);
     const peerOk = args.peer && fs.existsSync(path.join(args.peer, 'node_modules', '@slack', 'bolt'));
-    if (peerOk) {
-      const peer = await measure('bolt peer', peerStarter(args.peer));
-      out.push(`peer_qps ${peer.qps}`, `peer_cpu_ms_per_1000 ${peer.cpu.toFixed(1)}`, `peer_peak_rss_kb ${peer.peakKiB}`);
-    } else {
-      out.push(`peer_skipped ${args.peer ? `no node_modules in ${args.peer}` : 'no --peer'}`);
-    }
+    if (!peerOk) out.push(`peer_skipped ${args.peer ? `no node_modules in ${args.peer}` : 'no --peer'}`);
     for (const h of HISTORIES) {
       const dir = path.join(tmp, `planbot-${h}`);
       fs.mkdirSync(dir);
@@ -165,12 +162,28 @@ async function main() {
       }));
       process.stderr.write(`seeding ${h} settled questions and ${UNANSWERED} declined ones ...\n`);
       execFileSync(args.seed, ['--db', path.join(dir, 'kb.db'), '--inbox', String(h), '--unanswered', String(UNANSWERED)], { stdio: ['ignore', 'ignore', 'inherit'] });
-      const r = await measure(`planbot, ${h} in the inbox`, planbotStarter(dir));
-      out.push(`planbot_${h}_qps ${r.qps}`, `planbot_${h}_cpu_ms_per_1000 ${r.cpu.toFixed(1)}`,
-        `planbot_${h}_peak_rss_kb ${r.peakKiB}`, `planbot_${h}_unacked ${r.unacked}`);
-      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    // every bot runs at once, each with its fake; the rounds take turns, so that whatever else
+    // the machine does meanwhile falls on all of them alike
+    if (peerOk) bots.push({ key: 'peer', bot: await launch('bolt peer', peerStarter(args.peer)) });
+    for (const h of HISTORIES) {
+      bots.push({ key: `planbot_${h}`, bot: await launch(`planbot, ${h} in the inbox`, planbotStarter(path.join(tmp, `planbot-${h}`))) });
+    }
+    await sleep(300);
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const b of bots) {
+        await round(b.bot);
+        await sleep(100);
+      }
+    }
+    for (const b of bots) {
+      const r = await finish(b.bot);
+      out.push(`${b.key}_qps ${r.qps}`, `${b.key}_cpu_ms_per_1000 ${r.cpu.toFixed(1)}`,
+        `${b.key}_sys_ms_per_1000 ${r.sys.toFixed(1)}`, `${b.key}_peak_rss_kb ${r.peakKiB}`,
+        `${b.key}_unacked ${r.unacked}`);
     }
   } finally {
+    for (const b of bots) if (!b.bot.exited) b.bot.child.kill('SIGKILL');
     fs.rmSync(tmp, { recursive: true, force: true });
   }
   console.log(out.join('\n'));
