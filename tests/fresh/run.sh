@@ -75,7 +75,7 @@ check() {
     mkdir -p "$root/root/work/main"
     git -C "$top" archive HEAD | tar -x -C "$root/root/work/main"
     if [ -d "$top/../shared" ]; then
-        cp -a "$top/../shared" "$root/root/work/shared"
+        cp -a -L "$top/../shared" "$root/root/work/shared"
         rm -rf "$root/root/work/shared/peers/bolt/node_modules"
     fi
     # As root, the README says, without sudo; a login shell's environment, nothing of ours.
