@@ -324,7 +324,8 @@ check "kb backup while another process writes" 0 "^Backed up" "$planbot" --db "$
 check "kb check while another process writes" 0 "consistent" "$planbot" --db "$bdb" kb check
 t1=$(date +%s%N)
 checks=$((checks + 1))
-if [ $(((t1 - t0) / 1000000)) -lt 4000 ]; then echo "ok: neither waited for the writer"; else
+# waiting for the writer would take its 8 s; the rest is the work itself (seconds under valgrind)
+if [ $(((t1 - t0) / 1000000)) -lt 7000 ]; then echo "ok: neither waited for the writer"; else
     failures=$((failures + 1)); echo "FAIL: backup and check took $(((t1 - t0) / 1000000)) ms"; fi
 wait $writer
 rm -f "$bdb.writing"
