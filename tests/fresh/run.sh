@@ -34,6 +34,7 @@ prepare() {
     if [ -f "$root/.debootstrapped" ]; then
         return
     fi
+    unmount # a run stopped halfway may have left the machine's /dev bound in it
     rm -rf "$root"
     mkdir -p "$work"
     debootstrap --variant=minbase --include=ca-certificates bookworm "$root" "$mirror" \
