@@ -25,9 +25,12 @@
 
 enum {
     TICK_US = 100 * 1000,
-    BEFORE_WAIT_ROUNDS = 4,       /* calls of the before-wait hook in a row, at most */
-    WRITE_BURST = 64,             /* messages written in one WRITEABLE callback, at most */
-    WRITE_BURST_BYTES = 64 * 1024 /* and bytes: the rest waits for the next callback */
+    BEFORE_WAIT_ROUNDS = 4,        /* calls of the before-wait hook in a row, at most */
+    WRITE_BURST = 64,              /* messages written in one WRITEABLE callback, at most */
+    WRITE_BURST_BYTES = 64 * 1024, /* and bytes: the rest waits for the next callback */
+    READ_BYTES = 64 * 1024 /* read from a socket at once: lws's 4 KiB default held two or three
+                              Slack events, so each turn of the loop (a commit of their records,
+                              a write of their acknowledgements) served only those */
 };
 
 struct post {
@@ -135,7 +138,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                     size_t len);
 
 static const struct lws_protocols protocols[] = {
-    { "planbot", callback, 0, 0, 0, NULL, 0 },
+    { "planbot", callback, 0, READ_BYTES, 0, NULL, 0 },
     { NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 
@@ -151,6 +154,7 @@ int ws_loop_new(struct ws_loop **out, const char *ca_file, char *err, size_t err
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     info.port = CONTEXT_PORT_NO_LISTEN;
+    info.pt_serv_buf_size = READ_BYTES;
     info.protocols = protocols;
     info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.client_ssl_ca_filepath = ca_file;
