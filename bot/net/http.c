@@ -20,7 +20,9 @@
 
 enum {
     MAX_BODY = 1024 * 1024,
-    IDLE_HANDLES = 16 /* easy handles kept for the next requests (the worker's) */
+    IDLE_HANDLES = 16,    /* easy handles kept for the next requests (the worker's) */
+    KEEP_CONNECTIONS = 16 /* open connections kept for reuse, whatever is in flight: curl's own
+                             default follows the transfers running, so a lull closed them */
 };
 
 struct call {
@@ -324,6 +326,7 @@ int http_new(struct http **out, struct ws_loop *loop, const char *ca_file, char 
         return ERR_NOMEM;
     }
     h->loop = loop;
+    curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)KEEP_CONNECTIONS);
     pthread_mutex_init(&h->lock, NULL);
     if (pthread_create(&h->thread, NULL, worker, h)) {
         snprintf(err, errlen, "cannot start the HTTP worker thread");
