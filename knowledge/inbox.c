@@ -29,24 +29,39 @@ enum {
                         and the leaves lately touched stay, whatever the history */
 };
 
-/* The schema of INBOX_SCHEMA. */
-static const char schema[] =
-    "CREATE TABLE inbox ("
-    "  n INTEGER PRIMARY KEY,"
-    "  platform TEXT NOT NULL,"
-    "  event TEXT NOT NULL,"
-    "  received INTEGER NOT NULL,"
-    "  user TEXT NOT NULL,"
-    "  channel TEXT NOT NULL,"
-    "  thread TEXT NOT NULL,"
-    "  direct INTEGER NOT NULL,"
-    "  text TEXT NOT NULL,"
-    "  state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'answered', 'expired')),"
-    "  settled INTEGER,"
-    "  attempts INTEGER NOT NULL DEFAULT 0,"
+/* The schema of INBOX_SCHEMA. The state's CHECK is spelt with OR: SQLite evaluates an IN list
+ * of three or more values through a temporary index that it builds anew in every INSERT and
+ * UPDATE, which made a record and its settle take half as long again (version 1 had IN;
+ * measured in batches of 50, 19-20 against 13 us a question). */
+#define INBOX_TABLE                                                                                \
+    "CREATE TABLE inbox ("                                                                         \
+    "  n INTEGER PRIMARY KEY,"                                                                     \
+    "  platform TEXT NOT NULL,"                                                                    \
+    "  event TEXT NOT NULL,"                                                                       \
+    "  received INTEGER NOT NULL,"                                                                 \
+    "  user TEXT NOT NULL,"                                                                        \
+    "  channel TEXT NOT NULL,"                                                                     \
+    "  thread TEXT NOT NULL,"                                                                      \
+    "  direct INTEGER NOT NULL,"                                                                   \
+    "  text TEXT NOT NULL,"                                                                        \
+    "  state TEXT NOT NULL DEFAULT 'open'"                                                         \
+    "    CHECK (state = 'open' OR state = 'answered' OR state = 'expired'),"                       \
+    "  settled INTEGER,"                                                                           \
+    "  attempts INTEGER NOT NULL DEFAULT 0,"                                                       \
     "  UNIQUE (platform, event));"
-    "CREATE INDEX inbox_open ON inbox(platform, n) WHERE state = 'open';"
-    "CREATE INDEX inbox_settled ON inbox(settled) WHERE state <> 'open';";
+#define INBOX_INDEXES                                                                              \
+    "CREATE INDEX inbox_open ON inbox(platform, n) WHERE state = 'open';"                          \
+    "CREATE INDEX inbox_settled ON inbox(settled) WHERE state <> 'open';"
+
+static const char schema[] = INBOX_TABLE INBOX_INDEXES;
+
+/* From version 1: the table again with the new CHECK, its rows copied (n kept, so the numbers
+ * the daemon holds stay valid), in the transaction of setup_schema(). */
+static const char upgrade_from_1[] =
+    "DROP INDEX inbox_open;"
+    "DROP INDEX inbox_settled;"
+    "ALTER TABLE inbox RENAME TO inbox_v1;" INBOX_TABLE "INSERT INTO inbox SELECT * FROM inbox_v1;"
+    "DROP TABLE inbox_v1;" INBOX_INDEXES;
 
 /* Every statement on a question's path, in inbox_statements[] order. */
 enum stmt { S_BEGIN, S_COMMIT, S_ROLLBACK, S_ADD, S_ATTEMPT, S_SETTLE, S_PRUNE, S_OPEN, NSTMT };
@@ -182,7 +197,9 @@ static int setup_schema(struct inbox *ib)
                   ib->path);
     else if (!rc && version == 0)
         rc = exec(ib, schema, "creating the inbox");
-    if (!rc && version == 0) {
+    else if (!rc && version == 1)
+        rc = exec(ib, upgrade_from_1, "upgrading the inbox from version 1");
+    if (!rc && version < INBOX_SCHEMA) {
         char pragma[64];
         snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", INBOX_SCHEMA);
         rc = exec(ib, pragma, "creating the inbox");

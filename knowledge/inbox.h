@@ -22,7 +22,8 @@ struct inbox;
 
 enum {
     INBOX_KEEP_SETTLED_S = 86400, /* settled records are kept this long, to spot redeliveries */
-    INBOX_SCHEMA = 1              /* PRAGMA user_version of an inbox file */
+    INBOX_SCHEMA = 2,             /* PRAGMA user_version of an inbox file */
+    INBOX_SCHEMA_OLDEST = 1       /* the oldest version inbox_open() upgrades */
 };
 
 /* The inbox file of the knowledge base at kb_path: kb_path + ".inbox", into out (len bytes).

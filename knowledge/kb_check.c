@@ -288,9 +288,10 @@ static int verify_inbox_copy(struct kb *kb, const char *path, const char *tmp, s
     if (rc != SQLITE_OK)
         err = kb_fail(kb, ERR_IO, "the backup %s cannot be read as an inbox: %s", path,
                       db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-    else if (sqlite3_column_int(st, 0) != INBOX_SCHEMA)
-        err = kb_fail(kb, ERR_IO, "the backup %s has inbox version %d, not %d", path,
-                      sqlite3_column_int(st, 0), INBOX_SCHEMA);
+    else if (sqlite3_column_int(st, 0) < INBOX_SCHEMA_OLDEST ||
+             sqlite3_column_int(st, 0) > INBOX_SCHEMA)
+        err = kb_fail(kb, ERR_IO, "the backup %s has inbox version %d; planbot reads %d to %d",
+                      path, sqlite3_column_int(st, 0), INBOX_SCHEMA_OLDEST, INBOX_SCHEMA);
     else if (strcmp(kb_col(st, 1), "ok") != 0)
         err = kb_fail(kb, ERR_SCHEMA,
                       "the backup %s fails SQLite's quick_check: the inbox is damaged; kb check "
@@ -757,8 +758,8 @@ static int check_inbox(struct check *c, struct kb_counts *n)
     /* each row of each query is one problem, in words; ?1 is the version this planbot writes */
     static const char *const checks[] = {
         "SELECT integrity_check FROM pragma_integrity_check WHERE integrity_check <> 'ok'",
-        "SELECT 'its version is ' || user_version || ', not ' || ?1 FROM pragma_user_version"
-        " WHERE user_version <> ?1",
+        "SELECT 'its version is ' || user_version || '; planbot reads ' || ?2 || ' to ' || ?1"
+        " FROM pragma_user_version WHERE user_version NOT BETWEEN ?2 AND ?1",
         "SELECT 'record ' || n || ' is settled but open, or closed but never settled'"
         " FROM inbox WHERE (state = 'open') <> (settled IS NULL)",
         "SELECT 'record ' || n || ' has no platform or event, or a negative count of attempts'"
@@ -769,6 +770,7 @@ static int check_inbox(struct check *c, struct kb_counts *n)
         int step = sqlite3_prepare_v2(db, checks[i], -1, &st, NULL);
         if (step == SQLITE_OK) {
             sqlite3_bind_int(st, 1, INBOX_SCHEMA);
+            sqlite3_bind_int(st, 2, INBOX_SCHEMA_OLDEST);
             while ((step = sqlite3_step(st)) == SQLITE_ROW && !c->err)
                 problem(c, "inbox", "the inbox %s: %s", path, kb_col(st, 0));
         }

@@ -302,6 +302,73 @@ static void a_file_that_is_not_an_inbox_is_refused(void **state)
     assert_non_null(strstr(err, "newer than this planbot"));
 }
 
+/* An inbox as planbot wrote it before version 2: the state's CHECK an IN list. */
+static const char inbox_v1_schema[] =
+    "CREATE TABLE inbox (n INTEGER PRIMARY KEY, platform TEXT NOT NULL, event TEXT NOT NULL,"
+    " received INTEGER NOT NULL, user TEXT NOT NULL, channel TEXT NOT NULL, thread TEXT NOT NULL,"
+    " direct INTEGER NOT NULL, text TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'open' CHECK"
+    " (state IN ('open', 'answered', 'expired')), settled INTEGER, attempts INTEGER NOT NULL"
+    " DEFAULT 0, UNIQUE (platform, event));"
+    "CREATE INDEX inbox_open ON inbox(platform, n) WHERE state = 'open';"
+    "CREATE INDEX inbox_settled ON inbox(settled) WHERE state <> 'open';"
+    "INSERT INTO inbox VALUES (7, 'slack', 'EvOpen', 1, 'U1', 'C1', '1.2', 0, 'Who wrote it?',"
+    " 'open', NULL, 2);"
+    "INSERT INTO inbox VALUES (9, 'slack', 'EvDone', 1, 'U1', 'C1', '1.3', 0, 'And NATO?',"
+    " 'answered', strftime('%s', 'now'), 1);"
+    "PRAGMA user_version = 1;";
+
+static int64_t one_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void an_inbox_of_version_1_is_upgraded_keeping_every_record(void **state)
+{
+    struct fx *f = *state;
+    char old[160], old_inbox[200], err[512];
+    snprintf(old, sizeof old, "%s/old.db", f->dir);
+    snprintf(old_inbox, sizeof old_inbox, "%s.inbox", old);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(old_inbox, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, inbox_v1_schema, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    struct inbox *ib = NULL;
+    assert_int_equal(inbox_open(&ib, old, err, sizeof err), 0);
+    struct seen s = open_ones(ib, "slack"); /* the open one, with its number and attempts */
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.ids[0], 7);
+    assert_int_equal(s.attempts[0], 2);
+    assert_string_equal(s.texts[0], "Who wrote it?");
+    struct inbox_question again = question("EvDone", "And NATO?");
+    assert_int_equal(add1(ib, &again), ERR_EXISTS); /* the settled one still spots redelivery */
+    struct inbox_question fresh = question("EvNew", "And Crimea?");
+    assert_int_equal(add1(ib, &fresh), 0);
+    assert_true(fresh.n > 9);
+    assert_int_equal(settle1(ib, 7, 1, (int64_t)time(NULL)), 0);
+    inbox_close(ib);
+
+    assert_int_equal(sqlite3_open(old_inbox, &db), SQLITE_OK);
+    assert_int_equal(one_int(db, "PRAGMA user_version"), INBOX_SCHEMA);
+    assert_int_equal(one_int(db, "SELECT count(*) FROM sqlite_schema WHERE sql LIKE '% IN (%'"), 0);
+    assert_int_equal(one_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index'"), 3);
+    assert_int_equal(one_int(db, "SELECT count(*) FROM inbox"), 3);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO inbox (platform, event, received, user, channel,"
+                                  " thread, direct, text, state) VALUES ('slack', 'EvBad', 1,"
+                                  " 'U', 'C', '', 0, 'x', 'lost')",
+                                  NULL, NULL, NULL),
+                     SQLITE_CONSTRAINT); /* the CHECK still holds */
+    sqlite3_close(db);
+    assert_int_equal(inbox_open(&ib, old, err, sizeof err), 0); /* opened again: nothing to do */
+    inbox_close(ib);
+}
+
 /* A knowledge base as planbot 0.1 with schema version 3 left it: the inbox a table in it. */
 static void make_v3_database(const char *path, int64_t now)
 {
@@ -395,6 +462,36 @@ static void every_statement_on_a_question_path_searches_an_index(void **state)
     assert_true(checked >= 4); /* the settle, the prune (two), the replay */
 }
 
+/* The statements that write a question's record and its settle, which run for every question:
+ * none may build a temporary table or index (an IN list of three or more values, a sort), which
+ * SQLite builds anew in every run. The prune, off the path on a timer, may. */
+static void no_statement_on_a_question_path_builds_a_temporary_table(void **state)
+{
+    struct fx *f = *state;
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->ipath, &db), SQLITE_OK);
+    int checked = 0;
+    for (size_t i = 0; inbox_statements[i]; i++) {
+        const char *sql = inbox_statements[i];
+        if (strncmp(sql, "INSERT", 6) != 0 && strncmp(sql, "UPDATE", 6) != 0)
+            continue;
+        char explain[1024];
+        snprintf(explain, sizeof explain, "EXPLAIN %s", sql);
+        sqlite3_stmt *st;
+        assert_int_equal(sqlite3_prepare_v2(db, explain, -1, &st, NULL), SQLITE_OK);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *op = (const char *)sqlite3_column_text(st, 1);
+            if (strcmp(op, "OpenEphemeral") == 0 || strcmp(op, "OpenAutoindex") == 0 ||
+                strcmp(op, "SorterOpen") == 0)
+                fail_msg("\"%s\" builds a temporary table (%s) every time it runs", sql, op);
+        }
+        sqlite3_finalize(st);
+        checked++;
+    }
+    sqlite3_close(db);
+    assert_true(checked >= 3); /* the record, the attempt, the settle */
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -409,7 +506,9 @@ int main(void)
         T(a_read_only_inbox_is_refused_with_a_clear_message),
         T(a_file_that_is_not_an_inbox_is_refused),
         T(an_older_knowledge_base_hands_its_open_questions_over),
+        T(an_inbox_of_version_1_is_upgraded_keeping_every_record),
         T(every_statement_on_a_question_path_searches_an_index),
+        T(no_statement_on_a_question_path_builds_a_temporary_table),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
