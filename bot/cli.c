@@ -409,7 +409,7 @@ static int run_table(struct cli *cli, int argc, char **argv, int need_kb)
     }
     struct buf out;
     buf_init(&out, MAX_OUTPUT);
-    struct cmd_ctx ctx = { kb, { cli->as ? cli->as : login_name(), "cli" }, 1, 1, &out, 1 };
+    struct cmd_ctx ctx = { kb, { cli->as ? cli->as : login_name(), "cli" }, 1, 1, &out, 1, NULL };
     int rc = cmd_run(&ctx, argc, argv);
     if (rc) {
         fprintf(stderr, "planbot: %s\n", buf_str(&out));

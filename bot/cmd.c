@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "err.h"
 #include "log.h"
+#include "match.h"
 #include "reply.h"
 
 enum { MAX_POS = 64, MAX_OPTS = 32, MAX_FILE = 64 * 1024 * 1024 };
@@ -47,8 +49,8 @@ struct cmd {
     const char *help;
 };
 
-#define ENTRY_FIELDS  "id= kind= title= text= speaker= role= source= keywords="
-#define SOURCE_FIELDS "id= title= publisher= authors= date= url= text="
+#define ENTRY_FIELDS  "id= kind= title= text= speaker= role= source= keywords= examples="
+#define SOURCE_FIELDS "id= title= publisher= authors= contributors= date= updated= url= text="
 
 static int c_help(struct cmd_ctx *, const struct args *);
 static int c_sources(struct cmd_ctx *, const struct args *);
@@ -65,6 +67,7 @@ static int c_check(struct cmd_ctx *, const struct args *);
 static int c_history(struct cmd_ctx *, const struct args *);
 static int c_change(struct cmd_ctx *, const struct args *);
 static int c_undo(struct cmd_ctx *, const struct args *);
+static int c_teach(struct cmd_ctx *, const struct args *);
 static int c_unanswered(struct cmd_ctx *, const struct args *);
 static int c_unanswered_clear(struct cmd_ctx *, const struct args *);
 static int c_syn_list(struct cmd_ctx *, const struct args *);
@@ -88,11 +91,13 @@ static const struct cmd commands[] = {
       "find entries containing every word of TEXT" },
     { "kb add", c_add, 0, 0, CMD_MODERATOR | CMD_FIELDS, ENTRY_FIELDS, "file=",
       "kb add --id ID --kind KIND --title T --text T --source ID [--speaker S] [--role R] "
-      "[--keywords \"a, b\"] | --file FILE",
+      "[--keywords \"a, b\"] [--examples \"question | question\"] | --file FILE",
       "add an entry; its text must occur word for word in its source" },
     { "kb edit", c_edit, 1, 1, CMD_MODERATOR | CMD_FIELDS, ENTRY_FIELDS,
       "file=", "kb edit ID [--title T] [--text T] [--keywords \"a, b\"] ... | --file FILE",
       "change the given fields of an entry" },
+    { "kb teach", c_teach, 2, 2, CMD_MODERATOR, "", "", "kb teach \"QUESTION\" ID",
+      "make QUESTION an example question of entry ID, so that it and wordings like it find it" },
     { "kb remove", c_remove, 1, 1, CMD_MODERATOR, "", "", "kb remove ID", "remove an entry" },
     { "kb import", c_import, 0, 1, CMD_MODERATOR | CMD_TERMINAL, "replace dry-run bundled", "",
       "kb import FILE|- [--replace] [--dry-run] | kb import --bundled",
@@ -126,8 +131,9 @@ static const struct cmd commands[] = {
       "show a source" },
     { "kb source add", c_src_add, 0, 0, CMD_MODERATOR | CMD_FIELDS, SOURCE_FIELDS,
       "file= text-file=",
-      "kb source add --id ID --title T [--publisher P] [--authors \"A, B\"] [--date YYYY-MM-DD] "
-      "[--url URL] [--text-file FILE] | --file FILE",
+      "kb source add --id ID --title T [--publisher P] [--authors \"A, B\"] "
+      "[--contributors \"A, B\"] [--date YYYY-MM-DD] [--updated YYYY-MM-DD] [--url URL] "
+      "[--text-file FILE] | --file FILE",
       "add a source" },
     { "kb source edit", c_src_edit, 1, 1, CMD_MODERATOR | CMD_FIELDS, SOURCE_FIELDS,
       "file= text-file=", "kb source edit ID [--title T] ... [--text-file FILE]",
@@ -348,11 +354,12 @@ static int write_file(struct cmd_ctx *ctx, const char *path, const char *data, s
 /* ---- records from options ---- */
 
 /* "a, b, c" → ["a", "b", "c"] */
-static cJSON *split_list(const char *s)
+/* The items of a list option: separated by sep, trimmed, empty ones dropped. */
+static cJSON *split_list(const char *s, char sep)
 {
     cJSON *arr = cJSON_CreateArray();
     while (arr && *s) {
-        const char *e = strchr(s, ',');
+        const char *e = strchr(s, sep);
         size_t n = e ? (size_t)(e - s) : strlen(s);
         while (n && (*s == ' ' || *s == '\t')) {
             s++;
@@ -404,8 +411,12 @@ static int record_from_args(struct cmd_ctx *ctx, const struct args *a, const cha
         int takes;
         if (!opt_known(fields, name, strlen(name), &takes))
             continue;
-        int list = strcmp(name, "keywords") == 0 || strcmp(name, "authors") == 0;
-        cJSON *v = list ? split_list(a->opts[i].value) : cJSON_CreateString(a->opts[i].value);
+        /* questions hold commas: example questions are separated by '|' */
+        int questions = strcmp(name, "examples") == 0;
+        int list = questions || strcmp(name, "keywords") == 0 || strcmp(name, "authors") == 0 ||
+                   strcmp(name, "contributors") == 0;
+        cJSON *v = list ? split_list(a->opts[i].value, questions ? '|' : ',')
+                        : cJSON_CreateString(a->opts[i].value);
         if (!v) {
             cJSON_Delete(rec);
             return ERR_NOMEM;
@@ -938,6 +949,47 @@ static void format_time(const char *iso, char *out, size_t len)
     snprintf(out, len, "%.47s %02u:%02u UTC", date, hour, minute);
 }
 
+/* The matcher of the context, or one of its own in *owned (the caller closes it); NULL when
+ * none can be opened (the detail is in kb_errmsg). */
+static struct match *matcher(struct cmd_ctx *ctx, struct match **owned)
+{
+    *owned = NULL;
+    if (ctx->match)
+        return ctx->match;
+    return match_open(owned, ctx->kb) ? NULL : *owned;
+}
+
+/* Adds to each declined question of list the entries closest to it now ("closest": ids, best
+ * first), or the entry that answers it now ("answered_by"), so that a moderator can teach it. */
+static int add_closest(struct cmd_ctx *ctx, cJSON *list)
+{
+    struct match *owned, *m = matcher(ctx, &owned);
+    if (!m)
+        return 0; /* the list is still worth showing */
+    int rc = 0;
+    cJSON *q;
+    cJSON_ArrayForEach(q, list)
+    {
+        const char *text = str(q, "question");
+        struct match_result r;
+        if (match_ask(m, text, strlen(text), 1, &r, NULL))
+            continue;
+        if (r.n > 0) {
+            if (!cJSON_AddStringToObject(q, "answered_by", r.answers[0].id))
+                rc = ERR_NOMEM;
+            continue;
+        }
+        cJSON *ids = cJSON_AddArrayToObject(q, "closest");
+        for (int i = 0; ids && i < r.nsuggest; i++)
+            if (!cJSON_AddItemToArray(ids, cJSON_CreateString(r.suggestions[i].id)))
+                ids = NULL;
+        if (!ids)
+            rc = ERR_NOMEM;
+    }
+    match_close(owned);
+    return rc;
+}
+
 static int c_unanswered(struct cmd_ctx *ctx, const struct args *a)
 {
     long long limit = opt(a, "limit") ? parse_number(opt(a, "limit")) : 50;
@@ -951,6 +1003,10 @@ static int c_unanswered(struct cmd_ctx *ctx, const struct args *a)
     int rc = kb_unanswered_list(ctx->kb, (int)limit + !json, &list);
     if (rc)
         return kbfail(ctx, rc);
+    if ((rc = add_closest(ctx, list))) {
+        cJSON_Delete(list);
+        return rc;
+    }
     int n = cJSON_GetArraySize(list);
     if (json) {
         rc = print_json(ctx, list);
@@ -969,11 +1025,70 @@ static int c_unanswered(struct cmd_ctx *ctx, const struct args *a)
             rc = buf_printf(ctx->out, "%3d×  %s  (last asked %s%s%s)\n",
                             cJSON_GetObjectItem(q, "count")->valueint, str(q, "question"), when,
                             *str(q, "via") ? ", " : "", str(q, "via"));
+            const cJSON *ids = cJSON_GetObjectItem(q, "closest"), *id;
+            if (!rc && *str(q, "answered_by"))
+                rc = buf_printf(ctx->out, "      now answered by %s\n", str(q, "answered_by"));
+            for (int i = 0; !rc && ids && (id = cJSON_GetArrayItem(ids, i)); i++)
+                rc = buf_printf(ctx->out, "%s%s", i ? ", " : "      closest: ", id->valuestring);
+            if (!rc && cJSON_GetArraySize(ids) > 0)
+                rc = buf_putc(ctx->out, '\n');
         }
         if (!rc && n > limit)
             rc = buf_printf(ctx->out, "These are the first %lld; --limit N shows more.\n", limit);
+        if (!rc)
+            rc = buf_puts(ctx->out, "Teach one with: kb teach \"QUESTION\" ID\n");
     }
     cJSON_Delete(list);
+    return rc;
+}
+
+static int c_teach(struct cmd_ctx *ctx, const struct args *a)
+{
+    const char *question = a->pos[0], *id = a->pos[1];
+    cJSON *rec;
+    int rc = kb_get(ctx->kb, KB_ENTRY, id, &rec);
+    if (rc == ERR_NOTFOUND)
+        return fail(ctx, rc,
+                    "no entry \"%s\" (kb list shows them; the question comes first: "
+                    "kb teach \"QUESTION\" ID)",
+                    id);
+    if (rc)
+        return kbfail(ctx, rc);
+    cJSON *examples = cJSON_GetObjectItem(rec, "examples"), *e;
+    size_t qlen = strlen(question);
+    while (qlen && strchr(" \t", question[qlen - 1]))
+        qlen--;
+    while (qlen && strchr(" \t", *question))
+        question++, qlen--;
+    cJSON_ArrayForEach(e, examples)
+    {
+        if (cJSON_IsString(e) && strlen(e->valuestring) == qlen &&
+            strncasecmp(e->valuestring, question, qlen) == 0) {
+            cJSON_Delete(rec);
+            return buf_printf(ctx->out, "No change: \"%.*s\" is already an example of %s.\n",
+                              (int)qlen, question, id);
+        }
+    }
+    /* the edit: the entry's examples and the new one */
+    char *q = strndup(question, qlen);
+    cJSON *edit = cJSON_CreateObject();
+    cJSON *copy = edit ? cJSON_AddArrayToObject(edit, "examples") : NULL;
+    rc = q && copy && cJSON_AddStringToObject(edit, "id", id) ? 0 : ERR_NOMEM;
+    cJSON_ArrayForEach(e, examples)
+    {
+        if (!rc && !cJSON_AddItemToArray(copy, cJSON_Duplicate(e, 1)))
+            rc = ERR_NOMEM;
+    }
+    if (!rc && !cJSON_AddItemToArray(copy, cJSON_CreateString(q)))
+        rc = ERR_NOMEM;
+    free(q);
+    cJSON_Delete(rec);
+    if (rc) {
+        cJSON_Delete(edit);
+        return rc;
+    }
+    rc = put(ctx, KB_ENTRY, edit, KB_PUT_EDIT);
+    cJSON_Delete(edit);
     return rc;
 }
 
@@ -1018,7 +1133,7 @@ static int c_syn_list(struct cmd_ctx *ctx, const struct args *a)
 static int add_words(cJSON *words, const struct args *a, int from)
 {
     for (int i = from; i < a->npos; i++) {
-        cJSON *items = split_list(a->pos[i]), *item;
+        cJSON *items = split_list(a->pos[i], ','), *item;
         if (!items)
             return ERR_NOMEM;
         while ((item = cJSON_DetachItemFromArray(items, 0))) {

@@ -10,6 +10,8 @@
 #include "buf.h"
 #include "kb.h"
 
+struct match;
+
 struct cmd_ctx {
     struct kb *kb;         /* borrowed */
     struct kb_actor actor; /* who runs the command; recorded with every change */
@@ -17,6 +19,7 @@ struct cmd_ctx {
     int terminal;          /* at the command line: may read and write files */
     struct buf *out;       /* receives the output, or the error message */
     int direct;            /* in a direct message or at the terminal, not before a channel */
+    struct match *match;   /* borrowed; NULL: the commands that need one open their own */
 };
 
 /* Runs the command in argv[0..argc) ("kb", "show", "army-cap"). Writes the output, or a message

@@ -121,7 +121,7 @@ static int run_command(struct dispatch *d, const char *platform, const struct pl
         struct buf out;
         buf_init(&out, reply->max);
         struct cmd_ctx ctx = {
-            d->kb, { msg->user, platform }, msg->moderator, 0, &out, msg->direct
+            d->kb, { msg->user, platform }, msg->moderator, 0, &out, msg->direct, d->match
         };
         rc = cmd_run(&ctx, argc, argv);
         /* the output is plain text: written in the platform's style (escaped for Slack) */

@@ -22,6 +22,35 @@
 /* The FTS5 indexes are external-content tables over entries, kept in sync by triggers:
  * entries_fts (porter stems) serves matching, entries_words (unstemmed words) only its vocabulary,
  * which the matcher uses for typo tolerance. */
+/* The FTS5 indexes over entries, their vocabularies and the triggers that keep them in step, for
+ * a list of the entries' columns they index (COLS; NEW and OLD: the same with "new." and "old."
+ * before each). Version 1 indexed five columns; version 5 adds the example questions. */
+#define ENTRY_INDEXES(COLS, NEW, OLD)                                                              \
+    "CREATE VIRTUAL TABLE entries_fts USING fts5(" COLS ","                                        \
+    "  content='entries', content_rowid='n',"                                                      \
+    "  tokenize='porter unicode61 remove_diacritics 2');"                                          \
+    "CREATE VIRTUAL TABLE entries_words USING fts5(" COLS ","                                      \
+    "  content='entries', content_rowid='n', detail=none, columnsize=0,"                           \
+    "  tokenize='unicode61 remove_diacritics 2');"                                                 \
+    "CREATE VIRTUAL TABLE entries_fts_terms USING fts5vocab(entries_fts, row);"                    \
+    "CREATE VIRTUAL TABLE entries_words_terms USING fts5vocab(entries_words, row);"                \
+    "CREATE TRIGGER entries_ai AFTER INSERT ON entries BEGIN"                                      \
+    "  INSERT INTO entries_fts(rowid, " COLS ") VALUES (new.n, " NEW ");"                          \
+    "  INSERT INTO entries_words(rowid, " COLS ") VALUES (new.n, " NEW ");"                        \
+    "END;"                                                                                         \
+    "CREATE TRIGGER entries_ad AFTER DELETE ON entries BEGIN"                                      \
+    "  INSERT INTO entries_fts(entries_fts, rowid, " COLS ") VALUES ('delete', old.n, " OLD ");"   \
+    "  INSERT INTO entries_words(entries_words, rowid, " COLS ") VALUES ('delete', old.n, " OLD    \
+    ");"                                                                                           \
+    "END;"                                                                                         \
+    "CREATE TRIGGER entries_au AFTER UPDATE ON entries BEGIN"                                      \
+    "  INSERT INTO entries_fts(entries_fts, rowid, " COLS ") VALUES ('delete', old.n, " OLD ");"   \
+    "  INSERT INTO entries_words(entries_words, rowid, " COLS ") VALUES ('delete', old.n, " OLD    \
+    ");"                                                                                           \
+    "  INSERT INTO entries_fts(rowid, " COLS ") VALUES (new.n, " NEW ");"                          \
+    "  INSERT INTO entries_words(rowid, " COLS ") VALUES (new.n, " NEW ");"                        \
+    "END;"
+
 static const char *const migrations[] = {
     /* version 1 */
     "CREATE TABLE sources ("
@@ -64,37 +93,10 @@ static const char *const migrations[] = {
     "  after TEXT,"
     "  undoes INTEGER REFERENCES changes(n),"
     "  note TEXT NOT NULL DEFAULT '');"
-    "CREATE INDEX changes_by_record ON changes(type, id);"
-    "CREATE VIRTUAL TABLE entries_fts USING fts5(title, text, speaker, role, keywords,"
-    "  content='entries', content_rowid='n',"
-    "  tokenize='porter unicode61 remove_diacritics 2');"
-    "CREATE VIRTUAL TABLE entries_words USING fts5(title, text, speaker, role, keywords,"
-    "  content='entries', content_rowid='n', detail=none, columnsize=0,"
-    "  tokenize='unicode61 remove_diacritics 2');"
-    "CREATE VIRTUAL TABLE entries_fts_terms USING fts5vocab(entries_fts, row);"
-    "CREATE VIRTUAL TABLE entries_words_terms USING fts5vocab(entries_words, row);"
-    "CREATE TRIGGER entries_ai AFTER INSERT ON entries BEGIN"
-    "  INSERT INTO entries_fts(rowid, title, text, speaker, role, keywords)"
-    "    VALUES (new.n, new.title, new.text, new.speaker, new.role, new.keywords);"
-    "  INSERT INTO entries_words(rowid, title, text, speaker, role, keywords)"
-    "    VALUES (new.n, new.title, new.text, new.speaker, new.role, new.keywords);"
-    "END;"
-    "CREATE TRIGGER entries_ad AFTER DELETE ON entries BEGIN"
-    "  INSERT INTO entries_fts(entries_fts, rowid, title, text, speaker, role, keywords)"
-    "    VALUES ('delete', old.n, old.title, old.text, old.speaker, old.role, old.keywords);"
-    "  INSERT INTO entries_words(entries_words, rowid, title, text, speaker, role, keywords)"
-    "    VALUES ('delete', old.n, old.title, old.text, old.speaker, old.role, old.keywords);"
-    "END;"
-    "CREATE TRIGGER entries_au AFTER UPDATE ON entries BEGIN"
-    "  INSERT INTO entries_fts(entries_fts, rowid, title, text, speaker, role, keywords)"
-    "    VALUES ('delete', old.n, old.title, old.text, old.speaker, old.role, old.keywords);"
-    "  INSERT INTO entries_words(entries_words, rowid, title, text, speaker, role, keywords)"
-    "    VALUES ('delete', old.n, old.title, old.text, old.speaker, old.role, old.keywords);"
-    "  INSERT INTO entries_fts(rowid, title, text, speaker, role, keywords)"
-    "    VALUES (new.n, new.title, new.text, new.speaker, new.role, new.keywords);"
-    "  INSERT INTO entries_words(rowid, title, text, speaker, role, keywords)"
-    "    VALUES (new.n, new.title, new.text, new.speaker, new.role, new.keywords);"
-    "END;",
+    "CREATE INDEX changes_by_record ON changes(type, id);" ENTRY_INDEXES(
+        "title, text, speaker, role, keywords",
+        "new.title, new.text, new.speaker, new.role, new.keywords",
+        "old.title, old.text, old.speaker, old.role, old.keywords"),
     /* version 2: the questions planbot declined (kb_unanswered.c). Who asked is not kept. */
     "CREATE TABLE unanswered ("
     "  key TEXT PRIMARY KEY NOT NULL,"
@@ -125,15 +127,36 @@ static const char *const migrations[] = {
     /* version 4: the inbox moves to a file of its own (inbox.c), so that no change to the
      * knowledge can delay an acknowledgement; migrate() copies its records there first. */
     "DROP TABLE inbox;",
+    /* version 5: example questions on entries (matched as a field of their own), and a source's
+     * contributors and the date it was last updated. The indexes are built again with the new
+     * column and filled from the entries. */
+    "ALTER TABLE entries ADD COLUMN examples TEXT NOT NULL DEFAULT '[]';"
+    "ALTER TABLE sources ADD COLUMN contributors TEXT NOT NULL DEFAULT '[]';"
+    "ALTER TABLE sources ADD COLUMN updated TEXT NOT NULL DEFAULT '';"
+    "DROP TRIGGER entries_ai; DROP TRIGGER entries_ad; DROP TRIGGER entries_au;"
+    "DROP TABLE entries_fts_terms; DROP TABLE entries_words_terms;"
+    "DROP TABLE entries_fts; DROP TABLE entries_words;" ENTRY_INDEXES(
+        "title, text, speaker, role, keywords, examples",
+        "new.title, new.text, new.speaker, new.role, new.keywords, new.examples",
+        "old.title, old.text, old.speaker, old.role, old.keywords, old.examples") "INSERT INTO "
+                                                                                  "entries_fts("
+                                                                                  "entries_fts) "
+                                                                                  "VALUES "
+                                                                                  "('rebuild');"
+                                                                                  "INSERT INTO "
+                                                                                  "entries_words("
+                                                                                  "entries_words) "
+                                                                                  "VALUES "
+                                                                                  "('rebuild');",
 };
 
 enum { SCHEMA_OWN_INBOX = 4 /* the version from which the inbox is a file of its own */ };
 
 /* SCHEMA_VERSION is what a database is migrated to. A read-only handle cannot migrate, and reads
- * a database from SCHEMA_READABLE on as it is: the later versions only add or drop tables that
- * answering questions does without (version 2: unanswered, which then lists as empty; versions 3
- * and 4: the inbox, which the daemon keeps apart). */
-enum { SCHEMA_VERSION = sizeof migrations / sizeof migrations[0], SCHEMA_READABLE = 1 };
+ * a database from SCHEMA_READABLE on as it is: the later versions do not touch the entries or
+ * their indexes (none yet). Before it, version 5 added columns that every read of an entry or a
+ * source names, so an older read-only database must be opened once to write first. */
+enum { SCHEMA_VERSION = sizeof migrations / sizeof migrations[0], SCHEMA_READABLE = 5 };
 
 int kb_fail(struct kb *kb, int err, const char *fmt, ...)
 {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "err.h"
@@ -14,16 +15,17 @@
 #include "verbatim.h"
 
 enum ftype {
-    FT_SLUG,  /* an id: lowercase letters, digits and '-' */
-    FT_TERM,  /* a synonym term: one line, stored lowercase */
-    FT_LINE,  /* one line of text */
-    FT_TEXT,  /* text that may span lines */
-    FT_BODY,  /* text that may span lines, or null */
-    FT_KIND,  /* provision, quote or context */
-    FT_DATE,  /* YYYY-MM-DD or "" */
-    FT_URL,   /* http(s) URL or "" */
-    FT_LIST,  /* array of one-line strings */
-    FT_SOURCE /* the id of an existing source */
+    FT_SLUG,      /* an id: lowercase letters, digits and '-' */
+    FT_TERM,      /* a synonym term: one line, stored lowercase */
+    FT_LINE,      /* one line of text */
+    FT_TEXT,      /* text that may span lines */
+    FT_BODY,      /* text that may span lines, or null */
+    FT_KIND,      /* provision, quote or context */
+    FT_DATE,      /* YYYY-MM-DD or "" */
+    FT_URL,       /* http(s) URL or "" */
+    FT_LIST,      /* array of one-line strings, each at most KB_MAX_ITEM bytes */
+    FT_QUESTIONS, /* array of distinct one-line questions, each at most KB_MAX_QUESTION bytes */
+    FT_SOURCE     /* the id of an existing source */
 };
 
 enum {
@@ -37,6 +39,12 @@ struct field {
     unsigned flags;
     size_t max; /* bytes for text, items for lists */
 };
+
+/* Whether a field holds a JSON list (stored as its JSON text). */
+static int is_list(const struct field *f)
+{
+    return f->type == FT_LIST || f->type == FT_QUESTIONS;
+}
 
 struct table {
     const char *sql;   /* table name */
@@ -53,6 +61,8 @@ static const struct field source_fields[] = {
     { "date", FT_DATE, 0, 10 },
     { "url", FT_URL, 0, 2000 },
     { "text", FT_BODY, FF_LONG, KB_MAX_SOURCE_TEXT },
+    { "contributors", FT_LIST, 0, KB_MAX_LIST },
+    { "updated", FT_DATE, 0, 10 },
 };
 
 static const struct field entry_fields[] = {
@@ -64,6 +74,7 @@ static const struct field entry_fields[] = {
     { "role", FT_LINE, 0, KB_MAX_NAME },
     { "source", FT_SOURCE, FF_REQUIRED, KB_MAX_ID },
     { "keywords", FT_LIST, FF_LONG, KB_MAX_LIST },
+    { "examples", FT_QUESTIONS, FF_LONG, KB_MAX_LIST },
 };
 
 static const struct field synonym_fields[] = {
@@ -132,7 +143,7 @@ static cJSON *row_to_json(sqlite3_stmt *st, const struct table *tb, int meta, in
         if (brief && (f->flags & FF_LONG))
             continue;
         cJSON *v;
-        if (f->type == FT_LIST) {
+        if (is_list(f)) {
             v = cJSON_Parse(kb_col(st, (int)i));
             if (!v || !cJSON_IsArray(v)) {
                 cJSON_Delete(v);
@@ -291,9 +302,18 @@ static int trim_item(cJSON *item, int lower)
     return 0;
 }
 
+/* Whether a list holds an item equal to e before it, ignoring ASCII case. */
+static int repeated(const cJSON *list, const cJSON *e)
+{
+    for (const cJSON *x = list->child; x && x != e; x = x->next)
+        if (strcasecmp(x->valuestring, e->valuestring) == 0)
+            return 1;
+    return 0;
+}
+
 static int check_field(struct kb *kb, const struct field *f, cJSON *v)
 {
-    if (f->type == FT_LIST) {
+    if (is_list(f)) {
         if (!cJSON_IsArray(v))
             return bad(kb, f, "must be a list of strings");
         int n = cJSON_GetArraySize(v);
@@ -304,7 +324,8 @@ static int check_field(struct kb *kb, const struct field *f, cJSON *v)
         }
         if ((f->flags & FF_REQUIRED) && n == 0)
             return bad(kb, f, "must have at least one item");
-        struct field item = { f->name, FT_LINE, 0, KB_MAX_ITEM };
+        int questions = f->type == FT_QUESTIONS;
+        struct field item = { f->name, FT_LINE, 0, questions ? KB_MAX_QUESTION : KB_MAX_ITEM };
         cJSON *e;
         cJSON_ArrayForEach(e, v)
         {
@@ -317,6 +338,11 @@ static int check_field(struct kb *kb, const struct field *f, cJSON *v)
                 return bad(kb, f, "items must not be empty");
             if ((rc = check_text(kb, &item, e->valuestring, 0)))
                 return rc;
+            if (questions && repeated(v, e)) {
+                char why[KB_MAX_QUESTION + 64];
+                snprintf(why, sizeof why, "lists \"%s\" twice", e->valuestring);
+                return bad(kb, f, why);
+            }
         }
         return 0;
     }
@@ -359,7 +385,7 @@ static int check_field(struct kb *kb, const struct field *f, cJSON *v)
 /* The default value of an absent field. */
 static cJSON *default_value(const struct field *f)
 {
-    if (f->type == FT_LIST)
+    if (is_list(f))
         return cJSON_CreateArray();
     if (f->type == FT_BODY)
         return cJSON_CreateNull();
@@ -514,7 +540,7 @@ static int bind_field(sqlite3_stmt *st, int col, const struct field *f, const cJ
                       char **owned)
 {
     *owned = NULL;
-    if (f->type == FT_LIST) {
+    if (is_list(f)) {
         *owned = cJSON_PrintUnformatted(v);
         if (!*owned)
             return ERR_NOMEM;

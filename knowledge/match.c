@@ -25,16 +25,17 @@
 #include "vocab.h"
 
 enum {
-    MAX_TOKENS = 256,         /* words of one question considered */
-    MAX_TOKEN = 64,           /* bytes of one word; longer words are ignored */
-    MAX_GROUPS = 24,          /* question words that count */
-    MAX_PHRASES = 8,          /* phrases per group: the word and its synonyms */
-    MAX_PHRASE_WORDS = 6,     /* words per phrase */
-    NFIELDS = 5,              /* title, text, speaker, role, keywords */
-    CACHE_SLOTS = 2048,       /* cached entries (direct-mapped by rowid) */
-    CANDIDATES = 32,          /* entries scored per question */
-    FULL_OR_POSTINGS = 500,   /* below this many postings, retrieve with every group */
-    MATCH_RESIDENT_MAX = 4096 /* knowledge bases up to this many entries are held in memory */
+    MAX_TOKENS = 256,          /* words of one question considered */
+    MAX_TOKEN = 64,            /* bytes of one word; longer words are ignored */
+    MAX_GROUPS = 24,           /* question words that count */
+    MAX_PHRASES = 8,           /* phrases per group: the word and its synonyms */
+    MAX_PHRASE_WORDS = 6,      /* words per phrase */
+    NFIELDS = 6,               /* title, text, speaker, role, keywords, examples */
+    CACHE_SLOTS = 2048,        /* cached entries (direct-mapped by rowid) */
+    CANDIDATES = 32,           /* entries scored per question */
+    FULL_OR_POSTINGS = 500,    /* below this many postings, retrieve with every group */
+    MATCH_RESIDENT_MAX = 4096, /* knowledge bases up to this many entries are held in memory */
+    MATCH_MAX_EXAMPLES = KB_MAX_LIST /* example questions of an entry read */
 };
 
 struct phrase;
@@ -46,16 +47,18 @@ struct rank_phrase {
     const struct phrase *p; /* the phrase (resident retrieval; unused by planbot_rank) */
 };
 
-enum field { F_TITLE, F_TEXT, F_SPEAKER, F_ROLE, F_KEYWORDS };
-static const char *const field_names[NFIELDS] = { "title", "text", "speaker", "role", "keywords" };
+enum field { F_TITLE, F_TEXT, F_SPEAKER, F_ROLE, F_KEYWORDS, F_EXAMPLES };
+static const char *const field_names[NFIELDS] = { "title", "text",     "speaker",
+                                                  "role",  "keywords", "examples" };
 
 /* The tuning, chosen on our own question sets (see README, "Answer quality"), never on the
  * shared evaluation file. Macros so that a tuning build can override them with -D. */
-#ifndef MATCH_FIELD_WEIGHTS /* title, text, speaker, role, keywords */
-#define MATCH_FIELD_WEIGHTS 1.0, 0.7, 1.0, 0.9, 0.9
+#ifndef MATCH_FIELD_WEIGHTS /* title, text, speaker, role, keywords, examples */
+#define MATCH_FIELD_WEIGHTS 1.0, 0.7, 1.0, 0.9, 0.9, 0.9
 #endif
-#ifndef MATCH_BM25_FIELD_WEIGHTS /* BM25F weights of title, text, speaker, role, keywords */
-#define MATCH_BM25_FIELD_WEIGHTS 3.0, 1.0, 2.5, 2.0, 2.5
+#ifndef MATCH_BM25_FIELD_WEIGHTS /* BM25F weights of title, text, speaker, role, keywords,         \
+                                    examples */
+#define MATCH_BM25_FIELD_WEIGHTS 3.0, 1.0, 2.5, 2.0, 2.5, 2.0
 #endif
 #ifndef MATCH_BM25_K1
 #define MATCH_BM25_K1 1.2
@@ -76,13 +79,23 @@ static const char *const field_names[NFIELDS] = { "title", "text", "speaker", "r
 #define MATCH_SYNONYM 0.85
 #endif
 #ifndef MATCH_UNKNOWN_DF /* a word the knowledge base lacks weighs as if in this many entries */
-#define MATCH_UNKNOWN_DF 1.0
+#define MATCH_UNKNOWN_DF 0.0
 #endif
 #ifndef MATCH_UNKNOWN_NAME /* a capitalised name the knowledge base lacks weighs this much more */
 #define MATCH_UNKNOWN_NAME 1.5
 #endif
+#ifndef MATCH_NEAR_COVERAGE /* under the bar, the best may still answer with this much coverage */
+#define MATCH_NEAR_COVERAGE 0.50
+#endif
+#ifndef MATCH_NEAR_MARGIN /* ... when its score is at least this many times the next one's */
+#define MATCH_NEAR_MARGIN 2.0
+#endif
+#ifndef MATCH_EXAMPLE_COVERAGE /* how much of a word found only in an example that is not close    \
+                                  to the question counts for coverage */
+#define MATCH_EXAMPLE_COVERAGE 0.5
+#endif
 #ifndef MATCH_ANSWER_COVERAGE /* an answer covers more than this share of the question */
-#define MATCH_ANSWER_COVERAGE 0.5
+#define MATCH_ANSWER_COVERAGE 0.55
 #endif
 #ifndef MATCH_SPECIFIC_SHARE /* an answer holds a word found in at most this share of entries */
 #define MATCH_SPECIFIC_SHARE 0.2
@@ -125,6 +138,9 @@ static const double corrected_factor = MATCH_CORRECTED;
 static const double synonym_factor = MATCH_SYNONYM;
 static const double unknown_df = MATCH_UNKNOWN_DF;
 static const double answer_coverage = MATCH_ANSWER_COVERAGE;
+static const double example_coverage = MATCH_EXAMPLE_COVERAGE;
+static const double near_coverage = MATCH_NEAR_COVERAGE;
+static const double near_margin = MATCH_NEAR_MARGIN;
 static const double unknown_name_factor = MATCH_UNKNOWN_NAME;
 static const double specific_share = MATCH_SPECIFIC_SHARE;
 static const double related_share = MATCH_RELATED_SHARE;
@@ -181,9 +197,11 @@ struct fwd {       /* a cached entry: its fields as stem hashes */
     int number;               /* its title or text states a number */
     uint64_t *stems[NFIELDS]; /* point into block */
     int n[NFIELDS];
-    uint64_t sig[NFIELDS]; /* a bit per stem hash (its low 6 bits): a field without a stem's
-                              bit cannot hold it, and needs no scan */
-    uint64_t *block;       /* owned */
+    uint64_t sig[NFIELDS];      /* a bit per stem hash (its low 6 bits): a field without a stem's
+                                   bit cannot hold it, and needs no scan */
+    int nexamples;              /* the example questions: example k starts at stem example_at[k] */
+    const uint64_t *example_at; /* of stems[F_EXAMPLES]; points into block */
+    uint64_t *block;            /* owned */
 };
 
 struct tokenizer {
@@ -336,11 +354,15 @@ struct hashes {
     uint64_t *h;
     int n, cap;
     int digits; /* a token was all digits */
+    /* the items of a JSON list, when set: where each starts in the text, and (filled in) the
+     * index in h of its first token */
+    const int *item_at;
+    int *item_first;
+    int nitems, item;
 };
 
 static int collect_hash(void *ctx, int flags, const char *tok, int n, int start, int end)
 {
-    (void)start;
     (void)end;
     struct hashes *hs = ctx;
     if (flags & FTS5_TOKEN_COLOCATED)
@@ -353,6 +375,8 @@ static int collect_hash(void *ctx, int flags, const char *tok, int n, int start,
         hs->h = p;
         hs->cap = cap;
     }
+    while (hs->item_at && hs->item < hs->nitems && start >= hs->item_at[hs->item])
+        hs->item_first[hs->item++] = hs->n;
     hs->h[hs->n++] = hash(tok, (size_t)(n > 0 ? n : 0));
     int digits = n > 0;
     for (int i = 0; i < n && digits; i++)
@@ -617,16 +641,39 @@ static int may_hold(const struct fwd *f, int fi, uint64_t stem)
     return (f->sig[fi] & sig_bit(stem)) != 0;
 }
 
+/* Where each string of a JSON list of strings starts in its text (after its opening quote):
+ * at most max of them. Returns how many. */
+static int list_items(const char *t, int n, int *at, int max)
+{
+    int k = 0, in = 0, esc = 0;
+    for (int i = 0; i < n && k < max; i++) {
+        if (esc)
+            esc = 0;
+        else if (in && t[i] == '\\')
+            esc = 1;
+        else if (t[i] == '"' && !in)
+            at[k++] = i + 1, in = 1;
+        else if (t[i] == '"')
+            in = 0;
+    }
+    return k;
+}
+
 /* Fills f (empty) from the current row of st: id, kind, then the NFIELDS fields, from column
  * 0; f->rowid is left to the caller. Returns 0 or an error. */
 static int load_fwd(struct match *m, sqlite3_stmt *st, struct fwd *f)
 {
     struct hashes hs = { 0 };
-    int start[NFIELDS];
+    int start[NFIELDS], item_at[MATCH_MAX_EXAMPLES], item_first[MATCH_MAX_EXAMPLES];
     for (int i = 0; i < NFIELDS; i++) {
         start[i] = hs.n;
         const char *t = (const char *)sqlite3_column_text(st, 2 + i);
         int n = sqlite3_column_bytes(st, 2 + i);
+        if (i == F_EXAMPLES && t) {
+            hs.nitems = list_items(t, n, item_at, MATCH_MAX_EXAMPLES);
+            hs.item_at = item_at;
+            hs.item_first = item_first;
+        }
         if (t && n > 0 &&
             m->porter.api.xTokenize(m->porter.inst, &hs, FTS5_TOKENIZE_DOCUMENT, t, n,
                                     collect_hash) != SQLITE_OK) {
@@ -637,11 +684,25 @@ static int load_fwd(struct match *m, sqlite3_stmt *st, struct fwd *f)
         if (i == F_TEXT && hs.digits)
             f->number = 1;
     }
+    /* the examples' first stems, after the stems (an example without words has none) */
+    int nex = hs.item, total = hs.n;
+    if (nex > 0) {
+        uint64_t *grown = realloc(hs.h, (size_t)(total + nex) * sizeof *grown);
+        if (!grown) {
+            free(hs.h);
+            return ERR_NOMEM;
+        }
+        hs.h = grown;
+        for (int k = 0; k < nex; k++)
+            hs.h[total + k] = (uint64_t)(item_first[k] - start[F_EXAMPLES]);
+    }
     snprintf(f->id, sizeof f->id, "%s", kb_col(st, 0));
     f->quote = strcmp(kb_col(st, 1), "quote") == 0;
     f->block = hs.h ? hs.h : malloc(sizeof(uint64_t));
     if (!f->block)
         return ERR_NOMEM;
+    f->nexamples = nex;
+    f->example_at = f->block + total;
     for (int i = 0; i < NFIELDS; i++) {
         f->stems[i] = f->block + start[i];
         for (int k = 0; k < f->n[i]; k++)
@@ -702,10 +763,11 @@ static int by_stem(const void *a, const void *b)
 static int resident_load(struct match *m, struct resident *r)
 {
     sqlite3_stmt *st;
-    int rc = kb_prepare(m->kb,
-                        "SELECT id, kind, title, text, speaker, role, keywords, n FROM entries"
-                        " ORDER BY n",
-                        &st);
+    int rc =
+        kb_prepare(m->kb,
+                   "SELECT id, kind, title, text, speaker, role, keywords, examples, n FROM entries"
+                   " ORDER BY n",
+                   &st);
     if (rc)
         return rc;
     int cap = 0, step;
@@ -725,7 +787,7 @@ static int resident_load(struct match *m, struct resident *r)
         memset(f, 0, sizeof *f);
         if ((rc = load_fwd(m, st, f)))
             break;
-        f->rowid = sqlite3_column_int64(st, 7);
+        f->rowid = sqlite3_column_int64(st, 2 + NFIELDS);
         int idx = r->n++;
         size_t ntok = 0;
         for (int i = 0; i < NFIELDS; i++) {
@@ -922,7 +984,7 @@ int match_open(struct match **out, struct kb *kb)
                          " ORDER BY planbot_rank(entries_fts, ?2) DESC LIMIT ?3",
                          &m->retrieve)) ||
         (rc = kb_prepare(kb,
-                         "SELECT id, kind, title, text, speaker, role, keywords"
+                         "SELECT id, kind, title, text, speaker, role, keywords, examples"
                          " FROM entries WHERE n = ?",
                          &m->load_entry)))
         goto err;
@@ -1270,14 +1332,46 @@ static int near(const uint64_t *hay, int n, uint64_t x, uint64_t y)
     return 0;
 }
 
-/* Whether any phrase of g occurs in a field of f other than skip. */
-static int in_fields(const struct fwd *f, const struct group *g, int skip)
+/* Whether any phrase of g occurs in field fi of f, between stems from and to. */
+static int in_span(const struct fwd *f, int fi, int from, int to, const struct group *g)
+{
+    for (int k = 0; k < g->nphrases; k++)
+        if (may_hold(f, fi, g->phrases[k].stems[0]) &&
+            contains(f->stems[fi] + from, to - from, g->phrases[k].stems, g->phrases[k].nstems))
+            return 1;
+    return 0;
+}
+
+/* Whether a question word found only in f's example questions may carry an answer: when one
+ * example holds at least two of the question's topical words (or the only one it has). A word
+ * shared with one example ("capital" in "...strike on Russia's capital") supports an answer as
+ * a keyword does, and never makes one. */
+static int examples_close(const struct match *m, int ng, const struct fwd *f)
+{
+    int topical = 0;
+    for (int i = 0; i < ng; i++)
+        topical += m->groups[i].cls != NORM_WEAK;
+    int need = topical < 2 ? 1 : 2;
+    for (int k = 0; k < f->nexamples; k++) {
+        int from = (int)f->example_at[k];
+        int to = k + 1 < f->nexamples ? (int)f->example_at[k + 1] : f->n[F_EXAMPLES];
+        int held = 0;
+        for (int i = 0; i < ng && held < need; i++)
+            held +=
+                m->groups[i].cls != NORM_WEAK && in_span(f, F_EXAMPLES, from, to, &m->groups[i]);
+        if (held >= need)
+            return 1;
+    }
+    return 0;
+}
+
+/* Whether any phrase of g occurs in a field of f that can carry an answer: the title, text,
+ * speaker or role, or the examples when close. */
+static int in_carrying_fields(const struct fwd *f, const struct group *g, int close)
 {
     for (int fi = 0; fi < NFIELDS; fi++)
-        for (int k = 0; fi != skip && k < g->nphrases; k++)
-            if (may_hold(f, fi, g->phrases[k].stems[0]) &&
-                contains(f->stems[fi], f->n[fi], g->phrases[k].stems, g->phrases[k].nstems))
-                return 1;
+        if (fi != F_KEYWORDS && (fi != F_EXAMPLES || close) && in_span(f, fi, 0, f->n[fi], g))
+            return 1;
     return 0;
 }
 
@@ -1288,6 +1382,7 @@ static void score(const struct match *m, int ng, double total, const struct inte
     const struct fwd *f = c->f;
     double s = 0, matched = 0;
     int speaker_hit = 0, beyond = 0, topical = 0;
+    int close = f->nexamples > 0 && examples_close(m, ng, f);
     for (int i = 0; i < ng; i++) {
         const struct group *g = &m->groups[i];
         double best = 0, best_cover = 0, best_weight = 0;
@@ -1309,8 +1404,12 @@ static void score(const struct match *m, int ng, double total, const struct inte
                 if (p->weight * field_weight[fi] > best_weight) {
                     best_weight = p->weight * field_weight[fi];
                     best_field = fi;
-                    best_cover = p->weight * (fi == F_TEXT ? text_coverage : 1.0);
                 }
+                double cover = p->weight * (fi == F_TEXT                 ? text_coverage
+                                            : fi == F_EXAMPLES && !close ? example_coverage
+                                                                         : 1.0);
+                if (cover > best_cover)
+                    best_cover = cover;
             }
             double v = tf > 0 ? p->weight * tf * (bm25_k1 + 1.0) / (tf + bm25_k1) : 0;
             if (v > best)
@@ -1321,7 +1420,7 @@ static void score(const struct match *m, int ng, double total, const struct inte
             s += best;
             if (g->cls != NORM_WEAK)
                 topical = 1;
-            if (best_field != F_KEYWORDS || in_fields(f, g, F_KEYWORDS))
+            if (!beyond && in_carrying_fields(f, g, close))
                 beyond = 1;
             if (best_field == F_SPEAKER || best_field == F_ROLE)
                 speaker_hit = 1;
@@ -1412,6 +1511,14 @@ static void explain_candidate(const struct match *m, int ng, const struct candid
 static int answers(const struct candidate *c, double specific)
 {
     return c->coverage > answer_coverage && c->matched >= specific && c->beyond_keywords;
+}
+
+/* Whether the best candidate, under the bar, is close enough to it and clearly ahead of the next
+ * one (whose score is next, 0 when there is none) to answer all the same. */
+static int nearly_answers(const struct candidate *c, double next, double specific)
+{
+    return c->coverage > near_coverage && c->matched >= specific && c->beyond_keywords &&
+           c->score >= near_margin * next;
 }
 
 static void hit_of(const struct candidate *c, struct match_hit *h)
@@ -1530,6 +1637,10 @@ int match_ask(struct match *m, const char *q, size_t len, int limit, struct matc
     for (int i = 0; i < kept && best < 0; i++)
         if (answers(&m->cand[i], specific))
             best = i;
+    int near = 0;
+    if (best < 0 && kept > 0 &&
+        nearly_answers(&m->cand[0], kept > 1 ? m->cand[1].score : 0, specific))
+        best = 0, near = 1;
     if (explain) {
         buf_puts(explain, "candidates:\n");
         for (int i = 0; i < kept && i < 8; i++)
@@ -1544,7 +1655,12 @@ int match_ask(struct match *m, const char *q, size_t len, int limit, struct matc
                 c->coverage >= related_coverage * m->cand[best].coverage)
                 hit_of(c, &res->answers[res->n++]);
         }
-        if (explain)
+        if (explain && near)
+            buf_printf(explain,
+                       "answer: %s, under the bar (%.0f%%) but over %.0f%% and %.1fx the next "
+                       "candidate's score\n",
+                       res->answers[0].id, answer_coverage * 100, near_coverage * 100, near_margin);
+        else if (explain)
             buf_printf(explain, "answer: %s\n", res->answers[0].id);
         return 0;
     }

@@ -379,6 +379,47 @@ static void moderators_see_the_declined_questions_most_asked_first(void **state)
     assert_int_equal(say(f, "UMOD", 1, "kb unanswered everything"), ERR_USAGE);
 }
 
+/* A declined question, taught by a moderator in one step from kb unanswered: answered after, the
+ * change in kb history and undoable like any other; refused to anyone else. */
+static void a_moderator_teaches_a_declined_question(void **state)
+{
+    struct fixture *f = *state;
+    const char *q = "Who picks up the tab for protecting Kyiv?";
+    assert_int_equal(say(f, "UMOD", 1, "kb unanswered clear"), 0);
+    say(f, "U1", 0, q);
+    assert_non_null(strstr(reply(f), "I don't know"));
+    assert_int_equal(say(f, "UMOD", 1, "kb unanswered"), 0);
+    assert_non_null(strstr(reply(f), "      closest: "));
+    assert_non_null(strstr(reply(f), "Teach one with: kb teach \"QUESTION\" ID\n"));
+
+    char teach[256];
+    snprintf(teach, sizeof teach, "kb teach \"%s\" security-guarantees-compensation", q);
+    assert_int_equal(say(f, "U1", 0, teach), ERR_PERM);
+    assert_int_equal(say(f, "UMOD", 1, teach), 0);
+    assert_non_null(strstr(reply(f), "Changed entry \"security-guarantees-compensation\""));
+    assert_non_null(strstr(reply(f), "): examples."));
+    say(f, "U1", 0, q);
+    assert_non_null(strstr(reply(f), "compensation for its guarantee"));
+    assert_int_equal(say(f, "UMOD", 1, "kb unanswered"), 0);
+    assert_non_null(strstr(reply(f), "now answered by security-guarantees-compensation"));
+
+    assert_int_equal(say(f, "UMOD", 1, teach), 0); /* the same question again */
+    assert_non_null(strstr(reply(f), "No change: "));
+    assert_int_equal(say(f, "UMOD", 1, "kb teach \"x\" no-such-entry"), ERR_NOTFOUND);
+    assert_int_equal(say(f, "UMOD", 1, "kb teach security-guarantees-compensation"), ERR_USAGE);
+
+    assert_int_equal(say(f, "UMOD", 1, "kb history security-guarantees-compensation"), 0);
+    const char *line = strstr(reply(f), "edit    entry security-guarantees-compensation  by UMOD");
+    assert_non_null(line);
+    long long change = strtoll(reply(f), NULL, 10);
+    char undo[64];
+    snprintf(undo, sizeof undo, "kb undo %lld", change);
+    assert_int_equal(say(f, "UMOD", 1, undo), 0);
+    say(f, "U1", 0, q);
+    assert_non_null(strstr(reply(f), "I don't know"));
+    assert_int_equal(say(f, "UMOD", 1, "kb unanswered clear"), 0);
+}
+
 static void unanswered_json_has_one_object_per_question(void **state)
 {
     struct fixture *f = *state;
@@ -386,11 +427,14 @@ static void unanswered_json_has_one_object_per_question(void **state)
     cJSON *list = cJSON_Parse(reply(f));
     assert_true(cJSON_IsArray(list));
     assert_int_equal(cJSON_GetArraySize(list), 2);
-    static const char *const keys[] = { "question", "count", "first_asked", "last_asked", "via" };
+    static const char *const keys[] = { "question",   "count", "first_asked",
+                                        "last_asked", "via",   "closest" };
     const cJSON *q;
     cJSON_ArrayForEach(q, list)
     {
-        assert_int_equal(cJSON_GetArraySize(q), 5);
+        /* declined, and declined still: the closest entries are listed for teaching */
+        assert_int_equal(cJSON_GetArraySize(q), 6);
+        assert_true(cJSON_IsArray(cJSON_GetObjectItem(q, "closest")));
         for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
             assert_non_null(cJSON_GetObjectItemCaseSensitive(q, keys[k]));
         assert_string_equal(cJSON_GetObjectItem(q, "via")->valuestring, "test");
@@ -548,6 +592,7 @@ int main(void)
         cmocka_unit_test(moderators_see_the_declined_questions_most_asked_first),
         cmocka_unit_test(unanswered_json_has_one_object_per_question),
         cmocka_unit_test(clearing_the_unanswered_questions_is_not_a_knowledge_change),
+        cmocka_unit_test(a_moderator_teaches_a_declined_question),
         cmocka_unit_test(a_readonly_database_declines_as_usual_and_keeps_no_list),
         cmocka_unit_test(a_change_from_the_chat_while_the_terminal_writes_says_try_again),
         cmocka_unit_test(words_split_like_a_shell),

@@ -19,6 +19,7 @@
 #include "err.h"
 #include "inbox.h"
 #include "kb.h"
+#include "oldschema.h"
 #include "testdir.h"
 
 struct fx {
@@ -378,6 +379,7 @@ static void make_v3_database(const char *path, int64_t now)
     kb_close(kb);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, oldschema_4, NULL, NULL, NULL), SQLITE_OK);
     char sql[2048];
     snprintf(sql, sizeof sql,
              "CREATE TABLE inbox (n INTEGER PRIMARY KEY, platform TEXT NOT NULL, event TEXT NOT"

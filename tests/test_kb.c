@@ -24,6 +24,7 @@
 
 #include <sqlite3.h>
 
+#include "oldschema.h"
 #include "testdir.h"
 
 #include "buf.h"
@@ -701,6 +702,18 @@ static const struct invalid_case invalid_cases[] = {
       NULL, 0, "field \"keywords\"" },
     { "keyword empty", KB_ENTRY, KB_PUT_ADD, "{'id': 'x', 'keywords': ['a', ' '], " ENTRY_OK "}",
       NULL, 0, "field \"keywords\"" },
+    { "examples a string", KB_ENTRY, KB_PUT_ADD,
+      "{'id': 'x', 'examples': 'who pays?', " ENTRY_OK "}", NULL, 0, "field \"examples\"" },
+    { "example twice", KB_ENTRY, KB_PUT_ADD,
+      "{'id': 'x', 'examples': ['Who pays?', 'who  pays?', 'WHO PAYS?'], " ENTRY_OK "}", NULL, 0,
+      "field \"examples\": lists \"WHO PAYS?\" twice" },
+    { "example on two lines", KB_ENTRY, KB_PUT_ADD,
+      "{'id': 'x', 'examples': ['who\\npays?'], " ENTRY_OK "}", NULL, 0, "field \"examples\"" },
+    { "contributors a string", KB_SOURCE, KB_PUT_ADD,
+      "{'id': 'new-src', 'title': 'T', 'contributors': 'A, B'}", NULL, 0,
+      "field \"contributors\"" },
+    { "updated not a date", KB_SOURCE, KB_PUT_ADD,
+      "{'id': 'new-src', 'title': 'T', 'updated': 'Friday'}", NULL, 0, "field \"updated\"" },
     { "source null", KB_ENTRY, KB_PUT_ADD,
       "{'id': 'x', 'kind': 'provision', 'title': 'T', 'text': 'Russia', 'source': null}", NULL, 0,
       "field \"source\"" },
@@ -1159,7 +1172,7 @@ static void kb_change_shows_before_and_after(void **state)
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(c, "before")));
     cJSON *want = sq("{'id': 'crimea', 'kind': 'provision', 'title': 'Crimea',"
                      " 'text': 'would keep Crimea.', 'speaker': '', 'role': '',"
-                     " 'source': 'test-src', 'keywords': []}");
+                     " 'source': 'test-src', 'keywords': [], 'examples': []}");
     assert_true(cJSON_Compare(cJSON_GetObjectItem(c, "after"), want, 1));
     cJSON_Delete(c);
 
@@ -1380,7 +1393,8 @@ static cJSON *modified_export(struct kb *kb)
     cJSON_ReplaceItemInObject(army, "title", cJSON_CreateString("Imported title"));
     cJSON_AddItemToArray(entries, sq("{'id': 'crimea', 'kind': 'provision', 'title': 'Crimea',"
                                      " 'text': 'would keep Crimea.', 'speaker': '', 'role': '',"
-                                     " 'source': 'test-src', 'keywords': ['peninsula']}"));
+                                     " 'source': 'test-src', 'keywords': ['peninsula'],"
+                                     " 'examples': ['does russia keep crimea?']}"));
     cJSON_AddItemToArray(cJSON_GetObjectItem(doc, "synonyms"),
                          sq("{'term': 'crimea', 'words': ['peninsula']}"));
     return doc;
@@ -2381,9 +2395,10 @@ static void kb_open_migrates_a_version_1_database_and_keeps_its_data(void **stat
     struct snapshot s = snap(f->kb);
     kb_close(f->kb);
     f->kb = NULL;
-    /* what planbot's version 1 made: the same schema without the unanswered and inbox tables */
+    /* what planbot's version 1 made: version 4's layout without the unanswered table */
     sqlite3 *db;
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, oldschema_4, NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
                                   "DROP TABLE unanswered;"
                                   "PRAGMA user_version = 1;"
@@ -2393,23 +2408,33 @@ static void kb_open_migrates_a_version_1_database_and_keeps_its_data(void **stat
     sqlite3_close(db);
     assert_int_equal(user_version_of(f->path), 1);
 
-    /* read-only, it is read as it is: it answers, and its list is empty */
-    struct kb *ro = open_kb(f->path, KB_OPEN_READONLY);
-    assert_int_equal(kb_count_entries(ro), 2);
-    assert_int_equal(unanswered_len(ro), 0);
-    assert_int_equal(note(ro, "Who pays?", "slack"), ERR_READONLY);
-    kb_close(ro);
+    /* read-only, it cannot be read before version 5's columns are there: a clear error */
+    struct kb *ro = NULL;
+    char err[512];
+    assert_int_equal(kb_open(&ro, f->path, KB_OPEN_READONLY, err, sizeof err), ERR_READONLY);
+    assert_non_null(strstr(err, "needs its schema upgraded from version 1 to 5 but is read-only"));
     assert_int_equal(user_version_of(f->path), 1);
 
-    /* opened to write, it is migrated and keeps everything */
+    /* opened to write, it is migrated and keeps everything; the entries' new fields are empty */
     f->kb = open_kb(f->path, 0);
-    assert_int_equal(user_version_of(f->path), 4);
+    assert_int_equal(user_version_of(f->path), 5);
     assert_unchanged(f->kb, &s);
     cJSON *e = NULL;
     assert_int_equal(kb_get(f->kb, KB_ENTRY, "army-cap", &e), 0);
     assert_string_equal(str_field(e, "title"), "Army cap");
     assert_string_equal(str_field(e, "updated_by"), "U0BOB");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(e, "examples")), 0);
     cJSON_Delete(e);
+    /* the indexes were built again with the new column: the search and the check agree */
+    cJSON *found = NULL;
+    assert_int_equal(kb_search(f->kb, "army", 10, &found), 0);
+    assert_true(cJSON_GetArraySize(found) >= 1);
+    cJSON_Delete(found);
+    struct kb_check_report rep;
+    cJSON *problems = NULL;
+    assert_int_equal(kb_check(f->kb, 10, &rep, &problems), 0);
+    assert_int_equal(rep.problems, 0);
+    cJSON_Delete(problems);
     assert_int_equal(note(f->kb, "Who pays?", "slack"), 0);
     assert_int_equal(unanswered_len(f->kb), 1);
 }

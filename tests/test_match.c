@@ -157,12 +157,12 @@ static void matcher_follows_behaviour_table(void **state)
 
 /* The team's question set: the matcher must stay at or above these rates, in percent (the
  * README reports the current ones). A change that lowers them needs a reason. */
-enum { ANSWER_FLOOR = 83, DECLINE_FLOOR = 94 };
+enum { ANSWER_FLOOR = 85, DECLINE_FLOOR = 96 };
 
 static void matcher_meets_quality_floors_on_question_set(void **state)
 {
     struct fixture *f = *state;
-    int on = 0, on_ok = 0, off = 0, off_ok = 0;
+    int on = 0, on_ok = 0, on_declined = 0, off = 0, off_ok = 0;
     for (size_t i = 0; i < sizeof question_rows / sizeof question_rows[0]; i++) {
         struct match_result r;
         const char *got = ask(f, question_rows[i].question, &r);
@@ -170,6 +170,7 @@ static void matcher_meets_quality_floors_on_question_set(void **state)
         if (question_rows[i].expect) {
             on++;
             on_ok += ok = got && expected(question_rows[i].expect, got);
+            on_declined += got == NULL;
         } else {
             off++;
             off_ok += ok = got == NULL;
@@ -179,7 +180,8 @@ static void matcher_meets_quality_floors_on_question_set(void **state)
                           question_rows[i].expect ? question_rows[i].expect : "(decline)",
                           got ? got : "(decline)");
     }
-    print_message("answered %d/%d, declined %d/%d\n", on_ok, on, off_ok, off);
+    print_message("answered %d/%d (%d wrongly, %d declined), declined %d/%d (%d answered)\n", on_ok,
+                  on, on - on_ok - on_declined, on_declined, off_ok, off, off - off_ok);
     assert_true(on >= 100);
     assert_true(on_ok * 100 >= on * ANSWER_FLOOR);
     assert_true(off_ok * 100 >= off * DECLINE_FLOOR);
@@ -363,6 +365,44 @@ static void answers_follow_changes_to_the_knowledge_base(void **state)
     cJSON_Delete(syn);
 }
 
+/* Example questions teach an entry wordings its text lacks: a question close to one example is
+ * answered, through memory and through FTS5 alike; words shared with different examples, one
+ * each, do not make an answer. */
+static void example_questions_answer_wordings_the_text_lacks(void **state)
+{
+    struct fixture *f = *state;
+    struct kb_actor who = { "tester", "test" };
+    cJSON *src = cJSON_Parse("{\"id\":\"memo\",\"title\":\"A memo\",\"text\":null}");
+    assert_int_equal(kb_put(f->kb, KB_SOURCE, src, KB_PUT_UPSERT, &who, NULL), 0);
+    cJSON *e = cJSON_Parse("{\"id\":\"zorblax-treaty\",\"kind\":\"context\",\"title\":\"The "
+                           "zorblax treaty\",\"text\":\"The zorblax treaty is a test entry.\","
+                           "\"source\":\"memo\",\"examples\":[\"who pays for the gizmo "
+                           "warranty?\",\"does the flurb get a refund\"]}");
+    int64_t change;
+    assert_int_equal(kb_put(f->kb, KB_ENTRY, e, KB_PUT_ADD, &who, &change), 0);
+    static const struct question_row rows[] = {
+        { "who pays for the gizmo warranty", "zorblax-treaty" },
+        { "Gizmo warranty: who pays?", "zorblax-treaty" },
+        { "is there a refund for the flurb", "zorblax-treaty" },
+        { "the warranty of a flurb?", NULL }, /* one word of each example */
+    };
+    for (int resident = 1; resident >= 0; resident--) {
+        match_set_resident_max(f->m, resident ? 4096 : 0);
+        for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+            const char *want = rows[i].expect ? rows[i].expect : "(declined)";
+            const char *got = answer(f, rows[i].question);
+            if (strcmp(got, want) != 0)
+                fail_msg("%s (%s): want %s, got %s", rows[i].question,
+                         resident ? "in memory" : "FTS5", want, got);
+        }
+    }
+    match_set_resident_max(f->m, 4096);
+    assert_int_equal(kb_undo(f->kb, change, 0, &who, NULL), 0);
+    assert_string_equal(answer(f, "who pays for the gizmo warranty"), "(declined)");
+    cJSON_Delete(src);
+    cJSON_Delete(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -376,6 +416,7 @@ int main(void)
         cmocka_unit_test(decline_suggests_closest_topics),
         cmocka_unit_test(explain_describes_the_decision),
         cmocka_unit_test(answers_follow_changes_to_the_knowledge_base),
+        cmocka_unit_test(example_questions_answer_wordings_the_text_lacks),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -269,7 +269,7 @@ checks=$((checks + 1))
 if python3 -c "
 import json, sys
 d = json.load(open(sys.argv[1]))
-ok = len(d) == 2 and all(set(q) == {'question', 'count', 'first_asked', 'last_asked', 'via'} for q in d)
+ok = len(d) == 2 and all(set(q) == {'question', 'count', 'first_asked', 'last_asked', 'via', 'closest'} for q in d)
 ok = ok and d[0]['question'] == 'how do i make COFFEE' and d[0]['count'] == 2 and d[0]['via'] == 'console'
 sys.exit(0 if ok else 1)" "$work/j"; then
     echo "ok: kb unanswered --json shape"; else failures=$((failures + 1)); echo "FAIL: kb unanswered --json"; cat "$work/j"; fi
