@@ -117,11 +117,29 @@ static int answer_line(const struct kb_card *c, struct buf *out)
     return rc;
 }
 
+/* What the question asked for that no entry states: "when", "how many". */
+static const char *asked_for(enum match_asks asks)
+{
+    return asks == MATCH_ASKS_WHEN ? "when" : asks == MATCH_ASKS_COUNT ? "how many" : "that";
+}
+
 static int answer(struct kb *kb, const struct match_result *res, enum reply_style style,
                   struct buf *out)
 {
     int rc = 0;
     struct kb_card c;
+    if (res->n == 0 && res->has_instead && !kb_card(kb, res->instead.id, &c)) {
+        /* the topic is known, what was asked of it is not: say so, and what is known */
+        if (style == REPLY_LINE) {
+            rc = buf_printf(out, "(no answer: nothing says %s) instead: ", asked_for(res->asks));
+            return rc ? rc : answer_line(&c, out);
+        }
+        rc = buf_printf(out,
+                        "The knowledge base does not say %s. What it holds on this, which may "
+                        "help:\n",
+                        asked_for(res->asks));
+        return rc ? rc : answer_text(&c, out);
+    }
     if (res->n == 0) {
         rc = buf_puts(out, style == REPLY_LINE
                                ? "(no answer)"
@@ -244,7 +262,19 @@ cJSON *reply_answer_json(struct kb *kb, const char *question, const struct match
     }
     cJSON_AddItemToObject(o, "answers", answers);
     cJSON_AddItemToObject(o, "suggestions", sugg);
+    static const char *const asks[] = {
+        [MATCH_ASKS_TOPIC] = "topic", [MATCH_ASKS_WHEN] = "when", [MATCH_ASKS_COUNT] = "how many"
+    };
+    cJSON_AddStringToObject(o, "asks", asks[res->asks]);
     struct kb_card c;
+    if (res->n == 0 && res->has_instead && !kb_card(kb, res->instead.id, &c)) {
+        cJSON *a = answer_json(&c, res->instead.score);
+        if (!a || !cJSON_AddItemToObject(o, "instead", a)) {
+            cJSON_Delete(a);
+            cJSON_Delete(o);
+            return NULL;
+        }
+    }
     for (int i = 0; i < res->n; i++) {
         if (kb_card(kb, res->answers[i].id, &c))
             continue;

@@ -27,7 +27,9 @@ int reply_escape(enum reply_style style, const char *text, size_t len, struct bu
 
 /* The JSON form: {"question", "answers": [{"id", "kind", "title", "text", "speaker", "role",
  * "source": {"id", "title", "publisher", "authors", "date", "url"}, "score"}], "suggestions":
- * [{"id", "title"}]}. Caller frees. NULL when out of memory. */
+ * [{"id", "title"}], "asks": "topic", "when" or "how many", and when declining because the entry
+ * on the topic does not state that, "instead": an answer object}. Caller frees. NULL when out of
+ * memory. */
 cJSON *reply_answer_json(struct kb *kb, const char *question, const struct match_result *res);
 
 /* Appends a citation of a source record: publisher, “title”, authors, date, url. */

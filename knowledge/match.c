@@ -115,9 +115,6 @@ static const char *const field_names[NFIELDS] = { "title", "text",     "speaker"
 #ifndef MATCH_SPEAKER_BONUS /* the question names who said it */
 #define MATCH_SPEAKER_BONUS 1.1
 #endif
-#ifndef MATCH_COUNT_COVERAGE /* "how many" answered by an entry without a number: its coverage */
-#define MATCH_COUNT_COVERAGE 0.5
-#endif
 #ifndef MATCH_PHRASE_BONUS /* two neighbouring words found together: share of the lighter one */
 #define MATCH_PHRASE_BONUS 0.5
 #endif
@@ -150,7 +147,6 @@ static const double say_other = MATCH_SAY_OTHER;
 static const double speaker_bonus = MATCH_SPEAKER_BONUS;
 static const double quantity_bonus = MATCH_QUANTITY_BONUS;
 static const double phrase_bonus = MATCH_PHRASE_BONUS;
-static const double count_coverage = MATCH_COUNT_COVERAGE;
 
 struct token {
     char text[MAX_TOKEN]; /* "" when the word was too long */
@@ -195,6 +191,7 @@ struct fwd {       /* a cached entry: its fields as stem hashes */
     char id[MATCH_MAX_ID + 1];
     int quote;
     int number;               /* its title or text states a number */
+    int time;                 /* its title or text states a time: a day, a date, a year, days */
     uint64_t *stems[NFIELDS]; /* point into block */
     int n[NFIELDS];
     uint64_t sig[NFIELDS];      /* a bit per stem hash (its low 6 bits): a field without a stem's
@@ -214,6 +211,7 @@ struct candidate {
     double score, coverage, matched;
     int beyond_keywords; /* a question word is in its title, text, speaker or role */
     int topical;         /* it holds a question word that is not a common one */
+    int mismatch;        /* it does not state what the question asks for (a time, a number) */
 };
 
 /* An entry retrieved, with its planbot_rank() score. */
@@ -254,6 +252,8 @@ struct match {
     int nrules;
     int *rule_order; /* owned: the rules' indexes by their first stem, then by index */
     struct fwd cache[CACHE_SLOTS];
+    uint64_t time_stems[48]; /* the stems of words that state a time (time_words) */
+    int ntime;
     /* scratch for one question */
     struct tokens words, stems;
     struct group groups[MAX_GROUPS];
@@ -354,6 +354,7 @@ struct hashes {
     uint64_t *h;
     int n, cap;
     int digits; /* a token was all digits */
+    int year;   /* a token was a year: four digits from 1900 to 2099 */
     /* the items of a JSON list, when set: where each starts in the text, and (filled in) the
      * index in h of its first token */
     const int *item_at;
@@ -382,6 +383,8 @@ static int collect_hash(void *ctx, int flags, const char *tok, int n, int start,
     for (int i = 0; i < n && digits; i++)
         digits = tok[i] >= '0' && tok[i] <= '9';
     hs->digits |= digits || number_word(tok, n);
+    hs->year |=
+        digits && n == 4 && (tok[0] == '1' ? tok[1] == '9' : tok[0] == '2' && tok[1] == '0');
     return SQLITE_OK;
 }
 
@@ -659,6 +662,24 @@ static int list_items(const char *t, int n, int *at, int max)
     return k;
 }
 
+/* Words that state a time, besides years: an entry that holds none cannot say when. */
+static const char *const time_words[] = {
+    "monday",   "tuesday",  "wednesday", "thursday", "friday",  "saturday",  "sunday",
+    "january",  "february", "april",     "june",     "july",    "august",    "september",
+    "october",  "november", "december",  "day",      "days",    "week",      "weeks",
+    "month",    "months",   "year",      "years",    "today",   "tonight",   "yesterday",
+    "tomorrow", "ago",      "since",     "until",    "morning", "afternoon", "evening",
+    "night",    "date",     "deadline",  "timeline"
+};
+
+static int is_time_stem(const struct match *m, uint64_t stem)
+{
+    for (int i = 0; i < m->ntime; i++)
+        if (m->time_stems[i] == stem)
+            return 1;
+    return 0;
+}
+
 /* Fills f (empty) from the current row of st: id, kind, then the NFIELDS fields, from column
  * 0; f->rowid is left to the caller. Returns 0 or an error. */
 static int load_fwd(struct match *m, sqlite3_stmt *st, struct fwd *f)
@@ -683,7 +704,11 @@ static int load_fwd(struct match *m, sqlite3_stmt *st, struct fwd *f)
         f->n[i] = hs.n - start[i];
         if (i == F_TEXT && hs.digits)
             f->number = 1;
+        if (i == F_TEXT && hs.year)
+            f->time = 1;
     }
+    for (int k = start[F_TITLE]; k < start[F_TEXT] + f->n[F_TEXT] && !f->time; k++)
+        f->time = is_time_stem(m, hs.h[k]);
     /* the examples' first stems, after the stems (an example without words has none) */
     int nex = hs.item, total = hs.n;
     if (nex > 0) {
@@ -956,6 +981,8 @@ static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_conte
     sqlite3_result_double(ctx, score);
 }
 
+static int stem_word(struct match *m, const char *word, char *out, size_t len);
+
 int match_open(struct match **out, struct kb *kb)
 {
     *out = NULL;
@@ -974,6 +1001,12 @@ int match_open(struct match **out, struct kb *kb)
         (rc = open_tokenizer(api, "unicode61", &m->plain))) {
         kb_fail(kb, rc, "cannot create the FTS5 tokenizers");
         goto err;
+    }
+    for (size_t i = 0; i < sizeof time_words / sizeof *time_words; i++) {
+        char stem[MAX_TOKEN];
+        if (m->ntime < (int)(sizeof m->time_stems / sizeof *m->time_stems) &&
+            !stem_word(m, time_words[i], stem, sizeof stem))
+            m->time_stems[m->ntime++] = hash(stem, strlen(stem));
     }
     if (api->xCreateFunction(api, "planbot_rank", kb, rank_fn, NULL) != SQLITE_OK) {
         rc = kb_fail(kb, ERR_DB, "cannot register the ranking function");
@@ -1067,8 +1100,25 @@ static void add_phrase(struct group *g, const struct phrase *p)
 struct intent {
     int say;      /* what someone said: quotes first */
     int quantity; /* how many, how big, how soon: entries that state a number first */
-    int count;    /* how many: an entry that states no number can hardly answer */
+    int count;    /* how many: an entry that states no number cannot answer */
+    int when;     /* when, what year, how long: an entry that states no time cannot answer */
 };
+
+/* Whether a word (after prev) asks when: "when", "what year", "which day", "how long". */
+static int is_when(const char *w, const char *prev)
+{
+    static const char *const after_what[] = { "date", "day", "month", "time", "week", "year" };
+    if (strcmp(w, "when") == 0)
+        return 1;
+    if (strcmp(prev, "how") == 0)
+        return strcmp(w, "long") == 0 || strcmp(w, "soon") == 0;
+    for (size_t i = 0; (strcmp(prev, "what") == 0 || strcmp(prev, "which") == 0) &&
+                       i < sizeof after_what / sizeof *after_what;
+         i++)
+        if (strcmp(w, after_what[i]) == 0)
+            return 1;
+    return 0;
+}
 
 /* One question word after folding, stemming and typo correction. */
 struct qword {
@@ -1139,8 +1189,10 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         const char *prev = i > 0 ? m->words.t[i - 1].text : "";
         if (is_quantity(w, prev))
             intent->quantity = 1;
-        if (strcmp(prev, "how") == 0 && strcmp(w, "many") == 0)
+        if (strcmp(prev, "how") == 0 && (strcmp(w, "many") == 0 || strcmp(w, "much") == 0))
             intent->count = 1;
+        if (is_when(w, prev))
+            intent->when = 1;
         q->hash = hash(s, strlen(s));
         int at = m->words.t[i].start;
         q->proper =
@@ -1445,8 +1497,7 @@ static void score(const struct match *m, int ng, double total, const struct inte
         s *= f->quote ? say_quote : say_other;
     if (in->quantity && f->number)
         s *= quantity_bonus;
-    if (in->count && !f->number)
-        matched *= count_coverage;
+    c->mismatch = (in->count && !f->number) || (in->when && !f->time);
     if (speaker_hit && f->quote)
         s *= speaker_bonus;
     c->score = s;
@@ -1468,9 +1519,11 @@ static int by_score(const void *a, const void *b)
 static void explain_groups(const struct match *m, int ng, double total, const struct intent *in,
                            struct buf *out)
 {
-    buf_printf(out, "entries: %.0f; question weight: %.2f%s%s\n", m->nentries, total,
+    buf_printf(out, "entries: %.0f; question weight: %.2f%s%s%s%s\n", m->nentries, total,
                in->say ? "; asks what someone said: quotes preferred" : "",
-               in->quantity ? "; asks for a quantity: numbers preferred" : "");
+               in->quantity ? "; asks for a quantity: numbers preferred" : "",
+               in->when ? "; asks when: only an entry that states a time answers" : "",
+               in->count ? "; asks how many: only an entry that states a number answers" : "");
     for (int i = 0; i < ng; i++) {
         const struct group *g = &m->groups[i];
         buf_printf(out, "  %-18s weight %5.2f  in %u entries%s%s%s:", g->label, g->weight, g->df,
@@ -1488,8 +1541,8 @@ static void explain_groups(const struct match *m, int ng, double total, const st
 static void explain_candidate(const struct match *m, int ng, const struct candidate *c,
                               struct buf *out)
 {
-    buf_printf(out, "  %-36s score %6.2f  coverage %3.0f%%  has:", c->f->id, c->score,
-               c->coverage * 100);
+    buf_printf(out, "  %-36s score %6.2f  coverage %3.0f%%%s  has:", c->f->id, c->score,
+               c->coverage * 100, c->mismatch ? "  (states no time or number asked for)" : "");
     for (int i = 0; i < ng; i++) {
         const struct group *g = &m->groups[i];
         for (int fi = 0; fi < NFIELDS; fi++) {
@@ -1588,7 +1641,7 @@ int match_ask(struct match *m, const char *q, size_t len, int limit, struct matc
         buf_free(&clean);
         return fail(m, ERR_NOMEM, "out of memory");
     }
-    struct intent intent = { 0, 0, 0 };
+    struct intent intent = { 0 };
     int nw = question_words(m, buf_str(&clean), clean.len, qw, &intent);
     int ng = build_groups(m, qw, nw);
     free(qw);
@@ -1634,13 +1687,26 @@ int match_ask(struct match *m, const char *q, size_t len, int limit, struct matc
      * specific word; related entries must pass the same bar with at least half its score. */
     double specific = idf(m->nentries, ceil(m->nentries * specific_share));
     int best = -1;
-    for (int i = 0; i < kept && best < 0; i++)
-        if (answers(&m->cand[i], specific))
+    /* An entry that holds the topic but not what the question asks for (a time, a number) does
+     * not answer; one below it may. If none does, it is what planbot knows instead. */
+    res->asks = intent.when ? MATCH_ASKS_WHEN : intent.count ? MATCH_ASKS_COUNT : MATCH_ASKS_TOPIC;
+    int instead = -1;
+    for (int i = 0; i < kept && best < 0; i++) {
+        if (!answers(&m->cand[i], specific))
+            continue;
+        if (!m->cand[i].mismatch)
             best = i;
+        else if (instead < 0)
+            instead = i;
+    }
     int near = 0;
-    if (best < 0 && kept > 0 &&
-        nearly_answers(&m->cand[0], kept > 1 ? m->cand[1].score : 0, specific))
-        best = 0, near = 1;
+    if (best < 0 && instead < 0 && kept > 0 &&
+        nearly_answers(&m->cand[0], kept > 1 ? m->cand[1].score : 0, specific)) {
+        if (!m->cand[0].mismatch)
+            best = 0, near = 1;
+        else
+            instead = 0;
+    }
     if (explain) {
         buf_puts(explain, "candidates:\n");
         for (int i = 0; i < kept && i < 8; i++)
@@ -1662,6 +1728,14 @@ int match_ask(struct match *m, const char *q, size_t len, int limit, struct matc
                        res->answers[0].id, answer_coverage * 100, near_coverage * 100, near_margin);
         else if (explain)
             buf_printf(explain, "answer: %s\n", res->answers[0].id);
+        return 0;
+    }
+    if (instead >= 0) {
+        res->has_instead = 1;
+        hit_of(&m->cand[instead], &res->instead);
+        if (explain)
+            buf_printf(explain, "decline: %s holds the topic but states no %s; offered instead\n",
+                       res->instead.id, res->asks == MATCH_ASKS_WHEN ? "time" : "number");
         return 0;
     }
     for (int i = 0; i < kept && res->nsuggest < MATCH_MAX_SUGGESTIONS; i++)

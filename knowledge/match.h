@@ -30,11 +30,24 @@ struct match_hit {
     double coverage;           /* share of the question's weight the entry holds, 0 to 1 */
 };
 
+/* What a question asks for that an entry must state to answer it. */
+enum match_asks {
+    MATCH_ASKS_TOPIC, /* anything about its topic */
+    MATCH_ASKS_WHEN,  /* a time: "when", "what year", "how long", "how soon" */
+    MATCH_ASKS_COUNT  /* a number: "how many", "how much" */
+};
+
 struct match_result {
     int n; /* answers, best first; 0 when declining */
     struct match_hit answers[MATCH_MAX_ANSWERS];
     int nsuggest; /* closest topics when declining */
     struct match_hit suggestions[MATCH_MAX_SUGGESTIONS];
+    enum match_asks asks;
+    /* Declining because the entry that holds the topic does not state what the question asks
+     * for (it says when nothing happened, or gives no number): that entry, which a reply may
+     * offer as what the knowledge base knows instead. */
+    int has_instead;
+    struct match_hit instead;
 };
 
 /* A matcher over kb (borrowed: it must outlive the matcher). Returns 0 and *out, or an error with

@@ -403,6 +403,41 @@ static void example_questions_answer_wordings_the_text_lacks(void **state)
     cJSON_Delete(e);
 }
 
+/* Questions that ask for a time or a number are answered only by an entry that states one; the
+ * entry on their topic that states none is offered instead, and the question counts as declined. */
+static void a_question_for_a_time_or_number_needs_an_entry_that_states_it(void **state)
+{
+    struct fixture *f = *state;
+    static const struct {
+        const char *question;
+        enum match_asks asks;
+        const char *answer, *instead; /* one of them */
+    } rows[] = {
+        { "when did russia annex crimea?", MATCH_ASKS_WHEN, NULL,
+          "crimea-donbas-de-facto-russian" },
+        { "when will russia return to the G8", MATCH_ASKS_WHEN, NULL, "russia-return-g8" },
+        { "when must ukraine hold elections", MATCH_ASKS_WHEN, "elections-100-days", NULL },
+        { "when did driscoll meet zelensky?", MATCH_ASKS_WHEN, "driscoll-delivered-plan", NULL },
+        { "what year did the istanbul talks happen", MATCH_ASKS_WHEN, "istanbul-2022-precedent",
+          NULL },
+        { "how many fighter jets go to poland", MATCH_ASKS_COUNT, NULL, "european-jets-poland" },
+        { "how many troops can ukraine keep", MATCH_ASKS_COUNT, "army-cap", NULL },
+        { "how big can ukraine's army be", MATCH_ASKS_TOPIC, "army-cap", NULL },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        struct match_result r;
+        const char *got = ask(f, rows[i].question, &r);
+        const char *instead = r.has_instead ? r.instead.id : NULL;
+        if (r.asks != rows[i].asks || !got != !rows[i].answer ||
+            (got && strcmp(got, rows[i].answer) != 0) || !instead != !rows[i].instead ||
+            (instead && strcmp(instead, rows[i].instead) != 0))
+            fail_msg("%s: want asks %d, answer %s, instead %s; got %d, %s, %s", rows[i].question,
+                     rows[i].asks, rows[i].answer ? rows[i].answer : "-",
+                     rows[i].instead ? rows[i].instead : "-", r.asks, got ? got : "-",
+                     instead ? instead : "-");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -417,6 +452,7 @@ int main(void)
         cmocka_unit_test(explain_describes_the_decision),
         cmocka_unit_test(answers_follow_changes_to_the_knowledge_base),
         cmocka_unit_test(example_questions_answer_wordings_the_text_lacks),
+        cmocka_unit_test(a_question_for_a_time_or_number_needs_an_entry_that_states_it),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
