@@ -117,6 +117,71 @@ static int answer_line(const struct kb_card *c, struct buf *out)
     return rc;
 }
 
+/* Appends the names of a JSON list as "A, B and C". */
+static int names(const cJSON *list, struct buf *out)
+{
+    int n = cJSON_GetArraySize(list), i = 0, rc = 0;
+    const cJSON *a;
+    cJSON_ArrayForEach(a, list)
+    {
+        if (rc || !cJSON_IsString(a))
+            break;
+        rc = buf_printf(out, "%s%s", i == 0 ? "" : i == n - 1 ? " and " : ", ", a->valuestring);
+        i++;
+    }
+    return rc;
+}
+
+/* What a source's record says of it, in one line: "By A and B, CNN, 20 November 2025; C and D
+ * contributed; updated 21 November 2025." */
+static int source_facts(const cJSON *src, struct buf *out)
+{
+    const cJSON *authors = cJSON_GetObjectItemCaseSensitive(src, "authors"),
+                *contributors = cJSON_GetObjectItemCaseSensitive(src, "contributors");
+    char day[64];
+    int rc = buf_puts(out, cJSON_GetArraySize(authors) ? "By " : "");
+    if (!rc)
+        rc = names(authors, out);
+    if (!rc && *str(src, "publisher"))
+        rc = buf_printf(out, "%s%s", cJSON_GetArraySize(authors) ? ", " : "Published by ",
+                        str(src, "publisher"));
+    if (!rc && *str(src, "date")) {
+        reply_date(str(src, "date"), day, sizeof day);
+        rc = buf_printf(out, ", %s", day);
+    }
+    if (!rc && cJSON_GetArraySize(contributors)) {
+        rc = buf_puts(out, "; ");
+        if (!rc)
+            rc = names(contributors, out);
+        if (!rc)
+            rc = buf_puts(out,
+                          cJSON_GetArraySize(contributors) > 1 ? " contributed" : " contributed");
+    }
+    if (!rc && *str(src, "updated")) {
+        reply_date(str(src, "updated"), day, sizeof day);
+        rc = buf_printf(out, "; updated %s", day);
+    }
+    return rc ? rc : buf_putc(out, '.');
+}
+
+/* The answer that is a source's record: what it says of its authors and publication. */
+static int source_answer(const cJSON *src, enum reply_style style, struct buf *out)
+{
+    int rc = buf_puts(out, style == REPLY_LINE ? "" : "> ");
+    if (!rc && style == REPLY_LINE)
+        rc = buf_printf(out, "[%s] ", str(src, "id"));
+    if (!rc)
+        rc = source_facts(src, out);
+    if (!rc && style != REPLY_LINE) {
+        rc = buf_puts(out, "\nSource: ");
+        if (!rc)
+            rc = reply_citation(src, out);
+        if (!rc)
+            rc = buf_printf(out, " [%s]", str(src, "id"));
+    }
+    return rc;
+}
+
 /* What the question asked for that no entry states: "when", "how many". */
 static const char *asked_for(enum match_asks asks)
 {
@@ -158,6 +223,13 @@ static int answer(struct kb *kb, const struct match_result *res, enum reply_styl
         return rc;
     }
     for (int i = 0; i < res->n && !rc; i++) {
+        if (res->answers[i].source) {
+            cJSON *src = NULL;
+            if (kb_get(kb, KB_SOURCE, res->answers[i].id, &src) == 0)
+                rc = source_answer(src, style, out);
+            cJSON_Delete(src);
+            continue;
+        }
         if (kb_card(kb, res->answers[i].id, &c))
             continue;
         if (i == 0)
@@ -250,6 +322,35 @@ static cJSON *answer_json(const struct kb_card *c, double score)
     return a;
 }
 
+/* A source's record as an answer object: kind "source", its title, what it says of its authors
+ * and publication as the text, and itself as the source. NULL when it is gone or out of memory. */
+static cJSON *source_json(struct kb *kb, const char *id)
+{
+    cJSON *src = NULL, *a = NULL;
+    struct buf facts;
+    buf_init(&facts, 64 * 1024);
+    if (kb_get(kb, KB_SOURCE, id, &src) == 0 && !source_facts(src, &facts) &&
+        (a = cJSON_CreateObject())) {
+        cJSON *s = cJSON_CreateObject();
+        static const char *const keep[] = { "id", "title", "publisher", "date", "url", "authors" };
+        for (size_t i = 0; s && i < sizeof keep / sizeof *keep; i++)
+            cJSON_AddItemToObject(
+                s, keep[i], cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(src, keep[i]), 1));
+        if (!s || !cJSON_AddStringToObject(a, "id", id) ||
+            !cJSON_AddStringToObject(a, "kind", "source") ||
+            !cJSON_AddStringToObject(a, "title", str(src, "title")) ||
+            !cJSON_AddStringToObject(a, "text", buf_str(&facts)) ||
+            !cJSON_AddStringToObject(a, "speaker", "") || !cJSON_AddStringToObject(a, "role", "") ||
+            !cJSON_AddItemToObject(a, "source", s) || !cJSON_AddNumberToObject(a, "score", 0)) {
+            cJSON_Delete(a);
+            a = NULL;
+        }
+    }
+    buf_free(&facts);
+    cJSON_Delete(src);
+    return a;
+}
+
 cJSON *reply_answer_json(struct kb *kb, const char *question, const struct match_result *res)
 {
     cJSON *o = cJSON_CreateObject();
@@ -276,9 +377,14 @@ cJSON *reply_answer_json(struct kb *kb, const char *question, const struct match
         }
     }
     for (int i = 0; i < res->n; i++) {
-        if (kb_card(kb, res->answers[i].id, &c))
+        cJSON *a;
+        if (res->answers[i].source) {
+            a = source_json(kb, res->answers[i].id);
+        } else if (kb_card(kb, res->answers[i].id, &c)) {
             continue;
-        cJSON *a = answer_json(&c, res->answers[i].score);
+        } else {
+            a = answer_json(&c, res->answers[i].score);
+        }
         if (!a || !cJSON_AddItemToArray(answers, a)) {
             cJSON_Delete(a);
             cJSON_Delete(o);

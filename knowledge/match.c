@@ -242,7 +242,8 @@ struct match {
     int resident_max; /* hold knowledge bases up to this many entries in memory */
     struct resident res;
     struct tokenizer porter, plain;
-    sqlite3_stmt *retrieve, *load_entry;
+    sqlite3_stmt *retrieve, *load_entry, *cited;
+    struct fwd source; /* the source most entries cite, its record's words; rowid 0: none */
     uint64_t stamp;
     int loaded;
     double nentries;
@@ -600,6 +601,8 @@ static int load_rules(struct match *m)
 }
 
 /* Reloads what depends on the data when it has changed since the last question. */
+static int load_fwd(struct match *m, sqlite3_stmt *st, struct fwd *f);
+
 static int refresh(struct match *m)
 {
     uint64_t stamp = kb_stamp(m->kb);
@@ -619,6 +622,12 @@ static int refresh(struct match *m)
     if (rc)
         return fail(m, rc, kb_errmsg(m->kb));
     m->nentries = (double)kb_count_entries(m->kb);
+    free(m->source.block);
+    memset(&m->source, 0, sizeof m->source);
+    int step = sqlite3_step(m->cited);
+    if (step == SQLITE_ROW && !load_fwd(m, m->cited, &m->source))
+        m->source.rowid = 1;
+    sqlite3_reset(m->cited);
     resident_free(&m->res);
     if (m->nentries <= m->resident_max && resident_load(m, &m->res))
         resident_free(&m->res); /* out of memory: FTS5 retrieves instead */
@@ -1019,7 +1028,13 @@ int match_open(struct match **out, struct kb *kb)
         (rc = kb_prepare(kb,
                          "SELECT id, kind, title, text, speaker, role, keywords, examples"
                          " FROM entries WHERE n = ?",
-                         &m->load_entry)))
+                         &m->load_entry)) ||
+        (rc = kb_prepare(kb,
+                         "SELECT id, 'source', title, '', authors, publisher, '', contributors"
+                         " FROM sources ORDER BY"
+                         " (SELECT count(*) FROM entries WHERE source = sources.id) DESC, rowid"
+                         " LIMIT 1",
+                         &m->cited)))
         goto err;
     *out = m;
     return 0;
@@ -1039,6 +1054,8 @@ void match_close(struct match *m)
     vocab_free(m->words_vocab);
     sqlite3_finalize(m->retrieve);
     sqlite3_finalize(m->load_entry);
+    sqlite3_finalize(m->cited);
+    free(m->source.block);
     if (m->porter.inst)
         m->porter.api.xDelete(m->porter.inst);
     if (m->plain.inst)
@@ -1102,7 +1119,23 @@ struct intent {
     int quantity; /* how many, how big, how soon: entries that state a number first */
     int count;    /* how many: an entry that states no number cannot answer */
     int when;     /* when, what year, how long: an entry that states no time cannot answer */
+    int source;   /* who wrote it, who published it: the source's record may answer */
 };
+
+/* Words that ask about the source itself: its authors, publisher, publication. */
+static int is_source_cue(const char *w)
+{
+    static const char *const cues[] = { "author",      "authors",      "byline",   "contributed",
+                                        "contributor", "contributors", "headline", "journalist",
+                                        "journalists", "outlet",       "penned",   "publication",
+                                        "published",   "publisher",    "reported", "reporter",
+                                        "reporters",   "write",        "writer",   "writers",
+                                        "written",     "wrote" };
+    for (size_t i = 0; i < sizeof cues / sizeof *cues; i++)
+        if (strcmp(w, cues[i]) == 0)
+            return 1;
+    return 0;
+}
 
 /* Whether a word (after prev) asks when: "when", "what year", "which day", "how long". */
 static int is_when(const char *w, const char *prev)
@@ -1193,12 +1226,14 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
             intent->count = 1;
         if (is_when(w, prev))
             intent->when = 1;
+        if (is_source_cue(w))
+            intent->source = 1;
         q->hash = hash(s, strlen(s));
         int at = m->words.t[i].start;
         q->proper =
             !shouting && i > 0 && at >= 0 && (size_t)at < len && text[at] >= 'A' && text[at] <= 'Z';
-        if (q->cls != NORM_CONTENT || all_digits(w) || vocab_stem_df(m->vocab, s) ||
-            rule_at(m, &q->hash, 1, 0))
+        if (q->cls != NORM_CONTENT || all_digits(w) || is_source_cue(w) ||
+            vocab_stem_df(m->vocab, s) || rule_at(m, &q->hash, 1, 0))
             continue;
         /* Unknown: a typo of a known word (unless it is an English word), or else a form of a
          * known word that the stemmer does not join ("compared", "comparison"). */
@@ -1574,6 +1609,38 @@ static int nearly_answers(const struct candidate *c, double next, double specifi
            c->score >= near_margin * next;
 }
 
+/* Whether the question asks about the source itself (who wrote it, who published it, when) and
+ * names nothing else: every word that counts is such a cue ("wrote", "publisher"), a common word
+ * ("article", "this"), or a word of the source's record (an author's name). */
+static int asks_source(const struct match *m, int ng, const struct intent *in)
+{
+    if (!in->source || !m->source.rowid)
+        return 0;
+    for (int i = 0; i < ng; i++) {
+        const struct group *g = &m->groups[i];
+        if (g->cls == NORM_WEAK || is_source_cue(g->label))
+            continue;
+        int held = 0;
+        for (int fi = 0; fi < NFIELDS && !held; fi++)
+            held = in_span(&m->source, fi, 0, m->source.n[fi], g);
+        if (!held)
+            return 0;
+    }
+    return 1;
+}
+
+/* Answers with the record of the source most entries cite. Returns 0. */
+static int answer_source(struct match *m, struct match_result *res, struct buf *explain)
+{
+    res->n = 1;
+    res->answers[0].source = 1;
+    copy_str(res->answers[0].id, sizeof res->answers[0].id, m->source.id);
+    if (explain)
+        buf_printf(explain, "answer: the source %s, whose record says who wrote and published it\n",
+                   m->source.id);
+    return 0;
+}
+
 static void hit_of(const struct candidate *c, struct match_hit *h)
 {
     copy_str(h->id, sizeof h->id, c->f->id);
@@ -1655,7 +1722,9 @@ int match_ask(struct match *m, const char *q, size_t len, int limit, struct matc
     }
     if (explain)
         explain_groups(m, ng, total, &intent, explain);
-    if (!known) {
+    if (!known || !ng) {
+        if (asks_source(m, ng, &intent))
+            return answer_source(m, res, explain);
         if (explain)
             buf_puts(explain, "decline: no word of the question is in the knowledge base\n");
         return 0;
@@ -1730,6 +1799,8 @@ int match_ask(struct match *m, const char *q, size_t len, int limit, struct matc
             buf_printf(explain, "answer: %s\n", res->answers[0].id);
         return 0;
     }
+    if (instead < 0 && asks_source(m, ng, &intent))
+        return answer_source(m, res, explain);
     if (instead >= 0) {
         res->has_instead = 1;
         hit_of(&m->cand[instead], &res->instead);

@@ -25,7 +25,8 @@ enum {
 };
 
 struct match_hit {
-    char id[MATCH_MAX_ID + 1]; /* entry id */
+    char id[MATCH_MAX_ID + 1]; /* entry id, or source id when source is set */
+    int source;                /* the answer is a source's record: who wrote it, when, where */
     double score;              /* relevance, higher is better; comparable within one question */
     double coverage;           /* share of the question's weight the entry holds, 0 to 1 */
 };

@@ -438,6 +438,37 @@ static void a_question_for_a_time_or_number_needs_an_entry_that_states_it(void *
     }
 }
 
+/* "Who wrote this?": a question about the source itself, naming nothing else the knowledge base
+ * holds, is answered with the record of the source the entries cite; one that names a topic is
+ * not ("who wrote the plan" is about the plan). */
+static void a_question_about_the_source_is_answered_from_its_record(void **state)
+{
+    struct fixture *f = *state;
+    static const struct {
+        const char *question;
+        int source;
+    } rows[] = {
+        { "who wrote this article", 1 },           { "who are the authors?", 1 },
+        { "did natasha bertrand write this?", 1 }, { "when was this published", 1 },
+        { "which outlet published it", 1 },        { "who contributed to the report", 1 },
+        { "who reported this story", 1 },          { "who wrote the plan", 0 },
+        { "who wrote the post on X", 0 },          { "who wrote the zorblax memo", 0 },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        struct match_result r;
+        ask(f, rows[i].question, &r);
+        int source = r.n == 1 && r.answers[0].source;
+        if (source != rows[i].source)
+            fail_msg("%s: want %s, got %s", rows[i].question,
+                     rows[i].source ? "the source" : "no source",
+                     source ? "the source"
+                     : r.n  ? r.answers[0].id
+                            : "(declined)");
+        if (source)
+            assert_string_equal(r.answers[0].id, "cnn-2025-11-20");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -453,6 +484,7 @@ int main(void)
         cmocka_unit_test(answers_follow_changes_to_the_knowledge_base),
         cmocka_unit_test(example_questions_answer_wordings_the_text_lacks),
         cmocka_unit_test(a_question_for_a_time_or_number_needs_an_entry_that_states_it),
+        cmocka_unit_test(a_question_about_the_source_is_answered_from_its_record),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
