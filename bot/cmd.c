@@ -802,6 +802,35 @@ static int c_backup(struct cmd_ctx *ctx, const struct args *a)
 /* Problems kb check lists: a chat reply stays short. */
 enum { CHECK_LINES_TERMINAL = 1000, CHECK_LINES_CHAT = 10 };
 
+/* Appends the sentences of the sources that no entry holds, at most max of them. */
+static int uncovered(struct cmd_ctx *ctx, int max)
+{
+    int64_t total;
+    cJSON *list;
+    int rc = kb_uncovered(ctx->kb, max, &total, &list);
+    if (rc || total == 0) {
+        cJSON_Delete(list);
+        return 0; /* the check itself has been reported; this is a help to it */
+    }
+    rc = buf_printf(ctx->out,
+                    "%lld %s of the sources %s in no entry, so no answer can quote %s "
+                    "(kb add makes one):",
+                    (long long)total, plural(total, "sentence", "sentences"),
+                    total == 1 ? "is" : "are", total == 1 ? "it" : "them");
+    const cJSON *s;
+    cJSON_ArrayForEach(s, list)
+    {
+        if (rc)
+            break;
+        rc = buf_printf(ctx->out, "\n  %s: %s", str(s, "source"), str(s, "sentence"));
+    }
+    if (!rc && total > cJSON_GetArraySize(list))
+        rc = buf_printf(ctx->out, "\n  ... and %lld more",
+                        (long long)(total - cJSON_GetArraySize(list)));
+    cJSON_Delete(list);
+    return rc ? rc : buf_putc(ctx->out, '\n');
+}
+
 static int c_check(struct cmd_ctx *ctx, const struct args *a)
 {
     (void)a;
@@ -826,7 +855,8 @@ static int c_check(struct cmd_ctx *ctx, const struct args *a)
     }
     if (!rep.problems) {
         cJSON_Delete(problems);
-        return buf_printf(ctx->out, "The knowledge base is consistent: %s.\n", counts);
+        rc = buf_printf(ctx->out, "The knowledge base is consistent: %s.\n", counts);
+        return rc ? rc : uncovered(ctx, max);
     }
     /* An error: the lines go where errors go (standard error, exit status 1). */
     buf_reset(ctx->out);

@@ -193,6 +193,14 @@ int kb_unanswered_list(struct kb *kb, int limit, cJSON **out);
  * ERR_READONLY, ERR_BUSY or another database error. */
 int kb_unanswered_clear(struct kb *kb, int64_t *cleared);
 
+/* The sentences of the sources' stored texts that no entry citing the source holds, so that
+ * moderators see what the knowledge base cannot answer from yet (kb_coverage.c): an array of at
+ * most max {"source", "sentence"} in the sources' order, and in *total how many there are in all.
+ * Headings, bylines, the title and other lines that do not end as a sentence does, copyright
+ * notices, and the credit line naming every contributor or author are not counted. Returns 0
+ * and *out (caller frees), or a database error. */
+int kb_uncovered(struct kb *kb, int max, int64_t *total, cJSON **out);
+
 /* ---- backup and check (kb_check.c) ---- */
 
 /* What a knowledge base holds; and its inbox (inbox.h), the questions acknowledged to a chat

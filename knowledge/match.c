@@ -1722,9 +1722,10 @@ int match_ask(struct match *m, const char *q, size_t len, int limit, struct matc
     }
     if (explain)
         explain_groups(m, ng, total, &intent, explain);
+    /* nothing but who wrote it, who published it, when: the source's record answers */
+    if (asks_source(m, ng, &intent))
+        return answer_source(m, res, explain);
     if (!known || !ng) {
-        if (asks_source(m, ng, &intent))
-            return answer_source(m, res, explain);
         if (explain)
             buf_puts(explain, "decline: no word of the question is in the knowledge base\n");
         return 0;
@@ -1799,8 +1800,6 @@ int match_ask(struct match *m, const char *q, size_t len, int limit, struct matc
             buf_printf(explain, "answer: %s\n", res->answers[0].id);
         return 0;
     }
-    if (instead < 0 && asks_source(m, ng, &intent))
-        return answer_source(m, res, explain);
     if (instead >= 0) {
         res->has_instead = 1;
         hit_of(&m->cand[instead], &res->instead);

@@ -2980,6 +2980,52 @@ static void kb_check_lists_at_most_max_problems_and_counts_them_all(void **state
 #define DIR_TEST(fn)   cmocka_unit_test_setup_teardown(fn, fx_dir, fx_teardown)
 #define SMALL_TEST(fn) cmocka_unit_test_setup_teardown(fn, fx_small, fx_teardown)
 
+/* kb_uncovered lists the sentences of a stored source that no entry holds, in order, and leaves
+ * out headings, the credit line and the copyright notice. */
+static void kb_uncovered_lists_the_sentences_no_entry_holds(void **state)
+{
+    struct fx *f = *state;
+    int64_t base = -1, total = -1;
+    cJSON *list = NULL;
+    assert_int_equal(kb_uncovered(f->kb, 100, &base, &list), 0); /* the fixture's source */
+    cJSON_Delete(list);
+    assert_int_equal(
+        put(f->kb, KB_SOURCE,
+            "{'id': 'memo', 'title': 'A memo', 'authors': ['Ann Lee'],"
+            " 'contributors': ['Bo Chan', 'Cy Diaz'],"
+            " 'text': 'A Heading\\nFirst fact. Second fact here! Third \\u201cquoted\\u201d"
+            " fact.\\nBo Chan and Cy Diaz contributed to this memo.\\n\\u00a9 2025 X Inc."
+            " All rights reserved.\\n'}",
+            KB_PUT_ADD, &alice, NULL),
+        0);
+    static const char *const want[] = { "First fact.", "Second fact here!",
+                                        "Third \u201cquoted\u201d fact." };
+    assert_int_equal(kb_uncovered(f->kb, 100, &total, &list), 0);
+    assert_int_equal(total, base + 3);
+    assert_int_equal(cJSON_GetArraySize(list), total);
+    for (int k = 0; k < 3; k++) {
+        const cJSON *item = cJSON_GetArrayItem(list, (int)base + k);
+        assert_string_equal(str_field(item, "source"), "memo");
+        assert_string_equal(str_field(item, "sentence"), want[k]);
+    }
+    cJSON_Delete(list);
+
+    /* an entry holding two of them: one is left; the cap limits the list, not the count */
+    assert_int_equal(put(f->kb, KB_ENTRY,
+                         "{'id': 'memo-facts', 'kind': 'context', 'title': 'Facts',"
+                         " 'text': 'First fact. Second fact here!', 'source': 'memo'}",
+                         KB_PUT_ADD, &alice, NULL),
+                     0);
+    assert_int_equal(kb_uncovered(f->kb, 100, &total, &list), 0);
+    assert_int_equal(total, base + 1);
+    assert_string_equal(str_field(cJSON_GetArrayItem(list, (int)base), "sentence"), want[2]);
+    cJSON_Delete(list);
+    assert_int_equal(kb_uncovered(f->kb, 0, &total, &list), 0);
+    assert_int_equal(total, base + 1);
+    assert_int_equal(cJSON_GetArraySize(list), 1); /* at least one */
+    cJSON_Delete(list);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -3045,6 +3091,7 @@ int main(void)
         SMALL_TEST(kb_unanswered_is_not_a_change_to_the_knowledge),
         SMALL_TEST(kb_unanswered_on_a_readonly_database_lists_but_records_nothing),
         SMALL_TEST(kb_open_migrates_a_version_1_database_and_keeps_its_data),
+        SMALL_TEST(kb_uncovered_lists_the_sentences_no_entry_holds),
         cmocka_unit_test(kb_type_names_round_trip),
         SMALL_TEST(kb_backup_copies_everything_into_a_planbot_database),
         SMALL_TEST(kb_backup_and_kb_check_cover_the_inbox),
