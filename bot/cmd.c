@@ -73,6 +73,9 @@ static int c_unanswered_clear(struct cmd_ctx *, const struct args *);
 static int c_syn_list(struct cmd_ctx *, const struct args *);
 static int c_syn_add(struct cmd_ctx *, const struct args *);
 static int c_syn_remove(struct cmd_ctx *, const struct args *);
+static int c_spk_list(struct cmd_ctx *, const struct args *);
+static int c_spk_add(struct cmd_ctx *, const struct args *);
+static int c_spk_remove(struct cmd_ctx *, const struct args *);
 static int c_src_list(struct cmd_ctx *, const struct args *);
 static int c_src_show(struct cmd_ctx *, const struct args *);
 static int c_src_add(struct cmd_ctx *, const struct args *);
@@ -125,6 +128,13 @@ static const struct cmd commands[] = {
       "make TERM also match each WORD (a word or a quoted phrase)" },
     { "kb synonym remove", c_syn_remove, 1, -1, CMD_MODERATOR, "", "",
       "kb synonym remove TERM [WORD...]", "remove a synonym, or some of its words" },
+    { "kb speaker list", c_spk_list, 0, 0, 0, "json", "", "kb speaker list [--json]",
+      "list the speakers quotes are by, with the other names that find them" },
+    { "kb speaker add", c_spk_add, 1, -1, CMD_MODERATOR, "role=", "",
+      "kb speaker add NAME [ALIAS...] [--role ROLE]",
+      "add a speaker (their name as the quotes give it), or other names people call them by" },
+    { "kb speaker remove", c_spk_remove, 1, -1, CMD_MODERATOR, "", "",
+      "kb speaker remove NAME [ALIAS...]", "remove a speaker, or some of their other names" },
     { "kb source list", c_src_list, 0, 0, 0, "json", "", "kb source list [--json]",
       "list the sources" },
     { "kb source show", c_src_show, 1, 1, 0, "json", "", "kb source show ID [--json]",
@@ -480,7 +490,7 @@ static int put(struct cmd_ctx *ctx, enum kb_type t, cJSON *rec, enum kb_put_mode
 {
     int64_t change = 0;
     int rc = kb_put(ctx->kb, t, rec, mode, &ctx->actor, &change);
-    const char *key = str(rec, t == KB_SYNONYM ? "term" : "id");
+    const char *key = str(rec, t == KB_SYNONYM ? "term" : t == KB_SPEAKER ? "name" : "id");
     if (rc)
         return kbfail(ctx, rc);
     if (!change)
@@ -1180,39 +1190,60 @@ static int add_words(cJSON *words, const struct args *a, int from)
     return 0;
 }
 
-static int c_syn_add(struct cmd_ctx *ctx, const struct args *a)
+/* A record that is a name and a list: a synonym (its term and words), a speaker (their name and
+ * other names). The commands that add to it and take from it are the same. */
+struct named_list {
+    enum kb_type type;
+    const char *key, *list, *item; /* its JSON fields; what one item is called */
+    int keep_empty;                /* it stays when its last item goes (a speaker stays one) */
+};
+static const struct named_list synonyms = { KB_SYNONYM, "term", "words", "word", 0 };
+static const struct named_list speakers = { KB_SPEAKER, "name", "aliases", "other name", 1 };
+
+/* kb synonym add TERM WORD..., kb speaker add NAME [ALIAS...] [--role R]: creates the record or
+ * extends its list. */
+static int list_add(struct cmd_ctx *ctx, const struct args *a, const struct named_list *nl)
 {
     cJSON *rec = NULL;
-    int rc = kb_get(ctx->kb, KB_SYNONYM, a->pos[0], &rec);
+    int rc = kb_get(ctx->kb, nl->type, a->pos[0], &rec);
     int existed = rc == 0;
     if (rc && rc != ERR_NOTFOUND)
         return kbfail(ctx, rc);
+    rc = 0;
     if (!existed) {
         rec = cJSON_CreateObject();
-        if (!rec || !cJSON_AddStringToObject(rec, "term", a->pos[0]) ||
-            !cJSON_AddArrayToObject(rec, "words")) {
+        if (!rec || !cJSON_AddStringToObject(rec, nl->key, a->pos[0]) ||
+            !cJSON_AddArrayToObject(rec, nl->list)) {
             cJSON_Delete(rec);
             return ERR_NOMEM;
         }
     }
-    if ((rc = add_words(cJSON_GetObjectItem(rec, "words"), a, 1))) {
+    const char *role = opt(a, "role");
+    if (role) {
+        cJSON_DeleteItemFromObjectCaseSensitive(rec, "role");
+        if (!cJSON_AddStringToObject(rec, "role", role))
+            rc = ERR_NOMEM;
+    }
+    if (rc || (rc = add_words(cJSON_GetObjectItem(rec, nl->list), a, 1))) {
         cJSON_Delete(rec);
         return rc;
     }
-    rc = put(ctx, KB_SYNONYM, rec, existed ? KB_PUT_EDIT : KB_PUT_ADD);
+    rc = put(ctx, nl->type, rec, existed ? KB_PUT_EDIT : KB_PUT_ADD);
     cJSON_Delete(rec);
     return rc;
 }
 
-static int c_syn_remove(struct cmd_ctx *ctx, const struct args *a)
+/* kb synonym remove TERM [WORD...], kb speaker remove NAME [ALIAS...]: removes the record, or
+ * the items given. */
+static int list_remove(struct cmd_ctx *ctx, const struct args *a, const struct named_list *nl)
 {
     if (a->npos == 1)
-        return remove_record(ctx, KB_SYNONYM, a->pos[0]);
+        return remove_record(ctx, nl->type, a->pos[0]);
     cJSON *rec;
-    int rc = kb_get(ctx->kb, KB_SYNONYM, a->pos[0], &rec);
+    int rc = kb_get(ctx->kb, nl->type, a->pos[0], &rec);
     if (rc)
         return kbfail(ctx, rc);
-    cJSON *gone = cJSON_CreateArray(), *words = cJSON_GetObjectItem(rec, "words");
+    cJSON *gone = cJSON_CreateArray(), *words = cJSON_GetObjectItem(rec, nl->list);
     if (!gone || (rc = add_words(gone, a, 1))) {
         cJSON_Delete(gone);
         cJSON_Delete(rec);
@@ -1234,16 +1265,63 @@ static int c_syn_remove(struct cmd_ctx *ctx, const struct args *a)
         if (found) {
             cJSON_DeleteItemFromArray(words, i);
         } else {
-            rc = fail(ctx, ERR_NOTFOUND, "synonym \"%s\" has no word \"%s\"", a->pos[0],
-                      g->valuestring);
+            rc = fail(ctx, ERR_NOTFOUND, "%s \"%s\" has no %s \"%s\"", kb_type_name(nl->type),
+                      a->pos[0], nl->item, g->valuestring);
             break;
         }
     }
     if (!rc)
-        rc = cJSON_GetArraySize(words) ? put(ctx, KB_SYNONYM, rec, KB_PUT_EDIT)
-                                       : remove_record(ctx, KB_SYNONYM, a->pos[0]);
+        rc = cJSON_GetArraySize(words) || nl->keep_empty ? put(ctx, nl->type, rec, KB_PUT_EDIT)
+                                                         : remove_record(ctx, nl->type, a->pos[0]);
     cJSON_Delete(gone);
     cJSON_Delete(rec);
+    return rc;
+}
+
+static int c_syn_add(struct cmd_ctx *ctx, const struct args *a)
+{
+    return list_add(ctx, a, &synonyms);
+}
+
+static int c_syn_remove(struct cmd_ctx *ctx, const struct args *a)
+{
+    return list_remove(ctx, a, &synonyms);
+}
+
+static int c_spk_add(struct cmd_ctx *ctx, const struct args *a)
+{
+    return list_add(ctx, a, &speakers);
+}
+
+static int c_spk_remove(struct cmd_ctx *ctx, const struct args *a)
+{
+    return list_remove(ctx, a, &speakers);
+}
+
+static int c_spk_list(struct cmd_ctx *ctx, const struct args *a)
+{
+    cJSON *list;
+    int rc = kb_list(ctx->kb, KB_SPEAKER, NULL, 1, &list);
+    if (rc)
+        return kbfail(ctx, rc);
+    if (opt(a, "json")) {
+        rc = print_json(ctx, list);
+    } else {
+        const cJSON *s;
+        cJSON_ArrayForEach(s, list)
+        {
+            char *w = cJSON_PrintUnformatted(cJSON_GetObjectItem(s, "aliases"));
+            rc = buf_printf(ctx->out, "%s%s%s → %s\n", str(s, "name"), *str(s, "role") ? ", " : "",
+                            str(s, "role"), w ? w : "");
+            cJSON_free(w);
+            if (rc)
+                break;
+        }
+        if (!rc)
+            rc = buf_printf(ctx->out, "%d speaker%s\n", cJSON_GetArraySize(list),
+                            cJSON_GetArraySize(list) == 1 ? "" : "s");
+    }
+    cJSON_Delete(list);
     return rc;
 }
 

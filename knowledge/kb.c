@@ -24,7 +24,8 @@
  * which the matcher uses for typo tolerance. */
 /* The FTS5 indexes over entries, their vocabularies and the triggers that keep them in step, for
  * a list of the entries' columns they index (COLS; NEW and OLD: the same with "new." and "old."
- * before each). Version 1 indexed five columns; version 5 adds the example questions. */
+ * before each), filled from the entries. Version 1 indexed five columns; version 5 adds the
+ * example questions. */
 #define ENTRY_INDEXES(COLS, NEW, OLD)                                                              \
     "CREATE VIRTUAL TABLE entries_fts USING fts5(" COLS ","                                        \
     "  content='entries', content_rowid='n',"                                                      \
@@ -49,7 +50,9 @@
     ");"                                                                                           \
     "  INSERT INTO entries_fts(rowid, " COLS ") VALUES (new.n, " NEW ");"                          \
     "  INSERT INTO entries_words(rowid, " COLS ") VALUES (new.n, " NEW ");"                        \
-    "END;"
+    "END;"                                                                                         \
+    "INSERT INTO entries_fts(entries_fts) VALUES ('rebuild');"                                     \
+    "INSERT INTO entries_words(entries_words) VALUES ('rebuild');"
 
 static const char *const migrations[] = {
     /* version 1 */
@@ -127,27 +130,43 @@ static const char *const migrations[] = {
     /* version 4: the inbox moves to a file of its own (inbox.c), so that no change to the
      * knowledge can delay an acknowledgement; migrate() copies its records there first. */
     "DROP TABLE inbox;",
-    /* version 5: example questions on entries (matched as a field of their own), and a source's
-     * contributors and the date it was last updated. The indexes are built again with the new
-     * column and filled from the entries. */
+    /* version 5: example questions on entries (matched as a field of their own), a source's
+     * contributors and the date it was last updated, and the speakers with their other names. The
+     * audit log is copied into a table whose type may be a speaker; the indexes are built again
+     * with the new column and filled from the entries. */
     "ALTER TABLE entries ADD COLUMN examples TEXT NOT NULL DEFAULT '[]';"
     "ALTER TABLE sources ADD COLUMN contributors TEXT NOT NULL DEFAULT '[]';"
     "ALTER TABLE sources ADD COLUMN updated TEXT NOT NULL DEFAULT '';"
+    "CREATE TABLE speakers ("
+    "  name TEXT PRIMARY KEY NOT NULL,"
+    "  role TEXT NOT NULL DEFAULT '',"
+    "  aliases TEXT NOT NULL DEFAULT '[]',"
+    "  created_at TEXT NOT NULL, created_by TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL, updated_by TEXT NOT NULL);"
+    "CREATE TABLE changes_v5 ("
+    "  n INTEGER PRIMARY KEY,"
+    "  at TEXT NOT NULL,"
+    "  who TEXT NOT NULL,"
+    "  via TEXT NOT NULL,"
+    "  action TEXT NOT NULL CHECK (action IN ('add', 'edit', 'remove', 'undo')),"
+    "  type TEXT NOT NULL"
+    "    CHECK (type = 'source' OR type = 'entry' OR type = 'synonym' OR type = 'speaker'),"
+    "  id TEXT NOT NULL,"
+    "  before TEXT,"
+    "  after TEXT,"
+    "  undoes INTEGER REFERENCES changes(n),"
+    "  note TEXT NOT NULL DEFAULT '');"
+    "INSERT INTO changes_v5 SELECT n, at, who, via, action, type, id, before, after, undoes, note"
+    "  FROM changes;"
+    "DROP TABLE changes;"
+    "ALTER TABLE changes_v5 RENAME TO changes;"
+    "CREATE INDEX changes_by_record ON changes(type, id);"
     "DROP TRIGGER entries_ai; DROP TRIGGER entries_ad; DROP TRIGGER entries_au;"
     "DROP TABLE entries_fts_terms; DROP TABLE entries_words_terms;"
     "DROP TABLE entries_fts; DROP TABLE entries_words;" ENTRY_INDEXES(
         "title, text, speaker, role, keywords, examples",
         "new.title, new.text, new.speaker, new.role, new.keywords, new.examples",
-        "old.title, old.text, old.speaker, old.role, old.keywords, old.examples") "INSERT INTO "
-                                                                                  "entries_fts("
-                                                                                  "entries_fts) "
-                                                                                  "VALUES "
-                                                                                  "('rebuild');"
-                                                                                  "INSERT INTO "
-                                                                                  "entries_words("
-                                                                                  "entries_words) "
-                                                                                  "VALUES "
-                                                                                  "('rebuild');",
+        "old.title, old.text, old.speaker, old.role, old.keywords, old.examples"),
 };
 
 enum { SCHEMA_OWN_INBOX = 4 /* the version from which the inbox is a file of its own */ };
@@ -688,13 +707,14 @@ const char *kb_type_name(enum kb_type t)
     case KB_SOURCE: return "source";
     case KB_ENTRY: return "entry";
     case KB_SYNONYM: return "synonym";
+    case KB_SPEAKER: return "speaker";
     }
     return "?";
 }
 
 int kb_type_parse(const char *name)
 {
-    static const enum kb_type all[] = { KB_SOURCE, KB_ENTRY, KB_SYNONYM };
+    static const enum kb_type all[] = { KB_SOURCE, KB_ENTRY, KB_SYNONYM, KB_SPEAKER };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (strcmp(name, kb_type_name(all[i])) == 0)
             return (int)all[i];

@@ -649,7 +649,8 @@ static int check_entries(struct check *c)
     return rc;
 }
 
-/* Sources' author lists, and synonyms: a term stored as questions look it up, words that parse. */
+/* Sources' author lists; synonyms: a term stored as questions look it up, words that parse;
+ * speakers' other names that parse. */
 static int check_lists(struct check *c)
 {
     sqlite3_stmt *st;
@@ -681,6 +682,17 @@ static int check_lists(struct check *c)
     }
     if (step != SQLITE_DONE)
         rc = stopped(c, step, "synonym", "the synonyms");
+    sqlite3_finalize(st);
+    if (rc || (rc = prepare(c, "SELECT name, aliases FROM speakers ORDER BY rowid", "speaker",
+                            "the speakers", &st)))
+        return rc;
+    step = SQLITE_DONE;
+    while (st && (step = sqlite3_step(st)) == SQLITE_ROW)
+        if (!is_word_list(kb_col(st, 1), 0))
+            problem(c, "speaker", "speaker \"%.*s\": their other names are not a JSON list",
+                    CHECK_NAME_MAX, kb_col(st, 0));
+    if (step != SQLITE_DONE)
+        rc = stopped(c, step, "speaker", "the speakers");
     sqlite3_finalize(st);
     return rc;
 }

@@ -22,7 +22,10 @@ enum { MAX_REPORTED = 20 };
 static const struct {
     const char *key;
     enum kb_type type;
-} sections[] = { { "sources", KB_SOURCE }, { "synonyms", KB_SYNONYM }, { "entries", KB_ENTRY } };
+} sections[] = { { "sources", KB_SOURCE },
+                 { "synonyms", KB_SYNONYM },
+                 { "speakers", KB_SPEAKER },
+                 { "entries", KB_ENTRY } };
 enum { NSECTIONS = sizeof sections / sizeof sections[0] };
 
 struct import {

@@ -77,6 +77,12 @@ static const struct field entry_fields[] = {
     { "examples", FT_QUESTIONS, FF_LONG, KB_MAX_LIST },
 };
 
+static const struct field speaker_fields[] = {
+    { "name", FT_LINE, FF_REQUIRED, KB_MAX_NAME },
+    { "role", FT_LINE, 0, KB_MAX_NAME },
+    { "aliases", FT_LIST, 0, KB_MAX_LIST },
+};
+
 static const struct field synonym_fields[] = {
     { "term", FT_TERM, FF_REQUIRED, KB_MAX_ITEM },
     { "words", FT_LIST, FF_REQUIRED, KB_MAX_LIST },
@@ -90,6 +96,7 @@ static const struct table tables[] = {
     [KB_SOURCE] = TABLE("sources", "rowid", source_fields),
     [KB_ENTRY] = TABLE("entries", "n", entry_fields),
     [KB_SYNONYM] = TABLE("synonyms", "rowid", synonym_fields),
+    [KB_SPEAKER] = TABLE("speakers", "rowid", speaker_fields),
 };
 
 /* Metadata every record carries: shown by kb_get, ignored when given as input. */

@@ -550,7 +550,13 @@ static int load_rules(struct match *m)
 {
     sqlite3_stmt *st;
     free_rules(m);
-    int rc = kb_prepare(m->kb, "SELECT term, words FROM synonyms ORDER BY term", &st);
+    /* a speaker's other names work as synonyms of the name ("the WH press secretary" finds
+     * Karoline Leavitt's quotes) */
+    int rc = kb_prepare(m->kb,
+                        "SELECT term, words FROM synonyms UNION ALL"
+                        " SELECT lower(a.value), json_array(s.name)"
+                        " FROM speakers s, json_each(s.aliases) a ORDER BY 1",
+                        &st);
     if (rc)
         return rc;
     int step, cap = 0;

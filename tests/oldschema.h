@@ -14,6 +14,7 @@ static const char oldschema_4[] =
     "ALTER TABLE entries DROP COLUMN examples;"
     "ALTER TABLE sources DROP COLUMN contributors;"
     "ALTER TABLE sources DROP COLUMN updated;"
+    "DROP TABLE speakers;"
     "CREATE VIRTUAL TABLE entries_fts USING fts5(title, text, speaker, role, keywords,"
     "  content='entries', content_rowid='n', tokenize='porter unicode61 remove_diacritics 2');"
     "CREATE VIRTUAL TABLE entries_words USING fts5(title, text, speaker, role, keywords,"

@@ -572,6 +572,32 @@ static void mentions_before_a_command_are_skipped(void **state)
     }
 }
 
+/* Speakers: a moderator adds another name for one, and a question by that name finds their
+ * quotes; removing it is a change like any other; anyone else is refused. */
+static void a_moderator_gives_a_speaker_another_name(void **state)
+{
+    struct fixture *f = *state;
+    const char *q = "what did the grumpy walrus say";
+    say(f, "U1", 0, q);
+    assert_null(strstr(reply(f), "Peskov"));
+    assert_int_equal(say(f, "U1", 0, "kb speaker add \"Dmitry Peskov\" \"grumpy walrus\""),
+                     ERR_PERM);
+    assert_int_equal(say(f, "UMOD", 1, "kb speaker add \"Dmitry Peskov\" \"grumpy walrus\""), 0);
+    assert_non_null(strstr(reply(f), "Changed speaker \"Dmitry Peskov\""));
+    say(f, "U1", 0, q);
+    assert_non_null(strstr(reply(f), "— Dmitry Peskov, Kremlin spokesperson"));
+    assert_int_equal(say(f, "U1", 0, "kb speaker list"), 0);
+    assert_non_null(strstr(reply(f), "\"grumpy walrus\"]"));
+    assert_int_equal(say(f, "UMOD", 1, "kb speaker remove \"Dmitry Peskov\" \"no such name\""),
+                     ERR_NOTFOUND);
+    assert_non_null(
+        strstr(reply(f), "speaker \"Dmitry Peskov\" has no other name \"no such name\""));
+    assert_int_equal(say(f, "UMOD", 1, "kb speaker remove \"Dmitry Peskov\" \"grumpy walrus\""), 0);
+    say(f, "U1", 0, q);
+    assert_null(strstr(reply(f), "Peskov"));
+    assert_int_equal(say(f, "UMOD", 1, "kb unanswered clear"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -593,6 +619,7 @@ int main(void)
         cmocka_unit_test(unanswered_json_has_one_object_per_question),
         cmocka_unit_test(clearing_the_unanswered_questions_is_not_a_knowledge_change),
         cmocka_unit_test(a_moderator_teaches_a_declined_question),
+        cmocka_unit_test(a_moderator_gives_a_speaker_another_name),
         cmocka_unit_test(a_readonly_database_declines_as_usual_and_keeps_no_list),
         cmocka_unit_test(a_change_from_the_chat_while_the_terminal_writes_says_try_again),
         cmocka_unit_test(words_split_like_a_shell),

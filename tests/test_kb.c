@@ -330,7 +330,7 @@ static void kb_open_empty_flag_creates_empty_database(void **state)
     assert_int_equal(history_len(kb), 0);
     cJSON *doc = export_doc(kb);
     cJSON *want = sq("{'format': 'planbot-kb', 'version': 1, 'sources': [], 'synonyms': [], "
-                     "'entries': []}");
+                     "'speakers': [], 'entries': []}");
     assert_true(cJSON_Compare(doc, want, 1));
     cJSON_Delete(doc);
     cJSON_Delete(want);
@@ -1750,6 +1750,7 @@ static void kb_export_import_round_trips(void **state)
     assert_int_equal(import_doc(b, doc_a, 0, 0, &rep), 0);
     assert_int_equal(rep.added, cJSON_GetArraySize(cJSON_GetObjectItem(doc_a, "sources")) +
                                     cJSON_GetArraySize(cJSON_GetObjectItem(doc_a, "synonyms")) +
+                                    cJSON_GetArraySize(cJSON_GetObjectItem(doc_a, "speakers")) +
                                     cJSON_GetArraySize(cJSON_GetObjectItem(doc_a, "entries")));
     cJSON *doc_b = export_doc(b);
     assert_true(cJSON_Compare(doc_a, doc_b, 1));
@@ -2437,6 +2438,19 @@ static void kb_open_migrates_a_version_1_database_and_keeps_its_data(void **stat
     cJSON_Delete(problems);
     assert_int_equal(note(f->kb, "Who pays?", "slack"), 0);
     assert_int_equal(unanswered_len(f->kb), 1);
+    /* the audit log, copied into version 5's table, takes the speakers' changes too */
+    int before = history_len(f->kb);
+    assert_int_equal(put(f->kb, KB_SPEAKER,
+                         "{'name': 'Marco Rubio', 'role': 'Secretary of State',"
+                         " 'aliases': ['the top US diplomat']}",
+                         KB_PUT_ADD, &bob, NULL),
+                     0);
+    assert_int_equal(history_len(f->kb), before + 1);
+    cJSON *sp = NULL;
+    assert_int_equal(kb_get(f->kb, KB_SPEAKER, "Marco Rubio", &sp), 0);
+    assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(sp, "aliases"), 0)->valuestring,
+                        "the top US diplomat");
+    cJSON_Delete(sp);
 }
 
 /* ---- backup and check ---- */

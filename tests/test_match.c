@@ -81,6 +81,15 @@ static const char *answer(struct fixture *f, const char *q)
 
 /* Behaviours: each row names one thing the matcher must do. */
 static const struct question_row behaviours[] = {
+    /* a speaker's other names, held on the speaker, find their quotes */
+    { "what did the WH press secretary say",
+      "quote-leavitt-frustrated|quote-leavitt-steadfast|quote-leavitt-in-flux|"
+      "quote-leavitt-talked-equally|quote-leavitt-good-plan" },
+    { "what was poland's FM's take", "quote-sikorski-involve-europe|quote-sikorski-bigger-stake" },
+    { "what did putin's spokesman say", "quote-peskov-not-informed|quote-peskov-anchorage" },
+    { "what did zelenskyy say about the plan",
+      "quote-zelensky-constructive-work|quote-ukraine-office-received-draft|"
+      "quote-ukraine-office-just-end|zelensky-agrees-to-work" },
     /* the article's own words and plain paraphrases */
     { "How big can Ukraine's army be?", "army-cap" },
     { "army cap", "army-cap" },
