@@ -11,6 +11,7 @@
 #include "batch.h"
 #include "dispatch.h"
 #include "err.h"
+#include "convo.h"
 #include "flood.h"
 #include "inbox.h"
 #include "log.h"
@@ -19,6 +20,10 @@
 
 enum {
     MAX_REPLY = 1024 * 1024,
+    /* The conversations remembered for follow-ups and suggestion numbers (bot/convo.h): about
+     * 1 KiB each, each for ten minutes after its last message. */
+    CONVO_SLOTS = 4096,
+    CONVO_TTL_MS = 10 * 60 * 1000,
     /* One thread answers everyone and acknowledges every event (Slack allows 3 s): a change from
      * the chat waits this long for a lock the terminal holds, then the moderator is told to try
      * again. */
@@ -249,6 +254,7 @@ static void bot_free(struct bot *b)
     inbox_close(b->inbox);
     buf_free(&b->reply);
     flood_free(b->flood);
+    convo_free(b->d.convo);
 }
 
 int bot_run(const struct config *cfg, struct kb *kb, struct match *match)
@@ -262,12 +268,13 @@ int bot_run(const struct config *cfg, struct kb *kb, struct match *match)
         return ERR_USAGE;
     }
     kb_set_busy_ms(kb, BUSY_MS);
-    struct bot b = { cfg,  ops, { kb, match, ops->style, declined, NULL }, { 0 }, NULL, NULL,
+    struct bot b = { cfg,  ops, { kb, match, ops->style, declined, NULL, NULL }, { 0 }, NULL, NULL,
                      NULL, NULL };
     b.d.ctx = &b;
     buf_init(&b.reply, MAX_REPLY);
     open_inbox(&b, kb);
-    if (!(b.flood = flood_new(cfg->flood_messages, cfg->flood_seconds)) ||
+    if (convo_new(&b.d.convo, CONVO_SLOTS, CONVO_TTL_MS) ||
+        !(b.flood = flood_new(cfg->flood_messages, cfg->flood_seconds)) ||
         batch_new(&b.batch, kb, b.inbox)) {
         fprintf(stderr, "planbot: out of memory\n");
         bot_free(&b);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "cmd.h"
 #include "err.h"
@@ -15,6 +16,46 @@ enum {
     MAX_WORDS = 256,
     NOTE_BUSY_MS = 250 /* a declined question noted at once waits this long for a lock */
 };
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The suggestion a reply such as "2", "#2" or "2." picks among n: 1 to n, or 0 when the message
+ * is not such a number. */
+static int suggestion_pick(const char *text, size_t len, int n)
+{
+    size_t i = 0;
+    while (len > 0 && (isspace((unsigned char)text[len - 1]) || strchr(".)?!", text[len - 1])))
+        len--;
+    while (i < len && isspace((unsigned char)text[i]))
+        i++;
+    if (i < len && text[i] == '#')
+        i++;
+    if (i + 1 != len || text[i] < '1' || text[i] > '9')
+        return 0;
+    int k = text[i] - '0';
+    return k <= n ? k : 0;
+}
+
+/* Whether a question reads as a follow-up of the one before it: it starts with "and", "also",
+ * "what about", "how about" or "same for", or has at most three words. */
+static int is_follow_up(const char *text, size_t len)
+{
+    static const char *const starts[] = { "and ",       "also ",     "what about ",
+                                          "how about ", "same for ", "and what about " };
+    for (size_t i = 0; i < sizeof starts / sizeof *starts; i++)
+        if (len > strlen(starts[i]) && strncasecmp(text, starts[i], strlen(starts[i])) == 0)
+            return 1;
+    int words = 0;
+    for (size_t i = 0; i < len; i++)
+        words +=
+            !isspace((unsigned char)text[i]) && (i == 0 || isspace((unsigned char)text[i - 1]));
+    return words <= 3;
+}
 
 size_t dispatch_skip_mentions(const char *text, size_t len)
 {
@@ -171,10 +212,44 @@ int dispatch_message(struct dispatch *d, const char *platform, const struct plat
         words_free(&w);
     }
 
-    /* one snapshot and one lock for all the reads of an answer, not one per statement */
+    /* the conversation so far: a number picks a suggestion; a follow-up reads with the question
+     * before it */
+    int64_t now = now_ms();
+    const struct convo_turn *last = convo_last(d->convo, platform, msg->channel, msg->thread, now);
     struct match_result res;
+    int pick = last ? suggestion_pick(text, len, last->nsuggest) : 0;
+    if (pick) {
+        memset(&res, 0, sizeof res);
+        res.n = 1;
+        memcpy(res.answers[0].id, last->suggest[pick - 1], sizeof res.answers[0].id);
+        int rc = reply_answer(d->kb, &res, d->style, reply);
+        char topic[CONVO_MAX_QUESTION + 1]; /* the question stays the conversation's topic */
+        snprintf(topic, sizeof topic, "%s", last->question);
+        convo_note(d->convo, platform, msg->channel, msg->thread, now, topic, strlen(topic), &res);
+        return rc;
+    }
+    char joined[2 * CONVO_MAX_QUESTION + 2];
+    const char *asked = text;
+    size_t asked_len = len;
+    int n;
+
+    /* one snapshot and one lock for all the reads of an answer, not one per statement */
     int began = kb_read_begin(d->kb) == 0;
     int rc = match_ask(d->match, text, len, 3, &res, NULL);
+    if (!rc && res.n == 0 && !res.has_instead && last && len <= CONVO_MAX_QUESTION &&
+        is_follow_up(text, len)) {
+        /* "and Kherson?": the question before it gives the topic (the answer must still hold a
+         * word of this one); the two together are the topic of what follows */
+        struct match_result with;
+        if (!match_ask_after(d->match, text, len, last->question, strlen(last->question), 3, &with,
+                             NULL) &&
+            with.n > 0 &&
+            (n = snprintf(joined, sizeof joined, "%.*s %s", (int)len, text, last->question)) > 0) {
+            res = with;
+            asked = joined;
+            asked_len = (size_t)n < sizeof joined ? (size_t)n : sizeof joined - 1;
+        }
+    }
     int replied = rc ? 0 : reply_answer(d->kb, &res, d->style, reply);
     if (began)
         kb_read_end(d->kb);
@@ -189,6 +264,10 @@ int dispatch_message(struct dispatch *d, const char *platform, const struct plat
                           "moment.");
         return rc;
     }
+    convo_note(d->convo, platform, msg->channel, msg->thread, now, asked, asked_len, &res);
+    static const char pick_hint[] = "\nReply with the number of a topic to read it.";
+    if (res.n == 0 && res.nsuggest > 0 && d->convo && !replied)
+        replied = reply_escape(d->style, pick_hint, sizeof pick_hint - 1, reply);
     if (res.n == 0 && d->declined) {
         d->declined(d->ctx, platform, text, len);
     } else if (res.n == 0) {

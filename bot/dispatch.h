@@ -6,6 +6,7 @@
 #define PLANBOT_DISPATCH_H
 
 #include "buf.h"
+#include "convo.h"
 #include "kb.h"
 #include "match.h"
 #include "plat.h"
@@ -19,6 +20,10 @@ struct dispatch {
      * bot/batch.h); NULL: it is noted in kb at once. */
     void (*declined)(void *ctx, const char *platform, const char *text, size_t len);
     void *ctx;
+    /* The last turn of each conversation (borrowed; NULL: every message stands alone): a
+     * follow-up ("and Kherson?") is read with the question before it in the same thread, and a
+     * number after "I don't know" reads that suggestion. */
+    struct convo *convo;
 };
 
 /* Handles msg from platform; appends the reply to reply. A question planbot declines is recorded

@@ -215,7 +215,8 @@ static int answer(struct kb *kb, const struct match_result *res, enum reply_styl
             if (style == REPLY_LINE)
                 rc = buf_printf(out, "%s %s", i ? "," : " closest topics:", c.id);
             else
-                rc = buf_printf(out, "%s%s [%s]", i ? "; " : "\nClosest topics: ", c.title, c.id);
+                rc = buf_printf(out, "%s%d. %s [%s]", i ? "; " : "\nClosest topics: ", i + 1,
+                                c.title, c.id);
         }
         if (!rc && style == REPLY_TEXT)
             rc = buf_puts(out, "\nAsk about the plan's provisions or what people said about it; "

@@ -90,6 +90,9 @@ static const char *const field_names[NFIELDS] = { "title", "text",     "speaker"
 #ifndef MATCH_NEAR_MARGIN /* ... when its score is at least this many times the next one's */
 #define MATCH_NEAR_MARGIN 2.0
 #endif
+#ifndef MATCH_CONTEXT /* a word of the question before a follow-up weighs this share of its own */
+#define MATCH_CONTEXT 0.5
+#endif
 #ifndef MATCH_EXAMPLE_COVERAGE /* how much of a word found only in an example that is not close    \
                                   to the question counts for coverage */
 #define MATCH_EXAMPLE_COVERAGE 0.5
@@ -138,6 +141,7 @@ static const double answer_coverage = MATCH_ANSWER_COVERAGE;
 static const double example_coverage = MATCH_EXAMPLE_COVERAGE;
 static const double near_coverage = MATCH_NEAR_COVERAGE;
 static const double near_margin = MATCH_NEAR_MARGIN;
+static const double context_factor = MATCH_CONTEXT;
 static const double unknown_name_factor = MATCH_UNKNOWN_NAME;
 static const double specific_share = MATCH_SPECIFIC_SHARE;
 static const double related_share = MATCH_RELATED_SHARE;
@@ -175,6 +179,7 @@ struct group {
     int corrected;   /* the word was a typo or another form of a known word */
     int proper;      /* a name the knowledge base does not know */
     int first, last; /* positions of its words in the question */
+    int context;     /* from the question before, not this one (match_ask_after) */
     uint32_t df;
     double weight;
 };
@@ -212,6 +217,8 @@ struct candidate {
     int beyond_keywords; /* a question word is in its title, text, speaker or role */
     int topical;         /* it holds a question word that is not a common one */
     int mismatch;        /* it does not state what the question asks for (a time, a number) */
+    int own;             /* it holds a topical word of the question itself, not only of the
+                            question before it (always set when there is none) */
 };
 
 /* An entry retrieved, with its planbot_rank() score. */
@@ -1167,7 +1174,8 @@ struct qword {
     uint64_t hash;
     enum norm_class cls;
     int corrected;
-    int proper; /* capitalised inside a sentence that is not all capitals: a name */
+    int proper;  /* capitalised inside a sentence that is not all capitals: a name */
+    int context; /* a word of the question before (match_ask_after) */
 };
 
 /* Whether a word (after prev) asks for a quantity: "how many", "how soon", "maximum". */
@@ -1265,7 +1273,7 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
  * then every content or weak word on its own. Returns the number of groups. */
 static int build_groups(struct match *m, const struct qword *qw, int n)
 {
-    uint64_t stems[MAX_TOKENS];
+    uint64_t stems[2 * MAX_TOKENS]; /* a question and the one before it */
     for (int i = 0; i < n; i++)
         stems[i] = qw[i].hash;
     int ng = 0;
@@ -1295,6 +1303,7 @@ static int build_groups(struct match *m, const struct qword *qw, int n)
                 self.df = df;
         }
         copy_str(g->label, sizeof g->label, self.text);
+        g->context = qw[i].context;
         g->first = qw[i].pos;
         g->last = qw[i + span - 1].pos;
         add_phrase(g, &self);
@@ -1307,8 +1316,8 @@ static int build_groups(struct match *m, const struct qword *qw, int n)
             dup = m->groups[k].phrases[0].nstems == self.nstems &&
                   memcmp(m->groups[k].phrases[0].stems, self.stems,
                          (size_t)self.nstems * sizeof *self.stems) == 0;
-        if (dup)
-            continue;
+        if (dup || (g->context && g->phrases[0].df == 0))
+            continue; /* a word of the question before that no entry has says nothing here */
         /* The group weighs what the person's own word weighs (when the knowledge base has it;
          * else its rarest synonym); a hit through a more common synonym is worth that synonym's
          * weight, so "army" is not devalued by "military" being everywhere. */
@@ -1329,8 +1338,9 @@ static int build_groups(struct match *m, const struct qword *qw, int n)
             g->phrases[k].weight =
                 (w < g->weight ? w : g->weight) * (g->phrases[k].synonym ? synonym_factor : 1.0);
         }
-        double factor =
-            (g->cls == NORM_WEAK ? weak_factor : 1.0) * (g->corrected ? corrected_factor : 1.0);
+        double factor = (g->cls == NORM_WEAK ? weak_factor : 1.0) *
+                        (g->corrected ? corrected_factor : 1.0) *
+                        (g->context ? context_factor : 1.0);
         g->weight *= factor;
         for (int k = 0; k < g->nphrases; k++)
             g->phrases[k].weight *= factor;
@@ -1474,7 +1484,9 @@ static void score(const struct match *m, int ng, double total, const struct inte
 {
     const struct fwd *f = c->f;
     double s = 0, matched = 0;
-    int speaker_hit = 0, beyond = 0, topical = 0;
+    int speaker_hit = 0, beyond = 0, topical = 0, own = 1;
+    for (int i = 0; i < ng; i++)
+        own &= !m->groups[i].context; /* with context, a word of the question must be held */
     int close = f->nexamples > 0 && examples_close(m, ng, f);
     for (int i = 0; i < ng; i++) {
         const struct group *g = &m->groups[i];
@@ -1513,6 +1525,8 @@ static void score(const struct match *m, int ng, double total, const struct inte
             s += best;
             if (g->cls != NORM_WEAK)
                 topical = 1;
+            if (g->cls != NORM_WEAK && !g->context)
+                own = 1;
             if (!beyond && in_carrying_fields(f, g, close))
                 beyond = 1;
             if (best_field == F_SPEAKER || best_field == F_ROLE)
@@ -1544,6 +1558,7 @@ static void score(const struct match *m, int ng, double total, const struct inte
     c->score = s;
     c->beyond_keywords = beyond;
     c->topical = topical;
+    c->own = own;
     c->matched = matched;
     c->coverage = total > 0 ? matched / total : 0;
 }
@@ -1604,14 +1619,14 @@ static void explain_candidate(const struct match *m, int ng, const struct candid
  * and holds a question word outside its keywords (aliases support an answer, never carry it). */
 static int answers(const struct candidate *c, double specific)
 {
-    return c->coverage > answer_coverage && c->matched >= specific && c->beyond_keywords;
+    return c->coverage > answer_coverage && c->matched >= specific && c->beyond_keywords && c->own;
 }
 
 /* Whether the best candidate, under the bar, is close enough to it and clearly ahead of the next
  * one (whose score is next, 0 when there is none) to answer all the same. */
 static int nearly_answers(const struct candidate *c, double next, double specific)
 {
-    return c->coverage > near_coverage && c->matched >= specific && c->beyond_keywords &&
+    return c->coverage > near_coverage && c->matched >= specific && c->beyond_keywords && c->own &&
            c->score >= near_margin * next;
 }
 
@@ -1685,6 +1700,12 @@ static int fts_retrieve(struct match *m, const struct buf *query, int nrp, struc
 int match_ask(struct match *m, const char *q, size_t len, int limit, struct match_result *res,
               struct buf *explain)
 {
+    return match_ask_after(m, q, len, NULL, 0, limit, res, explain);
+}
+
+int match_ask_after(struct match *m, const char *q, size_t len, const char *before, size_t blen,
+                    int limit, struct match_result *res, struct buf *explain)
+{
     memset(res, 0, sizeof *res);
     m->errmsg[0] = '\0';
     if (len > MATCH_MAX_QUESTION) {
@@ -1709,13 +1730,27 @@ int match_ask(struct match *m, const char *q, size_t len, int limit, struct matc
         buf_free(&clean);
         return fail(m, rc, "the question is too long once cleaned");
     }
-    struct qword *qw = malloc(MAX_TOKENS * sizeof *qw);
+    struct qword *qw = malloc(2 * MAX_TOKENS * sizeof *qw);
     if (!qw) {
         buf_free(&clean);
         return fail(m, ERR_NOMEM, "out of memory");
     }
     struct intent intent = { 0 };
     int nw = question_words(m, buf_str(&clean), clean.len, qw, &intent);
+    if (before && blen <= MATCH_MAX_QUESTION) {
+        /* the question before: its words after this one's, apart (never one phrase with them),
+         * and what it asked for does not change what this one asks */
+        struct intent ignored = { 0 };
+        buf_reset(&clean);
+        int nb = norm_clean(before, blen, &clean)
+                     ? 0
+                     : question_words(m, buf_str(&clean), clean.len, qw + nw, &ignored);
+        for (int i = nw; i < nw + nb; i++) {
+            qw[i].context = 1;
+            qw[i].pos += MAX_TOKENS;
+        }
+        nw += nb;
+    }
     int ng = build_groups(m, qw, nw);
     free(qw);
     buf_free(&clean);

@@ -65,6 +65,12 @@ void match_close(struct match *m);
 int match_ask(struct match *m, const char *q, size_t len, int limit, struct match_result *res,
               struct buf *explain);
 
+/* As match_ask, for a follow-up in a conversation ("and Kherson?"): the question before it
+ * (before, blen bytes; NULL: none) gives the topic. Its words weigh half as much, and only an
+ * entry that holds a topical word of q itself may answer. */
+int match_ask_after(struct match *m, const char *q, size_t len, const char *before, size_t blen,
+                    int limit, struct match_result *res, struct buf *explain);
+
 /* Knowledge bases of at most entries entries (4,096 unless set) are held in memory whole, and
  * retrieval computes in C what FTS5 would return; larger ones are searched through FTS5. Both
  * give the same answers; 0 makes every knowledge base go through FTS5 (the tests compare the

@@ -36,7 +36,7 @@ static int setup(void **state)
     snprintf(path, sizeof path, "%s/kb.db", f->dir);
     assert_int_equal(kb_open(&f->kb, path, 0, err, sizeof err), 0);
     assert_int_equal(match_open(&f->m, f->kb), 0);
-    f->d = (struct dispatch){ f->kb, f->m, REPLY_TEXT, NULL, NULL };
+    f->d = (struct dispatch){ f->kb, f->m, REPLY_TEXT, NULL, NULL, NULL };
     buf_init(&f->reply, 1 << 20);
     *state = f;
     return 0;
@@ -467,7 +467,7 @@ static void a_readonly_database_declines_as_usual_and_keeps_no_list(void **state
     char err[512];
     assert_int_equal(kb_open(&ro, kb_path(f->kb), KB_OPEN_READONLY, err, sizeof err), 0);
     assert_int_equal(match_open(&m, ro), 0);
-    struct dispatch d = { ro, m, REPLY_TEXT, NULL, NULL };
+    struct dispatch d = { ro, m, REPLY_TEXT, NULL, NULL, NULL };
     struct buf out;
     buf_init(&out, 1 << 20);
     const char *text = "How do I bake bread?";
@@ -598,6 +598,59 @@ static void a_moderator_gives_a_speaker_another_name(void **state)
     assert_int_equal(say(f, "UMOD", 1, "kb unanswered clear"), 0);
 }
 
+/* A message in a thread, through a dispatcher that remembers conversations. */
+static const char *say_thread(struct dispatch *d, struct buf *out, const char *thread,
+                              const char *text)
+{
+    buf_reset(out);
+    struct plat_message msg = {
+        .user = "U1", .channel = "C1", .thread = thread, .text = text, .len = strlen(text)
+    };
+    dispatch_message(d, "test", &msg, out);
+    return buf_str(out);
+}
+
+/* In a thread, "and Kherson?" or "what about the elections" is read with the question before
+ * it when it cannot be answered alone; in another thread, or with nothing before it, it is not.
+ * After "I don't know", a number reads that suggestion. */
+static void a_conversation_carries_its_topic_to_the_next_message(void **state)
+{
+    struct fixture *f = *state;
+    struct convo *c;
+    assert_int_equal(convo_new(&c, 64, 60000), 0);
+    struct dispatch d = { f->kb, f->m, REPLY_TEXT, NULL, NULL, c };
+    struct buf out;
+    buf_init(&out, 1 << 20);
+
+    /* "and the russians?" alone is nothing; after a question about Donetsk it is about what
+     * Russia gets there */
+    assert_non_null(strstr(say_thread(&d, &out, "T0", "and the russians?"), "I don't know"));
+    assert_non_null(strstr(say_thread(&d, &out, "T1", "what happens to donetsk?"), "Donetsk"));
+    assert_non_null(strstr(say_thread(&d, &out, "T1", "and the russians?"), "de facto Russian"));
+    /* another thread knows nothing of it */
+    assert_non_null(strstr(say_thread(&d, &out, "T2", "and the russians?"), "I don't know"));
+
+    /* a number after "I don't know" reads that topic, in the same thread only */
+    const char *declined = say_thread(&d, &out, "T3", "how do people feel about frozen zones");
+    assert_non_null(strstr(declined, "I don't know"));
+    assert_non_null(strstr(declined, "Closest topics: 1. "));
+    assert_non_null(strstr(declined, "Reply with the number of a topic to read it."));
+    const char *id = strstr(declined, "1. ");
+    char first[80] = "";
+    const char *open = id ? strchr(id, '[') : NULL, *close = open ? strchr(open, ']') : NULL;
+    assert_non_null(close);
+    snprintf(first, sizeof first, "[%.*s]", (int)(close - open - 1), open + 1);
+    const char *picked = say_thread(&d, &out, "T3", "1");
+    assert_non_null(strstr(picked, "> "));
+    assert_non_null(strstr(picked, first));
+    assert_non_null(strstr(say_thread(&d, &out, "T4", "1"), "I don't know"));
+    assert_non_null(strstr(say_thread(&d, &out, "T3", "7"), "I don't know")); /* none is 7 */
+
+    buf_free(&out);
+    convo_free(c);
+    assert_int_equal(say(f, "UMOD", 1, "kb unanswered clear"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -620,6 +673,7 @@ int main(void)
         cmocka_unit_test(clearing_the_unanswered_questions_is_not_a_knowledge_change),
         cmocka_unit_test(a_moderator_teaches_a_declined_question),
         cmocka_unit_test(a_moderator_gives_a_speaker_another_name),
+        cmocka_unit_test(a_conversation_carries_its_topic_to_the_next_message),
         cmocka_unit_test(a_readonly_database_declines_as_usual_and_keeps_no_list),
         cmocka_unit_test(a_change_from_the_chat_while_the_terminal_writes_says_try_again),
         cmocka_unit_test(words_split_like_a_shell),
