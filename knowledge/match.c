@@ -219,6 +219,8 @@ struct candidate {
     int mismatch;        /* it does not state what the question asks for (a time, a number) */
     int own;             /* it holds a topical word of the question itself, not only of the
                             question before it (always set when there is none) */
+    int speaker;         /* a quote whose speaker (or their role, or another name) was named */
+    int close;           /* one of its example questions is close to the question */
 };
 
 /* An entry retrieved, with its planbot_rank() score. */
@@ -1490,8 +1492,7 @@ static void score(const struct match *m, int ng, double total, const struct inte
     int close = f->nexamples > 0 && examples_close(m, ng, f);
     for (int i = 0; i < ng; i++) {
         const struct group *g = &m->groups[i];
-        double best = 0, best_cover = 0, best_weight = 0;
-        int best_field = -1;
+        double best = 0, best_cover = 0;
         for (int k = 0; k < g->nphrases; k++) {
             const struct phrase *p = &g->phrases[k];
             /* BM25F: the phrase's occurrences in each field, weighted by field and normalised by
@@ -1506,10 +1507,6 @@ static void score(const struct match *m, int ng, double total, const struct inte
                 double avg = m->kb->fts_avglen[fi] > 0 ? m->kb->fts_avglen[fi] : f->n[fi];
                 tf += bm25_field_weight[fi] * n /
                       (1.0 - bm25_b + bm25_b * (avg > 0 ? f->n[fi] / avg : 1.0));
-                if (p->weight * field_weight[fi] > best_weight) {
-                    best_weight = p->weight * field_weight[fi];
-                    best_field = fi;
-                }
                 double cover = p->weight * (fi == F_TEXT                 ? text_coverage
                                             : fi == F_EXAMPLES && !close ? example_coverage
                                                                          : 1.0);
@@ -1529,8 +1526,10 @@ static void score(const struct match *m, int ng, double total, const struct inte
                 own = 1;
             if (!beyond && in_carrying_fields(f, g, close))
                 beyond = 1;
-            if (best_field == F_SPEAKER || best_field == F_ROLE)
-                speaker_hit = 1;
+            if (!speaker_hit && f->quote &&
+                (in_span(f, F_SPEAKER, 0, f->n[F_SPEAKER], g) ||
+                 in_span(f, F_ROLE, 0, f->n[F_ROLE], g)))
+                speaker_hit = 1; /* the quote's speaker named, by any of their names */
         }
     }
     /* Words next to each other in the question and in the entry ("state department") are a
@@ -1559,6 +1558,8 @@ static void score(const struct match *m, int ng, double total, const struct inte
     c->beyond_keywords = beyond;
     c->topical = topical;
     c->own = own;
+    c->speaker = speaker_hit && f->quote;
+    c->close = close;
     c->matched = matched;
     c->coverage = total > 0 ? matched / total : 0;
 }
@@ -1597,8 +1598,11 @@ static void explain_groups(const struct match *m, int ng, double total, const st
 static void explain_candidate(const struct match *m, int ng, const struct candidate *c,
                               struct buf *out)
 {
-    buf_printf(out, "  %-36s score %6.2f  coverage %3.0f%%%s  has:", c->f->id, c->score,
-               c->coverage * 100, c->mismatch ? "  (states no time or number asked for)" : "");
+    buf_printf(out, "  %-36s score %6.2f  coverage %3.0f%%%s%s%s%s  has:", c->f->id, c->score,
+               c->coverage * 100, c->mismatch ? "  (states no time or number asked for)" : "",
+               c->speaker ? "  (the speaker named)" : "",
+               c->close ? "  (an example question is close)" : "",
+               c->own ? "" : "  (holds only words of the question before)");
     for (int i = 0; i < ng; i++) {
         const struct group *g = &m->groups[i];
         for (int fi = 0; fi < NFIELDS; fi++) {
