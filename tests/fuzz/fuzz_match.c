@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "convo.h"
 #include "dispatch.h"
 #include "err.h"
 #include "kb.h"
@@ -47,12 +48,13 @@ enum {
 static struct {
     struct kb *kb;
     struct match *m;
-    uint64_t stamp; /* kb_stamp() when opened: another value means the data changed */
-    unsigned runs;  /* inputs since opened */
-    int verbose;    /* FUZZ_VERBOSE set: print each message and its replies (to replay an input) */
-    char dir[64];   /* a folder of this process for the database */
-    char path[96];  /* the database the inputs use: a copy of image */
-    char *image;    /* the database file as kb_open made it with the bundled data (owned) */
+    struct convo *convo; /* the conversations: each input's messages follow the ones before */
+    uint64_t stamp;      /* kb_stamp() when opened: another value means the data changed */
+    unsigned runs;       /* inputs since opened */
+    int verbose;   /* FUZZ_VERBOSE set: print each message and its replies (to replay an input) */
+    char dir[64];  /* a folder of this process for the database */
+    char path[96]; /* the database the inputs use: a copy of image */
+    char *image;   /* the database file as kb_open made it with the bundled data (owned) */
     size_t image_len;
 } fz;
 
@@ -91,6 +93,10 @@ static void fuzz_open(void)
         fprintf(stderr, "fuzz_match: match_open: %s\n", kb_errmsg(fz.kb));
         abort();
     }
+    if (convo_new(&fz.convo, 8, 60000)) {
+        fprintf(stderr, "fuzz_match: out of memory\n");
+        abort();
+    }
     fz.stamp = kb_stamp(fz.kb);
     fz.runs = 0;
 }
@@ -99,6 +105,8 @@ static void fuzz_close(void)
 {
     match_close(fz.m);
     kb_close(fz.kb);
+    convo_free(fz.convo);
+    fz.convo = NULL;
     fz.m = NULL;
     fz.kb = NULL;
 }
@@ -216,7 +224,7 @@ static void dispatch(const char *text, size_t len)
     buf_init(&reply, MAX_REPLY);
 
     /* an ordinary user in a channel, on Slack: may ask and read, never change anything */
-    struct dispatch d = { .kb = fz.kb, .match = fz.m, .style = REPLY_MRKDWN };
+    struct dispatch d = { .kb = fz.kb, .match = fz.m, .style = REPLY_MRKDWN, .convo = fz.convo };
     struct plat_message user = {
         .user = "U0USER01", .channel = "C0CHAN01", .thread = "", .text = text, .len = len
     };
