@@ -22,7 +22,7 @@ enum {
     MAX_REPLY = 1024 * 1024,
     /* The conversations remembered for follow-ups and suggestion numbers (bot/convo.h): about
      * 1 KiB each, each for ten minutes after its last message. */
-    CONVO_SLOTS = 4096,
+    CONVO_SLOTS = 1024,
     CONVO_TTL_MS = 10 * 60 * 1000,
     /* One thread answers everyone and acknowledges every event (Slack allows 3 s): a change from
      * the chat waits this long for a lock the terminal holds, then the moderator is told to try

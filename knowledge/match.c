@@ -1137,19 +1137,23 @@ struct intent {
     int source;   /* who wrote it, who published it: the source's record may answer */
 };
 
-/* Words that ask about the source itself: its authors, publisher, publication. */
+/* Words that ask about the source itself: its authors, publisher, publication. Sorted. */
+static const char *const source_cues[] = { "author",      "authors",      "byline",   "contributed",
+                                           "contributor", "contributors", "headline", "journalist",
+                                           "journalists", "outlet",       "penned",   "publication",
+                                           "published",   "publisher",    "reported", "reporter",
+                                           "reporters",   "write",        "writer",   "writers",
+                                           "written",     "wrote" };
+
+static int by_string(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static int is_source_cue(const char *w)
 {
-    static const char *const cues[] = { "author",      "authors",      "byline",   "contributed",
-                                        "contributor", "contributors", "headline", "journalist",
-                                        "journalists", "outlet",       "penned",   "publication",
-                                        "published",   "publisher",    "reported", "reporter",
-                                        "reporters",   "write",        "writer",   "writers",
-                                        "written",     "wrote" };
-    for (size_t i = 0; i < sizeof cues / sizeof *cues; i++)
-        if (strcmp(w, cues[i]) == 0)
-            return 1;
-    return 0;
+    return bsearch(&w, source_cues, sizeof source_cues / sizeof *source_cues, sizeof *source_cues,
+                   by_string) != NULL;
 }
 
 /* Whether a word (after prev) asks when: "when", "what year", "which day", "how long". */
@@ -1453,18 +1457,25 @@ static int in_span(const struct fwd *f, int fi, int from, int to, const struct g
  * a keyword does, and never makes one. */
 static int examples_close(const struct match *m, int ng, const struct fwd *f)
 {
-    int topical = 0;
-    for (int i = 0; i < ng; i++)
-        topical += m->groups[i].cls != NORM_WEAK;
+    int topical = 0, held[MAX_GROUPS], nheld = 0;
+    for (int i = 0; i < ng; i++) {
+        const struct group *g = &m->groups[i];
+        topical += g->cls != NORM_WEAK;
+        if (g->cls != NORM_WEAK && in_span(f, F_EXAMPLES, 0, f->n[F_EXAMPLES], g))
+            held[nheld++] = i; /* only these can meet in one example */
+    }
     int need = topical < 2 ? 1 : 2;
+    if (nheld < need)
+        return 0;
+    if (need == 1)
+        return 1;
     for (int k = 0; k < f->nexamples; k++) {
         int from = (int)f->example_at[k];
         int to = k + 1 < f->nexamples ? (int)f->example_at[k + 1] : f->n[F_EXAMPLES];
-        int held = 0;
-        for (int i = 0; i < ng && held < need; i++)
-            held +=
-                m->groups[i].cls != NORM_WEAK && in_span(f, F_EXAMPLES, from, to, &m->groups[i]);
-        if (held >= need)
+        int in = 0;
+        for (int i = 0; i < nheld && in < need; i++)
+            in += in_span(f, F_EXAMPLES, from, to, &m->groups[held[i]]);
+        if (in >= need)
             return 1;
     }
     return 0;

@@ -590,8 +590,13 @@ static int make_vocab(struct synth *s)
     if (!s->vocab || !s->cdf)
         goto nomem;
     double share = (double)s->nvocab / (double)nb;
-    for (size_t i = 0; i < nb; i++)
-        s->vocab[(size_t)(((double)i + rng_unit(&s->rng)) * share)] = b[i].word;
+    for (size_t i = 0; i < nb; i++) {
+        /* rounding may put the last at nvocab itself: keep it in, and on a free slot */
+        size_t at = (size_t)(((double)i + rng_unit(&s->rng)) * share);
+        for (at = at < s->nvocab ? at : s->nvocab - 1; s->vocab[at]; at = (at + 1) % s->nvocab)
+            ;
+        s->vocab[at] = b[i].word;
+    }
     for (size_t i = 0, j = 0; i < s->nvocab; i++)
         if (!s->vocab[i])
             s->vocab[i] = p[j++].word;
