@@ -1143,32 +1143,6 @@ static int c_unanswered_clear(struct cmd_ctx *ctx, const struct args *a)
                       n == 1 ? "" : "s");
 }
 
-static int c_syn_list(struct cmd_ctx *ctx, const struct args *a)
-{
-    cJSON *list;
-    int rc = kb_list(ctx->kb, KB_SYNONYM, NULL, 1, &list);
-    if (rc)
-        return kbfail(ctx, rc);
-    if (opt(a, "json")) {
-        rc = print_json(ctx, list);
-    } else {
-        const cJSON *s;
-        cJSON_ArrayForEach(s, list)
-        {
-            char *w = cJSON_PrintUnformatted(cJSON_GetObjectItem(s, "words"));
-            rc = buf_printf(ctx->out, "%-24s → %s\n", str(s, "term"), w ? w : "");
-            cJSON_free(w);
-            if (rc)
-                break;
-        }
-        if (!rc)
-            rc = buf_printf(ctx->out, "%d synonym%s\n", cJSON_GetArraySize(list),
-                            cJSON_GetArraySize(list) == 1 ? "" : "s");
-    }
-    cJSON_Delete(list);
-    return rc;
-}
-
 /* Appends each argument (a word, a quoted phrase, or a comma-separated list) to words. */
 static int add_words(cJSON *words, const struct args *a, int from)
 {
@@ -1298,10 +1272,11 @@ static int c_spk_remove(struct cmd_ctx *ctx, const struct args *a)
     return list_remove(ctx, a, &speakers);
 }
 
-static int c_spk_list(struct cmd_ctx *ctx, const struct args *a)
+/* kb synonym list, kb speaker list: each record, its role when it has one, and its list. */
+static int list_show(struct cmd_ctx *ctx, const struct args *a, const struct named_list *nl)
 {
     cJSON *list;
-    int rc = kb_list(ctx->kb, KB_SPEAKER, NULL, 1, &list);
+    int rc = kb_list(ctx->kb, nl->type, NULL, 1, &list);
     if (rc)
         return kbfail(ctx, rc);
     if (opt(a, "json")) {
@@ -1310,19 +1285,31 @@ static int c_spk_list(struct cmd_ctx *ctx, const struct args *a)
         const cJSON *s;
         cJSON_ArrayForEach(s, list)
         {
-            char *w = cJSON_PrintUnformatted(cJSON_GetObjectItem(s, "aliases"));
-            rc = buf_printf(ctx->out, "%s%s%s → %s\n", str(s, "name"), *str(s, "role") ? ", " : "",
-                            str(s, "role"), w ? w : "");
+            char label[512];
+            snprintf(label, sizeof label, "%s%s%s", str(s, nl->key), *str(s, "role") ? ", " : "",
+                     str(s, "role"));
+            char *w = cJSON_PrintUnformatted(cJSON_GetObjectItem(s, nl->list));
+            rc = buf_printf(ctx->out, "%-24s → %s\n", label, w ? w : "");
             cJSON_free(w);
             if (rc)
                 break;
         }
         if (!rc)
-            rc = buf_printf(ctx->out, "%d speaker%s\n", cJSON_GetArraySize(list),
+            rc = buf_printf(ctx->out, "%d %s%s\n", cJSON_GetArraySize(list), kb_type_name(nl->type),
                             cJSON_GetArraySize(list) == 1 ? "" : "s");
     }
     cJSON_Delete(list);
     return rc;
+}
+
+static int c_syn_list(struct cmd_ctx *ctx, const struct args *a)
+{
+    return list_show(ctx, a, &synonyms);
+}
+
+static int c_spk_list(struct cmd_ctx *ctx, const struct args *a)
+{
+    return list_show(ctx, a, &speakers);
 }
 
 static int c_src_list(struct cmd_ctx *ctx, const struct args *a)
