@@ -13,6 +13,7 @@
  * test_match.c checks that both ways answer every question of its table alike. */
 #include "match.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,6 +221,7 @@ struct candidate {
     int own;             /* it holds a topical word of the question itself, not only of the
                             question before it (always set when there is none) */
     int speaker;         /* a quote whose speaker (or their role, or another name) was named */
+    int speaker_at;      /* where in the question first (INT_MAX: not named) */
     int close;           /* one of its example questions is close to the question */
 };
 
@@ -1498,6 +1500,7 @@ static void score(const struct match *m, int ng, double total, const struct inte
     const struct fwd *f = c->f;
     double s = 0, matched = 0;
     int speaker_hit = 0, beyond = 0, topical = 0, own = 1;
+    c->speaker_at = INT_MAX;
     for (int i = 0; i < ng; i++)
         own &= !m->groups[i].context; /* with context, a word of the question must be held */
     int close = f->nexamples > 0 && examples_close(m, ng, f);
@@ -1539,8 +1542,10 @@ static void score(const struct match *m, int ng, double total, const struct inte
                 beyond = 1;
             if (!speaker_hit && f->quote &&
                 (in_span(f, F_SPEAKER, 0, f->n[F_SPEAKER], g) ||
-                 in_span(f, F_ROLE, 0, f->n[F_ROLE], g)))
+                 in_span(f, F_ROLE, 0, f->n[F_ROLE], g))) {
                 speaker_hit = 1; /* the quote's speaker named, by any of their names */
+                c->speaker_at = g->first;
+            }
         }
     }
     /* Words next to each other in the question and in the entry ("state department") are a
@@ -1816,9 +1821,14 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
     /* An entry that holds the topic but not what the question asks for (a time, a number) does
      * not answer; one below it may. If none does, it is what planbot knows instead. */
     res->asks = intent.when ? MATCH_ASKS_WHEN : intent.count ? MATCH_ASKS_COUNT : MATCH_ASKS_TOPIC;
-    int instead = -1;
+    /* "what did X say (about Y)": only the words of X, the speaker named first, answer */
+    int instead = -1, named = INT_MAX;
+    for (int i = 0; i < kept && intent.say; i++)
+        if (m->cand[i].speaker && m->cand[i].speaker_at < named)
+            named = m->cand[i].speaker_at;
+#define SOMEONE_ELSES(c) (named != INT_MAX && (c)->f->quote && (c)->speaker_at != named)
     for (int i = 0; i < kept && best < 0; i++) {
-        if (!answers(&m->cand[i], specific))
+        if (!answers(&m->cand[i], specific) || SOMEONE_ELSES(&m->cand[i]))
             continue;
         if (!m->cand[i].mismatch)
             best = i;
@@ -1826,7 +1836,7 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
             instead = i;
     }
     int near = 0;
-    if (best < 0 && instead < 0 && kept > 0 &&
+    if (best < 0 && instead < 0 && kept > 0 && !SOMEONE_ELSES(&m->cand[0]) &&
         nearly_answers(&m->cand[0], kept > 1 ? m->cand[1].score : 0, specific)) {
         if (!m->cand[0].mismatch)
             best = 0, near = 1;

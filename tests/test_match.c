@@ -478,6 +478,39 @@ static void a_question_about_the_source_is_answered_from_its_record(void **state
     }
 }
 
+/* "What did X say about Y?": never someone else's words. The answer is X's quote, an entry that
+ * is not a quote, or none; X is the speaker named first, by any of their names. */
+static void a_quote_is_never_given_for_someone_else(void **state)
+{
+    struct fixture *f = *state;
+    static const struct {
+        const char *question, *speaker;
+    } rows[] = {
+        { "what did peskov say about zelensky", "Dmitry Peskov" },
+        { "what did zelensky say about the kremlin", "Volodymyr Zelensky" },
+        { "what did leavitt say about rubio", "Karoline Leavitt" },
+        { "what did rubio say about leavitt", "Marco Rubio" },
+        { "what did the WH press secretary say about the kremlin", "Karoline Leavitt" },
+        { "what did sikorski think of kallas", "Radoslaw Sikorski" },
+        { "what was kallas's view of sikorski", "Kaja Kallas" },
+        { "what did zelenskyy say about the pentagon", "Volodymyr Zelensky" },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        struct match_result r;
+        const char *got = ask(f, rows[i].question, &r);
+        for (int k = 0; got && k < r.n; k++) {
+            cJSON *e = NULL;
+            assert_int_equal(kb_get(f->kb, KB_ENTRY, r.answers[k].id, &e), 0);
+            const char *kind = cJSON_GetObjectItem(e, "kind")->valuestring;
+            const char *speaker = cJSON_GetObjectItem(e, "speaker")->valuestring;
+            if (k == 0 && strcmp(kind, "quote") == 0 && strcmp(speaker, rows[i].speaker) != 0)
+                fail_msg("%s: answered with %s's words (%s)", rows[i].question, speaker,
+                         r.answers[k].id);
+            cJSON_Delete(e);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -494,6 +527,7 @@ int main(void)
         cmocka_unit_test(example_questions_answer_wordings_the_text_lacks),
         cmocka_unit_test(a_question_for_a_time_or_number_needs_an_entry_that_states_it),
         cmocka_unit_test(a_question_about_the_source_is_answered_from_its_record),
+        cmocka_unit_test(a_quote_is_never_given_for_someone_else),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
