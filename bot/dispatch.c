@@ -222,7 +222,12 @@ int dispatch_message(struct dispatch *d, const char *platform, const struct plat
         memset(&res, 0, sizeof res);
         res.n = 1;
         memcpy(res.answers[0].id, last->suggest[pick - 1], sizeof res.answers[0].id);
+        size_t before = reply->len;
         int rc = reply_answer(d->kb, &res, d->style, reply);
+        if (!rc && reply->len == before) { /* removed since it was suggested */
+            static const char gone[] = "That topic is no longer in the knowledge base.";
+            rc = reply_escape(d->style, gone, sizeof gone - 1, reply);
+        }
         char topic[CONVO_MAX_QUESTION + 1]; /* the question stays the conversation's topic */
         snprintf(topic, sizeof topic, "%s", last->question);
         convo_note(d->convo, platform, msg->channel, msg->thread, now, topic, strlen(topic), &res);

@@ -645,6 +645,15 @@ static void a_conversation_carries_its_topic_to_the_next_message(void **state)
     assert_non_null(strstr(picked, first));
     assert_non_null(strstr(say_thread(&d, &out, "T4", "1"), "I don't know"));
     assert_non_null(strstr(say_thread(&d, &out, "T3", "7"), "I don't know")); /* none is 7 */
+    /* a topic removed after it was suggested */
+    say_thread(&d, &out, "T5", "how do people feel about frozen zones");
+    assert_int_equal(say(f, "UMOD", 1, "kb remove quote-diplomat-annoyance-confusion"), 0);
+    const char *change = strstr(reply(f), "(change ");
+    assert_non_null(change);
+    char undo[64];
+    snprintf(undo, sizeof undo, "kb undo %lld", strtoll(change + 8, NULL, 10));
+    assert_non_null(strstr(say_thread(&d, &out, "T5", "1"), "no longer in the knowledge base"));
+    assert_int_equal(say(f, "UMOD", 1, undo), 0); /* back, for the tests after this one */
 
     buf_free(&out);
     convo_free(c);
