@@ -1162,8 +1162,13 @@ static int is_source_cue(const char *w)
 static int is_when(const char *w, const char *prev)
 {
     static const char *const after_what[] = { "date", "day", "month", "time", "week", "year" };
+    static const char *const alone[] = { "deadline", "schedule", "timeframe", "timeline",
+                                         "timetable" };
     if (strcmp(w, "when") == 0)
         return 1;
+    for (size_t i = 0; i < sizeof alone / sizeof *alone; i++)
+        if (strcmp(w, alone[i]) == 0)
+            return 1;
     if (strcmp(prev, "how") == 0)
         return strcmp(w, "long") == 0 || strcmp(w, "soon") == 0;
     for (size_t i = 0; (strcmp(prev, "what") == 0 || strcmp(prev, "which") == 0) &&

@@ -137,7 +137,8 @@ static const struct question_row question_rows[] = {
     { "Is Zelensky signing a final peace deal?", "plan-framework-stage|framework-not-final-deal" },
     { "what is zelensky supposed to sign", "plan-framework-stage|framework-not-final-deal" },
     { "Did Zelensky accept the points of the plan?",
-      "quote-zelensky-constructive-work|quote-ukraine-office-just-end|zelensky-agrees-to-work" },
+      "quote-zelensky-constructive-work|quote-ukraine-office-just-end|zelensky-agrees-to-work|"
+      "timeline-unclear" }, /* "It's not clear ... whether Zelensky agreed to its points" */
     { "What did Ukraine's presidential office say?",
       "quote-ukraine-office-received-draft|quote-ukraine-office-just-end" },
     { "Did Ukraine officially receive the draft?", "quote-ukraine-office-received-draft" },

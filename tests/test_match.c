@@ -166,7 +166,7 @@ static void matcher_follows_behaviour_table(void **state)
 
 /* The team's question set: the matcher must stay at or above these rates, in percent (the
  * README reports the current ones). A change that lowers them needs a reason. */
-enum { ANSWER_FLOOR = 85, DECLINE_FLOOR = 96 };
+enum { ANSWER_FLOOR = 88, DECLINE_FLOOR = 96 };
 
 static void matcher_meets_quality_floors_on_question_set(void **state)
 {
