@@ -25,6 +25,21 @@ void reply_date(const char *iso, char *out, size_t len)
         snprintf(out, len, "%s", iso);
 }
 
+/* Appends the names of a JSON list as "A, B and C". */
+static int names(const cJSON *list, struct buf *out)
+{
+    int n = cJSON_GetArraySize(list), i = 0, rc = 0;
+    const cJSON *a;
+    cJSON_ArrayForEach(a, list)
+    {
+        if (rc || !cJSON_IsString(a))
+            break;
+        rc = buf_printf(out, "%s%s", i == 0 ? "" : i == n - 1 ? " and " : ", ", a->valuestring);
+        i++;
+    }
+    return rc;
+}
+
 /* The citation of a source from its fields; authors a JSON list (NULL: none). */
 static int citation(const char *publisher, const char *title, const cJSON *authors,
                     const char *date, const char *url, struct buf *out)
@@ -34,18 +49,10 @@ static int citation(const char *publisher, const char *title, const cJSON *autho
         rc = buf_printf(out, "%s, ", publisher);
     if (!rc)
         rc = buf_printf(out, "“%s”", title);
-    int n = cJSON_GetArraySize(authors), i = 0;
-    const cJSON *a;
-    cJSON_ArrayForEach(a, authors)
-    {
-        if (rc || !cJSON_IsString(a))
-            break;
-        rc = buf_printf(out, "%s%s",
-                        i == 0       ? ", by "
-                        : i == n - 1 ? " and "
-                                     : ", ",
-                        a->valuestring);
-        i++;
+    if (!rc && cJSON_GetArraySize(authors)) {
+        rc = buf_puts(out, ", by ");
+        if (!rc)
+            rc = names(authors, out);
     }
     if (!rc && *date) {
         char day[64];
@@ -117,21 +124,6 @@ static int answer_line(const struct kb_card *c, struct buf *out)
     return rc;
 }
 
-/* Appends the names of a JSON list as "A, B and C". */
-static int names(const cJSON *list, struct buf *out)
-{
-    int n = cJSON_GetArraySize(list), i = 0, rc = 0;
-    const cJSON *a;
-    cJSON_ArrayForEach(a, list)
-    {
-        if (rc || !cJSON_IsString(a))
-            break;
-        rc = buf_printf(out, "%s%s", i == 0 ? "" : i == n - 1 ? " and " : ", ", a->valuestring);
-        i++;
-    }
-    return rc;
-}
-
 /* What a source's record says of it, in one line: "By A and B, CNN, 20 November 2025; C and D
  * contributed; updated 21 November 2025." */
 static int source_facts(const cJSON *src, struct buf *out)
@@ -139,28 +131,30 @@ static int source_facts(const cJSON *src, struct buf *out)
     const cJSON *authors = cJSON_GetObjectItemCaseSensitive(src, "authors"),
                 *contributors = cJSON_GetObjectItemCaseSensitive(src, "contributors");
     char day[64];
+    size_t start = out->len;
     int rc = buf_puts(out, cJSON_GetArraySize(authors) ? "By " : "");
     if (!rc)
         rc = names(authors, out);
     if (!rc && *str(src, "publisher"))
-        rc = buf_printf(out, "%s%s", cJSON_GetArraySize(authors) ? ", " : "Published by ",
+        rc = buf_printf(out, "%s%s", out->len > start ? ", " : "Published by ",
                         str(src, "publisher"));
     if (!rc && *str(src, "date")) {
         reply_date(str(src, "date"), day, sizeof day);
-        rc = buf_printf(out, ", %s", day);
+        rc = buf_printf(out, "%s%s", out->len > start ? ", " : "Published ", day);
     }
     if (!rc && cJSON_GetArraySize(contributors)) {
-        rc = buf_puts(out, "; ");
+        rc = buf_puts(out, out->len > start ? "; " : "");
         if (!rc)
             rc = names(contributors, out);
         if (!rc)
-            rc = buf_puts(out,
-                          cJSON_GetArraySize(contributors) > 1 ? " contributed" : " contributed");
+            rc = buf_puts(out, " contributed");
     }
     if (!rc && *str(src, "updated")) {
         reply_date(str(src, "updated"), day, sizeof day);
-        rc = buf_printf(out, "; updated %s", day);
+        rc = buf_printf(out, "%s%s", out->len > start ? "; updated " : "Updated ", day);
     }
+    if (!rc && out->len == start) /* a source that says nothing of itself */
+        rc = buf_puts(out, "The source does not say who wrote or published it");
     return rc ? rc : buf_putc(out, '.');
 }
 
