@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "cli.h"
+#include "json_arena.h"
 
 int main(int argc, char **argv)
 {
@@ -24,6 +25,7 @@ int main(int argc, char **argv)
      * which take a global mutex on every allocation, are never read. Both before SQLite starts. */
     sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    json_arena_install(); /* cJSON's hooks, process-wide: before any thread starts */
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fputs("planbot: cannot initialise libcurl\n", stderr);
         return 1;

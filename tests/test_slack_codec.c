@@ -873,6 +873,42 @@ static void parse_ignores_brackets_inside_strings(void **state)
     slack_frame_free(&f);
 }
 
+/* Runs of backslashes before a quote, inside a text full of brackets: a quote ends the string
+ * only after an even run, so none of these brackets counts as nesting. */
+static void parse_counts_backslash_runs_before_quotes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *before, *after; /* JSON string content around 100 brackets */
+        size_t plain_len;           /* the text's length once read */
+    } rows[] = {
+        { "\\\\\\\"", "", 2 + 100 },                  /* \\ \" then brackets */
+        { "\\\\\\\\\\\"", "\\\\", 3 + 100 + 1 },      /* \\ \\ \" ... \\ */
+        { "x\\\"\\\"", "\\\"\\\\\\\"", 3 + 100 + 3 }, /* x\"\" ... \"\\\" */
+        { "", "\\\\\\\\\\\\", 100 + 3 },              /* ... \\\\\\ */
+    };
+    for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+        struct buf text;
+        buf_init(&text, 4096);
+        assert_int_equal(buf_putc(&text, '"'), 0);
+        assert_int_equal(buf_puts(&text, rows[r].before), 0);
+        for (int i = 0; i < 100; i++)
+            assert_int_equal(buf_putc(&text, i % 2 ? '{' : '['), 0);
+        assert_int_equal(buf_puts(&text, rows[r].after), 0);
+        assert_int_equal(buf_putc(&text, '"'), 0);
+        size_t len;
+        char *json = dm_with_text(buf_str(&text), &len);
+        buf_free(&text);
+        struct slack_frame f;
+        char err[256] = "";
+        if (slack_frame_parse(json, len, &f, err, sizeof err) != 0)
+            fail_msg("row %zu: %s", r, err);
+        free(json);
+        assert_int_equal(f.text_len, rows[r].plain_len);
+        slack_frame_free(&f);
+    }
+}
+
 static void parse_reads_only_len_bytes(void **state)
 {
     (void)state;
@@ -1522,6 +1558,7 @@ int main(void)
         cmocka_unit_test(parse_caps_text_at_slack_text_max),
         cmocka_unit_test(parse_survives_a_2mb_frame_nested_100000_deep),
         cmocka_unit_test(parse_allows_64_levels_of_nesting),
+        cmocka_unit_test(parse_counts_backslash_runs_before_quotes),
         cmocka_unit_test(parse_ignores_brackets_inside_strings),
         cmocka_unit_test(parse_reads_only_len_bytes),
         cmocka_unit_test(parse_rejects_degenerate_input),

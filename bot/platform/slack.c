@@ -25,6 +25,7 @@
 #include "buf.h"
 #include "err.h"
 #include "http.h"
+#include "json_arena.h"
 #include "log.h"
 #include "seen.h"
 #include "slack_codec.h"
@@ -32,6 +33,7 @@
 
 enum {
     SEEN = 8192,              /* event keys remembered for deduplication */
+    ARENA = 64 * 1024,        /* bytes for the tree of one frame; a larger one spills to malloc */
     INFLIGHT_MAX = 8,         /* posts in flight at once (each channel: one) */
     OUTBOX_MAX = 100000,      /* posts waiting; more is ERR_TOOBIG */
     HELLO_TIMEOUT_MS = 10000, /* a socket that says no hello is dropped */
@@ -109,9 +111,10 @@ struct plat {
     volatile sig_atomic_t *stop;
     int stopping;
     int64_t stop_deadline;
-    int fatal;         /* a fatal error was logged: stop */
-    int bot_refused;   /* Slack refused the bot token: nothing can be posted */
-    struct seen *seen; /* owned: keys of the events taken (event_id; channel and ts) */
+    int fatal;                /* a fatal error was logged: stop */
+    int bot_refused;          /* Slack refused the bot token: nothing can be posted */
+    struct seen *seen;        /* owned: keys of the events taken (event_id; channel and ts) */
+    struct json_arena *arena; /* owned: the trees of the frame or answer being read */
     struct pending *recording, *recording_tail; /* events whose record is being written */
     struct pending *spare; /* owned: structs of events gone, for the next ones */
     int nspare;
@@ -130,6 +133,15 @@ static void want_socket(struct plat *p, int64_t delay);
 static void kick(struct plat *p);
 
 /* ---- helpers ---- */
+
+/* Ends the arena pair of a codec call; the codec deletes every tree it makes, so a tree left
+ * over is a bug worth a loud line, not a silent leak. */
+static void arena_end(struct plat *p, int token)
+{
+    size_t left = json_arena_end(p->arena, token);
+    if (left)
+        log_msg(LOG_ERROR, "slack: %zu JSON allocations outlived their frame (a bug)", left);
+}
 
 static void stop_serving(struct plat *p);
 
@@ -193,8 +205,8 @@ static int call(struct plat *p, const char *method, const char *token, const cha
 
 /* Reads a Web API answer; 0 and *a, or a reason in why (then the call is worth a retry unless
  * *fatal). *retry_after is the wait Slack asked for, in ms, or 0. */
-static int api_answer(const struct http_response *r, struct slack_api *a, char *why, size_t len,
-                      int64_t *retry_after)
+static int api_answer(struct plat *p, const struct http_response *r, struct slack_api *a, char *why,
+                      size_t len, int64_t *retry_after)
 {
     *retry_after = 0;
     if (r->err) {
@@ -211,7 +223,10 @@ static int api_answer(const struct http_response *r, struct slack_api *a, char *
         return ERR_IO;
     }
     char err[160];
-    if (slack_api_parse(r->body, r->len, a, err, sizeof err)) {
+    int token = json_arena_begin(p->arena);
+    int bad = slack_api_parse(r->body, r->len, a, err, sizeof err);
+    arena_end(p, token);
+    if (bad) {
         snprintf(why, len, "an answer planbot cannot read: %s", err);
         return ERR_INVAL;
     }
@@ -420,7 +435,10 @@ static void on_text(void *ctx, struct ws *ws, const char *data, size_t len)
         return; /* not acknowledged: Slack delivers it again to whoever serves next */
     struct slack_frame f;
     char err[160];
-    if (slack_frame_parse(data, len, &f, err, sizeof err)) {
+    int token = json_arena_begin(p->arena);
+    int bad = slack_frame_parse(data, len, &f, err, sizeof err);
+    arena_end(p, token);
+    if (bad) {
         log_msg(LOG_WARN, "slack: ignored a frame planbot cannot read (%zu bytes): %s", len, err);
         if (f.envelope_id[0])
             ack(ws, f.envelope_id); /* redelivering it would not make it readable */
@@ -554,7 +572,7 @@ static int connect_answer(struct plat *p, const struct http_response *r, const c
         return ERR_IO;
     char why[256];
     int64_t wait;
-    int rc = api_answer(r, a, why, sizeof why, &wait);
+    int rc = api_answer(p, r, a, why, sizeof why, &wait);
     if (!rc && !a->ok) {
         if (slack_error_fatal(a->error)) {
             snprintf(why, sizeof why, "Slack refused the %s", token);
@@ -724,7 +742,7 @@ static void posted(void *ctx, const struct http_response *r)
     struct slack_api a;
     char why[256];
     int64_t wait;
-    int rc = api_answer(r, &a, why, sizeof why, &wait);
+    int rc = api_answer(p, r, &a, why, sizeof why, &wait);
     if (!rc && a.ok) {
         if (ch)
             ch->next_ms = now + p->pace_ms;
@@ -917,7 +935,8 @@ static int slack_open(struct plat **out, const struct plat_host *host, char *err
     if (!rc)
         rc = http_new(&p->http, p->loop, cfg->tls_ca_file, err, errlen);
     if (!rc && (!(p->retry = ws_timer_new(p->loop, connect_now, p)) ||
-                !(p->kick = ws_timer_new(p->loop, kick_timer, p)) || !(p->seen = seen_new(SEEN))))
+                !(p->kick = ws_timer_new(p->loop, kick_timer, p)) || !(p->seen = seen_new(SEEN)) ||
+                !(p->arena = json_arena_new(ARENA))))
         rc = ERR_NOMEM;
     if (rc) {
         if (rc == ERR_NOMEM)
@@ -1007,6 +1026,7 @@ static void slack_close(struct plat *p)
         free(e);
     }
     seen_free(p->seen);
+    json_arena_free(p->arena);
     free(p->chans);
     free(p->api_url);
     free(p->app_token);

@@ -6,6 +6,7 @@
 #include "slack_codec.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,19 +152,25 @@ static void buf_cut(struct buf *out, size_t len)
 /* Whether no array or object in the n bytes at s nests deeper than JSON_DEPTH_MAX; on 0 the
  * offset where it does goes to *at. Strings are skipped, the rest of the syntax is left to
  * cJSON: this only makes sure that cJSON never recurses deeply, whatever nesting limit the
- * installed library was built with. */
+ * installed library was built with. Most of a frame is string, so a string is skipped with
+ * memchr() to its next quote, which ends it unless an odd run of backslashes comes before. */
 static int json_depth_ok(const char *s, size_t n, size_t *at)
 {
-    int depth = 0, in_string = 0;
+    int depth = 0;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        if (in_string) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_string = 0;
-        } else if (c == '"') {
-            in_string = 1;
+        if (c == '"') {
+            for (;;) {
+                const char *q = memchr(s + i + 1, '"', n - i - 1);
+                if (!q)
+                    return 1; /* an unterminated string: cJSON says where */
+                i = (size_t)(q - s);
+                size_t slashes = 0;
+                while (q - slashes > s && q[-(ptrdiff_t)slashes - 1] == '\\')
+                    slashes++;
+                if (slashes % 2 == 0)
+                    break;
+            }
         } else if (c == '[' || c == '{') {
             if (++depth > JSON_DEPTH_MAX) {
                 *at = i;
