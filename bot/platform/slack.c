@@ -27,6 +27,7 @@
 #include "http.h"
 #include "json_arena.h"
 #include "log.h"
+#include "outbox.h"
 #include "seen.h"
 #include "slack_codec.h"
 #include "ws.h"
@@ -35,35 +36,13 @@ enum {
     SEEN = 8192,              /* event keys remembered for deduplication */
     ARENA = 64 * 1024,        /* bytes for the tree of one frame; a larger one spills to malloc */
     INFLIGHT_MAX = 8,         /* posts in flight at once (each channel: one) */
-    OUTBOX_MAX = 100000,      /* posts waiting; more is ERR_TOOBIG */
+    OUTBOX_MAX = 100000,      /* parts waiting; more is ERR_TOOBIG */
     HELLO_TIMEOUT_MS = 10000, /* a socket that says no hello is dropped */
     STOP_GRACE_MS = 5000,     /* on SIGTERM: time left to post the replies queued */
     BACKOFF_CAP_MS = 60000,
     LINK_DISABLED_MS = 60000, /* Socket Mode switched off: retry this slowly */
     STABLE_MS = 10000,        /* a socket that served this long resets the backoff */
     SPARE_MAX = 256,          /* event structs kept for reuse */
-};
-
-struct post {
-    struct post *next;
-    struct plat *p;
-    char channel[SLACK_ID_MAX];
-    uint64_t channel_key; /* seen_key() of channel, for chan_get() */
-    char thread[SLACK_ID_MAX];
-    char user[SLACK_ID_MAX];
-    char *text;
-    size_t len;
-    int last;       /* the last part of a reply: log the answer when it is posted */
-    int attempts;   /* failed tries */
-    int64_t record; /* the last part: the host's record of the question, settled when posted */
-    int64_t queued; /* when the question came, for the log */
-};
-
-struct chan {
-    char id[SLACK_ID_MAX];
-    uint64_t key;    /* seen_key() of id: compared first */
-    int64_t next_ms; /* not before this (pacing, retry backoff) */
-    int busy;        /* a post is in flight */
 };
 
 /* An event to answer. It waits first for its record to be written (in p->recording), then,
@@ -118,19 +97,12 @@ struct plat {
     struct pending *recording, *recording_tail; /* events whose record is being written */
     struct pending *spare; /* owned: structs of events gone, for the next ones */
     int nspare;
-    struct post *head, *tail; /* the outbox, oldest first */
-    struct post *flying;      /* posts in flight, owned here until their answer */
-    size_t queued;
-    int inflight;
-    int64_t paused_until;  /* 429: nothing is posted before */
+    struct outbox *outbox; /* owned: the replies to post */
     int64_t event_at;      /* when the event being handled arrived, for the log */
     char socket_url[2048]; /* apps.connections.open's URL while its host is looked up */
-    struct chan *chans;
-    size_t nchans;
 };
 
 static void want_socket(struct plat *p, int64_t delay);
-static void kick(struct plat *p);
 
 /* ---- helpers ---- */
 
@@ -151,38 +123,6 @@ static void fail(struct plat *p, const char *what, const char *error)
     log_msg(LOG_ERROR, "slack: %s: %s; stopping", what, error);
     p->fatal = 1;
     stop_serving(p);
-}
-
-/* The pacing state of channel id (key: its seen_key()), made when new. */
-static struct chan *chan_get(struct plat *p, const char *id, uint64_t key)
-{
-    for (size_t i = 0; i < p->nchans; i++)
-        if (p->chans[i].key == key && strcmp(p->chans[i].id, id) == 0)
-            return &p->chans[i];
-    /* forget idle channels whose pacing has passed, so the table stays small */
-    int64_t now = ws_now_ms();
-    size_t kept = 0;
-    for (size_t i = 0; i < p->nchans; i++)
-        if (p->chans[i].busy || p->chans[i].next_ms > now)
-            p->chans[kept++] = p->chans[i];
-    p->nchans = kept;
-    struct chan *grown = realloc(p->chans, (p->nchans + 1) * sizeof *grown);
-    if (!grown)
-        return NULL;
-    p->chans = grown;
-    struct chan *c = &grown[p->nchans++];
-    memset(c, 0, sizeof *c);
-    snprintf(c->id, sizeof c->id, "%s", id);
-    c->key = key;
-    return c;
-}
-
-static void post_free(struct post *r)
-{
-    if (r) {
-        free(r->text);
-        free(r);
-    }
 }
 
 /* ---- Web API calls ---- */
@@ -725,171 +665,72 @@ static void want_socket(struct plat *p, int64_t delay)
 
 /* ---- replies ---- */
 
+/* The answer to a chat.postMessage: how the post went, for the outbox. */
 static void posted(void *ctx, const struct http_response *r)
 {
-    struct post *q = ctx;
-    struct plat *p = q->p;
-    for (struct post **pp = &p->flying; *pp; pp = &(*pp)->next)
-        if (*pp == q) {
-            *pp = q->next;
-            break;
-        }
-    struct chan *ch = chan_get(p, q->channel, q->channel_key);
-    int64_t now = ws_now_ms();
-    p->inflight--;
-    if (ch)
-        ch->busy = 0;
+    struct outbox_item *it = ctx;
+    struct plat *p = it->arg;
     struct slack_api a;
     char why[256];
     int64_t wait;
     int rc = api_answer(p, r, &a, why, sizeof why, &wait);
     if (!rc && a.ok) {
-        if (ch)
-            ch->next_ms = now + p->pace_ms;
-        if (q->last)
-            log_msg(LOG_INFO, "slack: answered %s in %s (%lld ms)", q->user, q->channel,
-                    (long long)(now - q->queued));
-        if (q->record && p->host.settle)
-            p->host.settle(p->host.ctx, q->record, 1);
-        post_free(q);
-        kick(p);
-        return;
-    }
-    if (!rc && slack_error_fatal(a.error)) {
+        outbox_done(p->outbox, it, OUTBOX_POSTED, 0, NULL);
+    } else if (!rc && slack_error_fatal(a.error)) {
         p->bot_refused = 1;
         fail(p, "Slack refused the bot token (SLACK_BOT_TOKEN) when posting", a.error);
-        rc = ERR_PERM;
+        outbox_done(p->outbox, it, OUTBOX_HALTED, 0, a.error);
     } else if (!rc && slack_error_permanent(a.error)) {
-        log_msg(LOG_ERROR, "slack: cannot post to %s: %s; this reply to %s is dropped", q->channel,
-                a.error, q->user);
-        if (q->record && p->host.settle)
-            p->host.settle(p->host.ctx, q->record, 0);
-        post_free(q);
-        kick(p);
-        return;
-    } else if (!rc) {
-        snprintf(why, sizeof why, "%s", a.error);
+        outbox_done(p->outbox, it, OUTBOX_DROPPED, 0, a.error);
+    } else {
+        outbox_done(p->outbox, it, OUTBOX_RETRY, wait, rc ? why : a.error);
     }
-    /* worth another try: back to the head of the outbox, which keeps each channel's order */
-    q->attempts++;
-    if (wait) {
-        p->paused_until = now + wait;
-        log_msg(LOG_WARN, "slack: rate limited; posting again in %lld s", (long long)(wait / 1000));
-    } else if (ch && !p->bot_refused) {
-        int64_t delay = ws_backoff_ms(q->attempts, BACKOFF_CAP_MS);
-        ch->next_ms = now + delay;
-        log_msg(LOG_WARN, "slack: posting to %s failed (%s); trying again in %.1f s", q->channel,
-                why, (double)delay / 1000);
-    }
-    q->next = p->head;
-    p->head = q;
-    if (!p->tail)
-        p->tail = q;
-    p->queued++;
-    kick(p);
 }
 
-static int start_post(struct plat *p, struct post *q)
+static int start_post(void *ctx, struct outbox_item *it)
 {
+    struct plat *p = ctx;
     struct buf body;
-    buf_init(&body, q->len * 6 + 4096);
-    int rc = slack_post_body(q->channel, q->thread, q->text, q->len, &body);
+    buf_init(&body, it->len * 6 + 4096);
+    int rc = slack_post_body(it->channel, it->thread, it->text, it->len, &body);
     if (!rc)
-        rc = call(p, "chat.postMessage", p->bot_token, body.data, body.len, posted, q);
+        rc = call(p, "chat.postMessage", p->bot_token, body.data, body.len, posted, it);
     buf_free(&body);
     return rc;
 }
 
-/* Posts what may go now, and arms the timer for what must wait. */
-static void kick(struct plat *p)
+static void settle_post(void *ctx, int64_t record, int answered)
 {
-    if (p->bot_refused)
-        return;
-    int64_t now = ws_now_ms(), wake = INT64_MAX;
-    if (now < p->paused_until) {
-        ws_timer_set(p->kick, p->paused_until - now);
-        return;
-    }
-    struct post **pp = &p->head, *prev = NULL;
-    while (*pp && p->inflight < INFLIGHT_MAX) {
-        struct post *q = *pp;
-        struct chan *ch = chan_get(p, q->channel, q->channel_key);
-        /* a channel's later posts wait behind its first: once that is sent, the channel is busy;
-         * while it waits, the same pacing or backoff holds them too */
-        if (!ch || ch->busy || ch->next_ms > now) {
-            if (ch && !ch->busy && ch->next_ms > now && ch->next_ms < wake)
-                wake = ch->next_ms;
-            prev = q;
-            pp = &q->next;
-            continue;
-        }
-        *pp = q->next;
-        if (p->tail == q)
-            p->tail = prev;
-        p->queued--;
-        ch->busy = 1;
-        p->inflight++;
-        q->next = p->flying;
-        p->flying = q;
-        if (start_post(p, q)) {
-            p->flying = q->next;
-            ch->busy = 0;
-            p->inflight--;
-            q->next = *pp;
-            *pp = q;
-            if (!q->next)
-                p->tail = q;
-            p->queued++;
-            if (now + 1000 < wake)
-                wake = now + 1000;
-            break;
-        }
-    }
-    if (wake != INT64_MAX)
-        ws_timer_set(p->kick, wake - now);
+    struct plat *p = ctx;
+    if (p->host.settle)
+        p->host.settle(p->host.ctx, record, answered);
 }
+
+static int64_t outbox_clock(void *ctx)
+{
+    (void)ctx;
+    return ws_now_ms();
+}
+
+static void arm_kick(void *ctx, int64_t delay_ms)
+{
+    struct plat *p = ctx;
+    ws_timer_set(p->kick, delay_ms);
+}
+
+static const struct outbox_ops outbox_ops = { start_post, settle_post, outbox_clock, arm_kick };
 
 static void kick_timer(void *arg)
 {
-    kick(arg);
+    struct plat *p = arg;
+    outbox_kick(p->outbox);
 }
 
 static int slack_send(struct plat *p, const struct plat_message *msg, const char *text, size_t len)
 {
     int64_t now = p->event_at ? p->event_at : ws_now_ms();
-    size_t parts = 0;
-    for (size_t at = 0, next; at < len; at += next, parts++)
-        slack_split(text + at, len - at, SLACK_POST_MAX, &next);
-    if (p->queued + parts > OUTBOX_MAX)
-        return ERR_TOOBIG; /* all of the reply or nothing */
-    for (size_t at = 0, next; at < len; at = next) {
-        size_t n = slack_split(text + at, len - at, SLACK_POST_MAX, &next);
-        next += at;
-        struct post *q = calloc(1, sizeof *q);
-        if (!q || !(q->text = malloc(n + 1))) {
-            free(q);
-            return ERR_NOMEM;
-        }
-        memcpy(q->text, text + at, n);
-        q->text[n] = '\0';
-        q->len = n;
-        q->p = p;
-        q->queued = now;
-        q->last = next >= len;
-        q->record = q->last ? msg->record : 0;
-        snprintf(q->channel, sizeof q->channel, "%s", msg->channel);
-        q->channel_key = seen_key("channel", q->channel);
-        snprintf(q->thread, sizeof q->thread, "%s", msg->thread);
-        snprintf(q->user, sizeof q->user, "%s", msg->user);
-        if (p->tail)
-            p->tail->next = q;
-        else
-            p->head = q;
-        p->tail = q;
-        p->queued++;
-    }
-    kick(p);
-    return 0;
+    return outbox_send(p->outbox, msg->channel, msg->thread, msg->user, text, len, slack_split,
+                       SLACK_POST_MAX, msg->record, now);
 }
 
 /* ---- life ---- */
@@ -938,6 +779,9 @@ static int slack_open(struct plat **out, const struct plat_host *host, char *err
                 !(p->kick = ws_timer_new(p->loop, kick_timer, p)) || !(p->seen = seen_new(SEEN)) ||
                 !(p->arena = json_arena_new(ARENA))))
         rc = ERR_NOMEM;
+    struct outbox_config oc = { "slack", p->pace_ms, INFLIGHT_MAX, OUTBOX_MAX, BACKOFF_CAP_MS };
+    if (!rc && !(p->outbox = outbox_new(&oc, &outbox_ops, p)))
+        rc = ERR_NOMEM;
     if (rc) {
         if (rc == ERR_NOMEM)
             snprintf(err, errlen, "out of memory");
@@ -957,7 +801,7 @@ static void stop_serving(struct plat *p)
     p->stopping = 1;
     p->stop_deadline = ws_now_ms() + STOP_GRACE_MS;
     ws_timer_cancel(p->retry);
-    size_t left = p->queued + (size_t)p->inflight;
+    size_t left = outbox_waiting(p->outbox);
     log_msg(LOG_INFO, "slack: stopping; %zu repl%s to post", left, left == 1 ? "y" : "ies");
     for (struct conn *c = p->conns; c; c = c->next)
         ws_close(c->ws);
@@ -970,7 +814,7 @@ static int done(void *arg)
         stop_serving(p);
     if (!p->stopping)
         return 0;
-    int idle = (!p->head || p->bot_refused) && p->inflight == 0;
+    int idle = outbox_idle(p->outbox);
     if (idle && !p->conns)
         return 1;
     return ws_now_ms() > p->stop_deadline;
@@ -983,18 +827,7 @@ static int slack_run(struct plat *p, volatile sig_atomic_t *stop)
     want_socket(p, 0);
     ws_loop_run(p->loop, done, p);
     /* what could not be posted in time: each question was acknowledged, so say which */
-    size_t left = 0;
-    for (struct post **list = &p->flying; list; list = list == &p->flying ? &p->head : NULL)
-        for (struct post *q = *list; q; q = q->next)
-            if (q->last) {
-                log_msg(LOG_ERROR, "slack: the reply to %s in %s (thread %s) was not posted%s",
-                        q->user, q->channel, q->thread[0] ? q->thread : "none",
-                        q->record ? "; the next start answers it" : "");
-                left++;
-            }
-    if (left)
-        log_msg(LOG_ERROR, "slack: stopped with %zu repl%s not posted", left,
-                left == 1 ? "y" : "ies");
+    outbox_report_unposted(p->outbox);
     log_msg(LOG_INFO, "slack: stopped");
     return p->fatal ? ERR_PERM : 0;
 }
@@ -1006,12 +839,7 @@ static void slack_close(struct plat *p)
     http_free(p->http); /* first: no callback may run after this */
     ws_timer_free(p->retry);
     ws_timer_free(p->kick);
-    for (struct post **list = &p->head; list; list = list == &p->head ? &p->flying : NULL)
-        while (*list) {
-            struct post *q = *list;
-            *list = q->next;
-            post_free(q);
-        }
+    outbox_free(p->outbox);
     /* sockets still open are closed with the loop, which calls no handler then */
     while (p->conns)
         conn_free(p->conns);
@@ -1027,7 +855,6 @@ static void slack_close(struct plat *p)
     }
     seen_free(p->seen);
     json_arena_free(p->arena);
-    free(p->chans);
     free(p->api_url);
     free(p->app_token);
     free(p->bot_token);
