@@ -31,7 +31,10 @@ struct call {
     CURL *easy;
     struct curl_slist *headers;
     char *url, *body;
+    char method[16]; /* "": POST with a body, GET without */
     size_t body_len;
+    int want_ratelimit;
+    struct http_ratelimit rate;
     long timeout_ms;
     struct buf resp;
     char curl_err[CURL_ERROR_SIZE];
@@ -119,9 +122,15 @@ static int start(struct http *h, struct call *c)
     curl_easy_setopt(e, CURLOPT_URL, c->url);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_POST, 1L);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->body ? c->body : "");
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->body_len);
+    if (c->body || strcmp(c->method, "POST") == 0) {
+        curl_easy_setopt(e, CURLOPT_POST, 1L);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->body ? c->body : "");
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->body_len);
+    } else {
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    }
+    if (c->method[0] && strcmp(c->method, "POST") != 0 && strcmp(c->method, "GET") != 0)
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, c->method);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->headers);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
@@ -137,20 +146,62 @@ static int start(struct http *h, struct call *c)
     return curl_multi_add_handle(h->multi, e) == CURLM_OK ? 0 : ERR_NOMEM;
 }
 
-/* Fills in the outcome of a finished transfer. */
+/* The value of the response header name, or NULL. */
+static const char *header(CURL *e, const char *name)
+{
+    struct curl_header *hd;
+    return curl_easy_header(e, name, 0, CURLH_HEADER, -1, &hd) == CURLHE_OK ? hd->value : NULL;
+}
+
+/* A header's number, or -1 when it is absent or not a number. */
+static double header_number(CURL *e, const char *name)
+{
+    const char *v = header(e, name);
+    if (!v)
+        return -1;
+    char *end;
+    double d = strtod(v, &end);
+    return end != v && d >= 0 && d < 1e15 ? d : -1;
+}
+
+static void read_ratelimit(CURL *e, struct http_ratelimit *r)
+{
+    r->limit = (long)header_number(e, "X-RateLimit-Limit");
+    r->remaining = (long)header_number(e, "X-RateLimit-Remaining");
+    r->reset = header_number(e, "X-RateLimit-Reset");
+    r->reset_after = header_number(e, "X-RateLimit-Reset-After");
+    const char *g = header(e, "X-RateLimit-Global");
+    r->global = g && (strcmp(g, "true") == 0 || strcmp(g, "1") == 0);
+    const char *b = header(e, "X-RateLimit-Bucket");
+    if (!b || (size_t)snprintf(r->bucket, sizeof r->bucket, "%s", b) >= sizeof r->bucket)
+        r->bucket[0] = '\0'; /* too long to be a bucket id: none */
+}
+
+static void no_ratelimit(struct http_ratelimit *r)
+{
+    memset(r, 0, sizeof *r);
+    r->limit = r->remaining = -1;
+    r->reset = r->reset_after = -1;
+}
+
+/* Fills in the outcome of a finished transfer. Retry-After is looked for only where it means
+ * something (a 429, or a 5xx such as 503), which spares every other answer a header search. */
 static void outcome(struct call *c, CURLcode res)
 {
     curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &c->status);
     c->retry_after = -1;
-    struct curl_header *hd;
-    if (curl_easy_header(c->easy, "Retry-After", 0, CURLH_HEADER, -1, &hd) == CURLHE_OK) {
+    const char *ra = c->status == 429 || c->status >= 500 ? header(c->easy, "Retry-After") : NULL;
+    if (ra) {
         char *end;
-        long secs = strtol(hd->value, &end, 10);
-        if (end != hd->value && secs >= 0)
+        long secs = strtol(ra, &end, 10);
+        if (end != ra && secs >= 0)
             c->retry_after = secs > 3600 ? 3600 : (int)secs;
         else
             c->retry_after = 1; /* an HTTP date or nonsense: wait a little anyway */
     }
+    no_ratelimit(&c->rate);
+    if (c->want_ratelimit && res == CURLE_OK)
+        read_ratelimit(c->easy, &c->rate);
     if (res == CURLE_WRITE_ERROR && c->resp.len + CURL_MAX_WRITE_SIZE > c->resp.max) {
         c->err = ERR_TOOBIG;
         snprintf(c->errmsg, sizeof c->errmsg, "the answer is larger than %d bytes", MAX_BODY);
@@ -173,7 +224,7 @@ static void drain(void *arg)
     pthread_mutex_unlock(&h->lock);
     while (c) {
         struct call *next = c->next;
-        struct http_response r = { c->status,   c->retry_after, buf_str(&c->resp),
+        struct http_response r = { c->status,   c->retry_after, c->rate,  buf_str(&c->resp),
                                    c->resp.len, c->err,         c->errmsg };
         h->pending--;
         if (c->resolved)
@@ -374,8 +425,35 @@ static void hand_to_worker(struct http *h, struct call *c)
         curl_multi_wakeup(h->multi);
 }
 
-int http_post(struct http *h, const struct http_request *req, http_done_fn done, void *ctx)
+/* Appends the header line to c's list; 0 or ERR_NOMEM. */
+static int add_header(struct call *c, const char *line)
 {
+    struct curl_slist *l = curl_slist_append(c->headers, line);
+    if (!l)
+        return ERR_NOMEM;
+    c->headers = l;
+    return 0;
+}
+
+/* Whether s is a method name: 1 to 15 upper-case letters. */
+static int is_method(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= sizeof((struct call *)0)->method)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < 'A' || s[i] > 'Z')
+            return 0;
+    return 1;
+}
+
+int http_call(struct http *h, const struct http_request *req, http_done_fn done, void *ctx)
+{
+    if (req->method && !is_method(req->method))
+        return ERR_INVAL;
+    for (const char *const *hl = req->headers; hl && *hl; hl++)
+        if (strpbrk(*hl, "\r\n") || !strchr(*hl, ':'))
+            return ERR_INVAL; /* a line break would smuggle another header */
     struct call *c = calloc(1, sizeof *c);
     if (!c)
         return ERR_NOMEM;
@@ -383,6 +461,9 @@ int http_post(struct http *h, const struct http_request *req, http_done_fn done,
     c->done = done;
     c->ctx = ctx;
     c->timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : 30000;
+    c->want_ratelimit = req->want_ratelimit;
+    if (req->method)
+        snprintf(c->method, sizeof c->method, "%s", req->method);
     buf_init(&c->resp, MAX_BODY);
     c->url = strdup(req->url);
     int ok = c->url != NULL;
@@ -397,29 +478,20 @@ int http_post(struct http *h, const struct http_request *req, http_done_fn done,
     }
     struct buf line;
     buf_init(&line, 8192);
-    if (ok && req->bearer) {
-        ok = !buf_printf(&line, "Authorization: Bearer %s", req->bearer);
-        struct curl_slist *l = ok ? curl_slist_append(c->headers, buf_str(&line)) : NULL;
-        ok = l != NULL;
-        if (ok)
-            c->headers = l;
-    }
+    if (ok && req->bearer)
+        ok = !buf_printf(&line, "Authorization: Bearer %s", req->bearer) &&
+             !add_header(c, buf_str(&line));
     buf_free(&line); /* buf_free does not wipe; the token also lives in the caller's config */
     if (ok && req->content_type) {
         buf_init(&line, 512);
-        ok = !buf_printf(&line, "Content-Type: %s", req->content_type);
-        struct curl_slist *l = ok ? curl_slist_append(c->headers, buf_str(&line)) : NULL;
-        ok = l != NULL;
-        if (ok)
-            c->headers = l;
+        ok = !buf_printf(&line, "Content-Type: %s", req->content_type) &&
+             !add_header(c, buf_str(&line));
         buf_free(&line);
     }
-    if (ok) { /* no "Expect: 100-continue" round trip for larger bodies */
-        struct curl_slist *l = curl_slist_append(c->headers, "Expect:");
-        ok = l != NULL;
-        if (ok)
-            c->headers = l;
-    }
+    for (const char *const *hl = req->headers; ok && hl && *hl; hl++)
+        ok = !add_header(c, *hl);
+    if (ok) /* no "Expect: 100-continue" round trip for larger bodies */
+        ok = !add_header(c, "Expect:");
     if (!ok) {
         call_free(c);
         return ERR_NOMEM;

@@ -14,18 +14,34 @@
 struct http;
 
 struct http_request {
+    const char *method;       /* "GET", "POST", "PUT", "DELETE", ...; NULL: POST when there is
+                                 a body, GET when not */
     const char *url;          /* http:// or https:// only */
     const char *bearer;       /* the token for "Authorization: Bearer"; never logged */
     const char *content_type; /* of body; NULL: no body */
     const char *body;
     size_t body_len;
-    long timeout_ms; /* the whole request; 0: 30 s */
+    const char *const *headers; /* more request headers, "Name: value", NULL-terminated; or NULL */
+    long timeout_ms;            /* the whole request; 0: 30 s */
+    int want_ratelimit;         /* read the X-RateLimit-* headers into the response's rate */
+};
+
+/* What a platform's rate-limit headers said; each field -1 (bucket "") when absent. */
+struct http_ratelimit {
+    long limit;         /* X-RateLimit-Limit: requests in the window */
+    long remaining;     /* X-RateLimit-Remaining: requests left in it */
+    double reset;       /* X-RateLimit-Reset, in seconds: as the platform means it (Mattermost:
+                           until the reset; Discord: the reset's Unix time) */
+    double reset_after; /* X-RateLimit-Reset-After: seconds until the reset (Discord) */
+    int global;         /* X-RateLimit-Global: the limit hit is the global one (0 or 1) */
+    char bucket[64];    /* X-RateLimit-Bucket (Discord) */
 };
 
 struct http_response {
-    long status;      /* the HTTP status, or 0 when no answer came */
-    int retry_after;  /* the Retry-After header in seconds, or -1 */
-    const char *body; /* borrowed for the callback; NUL-terminated */
+    long status;     /* the HTTP status, or 0 when no answer came */
+    int retry_after; /* the Retry-After header in seconds (read on 429 and 5xx only), or -1 */
+    struct http_ratelimit rate; /* when the request wanted it; else all absent */
+    const char *body;           /* borrowed for the callback; NUL-terminated */
     size_t len;
     int err;            /* 0, or ERR_IO (no answer: see errmsg) or ERR_TOOBIG (body over 1 MiB) */
     const char *errmsg; /* what failed, for logs; "" when err is 0 */
@@ -43,9 +59,10 @@ int http_new(struct http **out, struct ws_loop *loop, const char *ca_file, char 
  * callbacks never run. Accepts NULL. */
 void http_free(struct http *h);
 
-/* Sends a POST request; everything in req is copied. done(ctx, response) runs later on the loop's
- * thread, exactly once, unless this returns an error (ERR_NOMEM) or http_free() comes first. */
-int http_post(struct http *h, const struct http_request *req, http_done_fn done, void *ctx);
+/* Sends a request; everything in req is copied. done(ctx, response) runs later on the loop's
+ * thread, exactly once, unless this returns an error (ERR_NOMEM; ERR_INVAL for a header line
+ * with a line break in it, or a method that is not a token) or http_free() comes first. */
+int http_call(struct http *h, const struct http_request *req, http_done_fn done, void *ctx);
 
 /* Called on the loop's thread with a numeric address for a host name, or err (ERR_IO) and why. */
 typedef void (*http_resolved_fn)(void *ctx, int err, const char *addr, const char *why);

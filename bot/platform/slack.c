@@ -135,9 +135,14 @@ static int call(struct plat *p, const char *method, const char *token, const cha
         log_msg(LOG_ERROR, "slack: the API URL is too long");
         return ERR_TOOBIG;
     }
-    struct http_request req = { url,  token, json ? "application/json; charset=utf-8" : NULL,
-                                json, len,   (long)p->timeout_secs * 1000 };
-    int rc = http_post(p->http, &req, done, ctx);
+    struct http_request req = { .method = "POST",
+                                .url = url,
+                                .bearer = token,
+                                .content_type = json ? "application/json; charset=utf-8" : NULL,
+                                .body = json,
+                                .body_len = len,
+                                .timeout_ms = (long)p->timeout_secs * 1000 };
+    int rc = http_call(p->http, &req, done, ctx);
     if (rc)
         log_msg(LOG_ERROR, "slack: cannot call %s: %s", method, err_str(rc));
     return rc;
