@@ -14,321 +14,33 @@
 
 #include <cjson/cJSON.h>
 
+#include "codec.h"
 #include "err.h"
-#include "utf8.h"
-
-/* Deeper than any Slack frame (rich_text blocks reach about 10), far below cJSON's own limit. */
-enum { JSON_DEPTH_MAX = 64 };
-
-static const char REPLACEMENT[] = "\xEF\xBF\xBD"; /* U+FFFD in UTF-8 */
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...) BUF_PRINTF(4, 5);
-
-/* Writes a message to err (when there is room for one) and returns rc. */
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
-
-/* ---- UTF-8 repair and JSON strings ---- */
-
-/* The length of the invalid sequence at p, where utf8_decode found no character: the longest
- * prefix of a well-formed sequence, at least 1 byte, so that one U+FFFD replaces it (Unicode's
- * "maximal subpart" practice: a truncated "\xE2\x82" is one U+FFFD, not two). */
-static size_t utf8_bad_len(const unsigned char *p, size_t n)
-{
-    unsigned char lo = 0x80, hi = 0xBF;
-    size_t need;
-    if (p[0] >= 0xC2 && p[0] <= 0xDF) {
-        need = 1;
-    } else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
-        need = 2;
-        if (p[0] == 0xE0)
-            lo = 0xA0; /* no overlong forms */
-        else if (p[0] == 0xED)
-            hi = 0x9F; /* no surrogates */
-    } else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
-        need = 3;
-        if (p[0] == 0xF0)
-            lo = 0x90;
-        else if (p[0] == 0xF4)
-            hi = 0x8F; /* nothing above U+10FFFF */
-    } else {
-        return 1;
-    }
-    size_t i = 1;
-    while (i <= need && i < n && p[i] >= lo && p[i] <= hi) {
-        i++;
-        lo = 0x80;
-        hi = 0xBF;
-    }
-    return i;
-}
-
-/* Appends n bytes of s with every invalid UTF-8 sequence replaced by U+FFFD. */
-static int append_utf8(struct buf *out, const char *s, size_t n)
-{
-    size_t i = 0, run = 0;
-    int rc = 0;
-    while (!rc && i < n) {
-        uint32_t cp;
-        size_t len = utf8_decode(s + i, n - i, &cp);
-        if (len) {
-            i += len;
-            continue;
-        }
-        rc = buf_append(out, s + run, i - run);
-        if (!rc)
-            rc = buf_puts(out, REPLACEMENT);
-        i += utf8_bad_len((const unsigned char *)s + i, n - i);
-        run = i;
-    }
-    if (!rc)
-        rc = buf_append(out, s + run, i - run);
-    return rc;
-}
-
-/* Appends n bytes of s as a quoted JSON string: quotes, backslashes and control characters
- * escaped, invalid UTF-8 replaced by U+FFFD, any other character passed through as UTF-8. */
-static int append_json_string(struct buf *out, const char *s, size_t n)
-{
-    int rc = buf_putc(out, '"');
-    size_t i = 0, run = 0;
-    while (!rc && i < n) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-            i++;
-            continue;
-        }
-        uint32_t cp;
-        size_t len = c >= 0x80 ? utf8_decode(s + i, n - i, &cp) : 0;
-        if (len) {
-            i += len;
-            continue;
-        }
-        rc = buf_append(out, s + run, i - run);
-        if (rc)
-            break;
-        switch (c) {
-        case '"': rc = buf_puts(out, "\\\""); break;
-        case '\\': rc = buf_puts(out, "\\\\"); break;
-        case '\n': rc = buf_puts(out, "\\n"); break;
-        case '\r': rc = buf_puts(out, "\\r"); break;
-        case '\t': rc = buf_puts(out, "\\t"); break;
-        case '\b': rc = buf_puts(out, "\\b"); break;
-        case '\f': rc = buf_puts(out, "\\f"); break;
-        default:
-            if (c < 0x20)
-                rc = buf_printf(out, "\\u%04x", (unsigned)c);
-            else
-                rc = buf_puts(out, REPLACEMENT);
-        }
-        i += c >= 0x80 ? utf8_bad_len((const unsigned char *)s + i, n - i) : 1;
-        run = i;
-    }
-    if (!rc)
-        rc = buf_append(out, s + run, i - run);
-    if (!rc)
-        rc = buf_putc(out, '"');
-    return rc;
-}
-
-/* Puts out back to len bytes, undoing a failed series of appends. */
-static void buf_cut(struct buf *out, size_t len)
-{
-    out->len = len;
-    if (out->data)
-        out->data[len] = '\0';
-}
-
-/* ---- reading JSON ---- */
-
-/* Whether no array or object in the n bytes at s nests deeper than JSON_DEPTH_MAX; on 0 the
- * offset where it does goes to *at. Strings are skipped, the rest of the syntax is left to
- * cJSON: this only makes sure that cJSON never recurses deeply, whatever nesting limit the
- * installed library was built with. Most of a frame is string, so a string is skipped with
- * memchr() to its next quote, which ends it unless an odd run of backslashes comes before. */
-static int json_depth_ok(const char *s, size_t n, size_t *at)
-{
-    int depth = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == '"') {
-            for (;;) {
-                const char *q = memchr(s + i + 1, '"', n - i - 1);
-                if (!q)
-                    return 1; /* an unterminated string: cJSON says where */
-                i = (size_t)(q - s);
-                size_t slashes = 0;
-                while (q - slashes > s && q[-(ptrdiff_t)slashes - 1] == '\\')
-                    slashes++;
-                if (slashes % 2 == 0)
-                    break;
-            }
-        } else if (c == '[' || c == '{') {
-            if (++depth > JSON_DEPTH_MAX) {
-                *at = i;
-                return 0;
-            }
-        } else if ((c == ']' || c == '}') && depth > 0) {
-            depth--;
-        }
-    }
-    return 1;
-}
-
-/* Parses the n bytes at s, which must hold exactly one JSON object (white space around it
- * allowed). Returns the tree (caller frees with cJSON_Delete) or NULL with a message in err. */
-static cJSON *parse_object(const char *s, size_t n, char *err, size_t errlen)
-{
-    size_t at = 0;
-    if (!s || n == 0) {
-        fail(err, errlen, ERR_INVAL, "empty, not JSON");
-        return NULL;
-    }
-    /* cJSON compares the first three bytes with a UTF-8 byte order mark even when fewer are
-     * there; no JSON text that short starts with 0xEF. */
-    if (n < 3 && (unsigned char)s[0] == 0xEF) {
-        fail(err, errlen, ERR_INVAL, "not valid JSON at byte 0");
-        return NULL;
-    }
-    if (!json_depth_ok(s, n, &at)) {
-        fail(err, errlen, ERR_INVAL, "JSON nested deeper than %d levels at byte %zu",
-             JSON_DEPTH_MAX, at);
-        return NULL;
-    }
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(s, n, &end, 0);
-    if (!root) {
-        at = end && end >= s ? (size_t)(end - s) : 0;
-        fail(err, errlen, ERR_INVAL, "not valid JSON at byte %zu", at);
-        return NULL;
-    }
-    at = (size_t)(end - s);
-    while (at < n && (s[at] == ' ' || s[at] == '\t' || s[at] == '\n' || s[at] == '\r'))
-        at++;
-    if (at < n) {
-        cJSON_Delete(root);
-        fail(err, errlen, ERR_INVAL, "more after the JSON value at byte %zu", at);
-        return NULL;
-    }
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        fail(err, errlen, ERR_INVAL, "not a JSON object");
-        return NULL;
-    }
-    return root;
-}
-
-/* The member key of obj, or NULL when obj is NULL, the member is missing or it is JSON null. */
-static const cJSON *member(const cJSON *obj, const char *key)
-{
-    const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
-    return cJSON_IsNull(v) ? NULL : v;
-}
-
-/* Copies the string member key of obj (named path in messages) into dst of size cap: "" when
- * it is missing. ERR_INVAL when it is not a string, does not fit, or holds a byte outside
- * printable ASCII (Slack's ids, ts values and type names never do; this keeps them safe to log
- * and to use as keys). dst is only written on success. */
-static int get_token(const cJSON *obj, const char *key, const char *path, char *dst, size_t cap,
-                     char *err, size_t errlen)
-{
-    const cJSON *v = member(obj, key);
-    if (!v) {
-        dst[0] = '\0';
-        return 0;
-    }
-    if (!cJSON_IsString(v) || !v->valuestring)
-        return fail(err, errlen, ERR_INVAL, "%s must be a string", path);
-    size_t len = strlen(v->valuestring);
-    if (len >= cap)
-        return fail(err, errlen, ERR_INVAL, "%s is %zu bytes, longer than %zu", path, len, cap - 1);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)v->valuestring[i];
-        if (c <= 0x20 || c >= 0x7F)
-            return fail(err, errlen, ERR_INVAL, "%s holds byte 0x%02x at %zu", path, c, i);
-    }
-    memcpy(dst, v->valuestring, len + 1);
-    return 0;
-}
-
-/* Reads the number member key of obj into *out: 0 when missing. ERR_INVAL when it is not a
- * whole number from 0 to INT_MAX. */
-static int get_count(const cJSON *obj, const char *key, const char *path, int *out, char *err,
-                     size_t errlen)
-{
-    const cJSON *v = member(obj, key);
-    *out = 0;
-    if (!v)
-        return 0;
-    if (!cJSON_IsNumber(v))
-        return fail(err, errlen, ERR_INVAL, "%s must be a number", path);
-    double d = v->valuedouble;
-    if (!(d >= 0 && d <= 2147483647.0) || d != (double)(int)d)
-        return fail(err, errlen, ERR_INVAL, "%s must be a whole number from 0 up", path);
-    *out = (int)d;
-    return 0;
-}
-
-/* Reads the boolean member key of obj into *out: 0 when missing. ERR_INVAL when not a boolean. */
-static int get_bool(const cJSON *obj, const char *key, const char *path, int *out, char *err,
-                    size_t errlen)
-{
-    const cJSON *v = member(obj, key);
-    *out = 0;
-    if (!v)
-        return 0;
-    if (!cJSON_IsBool(v))
-        return fail(err, errlen, ERR_INVAL, "%s must be true or false", path);
-    *out = cJSON_IsTrue(v);
-    return 0;
-}
-
-/* Sets *out to the object member key of obj: NULL when missing. ERR_INVAL when not an object. */
-static int get_object(const cJSON *obj, const char *key, const char *path, const cJSON **out,
-                      char *err, size_t errlen)
-{
-    const cJSON *v = member(obj, key);
-    *out = NULL;
-    if (!v)
-        return 0;
-    if (!cJSON_IsObject(v))
-        return fail(err, errlen, ERR_INVAL, "%s must be an object", path);
-    *out = v;
-    return 0;
-}
 
 /* ---- frames ---- */
 
 /* Copies event.text into f->text: repaired to valid UTF-8, capped, then made plain. */
 static int read_text(const cJSON *event, struct slack_frame *f, char *err, size_t errlen)
 {
-    const cJSON *v = member(event, "text");
+    const cJSON *v = codec_member(event, "text");
     const char *s = "";
     if (v && (!cJSON_IsString(v) || !v->valuestring))
-        return fail(err, errlen, ERR_INVAL, "payload.event.text must be a string");
+        return codec_fail(err, errlen, ERR_INVAL, "payload.event.text must be a string");
     if (v)
         s = v->valuestring;
     size_t n = strlen(s);
     struct buf b;
     buf_init(&b, SLACK_TEXT_MAX);
-    int rc = append_utf8(&b, s, n); /* the cap of b is the cap of the text */
+    int rc = codec_append_utf8(&b, s, n); /* the cap of b is the cap of the text */
     if (rc == ERR_TOOBIG) {
         buf_free(&b);
-        return fail(err, errlen, rc, "payload.event.text is over %d bytes", SLACK_TEXT_MAX);
+        return codec_fail(err, errlen, rc, "payload.event.text is over %d bytes", SLACK_TEXT_MAX);
     }
     size_t len = b.len;
     f->text = rc ? NULL : buf_take(&b);
     buf_free(&b);
     if (!f->text)
-        return fail(err, errlen, ERR_NOMEM, "out of memory for the text");
+        return codec_fail(err, errlen, ERR_NOMEM, "out of memory for the text");
     f->text_len = slack_text_plain(f->text, len);
     return 0;
 }
@@ -337,16 +49,16 @@ static int read_text(const cJSON *event, struct slack_frame *f, char *err, size_
 static int read_event(const cJSON *payload, const cJSON *event, struct slack_frame *f, char *err,
                       size_t errlen)
 {
-    int rc = get_token(payload, "event_id", "payload.event_id", f->event_id, sizeof f->event_id,
-                       err, errlen);
+    int rc = codec_get_token(payload, "event_id", "payload.event_id", f->event_id,
+                             sizeof f->event_id, err, errlen);
     if (!rc)
-        rc = get_token(event, "type", "payload.event.type", f->event_type, sizeof f->event_type,
-                       err, errlen);
+        rc = codec_get_token(event, "type", "payload.event.type", f->event_type,
+                             sizeof f->event_type, err, errlen);
     if (rc)
         return rc;
     if (strcmp(f->event_type, "app_mention") != 0 && strcmp(f->event_type, "message") != 0) {
         f->text = calloc(1, 1);
-        return f->text ? 0 : fail(err, errlen, ERR_NOMEM, "out of memory");
+        return f->text ? 0 : codec_fail(err, errlen, ERR_NOMEM, "out of memory");
     }
     const struct {
         const char *key, *path;
@@ -362,16 +74,16 @@ static int read_event(const cJSON *payload, const cJSON *event, struct slack_fra
         { "thread_ts", "payload.event.thread_ts", f->thread_ts, sizeof f->thread_ts },
     };
     for (size_t i = 0; !rc && i < sizeof tokens / sizeof tokens[0]; i++)
-        rc = get_token(event, tokens[i].key, tokens[i].path, tokens[i].dst, tokens[i].cap, err,
-                       errlen);
+        rc = codec_get_token(event, tokens[i].key, tokens[i].path, tokens[i].dst, tokens[i].cap,
+                             err, errlen);
     if (!rc)
-        rc = get_bool(event, "hidden", "payload.event.hidden", &f->hidden, err, errlen);
+        rc = codec_get_bool(event, "hidden", "payload.event.hidden", &f->hidden, err, errlen);
     if (!rc && !f->event_id[0] && f->channel[0] && f->ts[0]) {
         int n = snprintf(f->event_id, sizeof f->event_id, "%s:%s", f->channel, f->ts);
         if (n < 0 || (size_t)n >= sizeof f->event_id)
-            rc = fail(err, errlen, ERR_INVAL,
-                      "no payload.event_id, and \"<channel>:<ts>\" is longer than %zu bytes",
-                      sizeof f->event_id - 1);
+            rc = codec_fail(err, errlen, ERR_INVAL,
+                            "no payload.event_id, and \"<channel>:<ts>\" is longer than %zu bytes",
+                            sizeof f->event_id - 1);
     }
     if (!rc)
         rc = read_text(event, f, err, errlen);
@@ -382,31 +94,31 @@ static int read_event(const cJSON *payload, const cJSON *event, struct slack_fra
 static int read_frame(const cJSON *root, struct slack_frame *f, char *err, size_t errlen)
 {
     char type[64];
-    int rc = get_token(root, "envelope_id", "envelope_id", f->envelope_id, sizeof f->envelope_id,
-                       err, errlen);
-    if (!rc && cJSON_IsString(member(root, "envelope_id")) && !f->envelope_id[0])
-        rc = fail(err, errlen, ERR_INVAL, "envelope_id is empty");
+    int rc = codec_get_token(root, "envelope_id", "envelope_id", f->envelope_id,
+                             sizeof f->envelope_id, err, errlen);
+    if (!rc && cJSON_IsString(codec_member(root, "envelope_id")) && !f->envelope_id[0])
+        rc = codec_fail(err, errlen, ERR_INVAL, "envelope_id is empty");
     if (!rc)
-        rc = get_token(root, "type", "type", type, sizeof type, err, errlen);
+        rc = codec_get_token(root, "type", "type", type, sizeof type, err, errlen);
     if (rc)
         return rc;
 
     if (strcmp(type, "hello") == 0) {
         const cJSON *debug;
         f->type = SLACK_FRAME_HELLO;
-        rc =
-            get_count(root, "num_connections", "num_connections", &f->num_connections, err, errlen);
+        rc = codec_get_count(root, "num_connections", "num_connections", &f->num_connections, err,
+                             errlen);
         if (!rc)
-            rc = get_object(root, "debug_info", "debug_info", &debug, err, errlen);
+            rc = codec_get_object(root, "debug_info", "debug_info", &debug, err, errlen);
         if (!rc)
-            rc = get_count(debug, "approximate_connection_time",
-                           "debug_info.approximate_connection_time", &f->connection_time, err,
-                           errlen);
+            rc = codec_get_count(debug, "approximate_connection_time",
+                                 "debug_info.approximate_connection_time", &f->connection_time, err,
+                                 errlen);
         return rc;
     }
     if (strcmp(type, "disconnect") == 0) {
         f->type = SLACK_FRAME_DISCONNECT;
-        return get_token(root, "reason", "reason", f->reason, sizeof f->reason, err, errlen);
+        return codec_get_token(root, "reason", "reason", f->reason, sizeof f->reason, err, errlen);
     }
     if (!f->envelope_id[0]) {
         f->type = SLACK_FRAME_OTHER;
@@ -416,14 +128,15 @@ static int read_frame(const cJSON *root, struct slack_frame *f, char *err, size_
     const cJSON *payload, *event = NULL;
     char payload_type[64] = "";
     f->type = SLACK_FRAME_ENVELOPE;
-    rc = get_count(root, "retry_attempt", "retry_attempt", &f->retry_attempt, err, errlen);
+    rc = codec_get_count(root, "retry_attempt", "retry_attempt", &f->retry_attempt, err, errlen);
     if (!rc)
-        rc = get_object(root, "payload", "payload", &payload, err, errlen);
+        rc = codec_get_object(root, "payload", "payload", &payload, err, errlen);
     if (rc || strcmp(type, "events_api") != 0)
         return rc;
-    rc = get_token(payload, "type", "payload.type", payload_type, sizeof payload_type, err, errlen);
+    rc = codec_get_token(payload, "type", "payload.type", payload_type, sizeof payload_type, err,
+                         errlen);
     if (!rc && strcmp(payload_type, "event_callback") == 0)
-        rc = get_object(payload, "event", "payload.event", &event, err, errlen);
+        rc = codec_get_object(payload, "event", "payload.event", &event, err, errlen);
     if (rc || !event)
         return rc;
     f->type = SLACK_FRAME_EVENT;
@@ -435,7 +148,7 @@ int slack_frame_parse(const char *json, size_t len, struct slack_frame *f, char 
     memset(f, 0, sizeof *f);
     if (err && errlen)
         err[0] = '\0';
-    cJSON *root = parse_object(json, len, err, errlen);
+    cJSON *root = codec_parse_object(json, len, err, errlen);
     if (!root)
         return ERR_INVAL;
     int rc = read_frame(root, f, err, errlen);
@@ -464,11 +177,11 @@ int slack_ack(const char *envelope_id, struct buf *out)
     size_t start = out->len;
     int rc = buf_puts(out, "{\"envelope_id\":");
     if (!rc)
-        rc = append_json_string(out, envelope_id, strlen(envelope_id));
+        rc = codec_append_json_string(out, envelope_id, strlen(envelope_id));
     if (!rc)
         rc = buf_putc(out, '}');
     if (rc)
-        buf_cut(out, start);
+        codec_buf_cut(out, start);
     return rc;
 }
 
@@ -654,52 +367,26 @@ int slack_post_body(const char *channel, const char *thread_ts, const char *text
     size_t start = out->len;
     int rc = buf_puts(out, "{\"channel\":");
     if (!rc)
-        rc = append_json_string(out, channel, strlen(channel));
+        rc = codec_append_json_string(out, channel, strlen(channel));
     if (!rc)
         rc = buf_puts(out, ",\"text\":");
     if (!rc)
-        rc = append_json_string(out, text ? text : "", len);
+        rc = codec_append_json_string(out, text ? text : "", len);
     if (!rc && thread_ts && thread_ts[0]) {
         rc = buf_puts(out, ",\"thread_ts\":");
         if (!rc)
-            rc = append_json_string(out, thread_ts, strlen(thread_ts));
+            rc = codec_append_json_string(out, thread_ts, strlen(thread_ts));
     }
     if (!rc)
         rc = buf_puts(out, ",\"unfurl_links\":false,\"unfurl_media\":false}");
     if (rc)
-        buf_cut(out, start);
+        codec_buf_cut(out, start);
     return rc;
 }
 
 size_t slack_split(const char *text, size_t len, size_t max, size_t *next)
 {
-    if (len <= max) {
-        *next = len;
-        return len;
-    }
-    /* A newline or space at index i (1 <= i <= max) ends a part of i bytes. */
-    static const char breaks[] = { '\n', ' ' };
-    for (size_t b = 0; b < sizeof breaks; b++) {
-        for (size_t i = max; i >= 1; i--) {
-            if (text[i] == breaks[b]) {
-                *next = i + 1;
-                return i;
-            }
-        }
-    }
-    /* No break: cut before the character that starts at or before max. */
-    size_t cut = max;
-    for (int k = 0; cut > 0 && k < 3 && ((unsigned char)text[cut] & 0xC0) == 0x80; k++)
-        cut--;
-    if (((unsigned char)text[cut] & 0xC0) == 0x80)
-        cut = max;  /* not UTF-8 here anyway */
-    if (cut == 0) { /* max is smaller than the first character: take that character */
-        cut = 1;
-        while (cut < len && cut < 4 && ((unsigned char)text[cut] & 0xC0) == 0x80)
-            cut++;
-    }
-    *next = cut;
-    return cut;
+    return codec_split(text, len, max, next);
 }
 
 /* ---- Web API answers ---- */
@@ -709,25 +396,26 @@ int slack_api_parse(const char *json, size_t len, struct slack_api *a, char *err
     memset(a, 0, sizeof *a);
     if (err && errlen)
         err[0] = '\0';
-    cJSON *root = parse_object(json, len, err, errlen);
+    cJSON *root = codec_parse_object(json, len, err, errlen);
     if (!root)
         return ERR_INVAL;
     int rc = 0;
     const cJSON *ok = cJSON_GetObjectItemCaseSensitive(root, "ok");
     if (!cJSON_IsBool(ok))
-        rc = fail(err, errlen, ERR_INVAL, "\"ok\" must be true or false");
+        rc = codec_fail(err, errlen, ERR_INVAL, "\"ok\" must be true or false");
     else
         a->ok = cJSON_IsTrue(ok);
     if (!rc)
-        rc = get_token(root, "error", "error", a->error, sizeof a->error, err, errlen);
+        rc = codec_get_token(root, "error", "error", a->error, sizeof a->error, err, errlen);
     if (!rc)
-        rc = get_token(root, "url", "url", a->url, sizeof a->url, err, errlen);
+        rc = codec_get_token(root, "url", "url", a->url, sizeof a->url, err, errlen);
     if (!rc)
-        rc = get_token(root, "user_id", "user_id", a->user_id, sizeof a->user_id, err, errlen);
+        rc =
+            codec_get_token(root, "user_id", "user_id", a->user_id, sizeof a->user_id, err, errlen);
     if (!rc)
-        rc = get_token(root, "bot_id", "bot_id", a->bot_id, sizeof a->bot_id, err, errlen);
+        rc = codec_get_token(root, "bot_id", "bot_id", a->bot_id, sizeof a->bot_id, err, errlen);
     if (!rc)
-        rc = get_token(root, "ts", "ts", a->ts, sizeof a->ts, err, errlen);
+        rc = codec_get_token(root, "ts", "ts", a->ts, sizeof a->ts, err, errlen);
     cJSON_Delete(root);
     if (rc)
         memset(a, 0, sizeof *a);

@@ -117,12 +117,7 @@ int slack_post_body(const char *channel, const char *thread_ts, const char *text
 /* Slack's limit for one message that planbot keeps to (Slack itself truncates at 40,000). */
 enum { SLACK_POST_MAX = 3900 };
 
-/* The length of the first part of text when it is split into posts of at most max bytes: the
- * whole text when it fits, else the end of the last line (or, failing that, the last space, or
- * failing that the last UTF-8 character boundary) that fits. *next gets the offset where the
- * next part starts: after the newline or space it broke at, else at the returned length (len when
- * everything fits). Pure; never splits a UTF-8 character; returns > 0 for len > 0, so when max is
- * smaller than the first character that character alone is the part. */
+/* Splits a reply into Slack posts of at most max bytes, as codec_split() does (codec.h). */
 size_t slack_split(const char *text, size_t len, size_t max, size_t *next);
 
 /* What a Web API method answered (apps.connections.open, auth.test, chat.postMessage). */
