@@ -1,0 +1,391 @@
+/* mattermost_codec.c - Mattermost's wire format without I/O (see mattermost_codec.h and
+ * protocols.md §2).
+ *
+ * A posted event carries its post, and the list of users it mentions, as JSON inside a JSON
+ * string, so those are parsed a second time with the same caps as the frame. */
+#include "mattermost_codec.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
+
+#include "codec.h"
+#include "err.h"
+
+static const char ZWSP[] = "\xE2\x80\x8B"; /* U+200B ZERO WIDTH SPACE */
+
+void mm_post_free(struct mm_post *p)
+{
+    free(p->text);
+    memset(p, 0, sizeof *p);
+}
+
+void mm_frame_free(struct mm_frame *f)
+{
+    mm_post_free(&f->post);
+    memset(f, 0, sizeof *f);
+}
+
+void mm_posts_free(struct mm_post *posts, size_t n)
+{
+    for (size_t i = 0; posts && i < n; i++)
+        mm_post_free(&posts[i]);
+    free(posts);
+}
+
+/* A whole number member (seq, create_at): -1 when missing; ERR_INVAL when not a whole number
+ * from 0 to 2^53. */
+static int get_int64(const cJSON *obj, const char *key, const char *path, int64_t *out, char *err,
+                     size_t errlen)
+{
+    const cJSON *v = codec_member(obj, key);
+    *out = -1;
+    if (!v)
+        return 0;
+    double d = cJSON_IsNumber(v) ? v->valuedouble : -1;
+    if (!(d >= 0 && d <= 9007199254740992.0) || d != (double)(int64_t)d)
+        return codec_fail(err, errlen, ERR_INVAL, "%s must be a whole number from 0 up", path);
+    *out = (int64_t)d;
+    return 0;
+}
+
+/* Whether the string member key of props says "true" (or is the boolean true). */
+static int prop_true(const cJSON *props, const char *key)
+{
+    const cJSON *v = codec_member(props, key);
+    return cJSON_IsTrue(v) ||
+           (cJSON_IsString(v) && v->valuestring && strcmp(v->valuestring, "true") == 0);
+}
+
+/* Reads the post object o into p. */
+static int read_post(const cJSON *o, const char *path, struct mm_post *p, char *err, size_t errlen)
+{
+    memset(p, 0, sizeof *p);
+    const struct {
+        const char *key;
+        char *dst;
+        size_t cap;
+    } tokens[] = {
+        { "id", p->id, sizeof p->id },
+        { "user_id", p->user_id, sizeof p->user_id },
+        { "channel_id", p->channel_id, sizeof p->channel_id },
+        { "root_id", p->root_id, sizeof p->root_id },
+        { "type", p->type, sizeof p->type },
+    };
+    int rc = 0;
+    char where[96];
+    for (size_t i = 0; !rc && i < sizeof tokens / sizeof tokens[0]; i++) {
+        snprintf(where, sizeof where, "%s.%s", path, tokens[i].key);
+        rc = codec_get_token(o, tokens[i].key, where, tokens[i].dst, tokens[i].cap, err, errlen);
+    }
+    if (!rc) {
+        snprintf(where, sizeof where, "%s.create_at", path);
+        rc = get_int64(o, "create_at", where, &p->create_at, err, errlen);
+    }
+    if (!rc && (!p->id[0] || !p->channel_id[0]))
+        rc = codec_fail(err, errlen, ERR_INVAL, "%s has no id or channel_id", path);
+    const cJSON *props = NULL;
+    if (!rc) {
+        snprintf(where, sizeof where, "%s.props", path);
+        rc = codec_get_object(o, "props", where, &props, err, errlen);
+    }
+    if (!rc) {
+        p->from_bot = prop_true(props, "from_bot");
+        p->from_webhook = prop_true(props, "from_webhook");
+    }
+    const cJSON *m = rc ? NULL : codec_member(o, "message");
+    if (m && (!cJSON_IsString(m) || !m->valuestring))
+        rc = codec_fail(err, errlen, ERR_INVAL, "%s.message must be a string", path);
+    if (rc)
+        return rc;
+    const char *s = m ? m->valuestring : "";
+    struct buf b;
+    buf_init(&b, MM_TEXT_MAX);
+    rc = codec_append_utf8(&b, s, strlen(s));
+    if (!rc && !b.data)
+        rc = buf_puts(&b, "");
+    if (rc) {
+        buf_free(&b);
+        return rc == ERR_TOOBIG
+                   ? codec_fail(err, errlen, rc, "%s.message is over %d bytes", path, MM_TEXT_MAX)
+                   : codec_fail(err, errlen, rc, "out of memory for the message");
+    }
+    p->text_len = b.len;
+    p->text = buf_take(&b);
+    buf_free(&b);
+    return p->text ? 0 : codec_fail(err, errlen, ERR_NOMEM, "out of memory for the message");
+}
+
+/* Parses the JSON text inside the string member key of data (named path). */
+static cJSON *inner_json(const cJSON *data, const char *key, const char *path, int required,
+                         char *err, size_t errlen)
+{
+    const cJSON *v = codec_member(data, key);
+    if (!v) {
+        if (required)
+            codec_fail(err, errlen, ERR_INVAL, "%s is missing", path);
+        return NULL;
+    }
+    if (!cJSON_IsString(v) || !v->valuestring) {
+        codec_fail(err, errlen, ERR_INVAL, "%s must be a string holding JSON", path);
+        return NULL;
+    }
+    const char *s = v->valuestring;
+    size_t n = strlen(s);
+    if (n && s[0] == '[') { /* mentions: a flat array of ids; nothing nests in it */
+        cJSON *a = strpbrk(s + 1, "[{") ? NULL : cJSON_ParseWithLength(s, n);
+        if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) > 10000) {
+            cJSON_Delete(a);
+            codec_fail(err, errlen, ERR_INVAL, "%s is not a JSON array", path);
+            return NULL;
+        }
+        return a;
+    }
+    char why[160];
+    cJSON *o = codec_parse_object(s, n, why, sizeof why);
+    if (!o)
+        codec_fail(err, errlen, ERR_INVAL, "%s: %s", path, why);
+    return o;
+}
+
+static int read_posted(const cJSON *data, const char *self_id, struct mm_frame *f, char *err,
+                       size_t errlen)
+{
+    if (!data)
+        return codec_fail(err, errlen, ERR_INVAL, "data is missing");
+    cJSON *post = inner_json(data, "post", "data.post", 1, err, errlen);
+    if (!post)
+        return ERR_INVAL;
+    int rc = read_post(post, "data.post", &f->post, err, errlen);
+    cJSON_Delete(post);
+    if (!rc)
+        rc = codec_get_token(data, "channel_type", "data.channel_type", f->post.channel_type,
+                             sizeof f->post.channel_type, err, errlen);
+    if (!rc && codec_member(data, "mentions") && self_id && self_id[0]) {
+        cJSON *m = inner_json(data, "mentions", "data.mentions", 0, err, errlen);
+        if (!m)
+            rc = ERR_INVAL;
+        const cJSON *x;
+        cJSON_ArrayForEach(x, m)
+        {
+            if (cJSON_IsString(x) && x->valuestring && strcmp(x->valuestring, self_id) == 0)
+                f->post.mentioned = 1;
+        }
+        cJSON_Delete(m);
+    }
+    if (rc)
+        mm_post_free(&f->post);
+    return rc;
+}
+
+int mm_frame_parse(const char *json, size_t len, const char *self_id, struct mm_frame *f, char *err,
+                   size_t errlen)
+{
+    memset(f, 0, sizeof *f);
+    f->seq = -1;
+    if (err && errlen)
+        err[0] = '\0';
+    cJSON *root = codec_parse_object(json, len, err, errlen);
+    if (!root)
+        return ERR_INVAL;
+    int rc = 0;
+    if (codec_member(root, "seq_reply")) {
+        f->type = MM_FRAME_REPLY;
+        char status[16];
+        rc = get_int64(root, "seq_reply", "seq_reply", &f->seq, err, errlen);
+        if (!rc)
+            rc = codec_get_token(root, "status", "status", status, sizeof status, err, errlen);
+        if (!rc)
+            f->ok = strcmp(status, "OK") == 0;
+    } else {
+        rc = codec_get_token(root, "event", "event", f->event, sizeof f->event, err, errlen);
+        if (!rc && !f->event[0])
+            rc = codec_fail(err, errlen, ERR_INVAL, "neither an event nor a reply");
+        if (!rc)
+            rc = get_int64(root, "seq", "seq", &f->seq, err, errlen);
+        const cJSON *data = NULL;
+        if (!rc)
+            rc = codec_get_object(root, "data", "data", &data, err, errlen);
+        f->type = MM_FRAME_OTHER;
+        if (!rc && strcmp(f->event, "hello") == 0) {
+            f->type = MM_FRAME_HELLO;
+            rc = codec_get_token(data, "connection_id", "data.connection_id", f->connection_id,
+                                 sizeof f->connection_id, err, errlen);
+        } else if (!rc && strcmp(f->event, "posted") == 0) {
+            f->type = MM_FRAME_POSTED;
+            rc = read_posted(data, self_id, f, err, errlen);
+        }
+    }
+    cJSON_Delete(root);
+    if (rc)
+        mm_frame_free(f);
+    return rc;
+}
+
+int mm_me_parse(const char *json, size_t len, char id[MM_ID_MAX], char username[MM_NAME_MAX],
+                char *err, size_t errlen)
+{
+    cJSON *root = codec_parse_object(json, len, err, errlen);
+    if (!root)
+        return ERR_INVAL;
+    int rc = codec_get_token(root, "id", "id", id, MM_ID_MAX, err, errlen);
+    if (!rc)
+        rc = codec_get_token(root, "username", "username", username, MM_NAME_MAX, err, errlen);
+    if (!rc && (!id[0] || !username[0]))
+        rc = codec_fail(err, errlen, ERR_INVAL, "the user has no id or username");
+    cJSON_Delete(root);
+    return rc;
+}
+
+static int by_time(const void *a, const void *b)
+{
+    const struct mm_post *x = a, *y = b;
+    return (x->create_at > y->create_at) - (x->create_at < y->create_at);
+}
+
+int mm_posts_parse(const char *json, size_t len, struct mm_post **out, size_t *n, char *err,
+                   size_t errlen)
+{
+    *out = NULL;
+    *n = 0;
+    cJSON *root = codec_parse_object(json, len, err, errlen);
+    if (!root)
+        return ERR_INVAL;
+    const cJSON *posts = NULL;
+    int rc = codec_get_object(root, "posts", "posts", &posts, err, errlen);
+    int count = posts ? cJSON_GetArraySize(posts) : 0;
+    if (!rc && count > MM_POSTS_MAX)
+        rc = codec_fail(err, errlen, ERR_TOOBIG, "more than %d posts in one page", MM_POSTS_MAX);
+    struct mm_post *list = NULL;
+    if (!rc && count > 0 && !(list = calloc((size_t)count, sizeof *list)))
+        rc = codec_fail(err, errlen, ERR_NOMEM, "out of memory");
+    size_t got = 0;
+    const cJSON *p;
+    const cJSON *each = rc ? NULL : posts;
+    cJSON_ArrayForEach(p, each)
+    {
+        if (!cJSON_IsObject(p)) {
+            rc = codec_fail(err, errlen, ERR_INVAL, "posts.%s must be an object", p->string);
+            break;
+        }
+        rc = read_post(p, "posts[]", &list[got], err, errlen);
+        if (rc)
+            break;
+        got++;
+    }
+    cJSON_Delete(root);
+    if (rc) {
+        mm_posts_free(list, got);
+        return rc;
+    }
+    if (got > 1)
+        qsort(list, got, sizeof *list, by_time);
+    *out = list;
+    *n = got;
+    return 0;
+}
+
+int mm_auth_frame(int64_t seq, const char *token, struct buf *out)
+{
+    size_t start = out->len;
+    int rc = buf_printf(out,
+                        "{\"action\":\"authentication_challenge\",\"seq\":%lld,"
+                        "\"data\":{\"token\":",
+                        (long long)seq);
+    if (!rc)
+        rc = codec_append_json_string(out, token, strlen(token));
+    if (!rc)
+        rc = buf_puts(out, "}}");
+    if (rc)
+        codec_buf_cut(out, start);
+    return rc;
+}
+
+int mm_post_body(const char *channel_id, const char *root_id, const char *text, size_t len,
+                 struct buf *out)
+{
+    if (!channel_id || (!text && len))
+        return ERR_INVAL;
+    size_t start = out->len;
+    int rc = buf_puts(out, "{\"channel_id\":");
+    if (!rc)
+        rc = codec_append_json_string(out, channel_id, strlen(channel_id));
+    if (!rc)
+        rc = buf_puts(out, ",\"message\":");
+    if (!rc)
+        rc = codec_append_json_string(out, text ? text : "", len);
+    if (!rc && root_id && root_id[0]) {
+        rc = buf_puts(out, ",\"root_id\":");
+        if (!rc)
+            rc = codec_append_json_string(out, root_id, strlen(root_id));
+    }
+    if (!rc)
+        rc = buf_putc(out, '}');
+    if (rc)
+        codec_buf_cut(out, start);
+    return rc;
+}
+
+/* Whether c can be part of a Mattermost username (letters, digits, '.', '-', '_'). */
+static int name_char(unsigned char c)
+{
+    return isalnum(c) || c == '.' || c == '-' || c == '_';
+}
+
+size_t mm_text_plain(char *text, size_t len, const char *username)
+{
+    size_t ulen = username ? strlen(username) : 0;
+    if (!ulen)
+        return len;
+    size_t w = 0;
+    int leading = 1; /* nothing but mentions and white space so far */
+    for (size_t i = 0; i < len;) {
+        if (text[i] == '@' && (i == 0 || !name_char((unsigned char)text[i - 1])) &&
+            i + 1 + ulen <= len && strncasecmp(text + i + 1, username, ulen) == 0 &&
+            (i + 1 + ulen == len || !name_char((unsigned char)text[i + 1 + ulen]) ||
+             (text[i + 1 + ulen] == '.' &&
+              (i + 2 + ulen == len || !name_char((unsigned char)text[i + 2 + ulen]))))) {
+            i += 1 + ulen;
+            if (leading)
+                while (i < len &&
+                       (isspace((unsigned char)text[i]) || text[i] == ',' || text[i] == ':'))
+                    i++;
+            continue;
+        }
+        if (!isspace((unsigned char)text[i]))
+            leading = 0;
+        if (leading) {
+            i++;
+            continue;
+        }
+        text[w++] = text[i++];
+    }
+    while (w > 0 && isspace((unsigned char)text[w - 1]))
+        w--;
+    if (w < len)
+        text[w] = '\0';
+    return w;
+}
+
+int mm_escape(const char *text, size_t len, struct buf *out)
+{
+    size_t start = out->len, run = 0;
+    int rc = 0;
+    for (size_t i = 0; i < len && !rc; i++) {
+        if (text[i] != '@' || i + 1 >= len || !name_char((unsigned char)text[i + 1]))
+            continue;
+        rc = buf_append(out, text + run, i + 1 - run);
+        if (!rc)
+            rc = buf_puts(out, ZWSP);
+        run = i + 1;
+    }
+    if (!rc)
+        rc = buf_append(out, text + run, len - run);
+    if (rc)
+        codec_buf_cut(out, start);
+    return rc;
+}
