@@ -36,6 +36,9 @@ int config_defaults(struct config *cfg)
     cfg->slack.pace_ms = 1000;
     cfg->slack.ping_secs = 10;
     cfg->slack.timeout_secs = 30;
+    cfg->mattermost.pace_ms = 1000;
+    cfg->mattermost.ping_secs = 30;
+    cfg->mattermost.timeout_secs = 60;
     cfg->flood_messages = 20;
     cfg->flood_seconds = 60;
     cfg->replay_max_age = 3600;
@@ -67,6 +70,8 @@ void config_free(struct config *cfg)
     free(cfg->slack.api_url);
     free(cfg->slack.app_token_file);
     free(cfg->slack.bot_token_file);
+    free(cfg->mattermost.url);
+    free(cfg->mattermost.token_file);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -174,6 +179,15 @@ static const struct key slack_keys[] = {
     { "bot_token", K_SECRET, 0, 0, 0, NULL },
     { NULL, K_STRING, 0, 0, 0, NULL },
 };
+static const struct key mattermost_keys[] = {
+    { "url", K_URL, AT(mattermost.url), 0, 0, NULL },
+    { "token_file", K_TOKEN_FILE, AT(mattermost.token_file), 0, 0, NULL },
+    { "pace_ms", K_INT, AT(mattermost.pace_ms), 0, 60000, NULL },
+    { "ping_secs", K_INT, AT(mattermost.ping_secs), 1, 3600, NULL },
+    { "timeout_secs", K_INT, AT(mattermost.timeout_secs), 2, 3600, NULL },
+    { "token", K_SECRET, 0, 0, 0, NULL },
+    { NULL, K_STRING, 0, 0, 0, NULL },
+};
 static const struct key flood_keys[] = {
     { "messages", K_INT, AT(flood_messages), 0, 100000, NULL },
     { "seconds", K_INT, AT(flood_seconds), 1, 86400, NULL },
@@ -187,6 +201,7 @@ static const struct key top_keys[] = {
     { "unanswered_days", K_INT, AT(unanswered_days), 0, 36500, NULL },
     { "tls_ca_file", K_STRING, AT(tls_ca_file), 0, 0, NULL },
     { "slack", K_SECTION, 0, 0, 0, slack_keys },
+    { "mattermost", K_SECTION, 0, 0, 0, mattermost_keys },
     { "flood_limit", K_SECTION, 0, 0, 0, flood_keys },
     { "replay_max_age", K_INT, AT(replay_max_age), 0, 7 * 86400, NULL },
     { NULL, K_STRING, 0, 0, 0, NULL },
@@ -279,9 +294,12 @@ static int load_keys(struct config *cfg, const cJSON *obj, const struct key *key
         switch (k->kind) {
         case K_SECRET:
             snprintf(err, errlen,
-                     "%s: \"%s\": tokens are never read from the configuration file; set "
-                     "SLACK_APP_TOKEN / SLACK_BOT_TOKEN or name a file with slack.%s_file",
-                     origin, key, item->string);
+                     "%s: \"%s\": tokens are never read from the configuration file; set %s or "
+                     "name a file with %s%s_file",
+                     origin, key,
+                     strcmp(prefix, "mattermost.") == 0 ? "MATTERMOST_TOKEN"
+                                                        : "SLACK_APP_TOKEN / SLACK_BOT_TOKEN",
+                     prefix, item->string);
             return ERR_INVAL;
         case K_SECTION:
             if (!cJSON_IsObject(item)) {
@@ -368,6 +386,14 @@ int config_load_text(struct config *cfg, const char *text, size_t len, const cha
                  origin, cfg->slack.ping_secs, cfg->slack.timeout_secs);
         rc = ERR_INVAL;
     }
+    if (!rc && cfg->mattermost.ping_secs >= cfg->mattermost.timeout_secs) {
+        snprintf(err, errlen,
+                 "%s: \"mattermost.ping_secs\" (%d) must be less than "
+                 "\"mattermost.timeout_secs\" (%d), or a quiet socket is dropped before it is "
+                 "pinged",
+                 origin, cfg->mattermost.ping_secs, cfg->mattermost.timeout_secs);
+        rc = ERR_INVAL;
+    }
     cJSON_Delete(doc);
     return rc;
 }
@@ -412,6 +438,11 @@ int config_load_env(struct config *cfg, char *err, size_t errlen)
         return ERR_NOMEM;
     if ((v = getenv("SLACK_API_URL")) && *v) {
         int rc = set_api_url(&cfg->slack.api_url, v, "environment", "SLACK_API_URL", err, errlen);
+        if (rc)
+            return rc;
+    }
+    if ((v = getenv("MATTERMOST_URL")) && *v) {
+        int rc = set_api_url(&cfg->mattermost.url, v, "environment", "MATTERMOST_URL", err, errlen);
         if (rc)
             return rc;
     }

@@ -16,9 +16,17 @@ struct config_slack {
     int timeout_secs;     /* drop a socket silent this long; give up an API call after this long */
 };
 
+struct config_mattermost {
+    char *url;        /* the server's base URL, ending in '/'; MATTERMOST_URL overrides (owned) */
+    char *token_file; /* a file holding the bot account's token, when MATTERMOST_TOKEN is unset */
+    int pace_ms;      /* the least time between two posts to one channel; 0: no pacing */
+    int ping_secs;    /* ping a socket quiet this long */
+    int timeout_secs; /* drop a socket silent this long; give up an API call after this long */
+};
+
 struct config {
     char *db;          /* database path (owned) */
-    char *platform;    /* chat platform adapter: "console", "slack" */
+    char *platform;    /* chat platform adapter: "console", "slack", "mattermost" */
     int log_level;     /* enum log_level */
     int db_is_default; /* nobody chose db: it is the default path */
     char **moderators; /* "platform:user id" pairs (owned) */
@@ -30,6 +38,7 @@ struct config {
     int replay_max_age; /* seconds: questions acknowledged but not answered before a crash are
                            answered at the next start when younger than this */
     struct config_slack slack;
+    struct config_mattermost mattermost;
 };
 
 /* Fills cfg with the defaults: the database in $XDG_DATA_HOME/planbot (or ~/.local/share/planbot),
@@ -46,7 +55,8 @@ int config_load_file(struct config *cfg, const char *path, char *err, size_t err
 int config_load_text(struct config *cfg, const char *text, size_t len, const char *origin,
                      char *err, size_t errlen);
 
-/* Applies PLANBOT_DB, PLANBOT_PLATFORM, PLANBOT_LOG_LEVEL and SLACK_API_URL when set. */
+/* Applies PLANBOT_DB, PLANBOT_PLATFORM, PLANBOT_LOG_LEVEL, SLACK_API_URL and MATTERMOST_URL when
+ * set. */
 int config_load_env(struct config *cfg, char *err, size_t errlen);
 
 /* Replaces a string setting (owned copy). Returns 0 or ERR_NOMEM. */

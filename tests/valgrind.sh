@@ -1,6 +1,7 @@
 #!/bin/bash
 # valgrind.sh - the test suite under valgrind's memcheck: every cmocka program, the command-line
-# tests, the Node tests that start planbot (slack e2e, tls, flood, faults) and a 2,000-question
+# tests, the Node tests that start planbot (slack e2e, tls, flood, faults; mattermost e2e) and a
+# 2,000-question
 # soak. Any invalid read or write, use of uninitialised memory, bad free, or a definite or
 # indirect leak fails it; memory still reachable at exit does not (a library may keep some until
 # the end by design; tests/valgrind.supp says what was seen). ASan (.ci/run) finds most of the
@@ -83,7 +84,7 @@ node_test() {
     local force=
     node --help | grep -q -- --test-force-exit && force=--test-force-exit
     PLANBOT="$build/planbot" PLANBOT_WRAPPER="${vg[*]} -q" PLANBOT_TEST_CONCURRENCY=1 \
-        timeout 600 node --test --test-reporter=spec $force "$src/tests/slack/$1"
+        timeout 600 node --test --test-reporter=spec $force "$src/tests/$1"
 }
 
 lane_cmocka_node() {
@@ -92,14 +93,15 @@ lane_cmocka_node() {
         [ -x "$t" ] && { part "$(basename "$t")" cmocka "$(basename "$t")" || rc=1; }
     done
     for t in e2e tls flood; do
-        part "slack_$t" node_test "$t.test.js" || rc=1
+        part "slack_$t" node_test "slack/$t.test.js" || rc=1
     done
+    part mattermost_e2e node_test mattermost/e2e.test.js || rc=1
     return $rc
 }
 
 lane_faults_soak() {
     local rc=0
-    part slack_faults node_test faults.test.js || rc=1
+    part slack_faults node_test slack/faults.test.js || rc=1
     part slack_soak wrapped soak 1 node "$src/tests/bench/slack_soak.js" @PLANBOT@ \
         "$src/tests/bench/questions.txt" 2000 || rc=1
     return $rc

@@ -6,10 +6,12 @@
 
 extern const struct plat_ops plat_console;
 extern const struct plat_ops plat_slack;
+extern const struct plat_ops plat_mattermost;
 
 const struct plat_ops *const plat_all[] = {
     &plat_console,
     &plat_slack,
+    &plat_mattermost,
     NULL,
 };
 

@@ -1,0 +1,185 @@
+// e2e.test.js - planbot against the fake Mattermost, end to end: the real binary, the real
+// sockets, everything on 127.0.0.1. Run: PLANBOT=build/planbot node --test tests/mattermost/e2e.test.js
+'use strict';
+
+const { test, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { startFakeMattermost } = require('./fake_mattermost');
+const { startPlanbot, sleep } = require('../slack/planbot');
+
+const TOKEN = 'mm-e2e-secret-token';
+const MODERATOR = 'umod';
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'planbot-mm-e2e-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+// Starts planbot on the mattermost platform against fake; resolves once it is connected.
+async function startBot(fake, { config = {}, env = {}, dir, waitConnected = true } = {}) {
+  fake.apiUrl = `${fake.url}/unused-slack/`; // the launcher also sets SLACK_API_URL
+  const bot = await startPlanbot(fake, {
+    tmp,
+    appToken: TOKEN,
+    botToken: TOKEN,
+    config: { platform: 'mattermost', moderators: { mattermost: [MODERATOR] }, mattermost: { pace_ms: 0 }, ...config },
+    env: { MATTERMOST_URL: fake.url, MATTERMOST_TOKEN: TOKEN, ...env },
+    waitConnected: false,
+    dir,
+  });
+  if (waitConnected) await bot.waitLog(/mattermost: connected as @planbot/);
+  return bot;
+}
+
+// Posts text as user and waits for the next reply.
+async function ask(fake, text, opts = {}) {
+  const before = fake.posts.length;
+  const q = fake.say(text, opts);
+  await fake.waitFor(() => fake.posts.length > before);
+  return { q, reply: fake.posts[before] };
+}
+
+test('a mention in a channel is answered in its thread, with the entry and its citation', async () => {
+  const fake = await startFakeMattermost({ token: TOKEN });
+  const bot = await startBot(fake);
+  try {
+    const { q, reply } = await ask(fake, "@planbot How big can Ukraine's army be?");
+    assert.equal(reply.channel_id, 'town');
+    assert.equal(reply.root_id, q.id);
+    assert.match(reply.message, /600,000/);
+    assert.match(reply.message, /\[/); // the citation
+    fake.say('and what about Crimea?', { rootId: q.id }); // no mention, in a channel
+    await sleep(500);
+    assert.equal(fake.posts.length, 1, 'a message without a mention in a channel is not answered');
+  } finally {
+    await bot.stop();
+    await fake.close();
+  }
+});
+
+test('a direct message is answered; own, bot, system and unmentioned posts are not', async () => {
+  const fake = await startFakeMattermost({ token: TOKEN });
+  const bot = await startBot(fake);
+  try {
+    fake.say('How big can the army be?', { channel: 'town' }); // no mention
+    fake.say('@planbot army size?', { user: 'otherbot', props: { from_bot: 'true' } });
+    fake.say('@planbot joined', { postType: 'system_join_channel' });
+    const { reply } = await ask(fake, 'Would Ukraine have to leave Donetsk?', { channel: 'dm1', type: 'D' });
+    assert.equal(reply.channel_id, 'dm1');
+    await sleep(300);
+    assert.equal(fake.posts.length, 1, 'only the direct message was answered');
+    assert.match(reply.message, /Donetsk/);
+  } finally {
+    await bot.stop();
+    await fake.close();
+  }
+});
+
+test("a moderator's change is made and a non-moderator's is refused", async () => {
+  const fake = await startFakeMattermost({ token: TOKEN });
+  const bot = await startBot(fake);
+  try {
+    const refused = await ask(fake, '@planbot kb remove army-cap', { user: 'u2' });
+    assert.match(refused.reply.message, /moderator/i);
+    const made = await ask(fake, 'kb teach "how many soldiers may Kyiv keep" army-cap', { user: MODERATOR, channel: 'dmmod', type: 'D' });
+    assert.doesNotMatch(made.reply.message, /moderator/i);
+    const { reply } = await ask(fake, '@planbot how many soldiers may Kyiv keep');
+    assert.match(reply.message, /600,000/);
+  } finally {
+    await bot.stop();
+    await fake.close();
+  }
+});
+
+test('questions asked while the socket was down are answered once after it reconnects', async () => {
+  const fake = await startFakeMattermost({ token: TOKEN });
+  const bot = await startBot(fake);
+  try {
+    await ask(fake, '@planbot How big can the army be?'); // planbot now knows the channel
+    const n = bot.count(/mattermost: connected as/);
+    fake.dropSockets();
+    await bot.waitLog(/mattermost: disconnected/);
+    fake.say('@planbot What did Rubio say?'); // nobody listening: only the history has it
+    await fake.waitFor(() => bot.count(/mattermost: connected as/) > n, 15000);
+    await fake.waitFor(() => fake.posts.length === 2, 10000);
+    await sleep(500);
+    assert.equal(fake.posts.length, 2, 'answered once');
+    assert.match(fake.posts[1].message, /Rubio/);
+  } finally {
+    await bot.stop();
+    await fake.close();
+  }
+});
+
+test('a gap in the event numbers reconnects and catches up', async () => {
+  const fake = await startFakeMattermost({ token: TOKEN });
+  const bot = await startBot(fake);
+  try {
+    await ask(fake, '@planbot How big can the army be?');
+    fake.skipSeq();
+    fake.say('@planbot What did Rubio say?'); // arrives with a gap: planbot reconnects
+    await bot.waitLog(/events \d+ to \d+ are missing; reconnecting/);
+    await fake.waitFor(() => fake.posts.length === 2, 15000);
+    await sleep(500);
+    assert.equal(fake.posts.length, 2);
+  } finally {
+    await bot.stop();
+    await fake.close();
+  }
+});
+
+test('a 429 storm is waited out with no reply lost or posted twice', async () => {
+  const fake = await startFakeMattermost({ token: TOKEN });
+  const bot = await startBot(fake);
+  try {
+    fake.rateLimit(3);
+    const asked = ['How big can the army be?', 'What did Rubio say?', 'Would Ukraine have to leave Donetsk?'];
+    for (const [i, text] of asked.entries()) fake.say(`@planbot ${text}`, { channel: `c${i}` });
+    await fake.waitFor(() => fake.posts.length === 3, 20000);
+    await sleep(500);
+    assert.equal(fake.posts.length, 3);
+    assert.deepEqual(fake.posts.map((p) => p.channel_id).sort(), ['c0', 'c1', 'c2']);
+    assert.match(bot.log, /mattermost: rate limited; posting again in 1 s/);
+  } finally {
+    await bot.stop();
+    await fake.close();
+  }
+});
+
+test('a crash between receipt and reply is answered at the next start', async () => {
+  const fake = await startFakeMattermost({ token: TOKEN });
+  let bot = await startBot(fake);
+  const dir = bot.dir;
+  try {
+    fake.holdPosts = true;
+    fake.say('@planbot How big can the army be?');
+    await fake.waitFor(() => fake.held.length === 1);
+    await bot.kill(); // recorded, never answered
+    fake.holdPosts = false;
+    fake.releaseHeld();
+    bot = await startBot(fake, { dir });
+    await fake.waitFor(() => fake.posts.length === 1, 15000);
+    assert.match(fake.posts[0].message, /600,000/);
+  } finally {
+    await bot.stop();
+    await fake.close();
+  }
+});
+
+test('hostile markup notifies no one and a refused token stops planbot', async () => {
+  const fake = await startFakeMattermost({ token: TOKEN });
+  const bot = await startBot(fake);
+  try {
+    const { reply } = await ask(fake, '@planbot @channel @all @here @alice what is kb?', { channel: 'dmx', type: 'D' });
+    assert.doesNotMatch(reply.message, /@(channel|all|here|alice)\b/);
+  } finally {
+    await bot.stop();
+  }
+  fake.refuseToken = true;
+  const refused = await startBot(fake, { waitConnected: false });
+  const r = await refused.done;
+  assert.notEqual(r.code, 0);
+  assert.match(refused.log, /Mattermost refused the token \(MATTERMOST_TOKEN\)/);
+  assert.ok(!refused.log.includes(TOKEN));
+  await fake.close();
+});
