@@ -1,5 +1,9 @@
-/* bot.c - the daemon's main loop: signals, the event loop, the adapter, the dispatcher (see
- * bot.h). */
+/* bot.c - the daemon's main loop: signals, the event loop, the adapters, the dispatcher (see
+ * bot.h).
+ *
+ * Several adapters can serve at once, all on the one event loop, sharing the knowledge base, the
+ * inbox, the flood limit and the conversations; each host callback gets the adapter it came from
+ * (struct adapter), which names the platform for moderators, the inbox and the log. */
 #include "bot.h"
 
 #include <signal.h>
@@ -34,7 +38,8 @@ enum {
     TIDY_MS = 10000,
     TIDY_FIRST_MS = 1000,
     TIDY_AGAIN_MS = 200,
-    TIDY_ROWS = 2000
+    TIDY_ROWS = 2000,
+    ADAPTERS_MAX = 16
 };
 
 /* The only mutable global besides the log sink: set by SIGINT/SIGTERM. */
@@ -46,9 +51,19 @@ static void on_signal(int sig)
     stopping = 1;
 }
 
+struct bot;
+
+/* One adapter serving, and the bot it serves: the host's ctx for its callbacks. */
+struct adapter {
+    struct bot *b;
+    const struct plat_ops *ops;
+    struct plat *p; /* owned through ops->close */
+};
+
 struct bot {
     const struct config *cfg;
-    const struct plat_ops *ops;
+    struct adapter ads[ADAPTERS_MAX];
+    size_t nads;
     struct dispatch d;
     struct buf reply;
     struct flood *flood;   /* owned: messages per user, against floods */
@@ -58,34 +73,36 @@ struct bot {
 };
 
 /* Appends the one notice a user gets when over the flood limit, escaped for the platform. */
-static int notice_reply(struct bot *b, struct buf *out)
+static int notice_reply(struct bot *b, enum reply_style style, struct buf *out)
 {
     struct buf text;
     buf_init(&text, 1024);
     int rc = flood_notice(b->flood, &text);
     if (!rc)
-        rc = reply_escape(b->ops->style, text.data, text.len, out);
+        rc = reply_escape(style, text.data, text.len, out);
     buf_free(&text);
     return rc;
 }
 
 static void settle(void *ctx, int64_t n, int answered)
 {
-    struct bot *b = ctx;
-    batch_settle(b->batch, n, answered);
+    struct adapter *a = ctx;
+    batch_settle(a->b->batch, n, answered);
 }
 
 static void declined(void *ctx, const char *platform, const char *text, size_t len)
 {
-    struct bot *b = ctx;
+    struct bot *b = ctx; /* the dispatcher's ctx: the bot */
     batch_declined(b->batch, text, len, platform);
 }
 
 /* Works out the reply to msg and hands it to the adapter; replayed: a question a stop left open
  * (not counted against the flood limit, which counted it when it came). */
-static int handle(struct bot *b, struct plat *p, const struct plat_message *msg, int replayed)
+static int handle(struct adapter *a, struct plat *p, const struct plat_message *msg, int replayed)
 {
-    const char *platform = b->ops->name;
+    struct bot *b = a->b;
+    const char *platform = a->ops->name;
+    b->d.style = a->ops->style;
     struct plat_message m = *msg;
     /* rights come from the configuration's list of platform user ids, or from an adapter that
      * vouches for its user (the console) */
@@ -105,7 +122,7 @@ static int handle(struct bot *b, struct plat *p, const struct plat_message *msg,
                 "%s: %s sent more than %d messages in %d s; sent one notice, and their messages "
                 "go unanswered until the limit allows again",
                 platform, msg->user, b->cfg->flood_messages, b->cfg->flood_seconds);
-        rc = notice_reply(b, &b->reply);
+        rc = notice_reply(b, a->ops->style, &b->reply);
     } else {
         /* counted first: a question that crashes planbot must not crash every start after (a
          * new record counts its first attempt already) */
@@ -118,31 +135,31 @@ static int handle(struct bot *b, struct plat *p, const struct plat_message *msg,
             log_msg(LOG_INFO, "%s: refused a moderator command from %s", platform, msg->user);
     }
     if (b->reply.len) {
-        int src = b->ops->send(p, msg, b->reply.data, b->reply.len);
+        int src = a->ops->send(p, msg, b->reply.data, b->reply.len);
         if (src) {
             log_msg(LOG_ERROR, "%s: cannot queue the reply to %s: %s", platform, msg->user,
                     err_str(src));
             return src; /* its record stays open: the next start answers it */
         }
     } else {
-        settle(b, msg->record, 1); /* nothing to post: the question is handled */
+        settle(a, msg->record, 1); /* nothing to post: the question is handled */
     }
     return rc;
 }
 
 static int on_message(void *ctx, struct plat *p, const struct plat_message *msg)
 {
-    struct bot *b = ctx;
-    int rc = handle(b, p, msg, 0);
-    if (!(b->ops->caps & PLAT_CAP_LOOP)) /* no loop to flush before it waits: now */
-        batch_flush(b->batch);
+    struct adapter *a = ctx;
+    int rc = handle(a, p, msg, 0);
+    if (!(a->ops->caps & PLAT_CAP_LOOP)) /* no loop to flush before it waits: now */
+        batch_flush(a->b->batch);
     return rc;
 }
 
 static int record(void *ctx, const char *platform, const char *key, const struct plat_message *msg,
                   plat_recorded_fn done, void *arg)
 {
-    struct bot *b = ctx;
+    struct bot *b = ((struct adapter *)ctx)->b;
     /* without an inbox (see bot_run) the batch reports record 0: answered without a record */
     struct inbox_question q = { 0,
                                 platform,
@@ -163,7 +180,7 @@ static int record(void *ctx, const char *platform, const char *key, const struct
 }
 
 struct replay {
-    struct bot *b;
+    struct adapter *a;
     struct plat *p;
     int answered, expired;
 };
@@ -177,36 +194,37 @@ static void replay_one(void *arg, const struct inbox_question *q)
                 "%s: the question from %s in %s was begun twice and never answered (did it stop "
                 "planbot?); it is not tried again",
                 q->platform, q->user, q->channel);
-        settle(r->b, q->n, 0);
+        settle(r->a, q->n, 0);
         r->expired++;
         return;
     }
-    if (age > r->b->cfg->replay_max_age) {
+    if (age > r->a->b->cfg->replay_max_age) {
         log_msg(LOG_WARN,
                 "%s: the question from %s in %s (%lld s ago) was never answered and is too old "
                 "to answer now",
                 q->platform, q->user, q->channel, (long long)age);
-        settle(r->b, q->n, 0);
+        settle(r->a, q->n, 0);
         r->expired++;
         return;
     }
     struct plat_message m = { q->user, q->channel, q->thread, q->text, q->len, q->direct, 0, q->n };
-    handle(r->b, r->p, &m, 1);
+    handle(r->a, r->p, &m, 1);
     r->answered++;
 }
 
 static void replay(void *ctx, struct plat *p)
 {
-    struct bot *b = ctx;
-    struct replay r = { b, p, 0, 0 };
+    struct adapter *a = ctx;
+    struct bot *b = a->b;
+    struct replay r = { a, p, 0, 0 };
     if (!b->inbox)
         return;
-    if (inbox_each_open(b->inbox, b->ops->name, replay_one, &r))
-        log_msg(LOG_ERROR, "%s: cannot read the questions left open: %s", b->ops->name,
+    if (inbox_each_open(b->inbox, a->ops->name, replay_one, &r))
+        log_msg(LOG_ERROR, "%s: cannot read the questions left open: %s", a->ops->name,
                 inbox_errmsg(b->inbox));
     if (r.answered || r.expired)
         log_msg(LOG_INFO, "%s: %d question%s left open by the last stop answered now, %d too old",
-                b->ops->name, r.answered, r.answered == 1 ? "" : "s", r.expired);
+                a->ops->name, r.answered, r.answered == 1 ? "" : "s", r.expired);
 }
 
 /* One batch of tidying; returns whether a batch came back full (there is more to do). */
@@ -235,16 +253,27 @@ static int flush(void *arg)
 
 /* Opens the inbox for an adapter that records its questions; without one (a read-only folder),
  * planbot answers without records and says what that costs. */
-static void open_inbox(struct bot *b, const struct kb *kb)
+static void open_inbox(struct bot *b, const struct kb *kb, unsigned caps)
 {
-    if (!(b->ops->caps & PLAT_CAP_RECORDS))
+    if (!(caps & PLAT_CAP_RECORDS))
         return;
     char err[1024];
     if (inbox_open(&b->inbox, kb_path(kb), err, sizeof err))
         log_msg(LOG_WARN,
-                "%s: %s: questions are answered without a record, so a crash between "
+                "%s: questions are answered without a record, so a crash between "
                 "acknowledging and answering one loses it",
-                b->ops->name, err);
+                err);
+}
+
+/* Whether every adapter on the loop has stopped. */
+static int all_stopped(void *arg)
+{
+    struct bot *b = arg;
+    int all = 1;
+    for (size_t i = 0; i < b->nads; i++)
+        if (!b->ads[i].ops->stopped(b->ads[i].p))
+            all = 0; /* each is asked every turn: that is how a stop reaches it */
+    return all;
 }
 
 static void bot_free(struct bot *b)
@@ -259,20 +288,35 @@ static void bot_free(struct bot *b)
 
 int bot_run(const struct config *cfg, struct kb *kb, struct match *match)
 {
-    const struct plat_ops *ops = plat_find(cfg->platform);
-    if (!ops) {
-        fprintf(stderr, "planbot: unknown platform \"%s\"; known platforms:", cfg->platform);
-        for (size_t i = 0; plat_all[i]; i++)
-            fprintf(stderr, " %s", plat_all[i]->name);
-        fputc('\n', stderr);
+    const char *single[1] = { cfg->platform };
+    const char *const *names = cfg->nplatforms ? (const char *const *)cfg->platforms : single;
+    size_t n = cfg->nplatforms ? cfg->nplatforms : 1;
+    const struct plat_ops *ops[ADAPTERS_MAX];
+    unsigned caps = 0;
+    if (n > ADAPTERS_MAX) {
+        fprintf(stderr, "planbot: at most %d platforms at once\n", ADAPTERS_MAX);
         return ERR_USAGE;
     }
+    for (size_t i = 0; i < n; i++) {
+        if (!(ops[i] = plat_find(names[i]))) {
+            fprintf(stderr, "planbot: unknown platform \"%s\"; known platforms:", names[i]);
+            for (size_t k = 0; plat_all[k]; k++)
+                fprintf(stderr, " %s", plat_all[k]->name);
+            fputc('\n', stderr);
+            return ERR_USAGE;
+        }
+        if (n > 1 && !(ops[i]->caps & PLAT_CAP_LOOP)) {
+            fprintf(stderr, "planbot: %s cannot serve beside other platforms; run it on its own\n",
+                    names[i]);
+            return ERR_USAGE;
+        }
+        caps |= ops[i]->caps;
+    }
     kb_set_busy_ms(kb, BUSY_MS);
-    struct bot b = { cfg,  ops, { kb, match, ops->style, declined, NULL, NULL }, { 0 }, NULL, NULL,
-                     NULL, NULL };
+    struct bot b = { .cfg = cfg, .d = { kb, match, ops[0]->style, declined, NULL, NULL } };
     b.d.ctx = &b;
     buf_init(&b.reply, MAX_REPLY);
-    open_inbox(&b, kb);
+    open_inbox(&b, kb, caps);
     if (convo_new(&b.d.convo, CONVO_SLOTS, CONVO_TTL_MS) ||
         !(b.flood = flood_new(cfg->flood_messages, cfg->flood_seconds)) ||
         batch_new(&b.batch, kb, b.inbox)) {
@@ -288,16 +332,25 @@ int bot_run(const struct config *cfg, struct kb *kb, struct match *match)
         bot_free(&b);
         return rc;
     }
-    struct plat_host host = { &b, cfg, loop, on_message, record, settle, replay };
-    struct plat *p;
-    rc = ops->open(&p, &host, err, sizeof err);
+    for (size_t i = 0; i < n && !rc; i++) {
+        struct adapter *a = &b.ads[i];
+        a->b = &b;
+        a->ops = ops[i];
+        struct plat_host host = { a, cfg, loop, on_message, record, settle, replay };
+        rc = ops[i]->open(&a->p, &host, err, sizeof err);
+        if (rc)
+            fprintf(stderr, "planbot: %s: %s\n", ops[i]->name, err);
+        else
+            b.nads++;
+    }
     if (rc) {
-        fprintf(stderr, "planbot: %s: %s\n", ops->name, err);
+        for (size_t i = 0; i < b.nads; i++)
+            b.ads[i].ops->close(b.ads[i].p);
         ws_loop_free(loop);
         bot_free(&b);
         return rc;
     }
-    if (ops->caps & PLAT_CAP_LOOP) {
+    if (caps & PLAT_CAP_LOOP) {
         ws_loop_before_wait(loop, flush, &b);
         if ((b.tidy = ws_timer_new(loop, tidy, &b)))
             ws_timer_set(b.tidy, TIDY_FIRST_MS);
@@ -311,17 +364,33 @@ int bot_run(const struct config *cfg, struct kb *kb, struct match *match)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    log_msg(LOG_DEBUG, "%s: started with %s", ops->name, kb_path(kb));
-    rc = ops->run(p, &stopping);
+    for (size_t i = 0; i < b.nads; i++)
+        log_msg(LOG_DEBUG, "%s: started with %s", b.ads[i].ops->name, kb_path(kb));
+    if (caps & PLAT_CAP_LOOP) {
+        for (size_t i = 0; i < b.nads && !rc; i++)
+            rc = b.ads[i].ops->start(b.ads[i].p, &stopping);
+        if (rc)
+            stopping = 1; /* the others stop too, posting what they can */
+        ws_loop_run(loop, all_stopped, &b);
+        for (size_t i = 0; i < b.nads; i++) {
+            int frc = b.ads[i].ops->finish(b.ads[i].p);
+            if (!rc)
+                rc = frc;
+        }
+    } else {
+        rc = b.ads[0].ops->run(b.ads[0].p, &stopping);
+    }
     /* the last turn's settles and records (their events were not acknowledged: the adapter,
      * stopping, leaves them to the next start) */
     while (batch_flush(b.batch))
         ;
-    ops->close(p);
+    for (size_t i = 0; i < b.nads; i++) {
+        b.ads[i].ops->close(b.ads[i].p);
+        log_msg(LOG_DEBUG, "%s: stopped", b.ads[i].ops->name);
+    }
     ws_timer_free(b.tidy);
     b.tidy = NULL;
     ws_loop_free(loop);
     bot_free(&b);
-    log_msg(LOG_DEBUG, "%s: stopped", ops->name);
     return rc;
 }

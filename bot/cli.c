@@ -53,7 +53,8 @@ static const char usage[] =
     "base of its provisions and of attributed quotes, always quoting and citing its source.\n"
     "\n"
     "Commands:\n"
-    "  run [--platform NAME]     start the bot (the default); with the console platform it is a\n"
+    "  run [--platform NAME]...  start the bot (the default); --platform again serves several\n"
+    "                            platforms at once; with the console platform it is a\n"
     "                            chat in this terminal\n"
     "  ask [--json] [--limit N] [--explain] [QUESTION...]\n"
     "                            answer one question with its citation and up to N related\n"
@@ -362,24 +363,35 @@ static int cmd_ask(struct cli *cli, int argc, char **argv)
 
 static int cmd_run_bot(struct cli *cli, int argc, char **argv)
 {
+    const char *names[16];
+    size_t n = 0;
     for (int i = 1; i < argc; i++) {
-        const char *s = argv[i];
-        if (strcmp(s, "--platform") == 0 && i + 1 < argc) {
-            if (config_set(&cli->cfg.platform, argv[++i]))
-                return 1;
-        } else if (strncmp(s, "--platform=", 11) == 0) {
-            if (config_set(&cli->cfg.platform, s + 11))
-                return 1;
-        } else {
+        const char *s = argv[i], *name = NULL;
+        if (strcmp(s, "--platform") == 0 && i + 1 < argc)
+            name = argv[++i];
+        else if (strncmp(s, "--platform=", 11) == 0)
+            name = s + 11;
+        else
             return usage_error("unknown argument for run: %s", s);
-        }
+        if (n == sizeof names / sizeof names[0])
+            return usage_error("at most %zu platforms at once", n);
+        names[n++] = name;
     }
-    if (!plat_find(cli->cfg.platform)) {
-        fprintf(stderr, "planbot: unknown platform \"%s\"; known platforms:", cli->cfg.platform);
-        for (size_t i = 0; plat_all[i]; i++)
-            fprintf(stderr, " %s", plat_all[i]->name);
-        fputc('\n', stderr);
-        return 2;
+    char err[256];
+    if (n && config_set_platforms(&cli->cfg, names, n, err, sizeof err))
+        return usage_error("%s", err);
+    const char *single[1] = { cli->cfg.platform };
+    const char *const *chosen =
+        cli->cfg.nplatforms ? (const char *const *)cli->cfg.platforms : single;
+    size_t nchosen = cli->cfg.nplatforms ? cli->cfg.nplatforms : 1;
+    for (size_t i = 0; i < nchosen; i++) {
+        if (!plat_find(chosen[i])) {
+            fprintf(stderr, "planbot: unknown platform \"%s\"; known platforms:", chosen[i]);
+            for (size_t k = 0; plat_all[k]; k++)
+                fprintf(stderr, " %s", plat_all[k]->name);
+            fputc('\n', stderr);
+            return 2;
+        }
     }
     struct kb *kb;
     struct match *match;

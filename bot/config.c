@@ -66,6 +66,9 @@ void config_free(struct config *cfg)
     for (size_t i = 0; i < cfg->nmoderators; i++)
         free(cfg->moderators[i]);
     free(cfg->moderators);
+    for (size_t i = 0; i < cfg->nplatforms; i++)
+        free(cfg->platforms[i]);
+    free(cfg->platforms);
     free(cfg->tls_ca_file);
     free(cfg->slack.api_url);
     free(cfg->slack.app_token_file);
@@ -157,7 +160,17 @@ static int set_api_url(char **field, const char *value, const char *origin, cons
     return 0;
 }
 
-enum kind { K_STRING, K_LEVEL, K_INT, K_URL, K_MODERATORS, K_SECTION, K_SECRET, K_TOKEN_FILE };
+enum kind {
+    K_STRING,
+    K_LEVEL,
+    K_INT,
+    K_URL,
+    K_MODERATORS,
+    K_PLATFORMS,
+    K_SECTION,
+    K_SECRET,
+    K_TOKEN_FILE
+};
 
 struct key {
     const char *name;
@@ -196,6 +209,7 @@ static const struct key flood_keys[] = {
 static const struct key top_keys[] = {
     { "db", K_STRING, AT(db), 0, 0, NULL },
     { "platform", K_STRING, AT(platform), 0, 0, NULL },
+    { "platforms", K_PLATFORMS, 0, 0, 0, NULL },
     { "log_level", K_LEVEL, 0, 0, 0, NULL },
     { "moderators", K_MODERATORS, 0, 0, 0, NULL },
     { "unanswered_days", K_INT, AT(unanswered_days), 0, 36500, NULL },
@@ -218,6 +232,74 @@ static void known_keys(const struct key *keys, char *out, size_t len)
 }
 
 /* Moderators: {"slack": ["U0123", ...], ...}, stored as "slack:U0123". */
+int config_set_platforms(struct config *cfg, const char *const *names, size_t n, char *err,
+                         size_t errlen)
+{
+    if (n == 0) {
+        snprintf(err, errlen, "no platform named");
+        return ERR_INVAL;
+    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(names[i], names[k]) == 0) {
+                snprintf(err, errlen, "platform \"%s\" is named twice", names[i]);
+                return ERR_INVAL;
+            }
+    char **list = NULL;
+    if (n > 1) {
+        list = calloc(n, sizeof *list);
+        if (!list)
+            return ERR_NOMEM;
+        for (size_t i = 0; i < n; i++)
+            if (!(list[i] = strdup(names[i]))) {
+                while (i > 0)
+                    free(list[--i]);
+                free(list);
+                return ERR_NOMEM;
+            }
+    }
+    if (config_set(&cfg->platform, names[0])) {
+        for (size_t i = 0; list && i < n; i++)
+            free(list[i]);
+        free(list);
+        return ERR_NOMEM;
+    }
+    for (size_t i = 0; i < cfg->nplatforms; i++)
+        free(cfg->platforms[i]);
+    free(cfg->platforms);
+    cfg->platforms = list;
+    cfg->nplatforms = list ? n : 0;
+    return 0;
+}
+
+/* "platforms": ["slack", "mattermost"]: a non-empty array of names, none twice. */
+static int set_platforms_json(struct config *cfg, const cJSON *item, const char *origin, char *err,
+                              size_t errlen)
+{
+    int n = cJSON_IsArray(item) ? cJSON_GetArraySize(item) : -1;
+    const char *names[16];
+    if (n < 1 || n > (int)(sizeof names / sizeof names[0])) {
+        snprintf(err, errlen,
+                 "%s: \"platforms\" must be an array of 1 to 16 platform names, "
+                 "such as [\"slack\", \"mattermost\"]",
+                 origin);
+        return ERR_INVAL;
+    }
+    for (int i = 0; i < n; i++) {
+        const cJSON *x = cJSON_GetArrayItem(item, i);
+        if (!cJSON_IsString(x) || !x->valuestring[0]) {
+            snprintf(err, errlen, "%s: \"platforms[%d]\" must be a platform name", origin, i);
+            return ERR_INVAL;
+        }
+        names[i] = x->valuestring;
+    }
+    char why[128];
+    int rc = config_set_platforms(cfg, names, (size_t)n, why, sizeof why);
+    if (rc == ERR_INVAL)
+        snprintf(err, errlen, "%s: \"platforms\": %s", origin, why);
+    return rc;
+}
+
 static int set_moderators(struct config *cfg, const cJSON *item, const char *origin, char *err,
                           size_t errlen)
 {
@@ -310,6 +392,7 @@ static int load_keys(struct config *cfg, const cJSON *obj, const struct key *key
             rc = load_keys(cfg, item, k->section, key, origin, err, errlen);
             break;
         case K_MODERATORS: rc = set_moderators(cfg, item, origin, err, errlen); break;
+        case K_PLATFORMS: rc = set_platforms_json(cfg, item, origin, err, errlen); break;
         case K_INT:
             if (!cJSON_IsNumber(item) || item->valuedouble < k->min || item->valuedouble > k->max ||
                 item->valuedouble != (double)(int)item->valuedouble) {

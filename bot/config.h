@@ -25,8 +25,11 @@ struct config_mattermost {
 };
 
 struct config {
-    char *db;          /* database path (owned) */
-    char *platform;    /* chat platform adapter: "console", "slack", "mattermost" */
+    char *db;         /* database path (owned) */
+    char *platform;   /* chat platform adapter: "console", "slack", "mattermost" */
+    char **platforms; /* several adapters at once on one loop ("platforms", --platform given
+                         more than once); when set, platform is ignored (owned) */
+    size_t nplatforms;
     int log_level;     /* enum log_level */
     int db_is_default; /* nobody chose db: it is the default path */
     char **moderators; /* "platform:user id" pairs (owned) */
@@ -76,6 +79,12 @@ int config_is_moderator(const struct config *cfg, const char *platform, const ch
  * the file can be read by group or others. Returns 0, or ERR_IO / ERR_INVAL with a message in err
  * that names the variable or the file, never the secret. */
 int config_secret(const char *env, const char *file, char **out, char *err, size_t errlen);
+
+/* Sets the adapters to run: one name makes platform that name (and clears platforms), more
+ * make platforms the list. ERR_INVAL (with why in err) for none or a name given twice; ERR_NOMEM.
+ */
+int config_set_platforms(struct config *cfg, const char *const *names, size_t n, char *err,
+                         size_t errlen);
 
 /* Frees the owned strings. */
 void config_free(struct config *cfg);

@@ -679,9 +679,8 @@ static void stop_serving(struct plat *p)
         ws_close(p->ws);
 }
 
-static int done(void *arg)
+static int mattermost_stopped(struct plat *p)
 {
-    struct plat *p = arg;
     if (*p->stop)
         stop_serving(p);
     if (!p->stopping)
@@ -691,12 +690,16 @@ static int done(void *arg)
     return ws_now_ms() > p->stop_deadline;
 }
 
-static int mattermost_run(struct plat *p, volatile sig_atomic_t *stop)
+static int mattermost_start(struct plat *p, volatile sig_atomic_t *stop)
 {
     p->stop = stop;
     log_msg(LOG_INFO, "mattermost: connecting to %s", p->base);
     want_socket(p, 0);
-    ws_loop_run(p->loop, done, p);
+    return 0;
+}
+
+static int mattermost_finish(struct plat *p)
+{
     outbox_report_unposted(p->outbox);
     log_msg(LOG_INFO, "mattermost: stopped");
     return p->fatal ? ERR_PERM : 0;
@@ -725,8 +728,14 @@ static void mattermost_close(struct plat *p)
 }
 
 const struct plat_ops plat_mattermost = {
-    "mattermost",    "Mattermost (API v4 WebSocket and REST; MATTERMOST_URL, MATTERMOST_TOKEN)",
-    REPLY_TEXT,      PLAT_CAP_LOOP | PLAT_CAP_RECORDS,
-    mattermost_open, mattermost_run,
-    mattermost_send, mattermost_close,
+    .name = "mattermost",
+    .description = "Mattermost, through its API v4 WebSocket (MATTERMOST_URL, MATTERMOST_TOKEN)",
+    .style = REPLY_TEXT,
+    .caps = PLAT_CAP_LOOP | PLAT_CAP_RECORDS,
+    .open = mattermost_open,
+    .start = mattermost_start,
+    .stopped = mattermost_stopped,
+    .finish = mattermost_finish,
+    .send = mattermost_send,
+    .close = mattermost_close,
 };

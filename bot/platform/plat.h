@@ -3,12 +3,15 @@
  * Each adapter file exports exactly one const struct plat_ops; plat.c lists them in a
  * NULL-terminated table. The dispatcher and the knowledge code never include an adapter's header.
  *
- * The life of an adapter: open() reads its settings and secrets; run() connects and serves until
- * its input ends, a fatal error, or the stop flag; each message it receives goes to the host's
- * on_message(), which works out the reply and hands it back through the adapter's send(). send()
- * only queues: an adapter delivers replies in its own time (paced, retried after rate limits).
- * When the stop flag is set, run() stops reading, delivers the replies it has queued (within a
- * few seconds), and returns.
+ * The life of an adapter: open() reads its settings and secrets; then it serves until its input
+ * ends, a fatal error, or the stop flag. An adapter on the shared event loop (PLAT_CAP_LOOP) is
+ * driven in three steps, so that several serve on one loop in one process: start() begins
+ * connecting, the host runs the loop until every adapter's stopped() says so, and finish()
+ * reports. Any other adapter (the console) has run(), which serves until the end itself. Each
+ * message an adapter receives goes to the host's on_message(), which works out the reply and
+ * hands it back through the adapter's send(). send() only queues: an adapter delivers replies in
+ * its own time (paced, retried after rate limits). When the stop flag is set, an adapter stops
+ * reading and delivers the replies it has queued (within a few seconds).
  *
  * Nothing acknowledged is lost: an adapter whose platform redelivers what it does not
  * acknowledge (PLAT_CAP_RECORDS) records each question with the host's record() and
@@ -84,9 +87,18 @@ struct plat_ops {
     /* Creates the adapter. Returns 0 and *out, or an error with a message in err (a missing
      * token, a bad setting). */
     int (*open)(struct plat **out, const struct plat_host *host, char *err, size_t errlen);
-    /* Connects and serves messages until the input ends, a fatal error, or *stop is set; then
-     * delivers what send() queued and returns. Returns 0, or an error it has logged. */
+    /* Without PLAT_CAP_LOOP: serves messages until the input ends, a fatal error, or *stop is
+     * set; then delivers what send() queued and returns. Returns 0, or an error it has logged. */
     int (*run)(struct plat *p, volatile sig_atomic_t *stop);
+    /* With PLAT_CAP_LOOP: begins connecting on the loop; serves until *stop is set or a fatal
+     * error. Returns 0, or an error it has logged. */
+    int (*start)(struct plat *p, volatile sig_atomic_t *stop);
+    /* With PLAT_CAP_LOOP, checked each turn of the loop: nonzero once the adapter has stopped
+     * (after *stop or a fatal error) and posted what it could in its grace time. */
+    int (*stopped)(struct plat *p);
+    /* With PLAT_CAP_LOOP, after the loop: reports the replies never posted. Returns 0, or the
+     * error that stopped the adapter (ERR_PERM for refused credentials). */
+    int (*finish)(struct plat *p);
     /* Queues text (written in the adapter's style) as the reply to msg. Never blocks. Returns 0,
      * or ERR_NOMEM / ERR_TOOBIG when the reply cannot be queued. */
     int (*send)(struct plat *p, const struct plat_message *msg, const char *text, size_t len);

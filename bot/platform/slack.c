@@ -812,9 +812,8 @@ static void stop_serving(struct plat *p)
         ws_close(c->ws);
 }
 
-static int done(void *arg)
+static int slack_stopped(struct plat *p)
 {
-    struct plat *p = arg;
     if (*p->stop)
         stop_serving(p);
     if (!p->stopping)
@@ -825,12 +824,16 @@ static int done(void *arg)
     return ws_now_ms() > p->stop_deadline;
 }
 
-static int slack_run(struct plat *p, volatile sig_atomic_t *stop)
+static int slack_start(struct plat *p, volatile sig_atomic_t *stop)
 {
     p->stop = stop;
     log_msg(LOG_INFO, "slack: connecting to %s", p->api_url);
     want_socket(p, 0);
-    ws_loop_run(p->loop, done, p);
+    return 0;
+}
+
+static int slack_finish(struct plat *p)
+{
     /* what could not be posted in time: each question was acknowledged, so say which */
     outbox_report_unposted(p->outbox);
     log_msg(LOG_INFO, "slack: stopped");
@@ -872,7 +875,9 @@ const struct plat_ops plat_slack = {
     .style = REPLY_MRKDWN,
     .caps = PLAT_CAP_LOOP | PLAT_CAP_RECORDS,
     .open = slack_open,
-    .run = slack_run,
+    .start = slack_start,
+    .stopped = slack_stopped,
+    .finish = slack_finish,
     .send = slack_send,
     .close = slack_close,
 };

@@ -52,6 +52,20 @@ check "unknown global value is a usage error" 2 "--db needs a value" "$planbot" 
 check "unknown ask option" 2 "unknown option --frob" "$planbot" --db "$db" ask --frob x
 check "bad limit" 2 "--limit" "$planbot" --db "$db" ask --limit -3 army
 check "unknown platform" 2 "unknown platform \"irc2\"" "$planbot" --db "$db" run --platform irc2
+check "an unknown platform among several" 2 "unknown platform \"irc2\"" "$planbot" --db "$db" run \
+    --platform slack --platform irc2
+check "a platform named twice" 2 "platform \"slack\" is named twice" "$planbot" --db "$db" run \
+    --platform slack --platform slack
+check "the console beside another platform" 2 "console cannot serve beside other platforms" \
+    "$planbot" --db "$db" run --platform console --platform slack
+echo '{"platforms": []}' >"$work/noplat.json"
+check "an empty platforms list" 2 "\"platforms\" must be an array of 1 to 16 platform names" \
+    "$planbot" --config "$work/noplat.json" --db "$db" kb list
+echo '{"mattermost": {"token": "secret-2"}}' >"$work/mmsecret.json"
+check "a Mattermost token in the configuration is refused" 2 "set MATTERMOST_TOKEN or name a file with mattermost.token_file" \
+    "$planbot" --config "$work/mmsecret.json" --db "$db" kb list
+check "mattermost without a server" 2 "the server is not set: set MATTERMOST_URL" \
+    env -u MATTERMOST_URL MATTERMOST_TOKEN=t "$planbot" --db "$db" run --platform mattermost
 echo '{"moderators": {"slak": ["U1"]}}' >"$work/typo.json"
 check "a moderator list for an unknown platform" 2 "typo.json: \"moderators.slak\": not a chat platform" \
     "$planbot" --config "$work/typo.json" --db "$db" kb list

@@ -111,6 +111,26 @@ test('questions asked while the socket was down are answered once after it recon
   }
 });
 
+test('a server restart is survived, and what was said while it was down is answered', async () => {
+  const fake = await startFakeMattermost({ token: TOKEN });
+  const bot = await startBot(fake);
+  try {
+    await ask(fake, '@planbot How big can the army be?');
+    const n = bot.count(/mattermost: connected as/);
+    await fake.down();
+    await bot.waitLog(/mattermost: disconnected/);
+    await sleep(1500); // planbot tries and fails meanwhile
+    fake.say('@planbot What did Rubio say?'); // stored while nobody can connect
+    await fake.up();
+    await fake.waitFor(() => bot.count(/mattermost: connected as/) > n, 30000);
+    await fake.waitFor(() => fake.posts.length === 2, 10000);
+    assert.match(fake.posts[1].message, /Rubio/);
+  } finally {
+    await bot.stop();
+    await fake.close();
+  }
+});
+
 test('a gap in the event numbers reconnects and catches up', async () => {
   const fake = await startFakeMattermost({ token: TOKEN });
   const bot = await startBot(fake);
@@ -182,4 +202,33 @@ test('hostile markup notifies no one and a refused token stops planbot', async (
   assert.match(refused.log, /Mattermost refused the token \(MATTERMOST_TOKEN\)/);
   assert.ok(!refused.log.includes(TOKEN));
   await fake.close();
+});
+
+test('one process serves Slack and Mattermost at once, with one knowledge base and inbox', async () => {
+  const { startFakeSlack } = require('../slack/fake_slack');
+  const slack = await startFakeSlack({ appToken: 'xapp-1-A1-multi', botToken: 'xoxb-multi' });
+  const mm = await startFakeMattermost({ token: TOKEN });
+  const bot = await startPlanbot(slack, {
+    tmp,
+    appToken: 'xapp-1-A1-multi',
+    botToken: 'xoxb-multi',
+    config: { platforms: ['slack', 'mattermost'], moderators: { mattermost: [MODERATOR] }, slack: { pace_ms: 0 }, mattermost: { pace_ms: 0 } },
+    env: { MATTERMOST_URL: mm.url, MATTERMOST_TOKEN: TOKEN },
+    waitConnected: true,
+  });
+  try {
+    await bot.waitLog(/mattermost: connected as @planbot/);
+    // a moderator on Mattermost teaches; the Slack user's question finds it
+    await ask(mm, 'kb teach "how many soldiers may Kyiv keep" army-cap', { user: MODERATOR, channel: 'dmmod', type: 'D' });
+    slack.event({ type: 'app_mention', user: 'U2', channel: 'C1', text: '<@UBOT> how many soldiers may Kyiv keep' });
+    await slack.waitFor(() => slack.posts.length === 1, 10000);
+    assert.match(slack.posts[0].text, /600,000/);
+    const { reply } = await ask(mm, '@planbot What did Rubio say?');
+    assert.match(reply.message, /Rubio/);
+  } finally {
+    await bot.stop();
+    assert.ok(!bot.log.includes(TOKEN));
+    await mm.close();
+    await slack.close();
+  }
 });

@@ -12,7 +12,8 @@
 //   await fake.close();
 //
 // Control (tests call these): say() posts as a person and broadcasts the posted event;
-// dropSockets() closes every socket; skipSeq() makes the next event skip a sequence number;
+// dropSockets() closes every socket; down() and up() stop the server and start it again on
+// the same port, keeping its posts; skipSeq() makes the next event skip a sequence number;
 // rateLimit(n) answers the next n POST /posts with 429; holdPosts (true: POST /posts is never
 // answered); refuseToken (true: every token is refused). Everything planbot sent: posts (created),
 // requests (method, path, headers), frames (WebSocket text from clients).
@@ -207,6 +208,20 @@ class FakeMattermost {
         ws.send(JSON.stringify({ status: 'OK', seq_reply: m.seq, data: { text: 'pong', version: '9.11.0.fake', server_time: Date.now(), node_id: '' } }));
       }
     });
+  }
+
+  // Stops listening and drops every connection, as a server going down does; what it stores
+  // stays. up() listens again on the same port.
+  async down() {
+    this.releaseHeld();
+    for (const ws of this.sockets) ws.terminate();
+    this.server.closeAllConnections?.();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  async up() {
+    this.wantPort = this.port;
+    return this.start();
   }
 
   async start() {
