@@ -180,6 +180,25 @@ else
     echo "The Slack benchmark was skipped: it needs Node.js and \`npm ci --prefix tests\`."
 fi
 
+# Through the fake Mattermost (tests/mattermost/fake_mattermost.js), the same way.
+if command -v node >/dev/null && [ -d "$here/../node_modules/@mattermost/client" ]; then
+    node "$here/mattermost_bench.js" "$planbot" "$questions" >"$tmp/mattermost.txt"
+    m=$tmp/mattermost.txt
+    echo
+    echo "Through the fake Mattermost on 127.0.0.1, pacing off, the bundled knowledge base: time" \
+        "from a posted event sent on the socket to its reply's POST /api/v4/posts received," \
+        "$(value latency_n "$m") questions one at a time; questions per second and CPU with" \
+        "$(value window "$m") in flight over 50 channels ($(value throughput_n "$m") questions)."
+    echo
+    echo "| p50 (µs) | p99 (µs) | max (µs) | questions/s | CPU ms per 1,000 | peak RSS (MiB) |"
+    echo "|---:|---:|---:|---:|---:|---:|"
+    echo "| $(value p50_us "$m") | $(value p99_us "$m") | $(value max_us "$m")" \
+        "| $(value qps "$m") | $(value cpu_ms_per_1000 "$m") | $(mib "$(value peak_rss_kb "$m")") |"
+else
+    echo
+    echo "The Mattermost benchmark was skipped: it needs Node.js and \`npm ci --prefix tests\`."
+fi
+
 # Side by side with the Bolt peer (../shared/peers/bolt: Slack's official framework, Bolt for JS,
 # with SQLite FTS5), through the same fake Slack, in this one run; and planbot at 0, 200,000 and
 # 1,000,000 settled questions of history. The peer's npm packages are installed on first use.

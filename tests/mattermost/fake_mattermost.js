@@ -16,7 +16,8 @@
 // the same port, keeping its posts; skipSeq() makes the next event skip a sequence number;
 // rateLimit(n) answers the next n POST /posts with 429; holdPosts (true: POST /posts is never
 // answered); refuseToken (true: every token is refused). Everything planbot sent: posts (created),
-// requests (method, path, headers), frames (WebSocket text from clients).
+// requests (method, path, headers), frames (WebSocket text from clients); onPost(post), when set,
+// is called for each post created.
 // Standalone: node tests/mattermost/fake_mattermost.js [--port N] [--token T]
 
 const http = require('node:http');
@@ -111,6 +112,7 @@ class FakeMattermost {
       this.posts.push(post);
       this.store_(post);
       this.broadcast(post);
+      if (this.onPost) this.onPost(post);
       return this.json(res, 201, post);
     }
     const m = /^\/api\/v4\/channels\/([^/]+)\/posts$/.exec(url.pathname);
