@@ -342,6 +342,8 @@ static void on_text(void *ctx, struct ws *ws, const char *data, size_t len)
     if (f.seq >= 0 && p->hello && f.seq != p->next_seq) {
         log_msg(LOG_WARN, "mattermost: events %lld to %lld are missing; reconnecting",
                 (long long)p->next_seq, (long long)f.seq - 1);
+        p->hello = 0; /* what still comes on this socket is read by the catch-up instead */
+        p->hello_at = 0;
         ws_close(ws);
         mm_frame_free(&f);
         return;
