@@ -20,6 +20,9 @@ const char *err_str(int err)
     case ERR_USAGE: return "usage error";
     case ERR_FULL: return "disk full";
     case ERR_REFERENCED: return "still referenced";
+    case ERR_RATELIMIT: return "rate limited";
+    case ERR_AUTH: return "credentials refused";
+    case ERR_PROTO: return "protocol error";
     }
     return "unknown error";
 }

@@ -264,9 +264,27 @@ static void buf_free_leaves_buffer_reusable_with_same_cap(void **state)
     buf_free(&b);
 }
 
+/* Every error code has a name of its own, and only a usage error exits 2. */
+static void err_names_every_code(void **state)
+{
+    (void)state;
+    for (int e = ERR_PROTO; e <= ERR_OK; e++) {
+        const char *name = err_str(e);
+        assert_non_null(name);
+        if (strcmp(name, "unknown error") == 0)
+            fail_msg("error %d has no name", e);
+        for (int k = ERR_PROTO; k < e; k++)
+            assert_string_not_equal(err_str(k), name);
+        assert_int_equal(err_exit_status(e), e == ERR_OK ? 0 : e == ERR_USAGE ? 2 : 1);
+    }
+    assert_string_equal(err_str(ERR_PROTO - 1), "unknown error");
+    assert_string_equal(err_str(ERR_RATELIMIT), "rate limited");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(err_names_every_code),
         cmocka_unit_test(buf_starts_empty_without_allocating),
         cmocka_unit_test(buf_append_puts_putc_concatenate),
         cmocka_unit_test(buf_append_keeps_embedded_nul_bytes),

@@ -704,7 +704,7 @@ static int mattermost_finish(struct plat *p)
 {
     outbox_report_unposted(p->outbox);
     log_msg(LOG_INFO, "mattermost: stopped");
-    return p->fatal ? ERR_PERM : 0;
+    return p->fatal ? ERR_AUTH : 0;
 }
 
 static void mattermost_close(struct plat *p)

@@ -97,7 +97,7 @@ struct plat_ops {
      * (after *stop or a fatal error) and posted what it could in its grace time. */
     int (*stopped)(struct plat *p);
     /* With PLAT_CAP_LOOP, after the loop: reports the replies never posted. Returns 0, or the
-     * error that stopped the adapter (ERR_PERM for refused credentials). */
+     * error that stopped the adapter (ERR_AUTH for refused credentials). */
     int (*finish)(struct plat *p);
     /* Queues text (written in the adapter's style) as the reply to msg. Never blocks. Returns 0,
      * or ERR_NOMEM / ERR_TOOBIG when the reply cannot be queued. */

@@ -161,7 +161,7 @@ static int api_answer(struct plat *p, const struct http_response *r, struct slac
     if (r->status == 429) {
         *retry_after = (r->retry_after > 0 ? r->retry_after : 1) * (int64_t)1000;
         snprintf(why, len, "rate limited (HTTP 429, Retry-After %d)", r->retry_after);
-        return ERR_BUSY;
+        return ERR_RATELIMIT;
     }
     if (r->status != 200) {
         snprintf(why, len, "HTTP status %ld", r->status);
@@ -522,7 +522,7 @@ static int connect_answer(struct plat *p, const struct http_response *r, const c
         if (slack_error_fatal(a->error)) {
             snprintf(why, sizeof why, "Slack refused the %s", token);
             fail(p, why, a->error);
-            return ERR_PERM;
+            return ERR_AUTH;
         }
         snprintf(why, sizeof why, "%s", a->error);
         rc = ERR_INVAL;
@@ -837,7 +837,7 @@ static int slack_finish(struct plat *p)
     /* what could not be posted in time: each question was acknowledged, so say which */
     outbox_report_unposted(p->outbox);
     log_msg(LOG_INFO, "slack: stopped");
-    return p->fatal ? ERR_PERM : 0;
+    return p->fatal ? ERR_AUTH : 0;
 }
 
 static void slack_close(struct plat *p)
