@@ -25,6 +25,7 @@
 #include "log.h"
 #include "mattermost_codec.h"
 #include "outbox.h"
+#include "reconnect.h"
 #include "seen.h"
 #include "ws.h"
 
@@ -68,8 +69,7 @@ struct plat {
     int64_t hello_at;       /* when */
     int64_t next_seq;       /* the seq the next event must have */
     int served;             /* a socket has served before: the next hello catches up */
-    unsigned attempt;       /* failures in a row, for the backoff */
-    int64_t retry_min;      /* a 429's wait, for the next sign-in */
+    struct reconnect rc;    /* when to try again */
     struct ws_timer *retry; /* the next sign-in or socket */
     struct ws_timer *kick;  /* the next look at the outbox */
     struct ws_timer *auth_timer;
@@ -389,10 +389,7 @@ static void on_close(void *ctx, struct ws *ws, int code, const char *why)
         return;
     p->ws = NULL;
     ws_timer_cancel(p->auth_timer);
-    if (p->hello && ws_now_ms() - p->hello_at >= STABLE_MS)
-        p->attempt = 0;
-    else
-        p->attempt++;
+    reconnect_closed(&p->rc, p->hello ? ws_now_ms() - p->hello_at : 0);
     p->hello = 0;
     if (p->stopping || p->fatal)
         return;
@@ -422,7 +419,7 @@ static void open_socket(struct plat *p, const char *addr)
     if (rc) {
         log_msg(LOG_WARN, "mattermost: %s", err);
         p->ws = NULL;
-        p->attempt++;
+        reconnect_failed(&p->rc, 0);
         want_socket(p, -1);
     }
 }
@@ -435,7 +432,7 @@ static void looked_up(void *ctx, int err, const char *addr, const char *why)
         return;
     if (err) {
         log_msg(LOG_WARN, "mattermost: %s", why);
-        p->attempt++;
+        reconnect_failed(&p->rc, 0);
         want_socket(p, -1);
         return;
     }
@@ -461,7 +458,7 @@ static void connect_socket(struct plat *p)
     p->opening = 1;
     if (http_resolve(p->http, u.host, looked_up, p)) {
         p->opening = 0;
-        p->attempt++;
+        reconnect_failed(&p->rc, 0);
         want_socket(p, -1);
     }
 }
@@ -490,13 +487,12 @@ static void signed_in(void *ctx, const struct http_response *r)
             snprintf(why, sizeof why, "an answer planbot cannot read: %s", err);
     }
     if (rc) {
-        p->attempt++;
-        p->retry_min = r->status == 429 ? rate_wait_ms(r) : 0;
+        reconnect_failed(&p->rc, r->status == 429 ? rate_wait_ms(r) : 0);
         log_msg(LOG_WARN, "mattermost: users/me failed: %s", why);
         want_socket(p, -1);
         return;
     }
-    p->retry_min = 0;
+    reconnect_succeeded(&p->rc);
     p->authed = 1;
     log_msg(LOG_INFO, "mattermost: signed in as @%s (user %s)", p->self_name, p->self_id);
     if (!p->replayed && p->host.replay) {
@@ -518,7 +514,7 @@ static void connect_now(void *arg)
     p->opening = 1;
     if (call(p, "GET", "users/me", NULL, 0, signed_in, p)) {
         p->opening = 0;
-        p->attempt++;
+        reconnect_failed(&p->rc, 0);
         want_socket(p, -1);
     }
 }
@@ -527,10 +523,7 @@ static void want_socket(struct plat *p, int64_t delay)
 {
     if (p->stopping || p->fatal || p->opening || p->ws || ws_timer_armed(p->retry))
         return;
-    if (delay < 0)
-        delay = ws_backoff_ms(p->attempt, BACKOFF_CAP_MS);
-    if (delay < p->retry_min)
-        delay = p->retry_min;
+    delay = reconnect_delay(&p->rc, delay);
     if (delay >= 1000)
         log_msg(LOG_INFO, "mattermost: connecting again in %.1f s", (double)delay / 1000);
     ws_timer_set(p->retry, delay);
@@ -632,6 +625,7 @@ static int mattermost_open(struct plat **out, const struct plat_host *host, char
     p->pace_ms = cfg->mattermost.pace_ms;
     p->ping_secs = cfg->mattermost.ping_secs;
     p->timeout_secs = cfg->mattermost.timeout_secs;
+    reconnect_init(&p->rc, BACKOFF_CAP_MS, STABLE_MS);
     int rc = config_secret("MATTERMOST_TOKEN", cfg->mattermost.token_file, &p->token, err, errlen);
     if (!rc && !p->token) {
         snprintf(err, errlen,

@@ -28,6 +28,7 @@
 #include "json_arena.h"
 #include "log.h"
 #include "outbox.h"
+#include "reconnect.h"
 #include "seen.h"
 #include "slack_codec.h"
 #include "ws.h"
@@ -82,9 +83,7 @@ struct plat {
     struct conn *cur;       /* the socket that serves */
     struct conn *fresh;     /* a socket connecting, to replace cur or to be the first */
     struct conn *conns;     /* every socket, also old ones still closing */
-    unsigned attempt;       /* failures in a row, for the backoff */
-    int64_t retry_min;      /* the least delay for the next retry: a 429's Retry-After */
-    int64_t retry_floor;    /* the same after link_disabled, until a socket serves a while */
+    struct reconnect rc;    /* when to try again: backoff, a 429's wait, link_disabled's floor */
     struct ws_timer *retry; /* the next auth.test or apps.connections.open */
     struct ws_timer *kick;  /* the next look at the outbox */
     volatile sig_atomic_t *stop;
@@ -405,7 +404,7 @@ static void on_text(void *ctx, struct ws *ws, const char *data, size_t len)
             if (old) { /* a planned refresh that worked: the link is sound */
                 log_msg(LOG_INFO, "slack: closing the socket it replaces");
                 ws_close(old->ws);
-                p->attempt = 0;
+                reconnect_succeeded(&p->rc);
             }
         }
         break;
@@ -419,7 +418,7 @@ static void on_text(void *ctx, struct ws *ws, const char *data, size_t len)
             if (strcmp(f.reason, "link_disabled") == 0) {
                 log_msg(LOG_ERROR, "slack: Socket Mode is switched off in the app's settings; "
                                    "trying again every minute");
-                p->retry_floor = LINK_DISABLED_MS;
+                reconnect_floor(&p->rc, LINK_DISABLED_MS);
             }
             ws_close(c->ws); /* too_many_websockets and others: close first, then reconnect */
         }
@@ -455,12 +454,7 @@ static void on_close(void *ctx, struct ws *ws, int code, const char *why)
         p->cur = NULL;
         /* the backoff starts again only after a socket that served a while, so a socket that
          * dies right after hello cannot make planbot reconnect in a tight loop */
-        if (ws_now_ms() - c->hello_at >= STABLE_MS) {
-            p->attempt = 0;
-            p->retry_floor = 0;
-        } else {
-            p->attempt++;
-        }
+        reconnect_closed(&p->rc, ws_now_ms() - c->hello_at);
         if (!p->stopping && !p->fatal) {
             if (code)
                 log_msg(LOG_INFO, "slack: disconnected (%s, status %d)", why, code);
@@ -472,7 +466,7 @@ static void on_close(void *ctx, struct ws *ws, int code, const char *why)
         p->fresh = NULL;
         if (!p->stopping && !p->fatal) {
             log_msg(LOG_WARN, "slack: the new socket failed: %s", why);
-            p->attempt++;
+            reconnect_failed(&p->rc, 0);
             want_socket(p, -1);
         }
     } else {
@@ -536,14 +530,12 @@ static int connect_answer(struct plat *p, const struct http_response *r, const c
         rc = ERR_INVAL;
     }
     if (rc) {
-        p->attempt++;
-        if (wait > p->retry_min)
-            p->retry_min = wait;
+        reconnect_failed(&p->rc, wait);
         log_msg(LOG_WARN, "slack: %s failed: %s", method, why);
         want_socket(p, -1);
         return rc;
     }
-    p->retry_min = 0;
+    reconnect_answered(&p->rc);
     return 0;
 }
 
@@ -567,7 +559,7 @@ static void open_socket(struct plat *p, const char *url, const char *addr)
     }
     if (rc) {
         conn_free(c);
-        p->attempt++;
+        reconnect_failed(&p->rc, 0);
         want_socket(p, -1);
         return;
     }
@@ -582,7 +574,7 @@ static void looked_up(void *ctx, int err, const char *addr, const char *why)
         return;
     if (err) {
         log_msg(LOG_WARN, "slack: %s", why);
-        p->attempt++;
+        reconnect_failed(&p->rc, 0);
         want_socket(p, -1);
         return;
     }
@@ -598,7 +590,7 @@ static void opened(void *ctx, const struct http_response *r)
     struct ws_url u;
     if (ws_url_parse(a.url, &u)) {
         log_msg(LOG_WARN, "slack: apps.connections.open gave a URL planbot cannot use");
-        p->attempt++;
+        reconnect_failed(&p->rc, 0);
         want_socket(p, -1);
         return;
     }
@@ -612,7 +604,7 @@ static void opened(void *ctx, const struct http_response *r)
     p->opening = 1;
     if (http_resolve(p->http, u.host, looked_up, p)) {
         p->opening = 0;
-        p->attempt++;
+        reconnect_failed(&p->rc, 0);
         want_socket(p, -1);
     }
 }
@@ -626,7 +618,7 @@ static void authed(void *ctx, const struct http_response *r)
     snprintf(p->self_user, sizeof p->self_user, "%s", a.user_id);
     snprintf(p->self_bot, sizeof p->self_bot, "%s", a.bot_id);
     p->authed = 1;
-    p->attempt = 0;
+    reconnect_succeeded(&p->rc);
     if (!p->replayed && p->host.replay) { /* what the last stop left unanswered, now it can post */
         p->replayed = 1;
         p->host.replay(p->host.ctx, p);
@@ -647,22 +639,17 @@ static void connect_now(void *arg)
                        : call(p, "auth.test", p->bot_token, NULL, 0, authed, p);
     if (rc) {
         p->opening = 0;
-        p->attempt++;
+        reconnect_failed(&p->rc, 0);
         want_socket(p, -1);
     }
 }
 
-/* Arranges a new socket: after delay ms, or after the backoff for p->attempt when delay < 0. */
+/* Arranges a new socket: after delay ms, or after the backoff (reconnect.h) when delay < 0. */
 static void want_socket(struct plat *p, int64_t delay)
 {
     if (p->stopping || p->fatal || p->opening || p->fresh || ws_timer_armed(p->retry))
         return;
-    if (delay < 0)
-        delay = ws_backoff_ms(p->attempt, BACKOFF_CAP_MS);
-    if (delay < p->retry_min)
-        delay = p->retry_min;
-    if (delay < p->retry_floor)
-        delay = p->retry_floor;
+    delay = reconnect_delay(&p->rc, delay);
     if (delay >= 1000)
         log_msg(LOG_INFO, "slack: connecting again in %.1f s", (double)delay / 1000);
     ws_timer_set(p->retry, delay);
@@ -755,6 +742,7 @@ static int slack_open(struct plat **out, const struct plat_host *host, char *err
     p->pace_ms = cfg->slack.pace_ms;
     p->ping_secs = cfg->slack.ping_secs;
     p->timeout_secs = cfg->slack.timeout_secs;
+    reconnect_init(&p->rc, BACKOFF_CAP_MS, STABLE_MS);
     int rc =
         config_secret("SLACK_APP_TOKEN", cfg->slack.app_token_file, &p->app_token, err, errlen);
     if (!rc)
