@@ -10,8 +10,8 @@
 # Usage: tests/valgrind.sh BUILD_DIR
 #   BUILD_DIR is configured (Debug, tests on, no sanitizers) if it has no CMakeCache.txt yet, then
 #   built. The parts run in three lanes at once: the command-line tests; the cmocka programs then
-#   the Node e2e, tls and flood tests; the faults tests (mostly waiting) then the soak. Each
-#   part's output is kept in BUILD_DIR/valgrind/. The paths of the checkout and of BUILD_DIR must
+#   the Slack e2e and tls tests; the Slack faults tests (mostly waiting), the Slack flood tests,
+#   the Mattermost e2e tests, then the soak. Each part's output is kept in BUILD_DIR/valgrind/. The paths of the checkout and of BUILD_DIR must
 #   have no spaces (the valgrind command is split at spaces).
 set -u
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -92,16 +92,17 @@ lane_cmocka_node() {
     for t in "$build"/tests/test_*; do
         [ -x "$t" ] && { part "$(basename "$t")" cmocka "$(basename "$t")" || rc=1; }
     done
-    for t in e2e tls flood; do
+    for t in e2e tls; do
         part "slack_$t" node_test "slack/$t.test.js" || rc=1
     done
-    part mattermost_e2e node_test mattermost/e2e.test.js || rc=1
     return $rc
 }
 
 lane_faults_soak() {
     local rc=0
     part slack_faults node_test slack/faults.test.js || rc=1
+    part slack_flood node_test slack/flood.test.js || rc=1
+    part mattermost_e2e node_test mattermost/e2e.test.js || rc=1
     part slack_soak wrapped soak 1 node "$src/tests/bench/slack_soak.js" @PLANBOT@ \
         "$src/tests/bench/questions.txt" 2000 || rc=1
     return $rc
