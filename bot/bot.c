@@ -292,7 +292,6 @@ int bot_run(const struct config *cfg, struct kb *kb, struct match *match)
     const char *const *names = cfg->nplatforms ? (const char *const *)cfg->platforms : single;
     size_t n = cfg->nplatforms ? cfg->nplatforms : 1;
     const struct plat_ops *ops[ADAPTERS_MAX];
-    unsigned caps = 0;
     if (n > ADAPTERS_MAX) {
         fprintf(stderr, "planbot: at most %d platforms at once\n", ADAPTERS_MAX);
         return ERR_USAGE;
@@ -305,9 +304,22 @@ int bot_run(const struct config *cfg, struct kb *kb, struct match *match)
             fputc('\n', stderr);
             return ERR_USAGE;
         }
+    }
+    return bot_serve(cfg, kb, match, ops, n);
+}
+
+int bot_serve(const struct config *cfg, struct kb *kb, struct match *match,
+              const struct plat_ops *const *ops, size_t n)
+{
+    unsigned caps = 0;
+    if (n < 1 || n > ADAPTERS_MAX) {
+        fprintf(stderr, "planbot: 1 to %d platforms at once\n", ADAPTERS_MAX);
+        return ERR_USAGE;
+    }
+    for (size_t i = 0; i < n; i++) {
         if (n > 1 && !(ops[i]->caps & PLAT_CAP_LOOP)) {
             fprintf(stderr, "planbot: %s cannot serve beside other platforms; run it on its own\n",
-                    names[i]);
+                    ops[i]->name);
             return ERR_USAGE;
         }
         caps |= ops[i]->caps;

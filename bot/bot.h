@@ -8,8 +8,15 @@
 #include "kb.h"
 #include "match.h"
 
-/* Runs the adapter named in cfg->platform until its input ends or SIGINT/SIGTERM arrives.
- * Returns 0, or an error after printing what went wrong. */
+struct plat_ops;
+
+/* Runs the adapters named in cfg->platforms (or cfg->platform) until their input ends or
+ * SIGINT/SIGTERM arrives. Returns 0, or an error after printing what went wrong. */
 int bot_run(const struct config *cfg, struct kb *kb, struct match *match);
+
+/* The same with the n adapters given (the tests' in-memory adapter, for one): several only when
+ * each has PLAT_CAP_LOOP. Returns 0, or an error after printing what went wrong. */
+int bot_serve(const struct config *cfg, struct kb *kb, struct match *match,
+              const struct plat_ops *const *ops, size_t n);
 
 #endif
