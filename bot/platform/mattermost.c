@@ -81,7 +81,6 @@ struct plat {
     struct json_arena *arena;  /* owned */
     struct outbox *outbox;     /* owned */
     struct pending *recording; /* owned: questions whose record is being written */
-    size_t catchups;           /* history reads in flight */
     struct chan *chans;        /* owned */
     size_t nchans;
     char socket_url[2048];
@@ -265,7 +264,6 @@ static void caught_up(void *ctx, const struct http_response *r)
 {
     struct catchup *c = ctx;
     struct plat *p = c->p;
-    p->catchups--;
     if (r->status != 200) {
         char why[256];
         why_failed(r, why, sizeof why);
@@ -311,7 +309,6 @@ static void catch_up(struct plat *p)
             free(c);
             return;
         }
-        p->catchups++;
     }
 }
 
