@@ -79,6 +79,7 @@ class FakeMattermost {
     const chunks = [];
     for await (const c of req) chunks.push(c);
     const body = Buffer.concat(chunks).toString('utf8');
+    if (url.pathname.startsWith('/_fake/')) return this.control(req.method, url.pathname, body, res);
     this.requests.push({ method: req.method, path: url.pathname, query: url.search, headers: req.headers, body });
     if (!this.authorized(req.headers.authorization)) {
       return this.appError(res, 401, 'api.context.session_expired.app_error', 'Invalid or expired session, please login again.');
@@ -124,6 +125,29 @@ class FakeMattermost {
       return this.json(res, 200, { order: list.map((p) => p.id).reverse(), posts, next_post_id: '', prev_post_id: '' });
     }
     return this.appError(res, 404, 'api.context.404.app_error', 'Sorry, we could not find the page.');
+  }
+
+  // The control endpoints, for trying planbot by hand (no token):
+  //   POST /_fake/say {"text", "user"?, "channel"?, "type"?, "root_id"?} posts as a person;
+  //   GET /_fake/posts lists what planbot posted; POST /_fake/drop drops every socket.
+  control(method, path, body, res) {
+    if (method === 'POST' && path === '/_fake/say') {
+      let o;
+      try {
+        o = JSON.parse(body || '{}');
+      } catch {
+        return this.json(res, 400, { error: 'the body must be JSON' });
+      }
+      if (typeof o.text !== 'string') return this.json(res, 400, { error: 'text must be a string' });
+      const post = this.say(o.text, { user: o.user || 'u2', channel: o.channel || 'town', type: o.type || 'O', rootId: o.root_id || '' });
+      return this.json(res, 200, post);
+    }
+    if (method === 'GET' && path === '/_fake/posts') return this.json(res, 200, this.posts);
+    if (method === 'POST' && path === '/_fake/drop') {
+      this.dropSockets();
+      return this.json(res, 200, { dropped: true });
+    }
+    return this.json(res, 404, { error: 'no such control endpoint' });
   }
 
   // Sends an event to one socket, with the next seq (one more when skipSeq() asked for a gap).
@@ -274,5 +298,6 @@ if (require.main === module) {
   };
   startFakeMattermost({ port: Number(opt('--port', 0)), token: opt('--token', 'mm-test-token') }).then((f) => {
     console.log(f.url);
+    console.error(`token: ${f.token}; try: curl -X POST ${f.url}/_fake/say -d '{"text":"@planbot How big can the army be?"}'`);
   });
 }
