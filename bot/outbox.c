@@ -42,7 +42,21 @@ struct outbox {
     int64_t paused_until; /* a rate limit: nothing is started before */
     struct chan *chans;
     size_t nchans;
+    struct ws_timer *timer; /* owned, with outbox_new_on(): the clock is the loop's */
 };
+
+static int64_t now_ms(const struct outbox *ob)
+{
+    return ob->timer ? ws_now_ms() : ob->ops.now(ob->ctx);
+}
+
+static void arm(struct outbox *ob, int64_t delay_ms)
+{
+    if (ob->timer)
+        ws_timer_set(ob->timer, delay_ms);
+    else
+        ob->ops.arm(ob->ctx, delay_ms);
+}
 
 static void part_free(struct part *q)
 {
@@ -65,10 +79,27 @@ struct outbox *outbox_new(const struct outbox_config *cfg, const struct outbox_o
     return ob;
 }
 
+static void kick_timer(void *arg)
+{
+    outbox_kick(arg);
+}
+
+struct outbox *outbox_new_on(struct ws_loop *loop, const struct outbox_config *cfg,
+                             const struct outbox_ops *ops, void *ctx)
+{
+    struct outbox *ob = outbox_new(cfg, ops, ctx);
+    if (ob && !(ob->timer = ws_timer_new(loop, kick_timer, ob))) {
+        outbox_free(ob);
+        return NULL;
+    }
+    return ob;
+}
+
 void outbox_free(struct outbox *ob)
 {
     if (!ob)
         return;
+    ws_timer_free(ob->timer);
     for (struct part **list = &ob->head; list; list = list == &ob->head ? &ob->flying : NULL)
         while (*list) {
             struct part *q = *list;
@@ -85,7 +116,7 @@ static struct chan *chan_get(struct outbox *ob, const char *id, uint64_t key)
     for (size_t i = 0; i < ob->nchans; i++)
         if (ob->chans[i].key == key && strcmp(ob->chans[i].id, id) == 0)
             return &ob->chans[i];
-    int64_t now = ob->ops.now(ob->ctx);
+    int64_t now = now_ms(ob);
     size_t kept = 0;
     for (size_t i = 0; i < ob->nchans; i++)
         if (ob->chans[i].busy || ob->chans[i].next_ms > now)
@@ -192,7 +223,7 @@ void outbox_done(struct outbox *ob, struct outbox_item *it, enum outbox_outcome 
     const char *name = ob->cfg.name;
     unfly(ob, q);
     ob->inflight--;
-    int64_t now = ob->ops.now(ob->ctx);
+    int64_t now = now_ms(ob);
     struct chan *ch = chan_get(ob, it->channel, q->channel_key);
     if (ch)
         ch->busy = 0;
@@ -240,9 +271,9 @@ void outbox_kick(struct outbox *ob)
 {
     if (ob->halted)
         return;
-    int64_t now = ob->ops.now(ob->ctx), wake = INT64_MAX;
+    int64_t now = now_ms(ob), wake = INT64_MAX;
     if (now < ob->paused_until) {
-        ob->ops.arm(ob->ctx, ob->paused_until - now);
+        arm(ob, ob->paused_until - now);
         return;
     }
     struct part **pp = &ob->head, *prev = NULL;
@@ -281,7 +312,7 @@ void outbox_kick(struct outbox *ob)
         }
     }
     if (wake != INT64_MAX)
-        ob->ops.arm(ob->ctx, wake - now);
+        arm(ob, wake - now);
 }
 
 size_t outbox_waiting(const struct outbox *ob)

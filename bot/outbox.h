@@ -42,9 +42,10 @@ struct outbox_ops {
     int (*start)(void *ctx, struct outbox_item *it);
     /* The reply whose last part carried record was posted (answered) or never can be. */
     void (*settle)(void *ctx, int64_t record, int answered);
-    /* The clock, in milliseconds (monotonic). */
+    /* The clock, in milliseconds (monotonic). NULL with outbox_new_on(). */
     int64_t (*now)(void *ctx);
-    /* Calls outbox_kick() in delay_ms milliseconds (replacing an earlier request). */
+    /* Calls outbox_kick() in delay_ms milliseconds (replacing an earlier request). NULL with
+     * outbox_new_on(). */
     void (*arm)(void *ctx, int64_t delay_ms);
 };
 
@@ -70,6 +71,12 @@ enum outbox_outcome {
 /* A new outbox. Returns it (caller frees with outbox_free()), or NULL when out of memory. The
  * config and ops are copied. */
 struct outbox *outbox_new(const struct outbox_config *cfg, const struct outbox_ops *ops, void *ctx);
+
+/* A new outbox on the event loop, as adapters use it: its clock is ws_now_ms() and its timer
+ * one of loop's (ops->now and ops->arm are not used). NULL when out of memory. */
+struct ws_loop;
+struct outbox *outbox_new_on(struct ws_loop *loop, const struct outbox_config *cfg,
+                             const struct outbox_ops *ops, void *ctx);
 
 /* Frees the outbox and every part in it. Accepts NULL. Parts in flight must not be reported
  * afterwards. */

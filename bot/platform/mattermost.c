@@ -71,7 +71,6 @@ struct plat {
     int served;             /* a socket has served before: the next hello catches up */
     struct reconnect rc;    /* when to try again */
     struct ws_timer *retry; /* the next sign-in or socket */
-    struct ws_timer *kick;  /* the next look at the outbox */
     struct ws_timer *auth_timer;
     volatile sig_atomic_t *stop;
     int stopping, fatal;
@@ -569,25 +568,7 @@ static void settle_post(void *ctx, int64_t record, int answered)
         p->host.settle(p->host.ctx, record, answered);
 }
 
-static int64_t clock_ms(void *ctx)
-{
-    (void)ctx;
-    return ws_now_ms();
-}
-
-static void arm_kick(void *ctx, int64_t delay_ms)
-{
-    struct plat *p = ctx;
-    ws_timer_set(p->kick, delay_ms);
-}
-
-static const struct outbox_ops outbox_ops = { start_post, settle_post, clock_ms, arm_kick };
-
-static void kick_timer(void *arg)
-{
-    struct plat *p = arg;
-    outbox_kick(p->outbox);
-}
+static const struct outbox_ops outbox_ops = { start_post, settle_post, NULL, NULL };
 
 /* Queues the reply, with every mention broken so that it can notify no one. */
 static int mattermost_send(struct plat *p, const struct plat_message *msg, const char *text,
@@ -641,13 +622,12 @@ static int mattermost_open(struct plat **out, const struct plat_host *host, char
     if (!rc)
         rc = http_new(&p->http, p->loop, cfg->tls_ca_file, err, errlen);
     if (!rc && (!(p->retry = ws_timer_new(p->loop, connect_now, p)) ||
-                !(p->kick = ws_timer_new(p->loop, kick_timer, p)) ||
                 !(p->auth_timer = ws_timer_new(p->loop, auth_late, p)) ||
                 !(p->seen = seen_new(SEEN)) || !(p->arena = json_arena_new(ARENA))))
         rc = ERR_NOMEM;
     struct outbox_config oc = { "mattermost", p->pace_ms, INFLIGHT_MAX, OUTBOX_MAX,
                                 BACKOFF_CAP_MS };
-    if (!rc && !(p->outbox = outbox_new(&oc, &outbox_ops, p)))
+    if (!rc && !(p->outbox = outbox_new_on(p->loop, &oc, &outbox_ops, p)))
         rc = ERR_NOMEM;
     if (rc) {
         if (rc == ERR_NOMEM)
@@ -704,7 +684,6 @@ static void mattermost_close(struct plat *p)
         return;
     http_free(p->http); /* first: no callback may run after this */
     ws_timer_free(p->retry);
-    ws_timer_free(p->kick);
     ws_timer_free(p->auth_timer);
     outbox_free(p->outbox);
     while (p->recording) { /* its record stays open: the next start answers it */

@@ -85,7 +85,6 @@ struct plat {
     struct conn *conns;     /* every socket, also old ones still closing */
     struct reconnect rc;    /* when to try again: backoff, a 429's wait, link_disabled's floor */
     struct ws_timer *retry; /* the next auth.test or apps.connections.open */
-    struct ws_timer *kick;  /* the next look at the outbox */
     volatile sig_atomic_t *stop;
     int stopping;
     int64_t stop_deadline;
@@ -698,25 +697,7 @@ static void settle_post(void *ctx, int64_t record, int answered)
         p->host.settle(p->host.ctx, record, answered);
 }
 
-static int64_t outbox_clock(void *ctx)
-{
-    (void)ctx;
-    return ws_now_ms();
-}
-
-static void arm_kick(void *ctx, int64_t delay_ms)
-{
-    struct plat *p = ctx;
-    ws_timer_set(p->kick, delay_ms);
-}
-
-static const struct outbox_ops outbox_ops = { start_post, settle_post, outbox_clock, arm_kick };
-
-static void kick_timer(void *arg)
-{
-    struct plat *p = arg;
-    outbox_kick(p->outbox);
-}
+static const struct outbox_ops outbox_ops = { start_post, settle_post, NULL, NULL };
 
 static int slack_send(struct plat *p, const struct plat_message *msg, const char *text, size_t len)
 {
@@ -769,11 +750,10 @@ static int slack_open(struct plat **out, const struct plat_host *host, char *err
     if (!rc)
         rc = http_new(&p->http, p->loop, cfg->tls_ca_file, err, errlen);
     if (!rc && (!(p->retry = ws_timer_new(p->loop, connect_now, p)) ||
-                !(p->kick = ws_timer_new(p->loop, kick_timer, p)) || !(p->seen = seen_new(SEEN)) ||
-                !(p->arena = json_arena_new(ARENA))))
+                !(p->seen = seen_new(SEEN)) || !(p->arena = json_arena_new(ARENA))))
         rc = ERR_NOMEM;
     struct outbox_config oc = { "slack", p->pace_ms, INFLIGHT_MAX, OUTBOX_MAX, BACKOFF_CAP_MS };
-    if (!rc && !(p->outbox = outbox_new(&oc, &outbox_ops, p)))
+    if (!rc && !(p->outbox = outbox_new_on(p->loop, &oc, &outbox_ops, p)))
         rc = ERR_NOMEM;
     if (rc) {
         if (rc == ERR_NOMEM)
@@ -834,7 +814,6 @@ static void slack_close(struct plat *p)
         return;
     http_free(p->http); /* first: no callback may run after this */
     ws_timer_free(p->retry);
-    ws_timer_free(p->kick);
     outbox_free(p->outbox);
     /* sockets still open are closed with the loop, which calls no handler then */
     while (p->conns)
