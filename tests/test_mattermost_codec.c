@@ -171,6 +171,36 @@ static void mm_reads_users_me_and_a_channels_history(void **state)
     mm_posts_free(posts, n);
     const char bad[] = "{\"posts\":{\"a\":5}}";
     assert_int_equal(mm_posts_parse(bad, sizeof bad - 1, &posts, &n, err, sizeof err), ERR_INVAL);
+    static const struct {
+        const char *json;
+        int rc;
+        size_t n;
+        const char *says;
+    } lists[] = {
+        { "[{\"id\":\"c1\",\"type\":\"O\",\"name\":\"town\"},{\"id\":\"d1\",\"type\":\"D\"}]", 0, 2,
+          "" },
+        { "[]", 0, 0, "" },
+        { "{}", ERR_INVAL, 0, "not a JSON array of channels" },
+        { "[5]", ERR_INVAL, 0, "channels[0] must be an object" },
+        { "[{\"type\":\"O\"}]", ERR_INVAL, 0, "channels[0] has no id" },
+        { "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]"
+          "]]]]]]]]]]]]]"
+          "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+          ERR_INVAL, 0, "nested deeper than 64 levels" },
+    };
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        struct mm_channel *chans;
+        err[0] = '\0';
+        int rc =
+            mm_channels_parse(lists[i].json, strlen(lists[i].json), &chans, &n, err, sizeof err);
+        if (rc != lists[i].rc || n != lists[i].n || !strstr(err, lists[i].says))
+            fail_msg("list %zu: rc %d, n %zu, \"%s\"", i, rc, n, err);
+        if (!rc && n == 2) {
+            assert_string_equal(chans[0].id, "c1");
+            assert_string_equal(chans[1].type, "D");
+        }
+        free(chans);
+    }
 }
 
 static void mm_writes_bodies_cjson_reads_back(void **state)

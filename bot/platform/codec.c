@@ -178,7 +178,7 @@ static int depth_ok(const char *s, size_t n, size_t *at)
 
 /* Parses the n bytes at s, which must hold exactly one JSON object (white space around it
  * allowed). Returns the tree (caller frees with cJSON_Delete) or NULL with a message in err. */
-cJSON *codec_parse_object(const char *s, size_t n, char *err, size_t errlen)
+cJSON *codec_parse_value(const char *s, size_t n, char *err, size_t errlen)
 {
     size_t at = 0;
     if (!s || n == 0) {
@@ -211,7 +211,13 @@ cJSON *codec_parse_object(const char *s, size_t n, char *err, size_t errlen)
         codec_fail(err, errlen, ERR_INVAL, "more after the JSON value at byte %zu", at);
         return NULL;
     }
-    if (!cJSON_IsObject(root)) {
+    return root;
+}
+
+cJSON *codec_parse_object(const char *s, size_t n, char *err, size_t errlen)
+{
+    cJSON *root = codec_parse_value(s, n, err, errlen);
+    if (root && !cJSON_IsObject(root)) {
         cJSON_Delete(root);
         codec_fail(err, errlen, ERR_INVAL, "not a JSON object");
         return NULL;

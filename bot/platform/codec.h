@@ -29,6 +29,9 @@ int codec_fail(char *err, size_t errlen, int rc, const char *fmt, ...) BUF_PRINT
  * object"). */
 cJSON *codec_parse_object(const char *s, size_t n, char *err, size_t errlen);
 
+/* The same for any one JSON value (an array, say), with the same caps and messages. */
+cJSON *codec_parse_value(const char *s, size_t n, char *err, size_t errlen);
+
 /* The member key of obj, or NULL when obj is NULL, the member is missing or it is JSON null. */
 const cJSON *codec_member(const cJSON *obj, const char *key);
 

@@ -4,8 +4,8 @@
  * It signs in with GET users/me (the bot's own id and username), opens /api/v4/websocket and
  * answers the authentication challenge, then reads events. Mattermost numbers a socket's events
  * from 0 with no gap: a gap, or a socket that drops, means events may be missing, so after every
- * reconnect planbot reads the posts made since the newest one it saw in each channel it has been
- * asked in (GET channels/{id}/posts?since=), and answers those it has not answered yet (the
+ * reconnect planbot lists its channels (GET users/me/channels) and reads in each the posts made
+ * since the socket was lost (GET channels/{id}/posts?since=), answering those it has not yet (the
  * seen set and the inbox's records make sure nothing is answered twice). Each question is
  * recorded in the inbox before it is taken, so a crash between receipt and reply is answered at
  * the next start. Replies go through the shared outbox as POST /api/v4/posts in the question's
@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "codec.h"
@@ -76,6 +77,8 @@ struct plat {
     int stopping, fatal;
     int64_t stop_deadline;
     int64_t newest;            /* create_at of the newest post taken, for the catch-up */
+    int64_t lost_at;           /* wall-clock ms when the last socket that served was lost */
+    int64_t catchup_since;     /* the catch-up under way reads posts made after this */
     struct seen *seen;         /* owned: ids of the posts taken */
     struct json_arena *arena;  /* owned */
     struct outbox *outbox;     /* owned */
@@ -291,11 +294,9 @@ static void caught_up(void *ctx, const struct http_response *r)
     free(c);
 }
 
-/* After a reconnect: reads what was said in each channel planbot was asked in since the newest
- * post it took (less a minute, for clocks that differ; what was taken already is skipped). */
-static void catch_up(struct plat *p)
+/* Reads each known channel's posts made since p->catchup_since. */
+static void read_histories(struct plat *p)
 {
-    int64_t since = p->newest > CATCHUP_SLACK_MS ? p->newest - CATCHUP_SLACK_MS : 0;
     for (size_t i = 0; i < p->nchans; i++) {
         struct catchup *c = calloc(1, sizeof *c);
         if (!c)
@@ -303,12 +304,60 @@ static void catch_up(struct plat *p)
         c->p = p;
         c->chan = p->chans[i];
         char path[256];
-        snprintf(path, sizeof path, "channels/%s/posts?since=%lld", c->chan.id, (long long)since);
+        snprintf(path, sizeof path, "channels/%s/posts?since=%lld", c->chan.id,
+                 (long long)p->catchup_since);
         if (call(p, "GET", path, NULL, 0, caught_up, c)) {
             free(c);
             return;
         }
     }
+}
+
+/* The list of planbot's channels, for the catch-up: every one it is a member of (so also a
+ * first direct message from someone new) joins the channels to read. */
+static void listed(void *ctx, const struct http_response *r)
+{
+    struct plat *p = ctx;
+    struct mm_channel *list = NULL;
+    size_t n = 0;
+    char err[256] = "";
+    int rc = r->status == 200 ? 0 : ERR_IO;
+    if (!rc) {
+        int token = json_arena_begin(p->arena);
+        rc = mm_channels_parse(r->body, r->len, &list, &n, err, sizeof err);
+        arena_end(p, token);
+    } else {
+        why_failed(r, err, sizeof err);
+    }
+    if (rc)
+        log_msg(LOG_WARN,
+                "mattermost: cannot list planbot's channels (%s); reading only those "
+                "it was asked in",
+                err);
+    for (size_t i = 0; i < n; i++)
+        chan_note(p, list[i].id, strcmp(list[i].type, "D") == 0);
+    free(list);
+    if (!p->stopping)
+        read_histories(p);
+}
+
+/* After a reconnect: reads what was said while the socket was down (from a minute before it was
+ * lost, for clocks that differ; what was taken already is skipped) in every channel planbot is
+ * in. */
+static void catch_up(struct plat *p)
+{
+    int64_t from = p->lost_at ? p->lost_at : p->newest;
+    p->catchup_since = from > CATCHUP_SLACK_MS ? from - CATCHUP_SLACK_MS : 0;
+    if (call(p, "GET", "users/me/channels", NULL, 0, listed, p))
+        read_histories(p);
+}
+
+/* The wall clock in ms, as Mattermost's create_at. */
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- the socket ---- */
@@ -339,6 +388,7 @@ static void on_text(void *ctx, struct ws *ws, const char *data, size_t len)
         log_msg(LOG_WARN, "mattermost: events %lld to %lld are missing; reconnecting",
                 (long long)p->next_seq, (long long)f.seq - 1);
         p->hello = 0; /* what still comes on this socket is read by the catch-up instead */
+        p->lost_at = wall_ms();
         p->hello_at = 0;
         ws_close(ws);
         mm_frame_free(&f);
@@ -386,6 +436,8 @@ static void on_close(void *ctx, struct ws *ws, int code, const char *why)
     p->ws = NULL;
     ws_timer_cancel(p->auth_timer);
     reconnect_closed(&p->rc, p->hello ? ws_now_ms() - p->hello_at : 0);
+    if (p->hello)
+        p->lost_at = wall_ms();
     p->hello = 0;
     if (p->stopping || p->fatal)
         return;

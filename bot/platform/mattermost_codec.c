@@ -289,6 +289,52 @@ int mm_posts_parse(const char *json, size_t len, struct mm_post **out, size_t *n
     return 0;
 }
 
+int mm_channels_parse(const char *json, size_t len, struct mm_channel **out, size_t *n, char *err,
+                      size_t errlen)
+{
+    *out = NULL;
+    *n = 0;
+    cJSON *root = codec_parse_value(json, len, err, errlen);
+    if (!root)
+        return ERR_INVAL;
+    int rc = 0, count = cJSON_IsArray(root) ? cJSON_GetArraySize(root) : -1;
+    if (count < 0)
+        rc = codec_fail(err, errlen, ERR_INVAL, "not a JSON array of channels");
+    else if (count > MM_CHANNELS_MAX)
+        rc = codec_fail(err, errlen, ERR_TOOBIG, "more than %d channels", MM_CHANNELS_MAX);
+    struct mm_channel *list = NULL;
+    if (!rc && count > 0 && !(list = calloc((size_t)count, sizeof *list)))
+        rc = codec_fail(err, errlen, ERR_NOMEM, "out of memory");
+    size_t got = 0;
+    const cJSON *c;
+    const cJSON *each = rc ? NULL : root;
+    cJSON_ArrayForEach(c, each)
+    {
+        if (!cJSON_IsObject(c)) {
+            rc = codec_fail(err, errlen, ERR_INVAL, "channels[%zu] must be an object", got);
+            break;
+        }
+        rc = codec_get_token(c, "id", "channels[].id", list[got].id, sizeof list[got].id, err,
+                             errlen);
+        if (!rc)
+            rc = codec_get_token(c, "type", "channels[].type", list[got].type,
+                                 sizeof list[got].type, err, errlen);
+        if (!rc && !list[got].id[0])
+            rc = codec_fail(err, errlen, ERR_INVAL, "channels[%zu] has no id", got);
+        if (rc)
+            break;
+        got++;
+    }
+    cJSON_Delete(root);
+    if (rc) {
+        free(list);
+        return rc;
+    }
+    *out = list;
+    *n = got;
+    return 0;
+}
+
 int mm_auth_frame(int64_t seq, const char *token, struct buf *out)
 {
     size_t start = out->len;

@@ -16,7 +16,8 @@ enum {
     MM_NAME_MAX = 128,        /* a username, with NUL */
     MM_TEXT_MAX = 256 * 1024, /* a post's message in bytes, after decoding and repair */
     MM_POST_MAX = 16383,      /* a post's limit in characters; kept to in bytes (never more) */
-    MM_POSTS_MAX = 1000       /* posts read from one page of a channel's history */
+    MM_POSTS_MAX = 1000,      /* posts read from one page of a channel's history */
+    MM_CHANNELS_MAX = 4096    /* channels read from the list of planbot's own */
 };
 
 enum mm_frame_type {
@@ -71,6 +72,17 @@ int mm_me_parse(const char *json, size_t len, char id[MM_ID_MAX], char username[
  * ERR_NOMEM with why in err. */
 int mm_posts_parse(const char *json, size_t len, struct mm_post **out, size_t *n, char *err,
                    size_t errlen);
+
+/* One channel planbot is a member of. */
+struct mm_channel {
+    char id[MM_ID_MAX];
+    char type[4]; /* O, P, D, G */
+};
+
+/* Reads GET /api/v4/users/me/channels: the channels in *out (an array of *n; caller frees), at
+ * most MM_CHANNELS_MAX. 0, or ERR_INVAL / ERR_TOOBIG / ERR_NOMEM with why in err. */
+int mm_channels_parse(const char *json, size_t len, struct mm_channel **out, size_t *n, char *err,
+                      size_t errlen);
 
 /* Frees n posts from mm_posts_parse. Accepts NULL. */
 void mm_posts_free(struct mm_post *posts, size_t n);

@@ -85,6 +85,16 @@ static void rest(const char *data, size_t size)
     } else {
         CHECK(posts == NULL && n == 0);
     }
+    struct mm_channel *chans;
+    if (mm_channels_parse(data, size, &chans, &n, err, sizeof err) == 0) {
+        CHECK(n <= MM_CHANNELS_MAX);
+        for (size_t i = 0; i < n; i++)
+            CHECK(chans[i].id[0] && printable_id(chans[i].id, MM_ID_MAX) &&
+                  printable_id(chans[i].type, sizeof chans[i].type));
+        free(chans);
+    } else {
+        CHECK(chans == NULL && n == 0);
+    }
 }
 
 static void text(const char *data, size_t size)

@@ -111,6 +111,24 @@ test('questions asked while the socket was down are answered once after it recon
   }
 });
 
+test('a first direct message from someone new, sent while the socket was down, is answered', async () => {
+  const fake = await startFakeMattermost({ token: TOKEN });
+  const bot = await startBot(fake);
+  try {
+    const n = bot.count(/mattermost: connected as/);
+    fake.dropSockets();
+    await bot.waitLog(/mattermost: disconnected/);
+    fake.say('How big can the army be?', { user: 'newcomer', channel: 'dmnew', type: 'D' }); // a channel planbot never saw
+    await fake.waitFor(() => bot.count(/mattermost: connected as/) > n, 15000);
+    await fake.waitFor(() => fake.posts.length === 1, 10000);
+    assert.equal(fake.posts[0].channel_id, 'dmnew');
+    assert.ok(fake.requests.some((r) => r.path === '/api/v4/users/me/channels'));
+  } finally {
+    await bot.stop();
+    await fake.close();
+  }
+});
+
 test('a server restart is survived, and what was said while it was down is answered', async () => {
   const fake = await startFakeMattermost({ token: TOKEN });
   const bot = await startBot(fake);

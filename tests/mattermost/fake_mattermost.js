@@ -116,6 +116,10 @@ class FakeMattermost {
       if (this.onPost) this.onPost(post);
       return this.json(res, 201, post);
     }
+    if (req.method === 'GET' && url.pathname === '/api/v4/users/me/channels') {
+      const list = [...this.channelTypes.entries()].map(([id, type]) => ({ id, type, name: id, display_name: id, team_id: type === 'D' || type === 'G' ? '' : 'team1', delete_at: 0 }));
+      return this.json(res, 200, list);
+    }
     const m = /^\/api\/v4\/channels\/([^/]+)\/posts$/.exec(url.pathname);
     if (req.method === 'GET' && m) {
       const since = Number(url.searchParams.get('since') || 0);
