@@ -1,6 +1,7 @@
 // conformance.test.js - the fake Mattermost against Mattermost's own client library
 // (@mattermost/client: Client4 for REST, WebSocketClient for the socket): they sign in, receive a
-// posted event, post a reply in its thread, read a channel's history, and are refused a bad
+// posted event, post a reply in its thread, list the bot's channels, read a channel's history,
+// and are refused a bad
 // token, so the fake speaks the protocol planbot is tested with.
 'use strict';
 
@@ -32,6 +33,8 @@ test('Client4 signs in, posts in a thread and reads the history', async () => {
     assert.equal(reply.root_id, q.id);
     assert.equal(fake.posts.length, 1);
     assert.match(fake.requests.at(-1).headers.authorization, /^bearer /i);
+    const chans = await c.getAllTeamsChannels(); // GET users/me/channels, as planbot's catch-up
+    assert.ok(chans.some((ch) => ch.id === 'chan1' && ch.type === 'O'));
     const page = await c.getPostsSince('chan1', q.create_at);
     assert.deepEqual(Object.keys(page.posts).sort(), [q.id, reply.id].sort());
     const bad = new Client4();
