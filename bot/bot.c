@@ -64,6 +64,7 @@ struct bot {
     const struct config *cfg;
     struct adapter ads[ADAPTERS_MAX];
     size_t nads;
+    size_t nstarted; /* the loop adapters whose start() succeeded: only they are asked */
     struct dispatch d;
     struct buf reply;
     struct flood *flood;   /* owned: messages per user, against floods */
@@ -270,7 +271,7 @@ static int all_stopped(void *arg)
 {
     struct bot *b = arg;
     int all = 1;
-    for (size_t i = 0; i < b->nads; i++)
+    for (size_t i = 0; i < b->nstarted; i++)
         if (!b->ads[i].ops->stopped(b->ads[i].p))
             all = 0; /* each is asked every turn: that is how a stop reaches it */
     return all;
@@ -380,11 +381,12 @@ int bot_serve(const struct config *cfg, struct kb *kb, struct match *match,
         log_msg(LOG_DEBUG, "%s: started with %s", b.ads[i].ops->name, kb_path(kb));
     if (caps & PLAT_CAP_LOOP) {
         for (size_t i = 0; i < b.nads && !rc; i++)
-            rc = b.ads[i].ops->start(b.ads[i].p, &stopping);
+            if (!(rc = b.ads[i].ops->start(b.ads[i].p, &stopping)))
+                b.nstarted++;
         if (rc)
-            stopping = 1; /* the others stop too, posting what they can */
+            stopping = 1; /* those started stop too, posting what they can */
         ws_loop_run(loop, all_stopped, &b);
-        for (size_t i = 0; i < b.nads; i++) {
+        for (size_t i = 0; i < b.nstarted; i++) {
             int frc = b.ads[i].ops->finish(b.ads[i].p);
             if (!rc)
                 rc = frc;

@@ -203,6 +203,27 @@ static const struct plat_ops mem2 = {
     .close = mem_close,
 };
 
+static int fail_start(struct plat *p, volatile sig_atomic_t *stop)
+{
+    (void)p;
+    (void)stop;
+    return ERR_IO;
+}
+
+/* An adapter that cannot start (its start() fails, as on a bad setting found late). */
+static const struct plat_ops broken = {
+    .name = "mem2",
+    .description = "in memory, failing to start",
+    .style = REPLY_TEXT,
+    .caps = PLAT_CAP_LOOP,
+    .open = mem_open_b,
+    .start = fail_start,
+    .stopped = mem_stopped,
+    .finish = mem_finish,
+    .send = mem_send,
+    .close = mem_close,
+};
+
 struct fx {
     char dir[64], path[128];
     struct config cfg;
@@ -346,6 +367,22 @@ static void bot_serves_two_adapters_on_one_loop(void **state)
     assert_non_null(strstr(script_of("mem2")->replies[0], "Rubio"));
 }
 
+static void bot_stops_when_an_adapter_cannot_start(void **state)
+{
+    struct fx *f = *state;
+    add(script_of("mem"), "U2", "How big can Ukraine's army be?", "s1");
+    const struct plat_ops *ops[] = { &broken, &mem }; /* mem is never started, nor asked */
+    struct kb *kb;
+    struct match *m;
+    char err[256];
+    assert_int_equal(kb_open(&kb, f->path, 0, err, sizeof err), 0);
+    assert_int_equal(match_open(&m, kb), 0);
+    assert_int_equal(bot_serve(&f->cfg, kb, m, ops, 2), ERR_IO);
+    match_close(m);
+    kb_close(kb);
+    assert_int_equal(script_of("mem")->nreplies, 0);
+}
+
 int main(void)
 {
     log_set_level(LOG_ERROR);
@@ -356,6 +393,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(bot_answers_after_a_crash_what_it_had_recorded, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(bot_serves_two_adapters_on_one_loop, setup, teardown),
+        cmocka_unit_test_setup_teardown(bot_stops_when_an_adapter_cannot_start, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
