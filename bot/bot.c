@@ -74,13 +74,13 @@ struct bot {
 };
 
 /* Appends the one notice a user gets when over the flood limit, escaped for the platform. */
-static int notice_reply(struct bot *b, enum reply_style style, struct buf *out)
+static int notice_reply(struct bot *b, const struct markup *markup, struct buf *out)
 {
     struct buf text;
     buf_init(&text, 1024);
     int rc = flood_notice(b->flood, &text);
     if (!rc)
-        rc = reply_escape(style, text.data, text.len, out);
+        rc = markup_escape(markup, text.data, text.len, 0, out);
     buf_free(&text);
     return rc;
 }
@@ -103,7 +103,7 @@ static int handle(struct adapter *a, struct plat *p, const struct plat_message *
 {
     struct bot *b = a->b;
     const char *platform = a->ops->name;
-    b->d.style = a->ops->style;
+    b->d.markup = a->ops->markup;
     struct plat_message m = *msg;
     /* rights come from the configuration's list of platform user ids, or from an adapter that
      * vouches for its user (the console) */
@@ -123,7 +123,7 @@ static int handle(struct adapter *a, struct plat *p, const struct plat_message *
                 "%s: %s sent more than %d messages in %d s; sent one notice, and their messages "
                 "go unanswered until the limit allows again",
                 platform, msg->user, b->cfg->flood_messages, b->cfg->flood_seconds);
-        rc = notice_reply(b, a->ops->style, &b->reply);
+        rc = notice_reply(b, a->ops->markup, &b->reply);
     } else {
         /* counted first: a question that crashes planbot must not crash every start after (a
          * new record counts its first attempt already) */
@@ -326,7 +326,7 @@ int bot_serve(const struct config *cfg, struct kb *kb, struct match *match,
         caps |= ops[i]->caps;
     }
     kb_set_busy_ms(kb, BUSY_MS);
-    struct bot b = { .cfg = cfg, .d = { kb, match, ops[0]->style, declined, NULL, NULL } };
+    struct bot b = { .cfg = cfg, .d = { kb, match, ops[0]->markup, declined, NULL, NULL } };
     b.d.ctx = &b;
     buf_init(&b.reply, MAX_REPLY);
     open_inbox(&b, kb, caps);

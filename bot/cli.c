@@ -265,7 +265,8 @@ static int ask_one(struct ask *a, const char *q, size_t len, int one_line, long 
             cJSON_free(s);
             cJSON_Delete(o);
         } else {
-            rc = reply_answer(a->kb, &res, one_line ? REPLY_LINE : REPLY_TEXT, &out);
+            rc = one_line ? reply_answer_line(a->kb, &res, &out)
+                          : reply_answer(a->kb, &res, &markup_plain, &out);
             puts(buf_str(&out));
         }
     }

@@ -165,8 +165,8 @@ static int run_command(struct dispatch *d, const char *platform, const struct pl
             d->kb, { msg->user, platform }, msg->moderator, 0, &out, msg->direct, d->match
         };
         rc = cmd_run(&ctx, argc, argv);
-        /* the output is plain text: written in the platform's style (escaped for Slack) */
-        int frc = reply_escape(d->style, out.data ? out.data : "", out.len, reply);
+        /* the output is plain text: written in the platform's markup, so it reads literally */
+        int frc = markup_escape(d->markup, out.data ? out.data : "", out.len, 0, reply);
         if (frc && !rc)
             rc = frc;
         buf_free(&out);
@@ -187,7 +187,7 @@ int dispatch_message(struct dispatch *d, const char *platform, const struct plat
     if (blank == len) { /* a bare mention */
         char hint[] = "Ask me about the draft 28-point peace plan for Ukraine, such as \"How big "
                       "can Ukraine's army be?\"; `help` lists the commands.";
-        return reply_escape(d->style, hint, sizeof hint - 1, reply);
+        return markup_escape(d->markup, hint, sizeof hint - 1, 0, reply);
     }
     if (memchr(text, '\0', len)) {
         buf_puts(reply, "That message contains a NUL byte; I can't read it.");
@@ -223,10 +223,10 @@ int dispatch_message(struct dispatch *d, const char *platform, const struct plat
         res.n = 1;
         memcpy(res.answers[0].id, last->suggest[pick - 1], sizeof res.answers[0].id);
         size_t before = reply->len;
-        int rc = reply_answer(d->kb, &res, d->style, reply);
+        int rc = reply_answer(d->kb, &res, d->markup, reply);
         if (!rc && reply->len == before) { /* removed since it was suggested */
             static const char gone[] = "That topic is no longer in the knowledge base.";
-            rc = reply_escape(d->style, gone, sizeof gone - 1, reply);
+            rc = markup_escape(d->markup, gone, sizeof gone - 1, 0, reply);
         }
         char topic[CONVO_MAX_QUESTION + 1]; /* the question stays the conversation's topic */
         snprintf(topic, sizeof topic, "%s", last->question);
@@ -255,7 +255,7 @@ int dispatch_message(struct dispatch *d, const char *platform, const struct plat
             asked_len = (size_t)n < sizeof joined ? (size_t)n : sizeof joined - 1;
         }
     }
-    int replied = rc ? 0 : reply_answer(d->kb, &res, d->style, reply);
+    int replied = rc ? 0 : reply_answer(d->kb, &res, d->markup, reply);
     if (began)
         kb_read_end(d->kb);
     if (rc == ERR_INVAL || rc == ERR_TOOBIG) { /* the question itself: say what is wrong */
@@ -272,7 +272,7 @@ int dispatch_message(struct dispatch *d, const char *platform, const struct plat
     convo_note(d->convo, platform, msg->channel, msg->thread, now, asked, asked_len, &res);
     static const char pick_hint[] = "\nReply with the number of a topic to read it.";
     if (res.n == 0 && res.nsuggest > 0 && d->convo && !replied)
-        replied = reply_escape(d->style, pick_hint, sizeof pick_hint - 1, reply);
+        replied = markup_escape(d->markup, pick_hint, sizeof pick_hint - 1, 0, reply);
     if (res.n == 0 && d->declined) {
         d->declined(d->ctx, platform, text, len);
     } else if (res.n == 0) {

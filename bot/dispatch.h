@@ -13,9 +13,9 @@
 #include "reply.h"
 
 struct dispatch {
-    struct kb *kb;       /* borrowed */
-    struct match *match; /* borrowed */
-    enum reply_style style;
+    struct kb *kb;               /* borrowed */
+    struct match *match;         /* borrowed */
+    const struct markup *markup; /* how the platform writes replies */
     /* Takes a question planbot declined, for "kb unanswered" (the daemon writes them in batches:
      * bot/batch.h); NULL: it is noted in kb at once. */
     void (*declined)(void *ctx, const char *platform, const char *text, size_t len);

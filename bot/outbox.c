@@ -13,6 +13,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "markup.h"
 #include "seen.h"
 #include "ws.h"
 
@@ -143,7 +144,7 @@ static int copy_id(char *dst, const char *src)
 }
 
 int outbox_send(struct outbox *ob, const char *channel, const char *thread, const char *user,
-                const char *text, size_t len, outbox_split_fn split, size_t max, int64_t record,
+                const char *text, size_t len, const struct markup *markup, int64_t record,
                 int64_t queued)
 {
     if (strlen(channel) >= OUTBOX_ID_MAX || strlen(thread ? thread : "") >= OUTBOX_ID_MAX ||
@@ -151,12 +152,12 @@ int outbox_send(struct outbox *ob, const char *channel, const char *thread, cons
         return ERR_TOOBIG;
     size_t parts = 0;
     for (size_t at = 0, next; at < len; at += next, parts++)
-        split(text + at, len - at, max, &next);
+        markup_split(markup, text + at, len - at, &next);
     if (ob->queued + parts > ob->cfg.queued_max)
         return ERR_TOOBIG; /* all of the reply or nothing */
     struct part *first = NULL, **end = &first, *last = NULL;
     for (size_t at = 0, next; at < len; at = next) {
-        size_t n = split(text + at, len - at, max, &next);
+        size_t n = markup_split(markup, text + at, len - at, &next);
         next += at;
         struct part *q = calloc(1, sizeof *q);
         if (!q || !(q->text = malloc(n + 1))) {

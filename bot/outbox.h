@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 struct outbox;
+struct markup;
 
 enum { OUTBOX_ID_MAX = 128 }; /* bytes for a channel, thread or user id, with its NUL */
 
@@ -82,16 +83,13 @@ struct outbox *outbox_new_on(struct ws_loop *loop, const struct outbox_config *c
  * afterwards. */
 void outbox_free(struct outbox *ob);
 
-/* Splits the function a platform cuts its replies with: the length of the first part of the
- * len bytes at text (at most max), and in *next where the part after it starts. */
-typedef size_t (*outbox_split_fn)(const char *text, size_t len, size_t max, size_t *next);
-
-/* Queues the reply text, cut by split into parts of at most max bytes, for channel (and thread)
+/* Queues the reply text, cut into posts as the platform's markup allows (markup_split()), for
+ * channel (and thread)
  * on behalf of user; record is the host's record of the question (0: none) and queued when it
  * came. Starts what may go now. Returns 0, ERR_TOOBIG (the outbox is full, or an id is too long:
  * nothing queued) or ERR_NOMEM (nothing queued). */
 int outbox_send(struct outbox *ob, const char *channel, const char *thread, const char *user,
-                const char *text, size_t len, outbox_split_fn split, size_t max, int64_t record,
+                const char *text, size_t len, const struct markup *markup, int64_t record,
                 int64_t queued);
 
 /* Reports how the post of it went; it belongs to the outbox again. why says what failed, for

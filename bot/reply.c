@@ -6,6 +6,9 @@
 
 #include "err.h"
 
+/* How an answer is laid out: several lines, or one per answer. */
+enum layout { LAYOUT_TEXT, LAYOUT_LINE };
+
 static const char *str(const cJSON *o, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -159,14 +162,14 @@ static int source_facts(const cJSON *src, struct buf *out)
 }
 
 /* The answer that is a source's record: what it says of its authors and publication. */
-static int source_answer(const cJSON *src, enum reply_style style, struct buf *out)
+static int source_answer(const cJSON *src, enum layout layout, struct buf *out)
 {
-    int rc = buf_puts(out, style == REPLY_LINE ? "" : "> ");
-    if (!rc && style == REPLY_LINE)
+    int rc = buf_puts(out, layout == LAYOUT_LINE ? "" : "> ");
+    if (!rc && layout == LAYOUT_LINE)
         rc = buf_printf(out, "[%s] ", str(src, "id"));
     if (!rc)
         rc = source_facts(src, out);
-    if (!rc && style != REPLY_LINE) {
+    if (!rc && layout != LAYOUT_LINE) {
         rc = buf_puts(out, "\nSource: ");
         if (!rc)
             rc = reply_citation(src, out);
@@ -182,14 +185,14 @@ static const char *asked_for(enum match_asks asks)
     return asks == MATCH_ASKS_WHEN ? "when" : asks == MATCH_ASKS_COUNT ? "how many" : "that";
 }
 
-static int answer(struct kb *kb, const struct match_result *res, enum reply_style style,
+static int answer(struct kb *kb, const struct match_result *res, enum layout layout,
                   struct buf *out)
 {
     int rc = 0;
     struct kb_card c;
     if (res->n == 0 && res->has_instead && !kb_card(kb, res->instead.id, &c)) {
         /* the topic is known, what was asked of it is not: say so, and what is known */
-        if (style == REPLY_LINE) {
+        if (layout == LAYOUT_LINE) {
             rc = buf_printf(out, "(no answer: nothing says %s) instead: ", asked_for(res->asks));
             return rc ? rc : answer_line(&c, out);
         }
@@ -200,19 +203,19 @@ static int answer(struct kb *kb, const struct match_result *res, enum reply_styl
         return rc ? rc : answer_text(&c, out);
     }
     if (res->n == 0) {
-        rc = buf_puts(out, style == REPLY_LINE
+        rc = buf_puts(out, layout == LAYOUT_LINE
                                ? "(no answer)"
                                : "I don't know: the knowledge base has nothing that answers that.");
         for (int i = 0; i < res->nsuggest && !rc; i++) {
             if (kb_card(kb, res->suggestions[i].id, &c))
                 continue;
-            if (style == REPLY_LINE)
+            if (layout == LAYOUT_LINE)
                 rc = buf_printf(out, "%s %s", i ? "," : " closest topics:", c.id);
             else
                 rc = buf_printf(out, "%s%d. %s [%s]", i ? "; " : "\nClosest topics: ", i + 1,
                                 c.title, c.id);
         }
-        if (!rc && style == REPLY_TEXT)
+        if (!rc && layout == LAYOUT_TEXT)
             rc = buf_puts(out, "\nAsk about the plan's provisions or what people said about it; "
                                "`help` lists the commands.");
         return rc;
@@ -221,15 +224,15 @@ static int answer(struct kb *kb, const struct match_result *res, enum reply_styl
         if (res->answers[i].source) {
             cJSON *src = NULL;
             if (kb_get(kb, KB_SOURCE, res->answers[i].id, &src) == 0)
-                rc = source_answer(src, style, out);
+                rc = source_answer(src, layout, out);
             cJSON_Delete(src);
             continue;
         }
         if (kb_card(kb, res->answers[i].id, &c))
             continue;
         if (i == 0)
-            rc = style == REPLY_LINE ? answer_line(&c, out) : answer_text(&c, out);
-        else if (style == REPLY_LINE)
+            rc = layout == LAYOUT_LINE ? answer_line(&c, out) : answer_text(&c, out);
+        else if (layout == LAYOUT_LINE)
             rc = buf_printf(out, "%s%s", i == 1 ? " | related: " : ", ", c.id);
         else
             rc = buf_printf(out, "%s%s [%s]", i == 1 ? "\nRelated: " : "; ", c.title, c.id);
@@ -237,48 +240,24 @@ static int answer(struct kb *kb, const struct match_result *res, enum reply_styl
     return rc;
 }
 
-/* Slack's escaping of & < >, but keeping the "> " that starts a quoted line. */
-static int escape(const char *text, size_t len, int keep_quotes, struct buf *out)
-{
-    int rc = 0;
-    size_t run = 0; /* the characters since run need no escaping: appended in one piece */
-    for (size_t i = 0; i < len && !rc; i++) {
-        const char *with;
-        if (text[i] == '&')
-            with = "&amp;";
-        else if (text[i] == '<')
-            with = "&lt;";
-        else if (text[i] == '>' && !(keep_quotes && (i == 0 || text[i - 1] == '\n') &&
-                                     i + 1 < len && text[i + 1] == ' '))
-            with = "&gt;";
-        else
-            continue;
-        rc = buf_append(out, text + run, i - run);
-        if (!rc)
-            rc = buf_puts(out, with);
-        run = i + 1;
-    }
-    return rc ? rc : buf_append(out, text + run, len - run);
-}
-
-int reply_escape(enum reply_style style, const char *text, size_t len, struct buf *out)
-{
-    return style == REPLY_MRKDWN ? escape(text, len, 0, out) : buf_append(out, text, len);
-}
-
-int reply_answer(struct kb *kb, const struct match_result *res, enum reply_style style,
+int reply_answer(struct kb *kb, const struct match_result *res, const struct markup *m,
                  struct buf *out)
 {
-    if (style != REPLY_MRKDWN)
-        return answer(kb, res, style, out);
-    /* the text reply, its quote markers kept and everything else escaped */
+    if (!m->escape)
+        return answer(kb, res, LAYOUT_TEXT, out);
+    /* the text reply, its quote markers kept and everything else written literally */
     struct buf text;
     buf_init(&text, out->max);
-    int rc = answer(kb, res, REPLY_TEXT, &text);
+    int rc = answer(kb, res, LAYOUT_TEXT, &text);
     if (!rc)
-        rc = escape(text.data ? text.data : "", text.len, 1, out);
+        rc = markup_escape(m, text.data ? text.data : "", text.len, 1, out);
     buf_free(&text);
     return rc;
+}
+
+int reply_answer_line(struct kb *kb, const struct match_result *res, struct buf *out)
+{
+    return answer(kb, res, LAYOUT_LINE, out);
 }
 
 static cJSON *answer_json(const struct kb_card *c, double score)

@@ -1,6 +1,6 @@
 /* reply.h - how an answer reads: the entry's own words, who said them, the source, related
  * entries; or, when planbot declines, that it does not know and the closest topics.
- * One style per kind of output; platform adapters pick theirs. */
+ * Written for a platform's markup (platform/markup.h), or as one line for the terminal. */
 #ifndef PLANBOT_REPLY_H
 #define PLANBOT_REPLY_H
 
@@ -8,22 +8,18 @@
 
 #include "buf.h"
 #include "kb.h"
+#include "markup.h"
 #include "match.h"
 
-enum reply_style {
-    REPLY_TEXT,  /* several lines of plain text, for the console and `planbot ask` */
-    REPLY_LINE,  /* one line per answer, for `planbot ask` reading questions from stdin */
-    REPLY_MRKDWN /* Slack's mrkdwn: the text reply with & < > escaped, quotes kept */
-};
-
-/* Appends the reply for a match result to out. Returns 0 or an error (ERR_TOOBIG when out's cap
- * is reached, a database error when an entry vanished meanwhile: then it is skipped). */
-int reply_answer(struct kb *kb, const struct match_result *res, enum reply_style style,
+/* Appends the reply for a match result to out, as several lines of text written for the
+ * platform's markup m (escaped, the quote markers kept). Returns 0 or an error (ERR_TOOBIG when
+ * out's cap is reached, a database error when an entry vanished meanwhile: then it is
+ * skipped). */
+int reply_answer(struct kb *kb, const struct match_result *res, const struct markup *m,
                  struct buf *out);
 
-/* Appends text (a command's output) written for style: escaped for REPLY_MRKDWN, as it is
- * otherwise. Returns 0 or ERR_TOOBIG. */
-int reply_escape(enum reply_style style, const char *text, size_t len, struct buf *out);
+/* Appends the reply as one line per answer, for `planbot ask` reading questions from stdin. */
+int reply_answer_line(struct kb *kb, const struct match_result *res, struct buf *out);
 
 /* The JSON form: {"question", "answers": [{"id", "kind", "title", "text", "speaker", "role",
  * "source": {"id", "title", "publisher", "authors", "date", "url"}, "score"}], "suggestions":

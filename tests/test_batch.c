@@ -17,6 +17,7 @@
 
 #include "batch.h"
 #include "dispatch.h"
+#include "slack_codec.h"
 #include "err.h"
 #include "inbox.h"
 #include "kb_int.h"
@@ -293,7 +294,7 @@ static void no_statement_on_a_question_path_scans_a_table_that_grows(void **stat
     struct fx *f = *state;
     struct match *m;
     assert_int_equal(match_open(&m, f->kb), 0);
-    struct dispatch d = { f->kb, m, REPLY_MRKDWN, declined, f->b, NULL };
+    struct dispatch d = { f->kb, m, &slack_markup, declined, f->b, NULL };
     struct traced t = { { 0 }, 0 };
     sqlite3_trace_v2(f->kb->db, SQLITE_TRACE_STMT, trace, &t);
     static const char *const questions[] = {

@@ -180,7 +180,7 @@ static int mem_open_b(struct plat **out, const struct plat_host *host, char *err
 static const struct plat_ops mem = {
     .name = "mem",
     .description = "in memory, for tests",
-    .style = REPLY_TEXT,
+    .markup = &markup_plain,
     .caps = PLAT_CAP_LOOP | PLAT_CAP_RECORDS,
     .open = mem_open_a,
     .start = mem_start,
@@ -193,7 +193,7 @@ static const struct plat_ops mem = {
 static const struct plat_ops mem2 = {
     .name = "mem2",
     .description = "in memory, a second one",
-    .style = REPLY_TEXT,
+    .markup = &markup_plain,
     .caps = PLAT_CAP_LOOP | PLAT_CAP_RECORDS,
     .open = mem_open_b,
     .start = mem_start,
@@ -214,7 +214,7 @@ static int fail_start(struct plat *p, volatile sig_atomic_t *stop)
 static const struct plat_ops broken = {
     .name = "mem2",
     .description = "in memory, failing to start",
-    .style = REPLY_TEXT,
+    .markup = &markup_plain,
     .caps = PLAT_CAP_LOOP,
     .open = mem_open_b,
     .start = fail_start,

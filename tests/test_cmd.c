@@ -15,6 +15,7 @@
 
 #include "cmd.h"
 #include "dispatch.h"
+#include "slack_codec.h"
 #include "err.h"
 #include "testdir.h"
 #include "words.h"
@@ -36,7 +37,7 @@ static int setup(void **state)
     snprintf(path, sizeof path, "%s/kb.db", f->dir);
     assert_int_equal(kb_open(&f->kb, path, 0, err, sizeof err), 0);
     assert_int_equal(match_open(&f->m, f->kb), 0);
-    f->d = (struct dispatch){ f->kb, f->m, REPLY_TEXT, NULL, NULL, NULL };
+    f->d = (struct dispatch){ f->kb, f->m, &markup_plain, NULL, NULL, NULL };
     buf_init(&f->reply, 1 << 20);
     *state = f;
     return 0;
@@ -334,7 +335,7 @@ static void unanswered_questions_stay_out_of_channels(void **state)
 static void mrkdwn_replies_escape_command_output_and_a_bare_mention_gets_a_hint(void **state)
 {
     struct fixture *f = *state;
-    f->d.style = REPLY_MRKDWN;
+    f->d.markup = &slack_markup;
     assert_int_equal(say(f, "U1", 0, "kb show <b>&"), ERR_NOTFOUND);
     assert_non_null(strstr(reply(f), "&lt;b&gt;&amp;"));
     assert_null(strstr(reply(f), "<b>"));
@@ -342,7 +343,7 @@ static void mrkdwn_replies_escape_command_output_and_a_bare_mention_gets_a_hint(
     assert_true(strncmp(reply(f), "> It limits", 11) == 0);
     assert_int_equal(say(f, "U1", 0, "<@UBOT>   "), 0);
     assert_non_null(strstr(reply(f), "Ask me about the draft 28-point peace plan"));
-    f->d.style = REPLY_TEXT;
+    f->d.markup = &markup_plain;
     assert_int_equal(say(f, "U1", 0, "kb show <b>&"), ERR_NOTFOUND);
     assert_non_null(strstr(reply(f), "<b>&"));
 }
@@ -467,7 +468,7 @@ static void a_readonly_database_declines_as_usual_and_keeps_no_list(void **state
     char err[512];
     assert_int_equal(kb_open(&ro, kb_path(f->kb), KB_OPEN_READONLY, err, sizeof err), 0);
     assert_int_equal(match_open(&m, ro), 0);
-    struct dispatch d = { ro, m, REPLY_TEXT, NULL, NULL, NULL };
+    struct dispatch d = { ro, m, &markup_plain, NULL, NULL, NULL };
     struct buf out;
     buf_init(&out, 1 << 20);
     const char *text = "How do I bake bread?";
@@ -618,7 +619,7 @@ static void a_conversation_carries_its_topic_to_the_next_message(void **state)
     struct fixture *f = *state;
     struct convo *c;
     assert_int_equal(convo_new(&c, 64, 60000), 0);
-    struct dispatch d = { f->kb, f->m, REPLY_TEXT, NULL, NULL, c };
+    struct dispatch d = { f->kb, f->m, &markup_plain, NULL, NULL, c };
     struct buf out;
     buf_init(&out, 1 << 20);
 

@@ -260,7 +260,7 @@ static void mm_takes_the_bots_mention_out_of_a_question(void **state)
     }
 }
 
-static void mm_escape_never_notifies_anyone(void **state)
+static void mm_markup_never_notifies_anyone(void **state)
 {
     (void)state;
     static const struct {
@@ -281,7 +281,7 @@ static void mm_escape_never_notifies_anyone(void **state)
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         struct buf b;
         buf_init(&b, 1024);
-        assert_int_equal(mm_escape(rows[i].in, strlen(rows[i].in), &b), 0);
+        assert_int_equal(markup_escape(&mm_markup, rows[i].in, strlen(rows[i].in), 0, &b), 0);
         assert_string_equal(buf_str(&b), rows[i].out);
         buf_free(&b);
     }
@@ -295,7 +295,7 @@ int main(void)
         cmocka_unit_test(mm_reads_users_me_and_a_channels_history),
         cmocka_unit_test(mm_writes_bodies_cjson_reads_back),
         cmocka_unit_test(mm_takes_the_bots_mention_out_of_a_question),
-        cmocka_unit_test(mm_escape_never_notifies_anyone),
+        cmocka_unit_test(mm_markup_never_notifies_anyone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

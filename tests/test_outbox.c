@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "markup.h"
 #include "outbox.h"
 
 enum { STARTED_MAX = 64, SETTLED_MAX = 64 };
@@ -58,13 +59,8 @@ static void arm(void *ctx, int64_t delay_ms)
 
 static const struct outbox_ops ops = { start, settle, now, arm };
 
-/* Cuts at most max bytes, no word splitting: enough to make parts. */
-static size_t split(const char *text, size_t len, size_t max, size_t *next)
-{
-    (void)text;
-    *next = len < max ? len : max;
-    return *next;
-}
+/* Posts of at most four bytes: enough to make parts. */
+static const struct markup tiny = { .name = "tiny", .post_max = 4, .unit = MARKUP_BYTES };
 
 static struct outbox *make(struct fake *f, int pace_ms, int inflight_max, size_t queued_max)
 {
@@ -90,8 +86,8 @@ static void finish(struct outbox *ob, struct fake *f, int i, enum outbox_outcome
 
 static void send(struct outbox *ob, const char *channel, const char *text, int64_t record)
 {
-    assert_int_equal(
-        outbox_send(ob, channel, "", "U1", text, strlen(text), split, 4, record, 1000000), 0);
+    assert_int_equal(outbox_send(ob, channel, "", "U1", text, strlen(text), &tiny, record, 1000000),
+                     0);
 }
 
 static void outbox_keeps_each_channels_order_and_pace(void **state)
@@ -232,16 +228,16 @@ static void outbox_refuses_a_reply_that_does_not_fit_whole(void **state)
     struct fake f;
     struct outbox *ob = make(&f, 0, 1, 2);
     send(ob, "C1", "aaaabbbb", 1); /* two parts, one in flight */
-    assert_int_equal(outbox_send(ob, "C1", "", "U1", "ccccdddd", 8, split, 4, 2, 0), ERR_TOOBIG);
+    assert_int_equal(outbox_send(ob, "C1", "", "U1", "ccccdddd", 8, &tiny, 2, 0), ERR_TOOBIG);
     char id[OUTBOX_ID_MAX + 1];
     memset(id, 'x', sizeof id - 1);
     id[sizeof id - 1] = '\0';
-    assert_int_equal(outbox_send(ob, id, "", "U1", "e", 1, split, 4, 3, 0), ERR_TOOBIG);
-    assert_int_equal(outbox_send(ob, "C1", id, "U1", "e", 1, split, 4, 3, 0), ERR_TOOBIG);
+    assert_int_equal(outbox_send(ob, id, "", "U1", "e", 1, &tiny, 3, 0), ERR_TOOBIG);
+    assert_int_equal(outbox_send(ob, "C1", id, "U1", "e", 1, &tiny, 3, 0), ERR_TOOBIG);
     assert_int_equal(outbox_waiting(ob), 2);
-    assert_int_equal(outbox_send(ob, "C2", "", "U1", "e", 1, split, 4, 4, 0), 0);
+    assert_int_equal(outbox_send(ob, "C2", "", "U1", "e", 1, &tiny, 4, 0), 0);
     assert_int_equal(outbox_waiting(ob), 3);
-    assert_int_equal(outbox_send(ob, "C2", "", "U1", "", 0, split, 4, 5, 0), 0); /* nothing */
+    assert_int_equal(outbox_send(ob, "C2", "", "U1", "", 0, &tiny, 5, 0), 0); /* nothing */
     assert_int_equal(outbox_waiting(ob), 3);
     outbox_free(ob);
 }

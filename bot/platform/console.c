@@ -116,7 +116,7 @@ static void console_close(struct plat *p)
 const struct plat_ops plat_console = {
     .name = "console",
     .description = "a chat in this terminal (the default)",
-    .style = REPLY_TEXT,
+    .markup = &markup_plain,
     .open = console_open,
     .run = console_run,
     .send = console_send,

@@ -622,19 +622,12 @@ static void settle_post(void *ctx, int64_t record, int answered)
 
 static const struct outbox_ops outbox_ops = { start_post, settle_post, NULL, NULL };
 
-/* Queues the reply, with every mention broken so that it can notify no one. */
+/* Queues the reply (written in mm_markup: it can notify no one). */
 static int mattermost_send(struct plat *p, const struct plat_message *msg, const char *text,
                            size_t len)
 {
-    struct buf safe;
-    buf_init(&safe, len * 4 + 64);
-    int rc = mm_escape(text, len, &safe);
-    if (!rc)
-        rc =
-            outbox_send(p->outbox, msg->channel, msg->thread, msg->user, safe.data ? safe.data : "",
-                        safe.len, codec_split, MM_POST_MAX, msg->record, ws_now_ms());
-    buf_free(&safe);
-    return rc;
+    return outbox_send(p->outbox, msg->channel, msg->thread, msg->user, text, len, &mm_markup,
+                       msg->record, ws_now_ms());
 }
 
 /* ---- life ---- */
@@ -754,7 +747,7 @@ static void mattermost_close(struct plat *p)
 const struct plat_ops plat_mattermost = {
     .name = "mattermost",
     .description = "Mattermost, through its API v4 WebSocket (MATTERMOST_URL, MATTERMOST_TOKEN)",
-    .style = REPLY_TEXT,
+    .markup = &mm_markup,
     .caps = PLAT_CAP_LOOP | PLAT_CAP_RECORDS,
     .open = mattermost_open,
     .start = mattermost_start,

@@ -417,8 +417,9 @@ size_t mm_text_plain(char *text, size_t len, const char *username)
     return w;
 }
 
-int mm_escape(const char *text, size_t len, struct buf *out)
+static int mm_escape(const char *text, size_t len, int quotes, struct buf *out)
 {
+    (void)quotes; /* a "> " quote marker is not a mention: nothing to keep */
     size_t start = out->len, run = 0;
     int rc = 0;
     for (size_t i = 0; i < len && !rc; i++) {
@@ -435,3 +436,10 @@ int mm_escape(const char *text, size_t len, struct buf *out)
         codec_buf_cut(out, start);
     return rc;
 }
+
+const struct markup mm_markup = { .name = "mattermost",
+                                  .escape = mm_escape,
+                                  .mention_open = "@",
+                                  .mention_close = "",
+                                  .post_max = MM_POST_MAX,
+                                  .unit = MARKUP_CHARS };

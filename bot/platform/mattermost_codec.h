@@ -10,12 +10,13 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "markup.h"
 
 enum {
     MM_ID_MAX = 64,           /* ids (26 characters), connection ids, post types, with NUL */
     MM_NAME_MAX = 128,        /* a username, with NUL */
     MM_TEXT_MAX = 256 * 1024, /* a post's message in bytes, after decoding and repair */
-    MM_POST_MAX = 16383,      /* a post's limit in characters; kept to in bytes (never more) */
+    MM_POST_MAX = 16383,      /* a post's limit in characters (runes) */
     MM_POSTS_MAX = 1000,      /* posts read from one page of a channel's history */
     MM_CHANNELS_MAX = 4096    /* channels read from the list of planbot's own */
 };
@@ -105,10 +106,11 @@ int mm_post_body(const char *channel_id, const char *root_id, const char *text, 
  * a leading one. Returns the new length; text stays NUL-terminated when it was. */
 size_t mm_text_plain(char *text, size_t len, const char *username);
 
-/* Appends text written for Mattermost's Markdown so that it can never notify anyone: every '@'
- * that could start a mention (@channel, @all, @here, @someone) is followed by a zero-width
- * space, and HTML-like '<' is left as is (Mattermost shows it as text). 0, ERR_TOOBIG /
- * ERR_NOMEM. */
-int mm_escape(const char *text, size_t len, struct buf *out);
+/* How replies are written for Mattermost (markup.h): its Markdown, with every '@' that could
+ * start a mention (@channel, @all, @here, @someone) followed by a zero-width space so that no
+ * question or entry can notify anyone ('<' is left as it is: Mattermost shows it as text);
+ * mentions are "@username"; posts of at most MM_POST_MAX characters (runes, as Mattermost
+ * counts them). */
+extern const struct markup mm_markup;
 
 #endif

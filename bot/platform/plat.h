@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "reply.h"
+#include "markup.h"
 
 struct plat;    /* an adapter's own state */
 struct ws_loop; /* the event loop WebSocket adapters share (net/ws.h) */
@@ -80,10 +80,10 @@ struct plat_host {
 };
 
 struct plat_ops {
-    const char *name;        /* as in config "platform" and --platform */
-    const char *description; /* one line for --help */
-    enum reply_style style;  /* how replies are written for this platform */
-    unsigned caps;           /* enum plat_caps */
+    const char *name;            /* as in config "platform" and --platform */
+    const char *description;     /* one line for --help */
+    const struct markup *markup; /* how replies are written for this platform (markup.h) */
+    unsigned caps;               /* enum plat_caps */
     /* Creates the adapter. Returns 0 and *out, or an error with a message in err (a missing
      * token, a bad setting). */
     int (*open)(struct plat **out, const struct plat_host *host, char *err, size_t errlen);
@@ -99,7 +99,7 @@ struct plat_ops {
     /* With PLAT_CAP_LOOP, after the loop: reports the replies never posted. Returns 0, or the
      * error that stopped the adapter (ERR_AUTH for refused credentials). */
     int (*finish)(struct plat *p);
-    /* Queues text (written in the adapter's style) as the reply to msg. Never blocks. Returns 0,
+    /* Queues text (written in the adapter's markup) as the reply to msg. Never blocks. Returns 0,
      * or ERR_NOMEM / ERR_TOOBIG when the reply cannot be queued. */
     int (*send)(struct plat *p, const struct plat_message *msg, const char *text, size_t len);
     /* Frees the adapter. Accepts NULL. */

@@ -702,8 +702,8 @@ static const struct outbox_ops outbox_ops = { start_post, settle_post, NULL, NUL
 static int slack_send(struct plat *p, const struct plat_message *msg, const char *text, size_t len)
 {
     int64_t now = p->event_at ? p->event_at : ws_now_ms();
-    return outbox_send(p->outbox, msg->channel, msg->thread, msg->user, text, len, slack_split,
-                       SLACK_POST_MAX, msg->record, now);
+    return outbox_send(p->outbox, msg->channel, msg->thread, msg->user, text, len, &slack_markup,
+                       msg->record, now);
 }
 
 /* ---- life ---- */
@@ -839,7 +839,7 @@ static void slack_close(struct plat *p)
 const struct plat_ops plat_slack = {
     .name = "slack",
     .description = "Slack, through Socket Mode (SLACK_APP_TOKEN, SLACK_BOT_TOKEN)",
-    .style = REPLY_MRKDWN,
+    .markup = &slack_markup,
     .caps = PLAT_CAP_LOOP | PLAT_CAP_RECORDS,
     .open = slack_open,
     .start = slack_start,

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "markup.h"
 
 enum slack_frame_type {
     SLACK_FRAME_HELLO,      /* the first frame on a new socket */
@@ -116,6 +117,11 @@ int slack_post_body(const char *channel, const char *thread_ts, const char *text
 
 /* Slack's limit for one message that planbot keeps to (Slack itself truncates at 40,000). */
 enum { SLACK_POST_MAX = 3900 };
+
+/* How replies are written for Slack (markup.h): mrkdwn, with & < > escaped so that no question
+ * or entry can make a link, a mention (<@U1>, <!channel>) or an entity; "> " quote markers
+ * kept; posts of at most SLACK_POST_MAX bytes (Slack counts characters: bytes are never more). */
+extern const struct markup slack_markup;
 
 /* Splits a reply into Slack posts of at most max bytes, as codec_split() does (codec.h). */
 size_t slack_split(const char *text, size_t len, size_t max, size_t *next);

@@ -29,6 +29,7 @@
 #include "buf.h"
 #include "convo.h"
 #include "dispatch.h"
+#include "slack_codec.h"
 #include "err.h"
 #include "kb.h"
 #include "log.h"
@@ -210,7 +211,7 @@ static void ask(const char *q, size_t len)
     }
     struct buf reply;
     buf_init(&reply, MAX_REPLY);
-    rc = reply_answer(fz.kb, &res, REPLY_MRKDWN, &reply);
+    rc = reply_answer(fz.kb, &res, &slack_markup, &reply);
     CHECK(rc == 0);
     buf_free(&reply);
     cJSON *json = reply_answer_json(fz.kb, q, &res); /* q is NUL-terminated */
@@ -224,7 +225,7 @@ static void dispatch(const char *text, size_t len)
     buf_init(&reply, MAX_REPLY);
 
     /* an ordinary user in a channel, on Slack: may ask and read, never change anything */
-    struct dispatch d = { .kb = fz.kb, .match = fz.m, .style = REPLY_MRKDWN, .convo = fz.convo };
+    struct dispatch d = { .kb = fz.kb, .match = fz.m, .markup = &slack_markup, .convo = fz.convo };
     struct plat_message user = {
         .user = "U0USER01", .channel = "C0CHAN01", .thread = "", .text = text, .len = len
     };
@@ -237,7 +238,7 @@ static void dispatch(const char *text, size_t len)
 
     /* a moderator in a direct message, on the console: commands may change the data */
     buf_reset(&reply);
-    d.style = REPLY_TEXT;
+    d.markup = &markup_plain;
     struct plat_message mod = { .user = "U0MOD01",
                                 .channel = "D0DM01",
                                 .thread = "",

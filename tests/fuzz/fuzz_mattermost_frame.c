@@ -110,7 +110,7 @@ static void text(const char *data, size_t size)
     free(t);
     struct buf out;
     buf_init(&out, size * 4 + 64);
-    CHECK(mm_escape(data, size, &out) == 0);
+    CHECK(markup_escape(&mm_markup, data, size, 0, &out) == 0);
     for (size_t i = 0; i + 1 < out.len; i++)
         if (out.data[i] == '@') {
             unsigned char c = (unsigned char)out.data[i + 1];
