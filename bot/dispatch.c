@@ -57,28 +57,6 @@ static int is_follow_up(const char *text, size_t len)
     return words <= 3;
 }
 
-size_t dispatch_skip_mentions(const char *text, size_t len)
-{
-    size_t i = 0;
-    for (;;) {
-        while (i < len && isspace((unsigned char)text[i]))
-            i++;
-        if (i + 1 < len && text[i] == '<' && text[i + 1] == '@') {
-            const char *close = memchr(text + i, '>', len - i);
-            if (!close)
-                return i;
-            i = (size_t)(close - text) + 1;
-        } else if (i < len && text[i] == '@') {
-            while (i < len && !isspace((unsigned char)text[i]))
-                i++;
-        } else {
-            return i;
-        }
-        while (i < len && (text[i] == ':' || text[i] == ','))
-            i++;
-    }
-}
-
 /* Whether the first line is a command rather than a question that starts with "help". */
 static int is_command(const struct words *w)
 {
@@ -178,7 +156,9 @@ static int run_command(struct dispatch *d, const char *platform, const struct pl
 int dispatch_message(struct dispatch *d, const char *platform, const struct plat_message *msg,
                      struct buf *reply)
 {
-    size_t skip = dispatch_skip_mentions(msg->text, msg->len);
+    size_t skip = 0; /* the adapter took its platform's mentions out */
+    while (skip < msg->len && isspace((unsigned char)msg->text[skip]))
+        skip++;
     const char *text = msg->text + skip;
     size_t len = msg->len - skip;
     size_t blank = 0;

@@ -33,8 +33,4 @@ struct dispatch {
 int dispatch_message(struct dispatch *d, const char *platform, const struct plat_message *msg,
                      struct buf *reply);
 
-/* Where the command or question starts: after leading mentions of the bot (<@U123>, @planbot)
- * and white space. Pure; returns an offset into text. */
-size_t dispatch_skip_mentions(const char *text, size_t len);
-
 #endif

@@ -1,8 +1,10 @@
-/* norm.c - chat markup removal and the word lists of the matcher.
+/* norm.c - what in a question is not words, and the word lists of the matcher.
  *
  * The lists are general English, not tuned to any question: function words, chat fillers,
  * common verbs and adjectives that rarely carry the topic, and the verbs of reported speech. */
 #include "norm.h"
+
+#include <ctype.h>
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -104,64 +106,13 @@ enum norm_class norm_class(const char *word)
     return NORM_CONTENT;
 }
 
-/* ---- markup ---- */
+/* ---- what is not a word ---- */
 
 static int is_word_byte(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
            c == '-' || c == '.' || c >= 0x80;
 }
-
-/* Length of a <...> markup element at s (s[0] == '<'), or 0 when it is not one. */
-static size_t angle_markup(const char *s, size_t n, const char **label, size_t *label_len)
-{
-    *label = NULL;
-    *label_len = 0;
-    if (n < 3)
-        return 0;
-    const char *body = s + 1;
-    int known = body[0] == '@' || body[0] == '#' || body[0] == '!' || body[0] == ':' ||
-                (n > 3 && body[0] == 'a' && body[1] == ':') || strncmp(body, "http", 4) == 0 ||
-                strncmp(body, "mailto:", 7) == 0;
-    if (!known)
-        return 0;
-    size_t i = 1;
-    while (i < n && i < 2048 && s[i] != '>' && s[i] != '<' && s[i] != '\n')
-        i++;
-    if (i >= n || s[i] != '>')
-        return 0;
-    /* Links keep their label; mentions, channels and custom emoji disappear. */
-    if (strncmp(body, "http", 4) == 0 || strncmp(body, "mailto:", 7) == 0) {
-        const char *bar = memchr(s, '|', i);
-        if (bar) {
-            *label = bar + 1;
-            *label_len = (size_t)(s + i - (bar + 1));
-        }
-    }
-    return i + 1;
-}
-
-/* Length of an emoji shortcode :name: at s, or 0. It must contain a letter. */
-static size_t shortcode(const char *s, size_t n)
-{
-    int letter = 0;
-    size_t i = 1;
-    for (; i < n && i < 64; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == ':')
-            break;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-            letter = 1;
-        else if (!((c >= '0' && c <= '9') || c == '_' || c == '-' || c == '+'))
-            return 0;
-    }
-    return i < n && s[i] == ':' && i > 1 && letter ? i + 1 : 0;
-}
-
-static const struct {
-    const char *name;
-    char c;
-} entities[] = { { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&quot;", '"' } };
 
 /* Emoji, pictographs and the characters that build them (flags, skin tones, joiners, variation
  * selectors, keycaps), and other symbols the FTS5 tokenizer would take for letters. */
@@ -198,19 +149,9 @@ int norm_clean(const char *in, size_t len, struct buf *out)
     while (i < len && !rc) {
         unsigned char c = (unsigned char)in[i];
         int boundary = i == 0 || !is_word_byte((unsigned char)in[i - 1]);
-        if (c == '<') {
-            const char *label;
-            size_t label_len, n = angle_markup(in + i, len - i, &label, &label_len);
-            if (n) {
-                rc = buf_putc(out, ' ');
-                if (!rc && label)
-                    rc = norm_clean(label, label_len, out);
-                if (!rc)
-                    rc = buf_putc(out, ' ');
-                i += n;
-                continue;
-            }
-        } else if (c == '@' && boundary) {
+        if ((c == '@' || (c == '#' && i + 1 < len && isalpha((unsigned char)in[i + 1]))) &&
+            boundary) {
+            /* a handle (@planbot) or a channel or tag (#general): names, not what is asked */
             size_t j = i + 1;
             while (j < len && is_word_byte((unsigned char)in[j]))
                 j++;
@@ -219,16 +160,9 @@ int norm_clean(const char *in, size_t len, struct buf *out)
                 i = j;
                 continue;
             }
-        } else if (c == ':' && boundary) {
-            size_t n = shortcode(in + i, len - i);
-            if (n) {
-                rc = buf_putc(out, ' ');
-                i += n;
-                continue;
-            }
         } else if ((c == 'h' || c == 'H') && boundary && starts_url(in + i, len - i)) {
             size_t j = i;
-            while (j < len && in[j] != ' ' && in[j] != '\n' && in[j] != '\t' && in[j] != '>')
+            while (j < len && in[j] != ' ' && in[j] != '\n' && in[j] != '\t')
                 j++;
             rc = buf_putc(out, ' ');
             i = j;
@@ -238,18 +172,6 @@ int norm_clean(const char *in, size_t len, struct buf *out)
             rc = buf_puts(out, "USA");
             i += skip;
             continue;
-        } else if (c == '&') {
-            size_t k;
-            for (k = 0; k < sizeof entities / sizeof entities[0]; k++) {
-                size_t n = strlen(entities[k].name);
-                if (len - i >= n && memcmp(in + i, entities[k].name, n) == 0) {
-                    rc = buf_putc(out, entities[k].c);
-                    i += n;
-                    break;
-                }
-            }
-            if (k < sizeof entities / sizeof entities[0])
-                continue;
         }
         uint32_t cp;
         size_t n = utf8_decode(in + i, len - i, &cp);

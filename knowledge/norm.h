@@ -1,10 +1,11 @@
 /* norm.h - turning a chat message into the words of a question.
  *
- * norm_clean() strips what chat platforms add around words: user, channel and group mentions
- * (<@U123>, <#C1|name>, <!here>, @planbot), links (<https://x|label> keeps its label), emoji
- * shortcodes (:flag-ua:, <:name:123>) and emoji characters, bare URLs, and Slack's &amp; &lt;
- * &gt; escapes. Case, punctuation and diacritics are left to the FTS5 tokenizer, which folds them
- * the same way for questions and for the knowledge base.
+ * norm_clean() takes out of a question what is not words: @handles (@planbot, @someone.else),
+ * channels and tags (#general; "#5" stays), bare URLs, emoji characters and bytes that are not
+ * UTF-8; and reads "US" and "U.S." as the country. A chat platform's markup (Slack's <@U1> and
+ * &amp;, emoji shortcodes) never reaches it: each adapter's codec decodes its own into plain text.
+ * Case, punctuation and diacritics are left to the FTS5 tokenizer, which folds them the same way
+ * for questions and for the knowledge base.
  *
  * norm_class() sorts a folded word (lowercase, no diacritics) into what it means for matching. */
 #ifndef PLANBOT_NORM_H

@@ -166,6 +166,32 @@ static void codec_splits_on_lines_spaces_then_characters(void **state)
     }
 }
 
+static void codec_strips_shortcodes_and_only_them(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *out;
+    } rows[] = {
+        { ":flag-ua: Ukraine", "  Ukraine" },
+        { "good :thumbsup: plan", "good   plan" },
+        { "ok :100: :smile_cat: :+1: :-1:", "ok :100:      " },
+        { ":smile::skin-tone-2:", "  " },
+        { "at 10:30 today, 10:30:15", "at 10:30 today, 10:30:15" },
+        { "ratio 1:2:3, a:b:c", "ratio 1:2:3, a:b:c" },
+        { "question: what :) ok", "question: what :) ok" },
+        { ":: :a b: :+:", ":: :a b: :+:" },
+        { "", "" },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char text[128];
+        snprintf(text, sizeof text, "%s", rows[i].in);
+        size_t n = codec_strip_shortcodes(text, strlen(text));
+        if (n != strlen(rows[i].out) || strcmp(text, rows[i].out) != 0)
+            fail_msg("row %zu: \"%s\" gave \"%s\", expected \"%s\"", i, rows[i].in, text,
+                     rows[i].out);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -173,6 +199,7 @@ int main(void)
         cmocka_unit_test(codec_getters_type_check_and_cap),
         cmocka_unit_test(codec_writes_json_strings_cjson_reads_back),
         cmocka_unit_test(codec_splits_on_lines_spaces_then_characters),
+        cmocka_unit_test(codec_strips_shortcodes_and_only_them),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2096,7 +2096,7 @@ static void kb_unanswered_counts_variants_of_a_question_as_one(void **state)
         { "Who pays?", "who pays", 1 },
         { "  Who   pays ?! ", "WHO PAYS.", 1 },
         { "who\tpays\r\n", "who pays...", 1 },
-        { "<@U0ALICE> who pays", "who pays", 1 },       /* mentions are not part of the question */
+        { "@alice who pays", "who pays", 1 },           /* handles are not part of the question */
         { "who pays \xF0\x9F\x99\x82", "who pays", 1 }, /* nor emoji */
         { "who\xC2\xA0pays", "who pays", 1 },           /* a no-break space */
         { "Who pays?", "Who paid?", 0 },
@@ -2266,7 +2266,7 @@ static void kb_unanswered_keeps_500_bytes_cut_between_characters(void **state)
 static void kb_unanswered_skips_questions_with_nothing_in_them(void **state)
 {
     struct fx *f = *state;
-    static const char *const empty[] = { "", "   ", "?!.", " ? ", "<@U123>", "\t\r\n" };
+    static const char *const empty[] = { "", "   ", "?!.", " ? ", "@planbot", "\t\r\n" };
     struct kb_declined batch[7];
     for (size_t i = 0; i < sizeof empty / sizeof empty[0]; i++) {
         assert_int_equal(note(f->kb, empty[i], "slack"), 0);

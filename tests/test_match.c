@@ -104,13 +104,13 @@ static const struct question_row behaviours[] = {
     { "Zaporizhzhia nuclear plant IAEA", "zaporizhzhia-nuclear-plant" },
     { "Zélensky reaction", "quote-zelensky-constructive-work|zelensky-agrees-to-work|"
                            "quote-ukraine-office-received-draft|quote-ukraine-office-just-end" },
-    /* chat markup */
-    { "<@U0123ABC> how big can the army be?", "army-cap" },
+    /* what chat leaves in a question once the platform's codec has decoded its markup */
+    { "@planbot how big can the army be?", "army-cap" },
     { "@planbot is there an amnesty?", "amnesty-all-parties" },
-    { "<#C024BE7LR|general> amnesty?", "amnesty-all-parties" },
-    { "<https://example.com/amnesty|amnesty> in the plan?", "amnesty-all-parties" },
-    { ":thinking_face: amnesty?", "amnesty-all-parties" },
-    { "&lt;b&gt;amnesty&lt;/b&gt; &amp; pardons?", "amnesty-all-parties" },
+    { "#general amnesty?", "amnesty-all-parties" }, /* a channel, decoded */
+    { "amnesty (https://example.com/amnesty) in the plan?", "amnesty-all-parties" },
+    { "\xF0\x9F\xA4\x94 amnesty?", "amnesty-all-parties" },
+    { "<b>amnesty</b> & pardons?", "amnesty-all-parties" },
     /* typos against the knowledge base's own vocabulary */
     { "ukrane army cap", "army-cap" },
     { "how big can the ukranian army be", "army-cap" },
@@ -138,7 +138,7 @@ static const struct question_row behaviours[] = {
     { "\xF0\x9F\x91\x8D", NULL },
     { "", NULL },
     { "   ", NULL },
-    { "<@U0123ABC>", NULL },
+    { "@planbot", NULL },
     /* FTS5 syntax in a question is just punctuation */
     { "\"army cap", "army-cap" },
     { "army* cap*", "army-cap" },

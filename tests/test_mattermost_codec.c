@@ -239,24 +239,32 @@ static void mm_takes_the_bots_mention_out_of_a_question(void **state)
     (void)state;
     static const struct {
         const char *in, *out;
+        int named;
     } rows[] = {
-        { "@planbot How big can the army be?", "How big can the army be?" },
-        { "@PlanBot, what did Rubio say?", "what did Rubio say?" },
-        { "  @planbot:  hello", "hello" },
-        { "what do you think @planbot", "what do you think" },
-        { "@planbot2 is someone else", "@planbot2 is someone else" },
-        { "@planbot.bot is someone else", "@planbot.bot is someone else" },
-        { "mail me@planbot.org", "mail me@planbot.org" },
-        { "thanks @planbot.", "thanks ." },
-        { "@planbot", "" },
-        { "no mention", "no mention" },
+        { "@planbot How big can the army be?", "How big can the army be?", 1 },
+        { "@PlanBot, what did Rubio say?", "what did Rubio say?", 1 },
+        { "  @planbot:  hello", "hello", 1 },
+        { "what do you think @planbot", "what do you think", 1 },
+        { "@alice @planbot kb list", "kb list", 1 },
+        { "@planbot2 is someone else", "is someone else", 0 },
+        { "@planbot.bot is someone else", "is someone else", 0 },
+        { "ask @alice, not @planbot2", "ask @alice, not @planbot2", 0 },
+        { "mail me@planbot.org", "mail me@planbot.org", 0 },
+        { "thanks @planbot.", "thanks .", 1 },
+        { "@planbot :wave: what about Crimea? :flag-ua:", "what about Crimea?", 1 },
+        { "at 10:30 :+1:", "at 10:30", 0 },
+        { "@planbot", "", 1 },
+        { "@ planbot", "@ planbot", 0 },
+        { "no mention", "no mention", 0 },
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         char text[128];
         snprintf(text, sizeof text, "%s", rows[i].in);
-        size_t n = mm_text_plain(text, strlen(text), "planbot");
-        if (strcmp(text, rows[i].out) != 0 || n != strlen(rows[i].out))
-            fail_msg("row %zu: \"%s\" (%zu), not \"%s\"", i, text, n, rows[i].out);
+        int named = -1;
+        size_t n = mm_text_plain(text, strlen(text), "planbot", &named);
+        if (strcmp(text, rows[i].out) != 0 || n != strlen(rows[i].out) || named != rows[i].named)
+            fail_msg("row %zu: \"%s\" (%zu, named %d), not \"%s\" (named %d)", i, text, n, named,
+                     rows[i].out, rows[i].named);
     }
 }
 

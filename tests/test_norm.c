@@ -42,54 +42,29 @@ struct clean_case {
 };
 
 static const struct clean_case clean_cases[] = {
-    /* Mentions, channels, groups. */
-    { "user mention", "<@U123> what is the plan", 0, "what is the plan" },
-    { "user mention with name", "<@U123|bob> hi there", 0, "hi there" },
-    { "mention in the middle", "ask <@U0ABC> about it", 0, "ask about it" },
-    { "channel", "see <#C1|general> now", 0, "see now" },
-    { "channel without name", "see <#C1> now", 0, "see now" },
-    { "here", "<!here> plan?", 0, "plan?" },
-    { "channel broadcast", "<!channel> plan?", 0, "plan?" },
-    { "user group", "<!subteam^S12|@mods> plan?", 0, "plan?" },
+    /* Handles: an @name is nobody's word, whatever platform it came from. */
     { "bot name", "@planbot what about Crimea", 0, "what about Crimea" },
     { "bot name in the middle", "hey @planbot, what about Crimea", 0, "hey , what about Crimea" },
     { "any at-name", "@someone.else: hello", 0, ": hello" },
     { "at inside a word stays", "mail a@b.com", 0, "mail a@b.com" },
     { "lone at sign stays", "a @ b", 0, "a @ b" },
+    { "channel", "see #general now", 0, "see now" },
+    { "number stays", "point #5 and #", 0, "point #5 and #" },
+    { "hash inside a word stays", "C# and F#", 0, "C# and F#" },
 
-    /* Links. */
-    { "link keeps its label", "<https://x.y|label> text", 0, "label text" },
-    { "link with a longer label", "read <https://cnn.com/a/b?c=d|the CNN story> now", 0,
-      "read the CNN story now" },
-    { "link without label goes", "<https://x.y> text", 0, "text" },
-    { "http link without label goes", "a <http://x.y/z> b", 0, "a b" },
-    { "mailto with label", "<mailto:a@b.c|write to us> ok", 0, "write to us ok" },
-    { "label is cleaned too", "<https://x|a &amp; b>", 0, "a & b" },
+    /* Bare URLs. */
     { "bare https URL", "see https://cnn.com/x?y=1 for more", 0, "see for more" },
     { "bare http URL", "http://example.com/plan", 0, "" },
     { "bare URL in capitals", "go HTTPS://X.COM/A now", 0, "go now" },
     { "URL-like word stays", "httpd is a server", 0, "httpd is a server" },
-    { "not a link stays", "a < b and c > d", 0, "a < b and c > d" },
-    { "unknown tag stays", "<b>bold</b>", 0, "<b>bold</b>" },
 
-    /* Emoji shortcodes, and what only looks like them. */
-    { "shortcode", ":flag-ua: Ukraine", 0, "Ukraine" },
-    { "shortcode between words", "good :thumbsup: plan", 0, "good plan" },
-    { "shortcode with digits", "ok :100: :smile_cat:", 0, "ok :100:" },
-    { "custom emoji", "<:partyparrot:123> yes", 0, "yes" },
-    { "animated custom emoji", "<a:dance:456> yes", 0, "yes" },
-    { "clock time stays", "at 10:30 today", 0, "at 10:30 today" },
-    { "clock time with seconds stays", "10:30:15", 0, "10:30:15" },
-    { "ratio stays", "ratio 1:2:3", 0, "ratio 1:2:3" },
-    { "colon after a word stays", "question: what", 0, "question: what" },
-    { "smiley stays", "fine :) ok", 0, "fine :) ok" },
-
-    /* Slack's escapes. */
-    { "ampersand", "Crimea &amp; Donbas", 0, "Crimea & Donbas" },
-    { "angle brackets", "&lt;b&gt;", 0, "<b>" },
-    { "quote", "&quot;in flux&quot;", 0, "\"in flux\"" },
-    { "escaped markup is not markup", "&lt;#C1&gt;", 0, "<#C1>" },
-    { "unknown entity stays", "&nbsp; &amp", 0, "&nbsp; &amp" },
+    /* A platform's markup is decoded by its codec (bot/platform/): here it is just text, left
+     * to the tokenizer, which reads no word in it that the writer did not type. */
+    { "angle brackets stay", "a < b and c > d", 0, "a < b and c > d" },
+    { "tags stay", "<b>bold</b>", 0, "<b>bold</b>" },
+    { "entities stay", "Crimea &amp; Donbas", 0, "Crimea &amp; Donbas" },
+    { "colons stay", "at 10:30 today, ratio 1:2:3, question: what, fine :) ok", 0,
+      "at 10:30 today, ratio 1:2:3, question: what, fine :) ok" },
 
     /* The country. */
     { "US", "what does the US get", 0, "what does the USA get" },
@@ -133,9 +108,9 @@ static const struct clean_case clean_cases[] = {
 
     /* Several at once, as a real message. */
     { "everything",
-      "<@U1> @planbot :flag-ua: what did the U.S. say &amp; <https://x|why>? "
+      "@planbot \xF0\x9F\x87\xBA\xF0\x9F\x87\xA6 what did the U.S. say & why? "
       "https://t.co/x at 10:30",
-      0, "what did the USA say & why ? at 10:30" },
+      0, "what did the USA say & why? at 10:30" },
 };
 
 static void norm_clean_table(void **state)

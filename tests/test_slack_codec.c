@@ -1204,6 +1204,41 @@ static void text_plain_never_grows_on_random_markup(void **state)
     }
 }
 
+/* ---- slack_text_question ---- */
+
+static void text_question_takes_the_addressing_out(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *out;
+    } rows[] = {
+        { "<@UBOT> kb list", "kb list" },
+        { "<@UBOT>: help", "help" },
+        { "  <@U2> <@UBOT>, sources", "sources" },
+        { "what does <@UBOT> know about Crimea", "what does  know about Crimea" },
+        { "ask <@U2> about it", "ask @U2 about it" },
+        { "<@UBOT> :wave: what about Crimea? :flag-ua:", "what about Crimea?" },
+        { "<@UBOT> at 10:30 :+1:", "at 10:30" },
+        { "<@UBOT>", "" },
+        { "<@UBOT", "<@UBOT" },
+        { "<@> x", "<@> x" },
+        { "<@U-1> x", "<@U-1> x" },
+        { "help <@UBOT>", "help" },
+        { "no mention", "no mention" },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char text[128];
+        snprintf(text, sizeof text, "%s", rows[i].in);
+        size_t n = slack_text_question(text, strlen(text), "UBOT");
+        if (n != strlen(rows[i].out) || strcmp(text, rows[i].out) != 0)
+            fail_msg("row %zu: \"%s\" gave \"%s\" (%zu), expected \"%s\"", i, rows[i].in, text, n,
+                     rows[i].out);
+    }
+    char text[] = "<@U1> x";
+    assert_int_equal(slack_text_question(text, strlen(text), NULL), 1); /* leading: anyone's */
+    assert_string_equal(text, "x");
+}
+
 /* ---- slack_post_body ---- */
 
 static void post_body_is_the_exact_json(void **state)
@@ -1570,6 +1605,7 @@ int main(void)
         cmocka_unit_test(text_plain_rewrites_slack_markup),
         cmocka_unit_test(text_plain_touches_only_len_bytes),
         cmocka_unit_test(text_plain_never_grows_on_random_markup),
+        cmocka_unit_test(text_question_takes_the_addressing_out),
         cmocka_unit_test(post_body_is_the_exact_json),
         cmocka_unit_test(post_body_round_trips_through_a_json_parser),
         cmocka_unit_test(post_body_appends_and_leaves_the_buffer_alone_on_error),

@@ -5,6 +5,7 @@
  * capped field, and text is repaired to valid UTF-8 before the rest of planbot sees it. */
 #include "codec.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -336,4 +337,40 @@ size_t codec_split(const char *text, size_t len, size_t max, size_t *next)
     }
     *next = cut;
     return cut;
+}
+
+/* The length of the shortcode ":name:" at s (s[0] == ':'), or 0 when there is none. */
+static size_t shortcode(const char *s, size_t n)
+{
+    int letter = 0;
+    size_t i = 1;
+    for (; i < n && i < 64; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == ':')
+            break;
+        if (isalpha(c))
+            letter = 1;
+        else if (!(isdigit(c) || c == '_' || c == '-' || c == '+'))
+            return 0;
+    }
+    int sign = i > 2 && (s[1] == '+' || s[1] == '-'); /* :+1: :-1: */
+    return i < n && s[i] == ':' && i > 1 && (letter || sign) ? i + 1 : 0;
+}
+
+size_t codec_strip_shortcodes(char *text, size_t len)
+{
+    size_t w = 0;
+    for (size_t r = 0; r < len;) {
+        size_t n;
+        if (text[r] == ':' && (r == 0 || !isalnum((unsigned char)text[r - 1])) &&
+            (n = shortcode(text + r, len - r)) > 0) {
+            text[w++] = ' ';
+            r += n;
+            continue;
+        }
+        text[w++] = text[r++];
+    }
+    if (w < len)
+        text[w] = '\0';
+    return w;
 }

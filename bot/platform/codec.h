@@ -74,4 +74,11 @@ void codec_buf_cut(struct buf *out, size_t len);
  * smaller than the first character that character alone is the part. */
 size_t codec_split(const char *text, size_t len, size_t max, size_t *next);
 
+/* Takes the emoji shortcodes (":flag-ua:", ":+1:", ":smile::skin-tone-2:") out of the len bytes
+ * of text, in place, each replaced by a space: a colon, then up to 62 letters, digits, '_', '-'
+ * or '+' with at least one letter (or a leading sign: ":+1:"), then a colon, not right after a
+ * letter or digit (so "10:30" and "a:b:c" stay). Slack, Mattermost and Discord all write emoji so.
+ * Returns the new length (never more than len); text stays NUL-terminated when it was. Pure. */
+size_t codec_strip_shortcodes(char *text, size_t len);
+
 #endif

@@ -224,10 +224,10 @@ static void take(struct plat *p, struct mm_post *q, int direct, int mentioned)
     if (strcmp(q->user_id, p->self_id) == 0 || q->type[0] || q->from_bot || q->from_webhook ||
         !q->user_id[0])
         return; /* planbot's own, a system post, another bot or a webhook */
-    size_t plain = mm_text_plain(q->text, q->text_len, p->self_name);
-    if (!mentioned && plain != q->text_len)
+    int named;
+    q->text_len = mm_text_plain(q->text, q->text_len, p->self_name, &named);
+    if (named)
         mentioned = 1; /* a server that does not list mentions: planbot's name is in the text */
-    q->text_len = plain;
     if (!direct && !mentioned)
         return; /* a plain message in a channel: only mentions are answered there */
     if (seen_has(p->seen, seen_key("post", q->id)))

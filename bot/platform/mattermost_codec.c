@@ -382,32 +382,43 @@ static int name_char(unsigned char c)
     return isalnum(c) || c == '.' || c == '-' || c == '_';
 }
 
-size_t mm_text_plain(char *text, size_t len, const char *username)
+/* The length of the username of a mention at text[i] ('@'), without a '.' that ends a sentence;
+ * 0 when it starts none (an address such as "me@example.org", a lone '@'). */
+static size_t mention_name(const char *text, size_t len, size_t i)
 {
-    size_t ulen = username ? strlen(username) : 0;
-    if (!ulen)
-        return len;
-    size_t w = 0;
-    int leading = 1; /* nothing but mentions and white space so far */
+    if (i > 0 && name_char((unsigned char)text[i - 1]))
+        return 0;
+    size_t e = i + 1;
+    while (e < len && name_char((unsigned char)text[e]))
+        e++;
+    while (e > i + 1 && text[e - 1] == '.')
+        e--;
+    return e - (i + 1);
+}
+
+size_t mm_text_plain(char *text, size_t len, const char *username, int *named)
+{
+    size_t ulen = username ? strlen(username) : 0, w = 0;
+    int leading = 1; /* nothing but mentions and what follows them so far */
+    *named = 0;
+    len = codec_strip_shortcodes(text, len);
     for (size_t i = 0; i < len;) {
-        if (text[i] == '@' && (i == 0 || !name_char((unsigned char)text[i - 1])) &&
-            i + 1 + ulen <= len && strncasecmp(text + i + 1, username, ulen) == 0 &&
-            (i + 1 + ulen == len || !name_char((unsigned char)text[i + 1 + ulen]) ||
-             (text[i + 1 + ulen] == '.' &&
-              (i + 2 + ulen == len || !name_char((unsigned char)text[i + 2 + ulen]))))) {
-            i += 1 + ulen;
+        size_t n = text[i] == '@' ? mention_name(text, len, i) : 0;
+        int self = n && n == ulen && strncasecmp(text + i + 1, username, ulen) == 0;
+        if (n && (leading || self)) {
+            *named |= self;
+            i += 1 + n;
             if (leading)
                 while (i < len &&
                        (isspace((unsigned char)text[i]) || text[i] == ',' || text[i] == ':'))
                     i++;
             continue;
         }
-        if (!isspace((unsigned char)text[i]))
-            leading = 0;
-        if (leading) {
+        if (leading && isspace((unsigned char)text[i])) {
             i++;
             continue;
         }
+        leading = 0;
         text[w++] = text[i++];
     }
     while (w > 0 && isspace((unsigned char)text[w - 1]))

@@ -101,10 +101,12 @@ int mm_auth_frame(int64_t seq, const char *token, struct buf *out);
 int mm_post_body(const char *channel_id, const char *root_id, const char *text, size_t len,
                  struct buf *out);
 
-/* Removes every mention of username ("@planbot", case-insensitively, not inside a longer name)
- * from the len bytes of text, in place, and the white space and punctuation (",:") right after
- * a leading one. Returns the new length; text stays NUL-terminated when it was. */
-size_t mm_text_plain(char *text, size_t len, const char *username);
+/* Turns a post's message into the question, in place: the mentions that start it (any user's:
+ * they address it) come out with the ',' or ':' and white space after them; planbot's own
+ * (username, case-insensitively, not inside a longer name or an address) comes out anywhere;
+ * emoji shortcodes come out (codec_strip_shortcodes()). *named says whether planbot's was among
+ * them. Returns the new length; text stays NUL-terminated when it was. Pure. */
+size_t mm_text_plain(char *text, size_t len, const char *username, int *named);
 
 /* How replies are written for Mattermost (markup.h): its Markdown, with every '@' that could
  * start a mention (@channel, @all, @here, @someone) followed by a zero-width space so that no

@@ -256,6 +256,7 @@ static int admit(struct plat *p, struct conn *c, struct slack_frame *f)
         log_msg(LOG_DEBUG, "slack: ignored event %s: %s", f->event_id, slack_verdict_str(v));
         return 0;
     }
+    f->text_len = slack_text_question(f->text, f->text_len, p->self_user);
     struct pending probe = { .by_id = seen_key("event", f->event_id),
                              .by_ts = seen_key(f->channel, f->ts) };
     if (taken(p, &probe)) {

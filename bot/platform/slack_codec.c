@@ -5,6 +5,7 @@
  * capped field, and text is repaired to valid UTF-8 before the rest of planbot sees it. */
 #include "slack_codec.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -480,6 +481,58 @@ int slack_error_permanent(const char *error)
     if (strncmp(error, "restricted_action_", 18) == 0)
         return 1;
     return is_one_of(error, permanent) || slack_error_fatal(error);
+}
+
+/* The length of the user mention "<@ID>" at s (s[0] == '<'), or 0; *id and *id_len get the id. */
+static size_t user_mention(const char *s, size_t n, const char **id, size_t *id_len)
+{
+    if (n < 4 || s[1] != '@')
+        return 0;
+    size_t i = 2;
+    while (i < n && isalnum((unsigned char)s[i]))
+        i++;
+    if (i == 2 || i >= n || s[i] != '>')
+        return 0;
+    *id = s + 2;
+    *id_len = i - 2;
+    return i + 1;
+}
+
+size_t slack_text_question(char *text, size_t len, const char *self_user)
+{
+    len = codec_strip_shortcodes(text, len);
+    size_t self_len = self_user ? strlen(self_user) : 0, w = 0, r = 0;
+    int leading = 1; /* nothing but mentions and what follows them so far */
+    while (r < len) {
+        const char *id;
+        size_t id_len, n = text[r] == '<' ? user_mention(text + r, len - r, &id, &id_len) : 0;
+        if (n && (leading || (id_len == self_len && memcmp(id, self_user, id_len) == 0))) {
+            r += n;
+            if (leading)
+                while (r < len &&
+                       (isspace((unsigned char)text[r]) || text[r] == ',' || text[r] == ':'))
+                    r++;
+            continue;
+        }
+        if (n) { /* "<@U2>" becomes "@U2": one byte shorter, written in place */
+            text[w++] = '@';
+            memmove(text + w, id, id_len);
+            w += id_len;
+            r += n;
+            continue;
+        }
+        if (leading && isspace((unsigned char)text[r])) {
+            r++;
+            continue;
+        }
+        leading = 0;
+        text[w++] = text[r++];
+    }
+    while (w > 0 && isspace((unsigned char)text[w - 1]))
+        w--;
+    if (w < len)
+        text[w] = '\0';
+    return w;
 }
 
 /* mrkdwn: & < > escaped (Slack reads <...> as links and mentions, &...; as entities), except the

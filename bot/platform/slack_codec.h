@@ -108,6 +108,14 @@ const char *slack_verdict_str(enum slack_verdict v);
  * input and is NUL-terminated when text[len] was. Returns the new length. */
 size_t slack_text_plain(char *text, size_t len);
 
+/* Turns the plain text of a message to planbot (after slack_text_plain) into the question, in
+ * place: the mentions that start it (<@U1>, any user's: they address it) come out with the ','
+ * or ':' and white space after them; planbot's own mention (self_user; NULL or "": none) comes
+ * out anywhere; another user's later in the text becomes "@U1"; emoji shortcodes come out
+ * (codec_strip_shortcodes()). So the dispatcher and the matcher see no Slack syntax. Returns the
+ * new length (never more than len); text stays NUL-terminated when it was. Pure. */
+size_t slack_text_question(char *text, size_t len, const char *self_user);
+
 /* Appends the JSON body of chat.postMessage: channel, text, thread_ts (omitted when NULL or ""),
  * with link and media unfurling off. text (len bytes) is sent as given: mrkdwn escaping of & < >
  * is the caller's; invalid UTF-8 becomes U+FFFD so the body is always valid JSON. Returns 0,

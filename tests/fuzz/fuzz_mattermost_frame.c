@@ -104,7 +104,8 @@ static void text(const char *data, size_t size)
         return;
     memcpy(t, data, size);
     t[size] = '\0';
-    size_t n = mm_text_plain(t, size, "planbot");
+    int named;
+    size_t n = mm_text_plain(t, size, "planbot", &named);
     CHECK(n <= size);
     CHECK(t[n] == '\0' || n == size);
     free(t);

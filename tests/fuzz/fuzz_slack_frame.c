@@ -4,8 +4,10 @@
  *
  * Besides crashes, leaks and undefined behaviour, it aborts when a documented promise breaks: a
  * parsed event's text is NUL-terminated, valid UTF-8 and no longer than the cap; ids hold only
- * printable ASCII; a failed parse leaves nothing to free; slack_text_plain never lengthens its
+ * printable ASCII; a failed parse leaves nothing to free; slack_text_plain and slack_text_question
+ * never lengthen their
  * input; slack_split always makes progress within its bounds. */
+#include <ctype.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -125,6 +127,10 @@ static void text(const char *data, size_t size)
     size_t n = slack_text_plain(t, size);
     CHECK(n <= size);
     CHECK(t[n] == '\0');
+    size_t q = slack_text_question(t, n, "UBOT");
+    CHECK(q <= n);
+    CHECK(t[q] == '\0');
+    CHECK(q == 0 || !isspace((unsigned char)t[0]));
     free(t);
     /* small posts exercise every branch of the splitter; the first byte picks the size */
     split_all(data, size, size ? (unsigned char)data[0] % 16 : 1);
