@@ -151,8 +151,9 @@ static int load_config(struct cli *cli)
     }
     const char *names[16];
     size_t n = 0;
-    for (; plat_all[n] && n + 1 < sizeof names / sizeof names[0]; n++)
-        names[n] = plat_all[n]->name;
+    for (size_t i = 0; plat_all[i] && n + 1 < sizeof names / sizeof names[0]; i++)
+        if (plat_all[i]->caps & PLAT_CAP_MODERATORS)
+            names[n++] = plat_all[i]->name;
     names[n] = NULL;
     if (config_check_platforms(&cli->cfg, names, err, sizeof err)) {
         fprintf(stderr, "planbot: %s%s%s\n", path && *path ? path : "", path && *path ? ": " : "",

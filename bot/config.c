@@ -86,12 +86,11 @@ int config_check_platforms(const struct config *cfg, const char *const *names, c
         size_t plen = strcspn(m, ":");
         int known = 0;
         for (size_t k = 0; names[k] && !known; k++)
-            known = strlen(names[k]) == plen && strncmp(names[k], m, plen) == 0 &&
-                    strcmp(names[k], "console") != 0;
+            known = strlen(names[k]) == plen && strncmp(names[k], m, plen) == 0;
         if (!known) {
             snprintf(err, errlen,
-                     "\"moderators.%.*s\": not a chat platform (the console user is always a "
-                     "moderator)",
+                     "\"moderators.%.*s\": not a chat platform with moderators (the console's "
+                     "user is always one)",
                      (int)plen, m);
             return ERR_INVAL;
         }

@@ -65,9 +65,9 @@ int config_load_env(struct config *cfg, char *err, size_t errlen);
 /* Replaces a string setting (owned copy). Returns 0 or ERR_NOMEM. */
 int config_set(char **field, const char *value);
 
-/* Checks that every platform named under "moderators" is one of names (NULL-terminated) and
- * not "console", whose user is always a moderator. Returns 0, or ERR_INVAL with a message in err
- * naming the key. */
+/* Checks that every platform named under "moderators" is one of names (NULL-terminated): the
+ * adapters with moderators by platform user id (PLAT_CAP_MODERATORS). Returns 0, or ERR_INVAL with
+ * a message in err naming the key. */
 int config_check_platforms(const struct config *cfg, const char *const *names, char *err,
                            size_t errlen);
 

@@ -130,7 +130,7 @@ static void file_values_apply_and_environment_overrides(void **state)
 static void moderators_name_known_chat_platforms(void **state)
 {
     (void)state;
-    static const char *const names[] = { "console", "slack", NULL };
+    static const char *const names[] = { "slack", "mattermost", NULL }; /* with moderators */
     static const struct {
         const char *text;
         int rc;
@@ -138,7 +138,9 @@ static void moderators_name_known_chat_platforms(void **state)
     } rows[] = {
         { "{\"moderators\": {\"slack\": [\"U1\"]}}", 0, "" },
         { "{\"moderators\": {\"slak\": [\"U1\"]}}", ERR_INVAL, "\"moderators.slak\": not a chat" },
-        { "{\"moderators\": {\"console\": [\"U1\"]}}", ERR_INVAL, "always a moderator" },
+        { "{\"moderators\": {\"console\": [\"U1\"]}}", ERR_INVAL,
+          "the console's user is always one" },
+        { "{\"moderators\": {\"mattermost\": [\"u1\"]}}", 0, "" },
         { "{\"moderators\": {\"slackx\": [\"U1\"]}}", ERR_INVAL, "\"moderators.slackx\"" },
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {

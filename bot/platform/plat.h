@@ -45,10 +45,14 @@ struct plat_message {
 
 /* What an adapter is (plat_ops.caps): what the host must do for it. */
 enum plat_caps {
-    PLAT_CAP_LOOP = 1 << 0,   /* it serves on the shared event loop (plat_host.loop) */
-    PLAT_CAP_RECORDS = 1 << 1 /* its platform redelivers what is not acknowledged: it records
-                                 each question before acknowledging it, so the host keeps an
-                                 inbox */
+    PLAT_CAP_LOOP = 1 << 0,      /* it serves on the shared event loop (plat_host.loop) */
+    PLAT_CAP_RECORDS = 1 << 1,   /* its platform redelivers what is not acknowledged: it records
+                                    each question before acknowledging it, so the host keeps an
+                                    inbox */
+    PLAT_CAP_MODERATORS = 1 << 2 /* its users are the platform's, named by immutable ids that the
+                                    configuration's "moderators" lists; without it the adapter
+                                    vouches for its one user itself (the console's is the person
+                                    at the terminal) */
 };
 
 /* How record() reports: rc 0 and the host's record of the question (acknowledge it, then

@@ -69,6 +69,9 @@ check "mattermost without a server" 2 "the server is not set: set MATTERMOST_URL
 echo '{"moderators": {"slak": ["U1"]}}' >"$work/typo.json"
 check "a moderator list for an unknown platform" 2 "typo.json: \"moderators.slak\": not a chat platform" \
     "$planbot" --config "$work/typo.json" --db "$db" kb list
+echo '{"moderators": {"console": ["me"]}}' >"$work/consolemod.json"
+check "a moderator list for the console" 2 "\"moderators.console\": not a chat platform with moderators \(the console's user is always one\)" \
+    "$planbot" --config "$work/consolemod.json" --db "$db" kb list
 echo '{"slack": {"bot_token": "xoxb-secret-1"}}' >"$work/secret.json"
 check "a token in the configuration is refused" 2 "tokens are never read from the configuration" \
     "$planbot" --config "$work/secret.json" --db "$db" kb list
