@@ -60,6 +60,10 @@ int kb_fail(struct kb *kb, int err, const char *fmt, ...) KB_PRINTF(3, 4);
 /* Maps a SQLite result code to an enum err, sets a message naming what failed, returns the err. */
 int kb_dbfail(struct kb *kb, int rc, const char *what);
 
+/* Runs sql (several statements allowed); on failure sets a message naming what and returns the
+ * err. */
+int kb_exec(struct kb *kb, const char *sql, const char *what);
+
 /* Transactions: BEGIN IMMEDIATE / COMMIT / ROLLBACK. kb_commit() counts the write for kb_stamp().
  * kb_commit_quiet() does not: for writes to what the matcher never reads (the unanswered
  * questions), so that they do not make it reload its caches. Both roll back when COMMIT fails. */
@@ -117,7 +121,10 @@ const char *kb_record_stored_key(enum kb_type t, const char *id, char *out, size
 /* The key field of a record type ("id" or "term"). */
 const char *kb_record_key(enum kb_type t);
 
-/* Applies an export document inside the caller's transaction (kb_io.c). */
+/* Applies an export document inside the caller's transaction (kb_io.c; kb_open.c seeds a new
+ * database with it). The layers, each calling only those before it: kb.c (the handle's
+ * primitives), kb_record.c (one record and its audit), kb_io.c (documents of records), kb_open.c
+ * (the schema). */
 int kb_io_apply(struct kb *kb, const char *text, size_t len, const char *note,
                 const struct kb_import_opts *opts, const struct kb_actor *who,
                 struct kb_import_report *report);
