@@ -7,7 +7,7 @@
  * question; here the records of every event one turn of the loop received go in one
  * transaction, and so do the settles, and the declined questions. Nothing is acknowledged
  * before its record is committed: the adapter acknowledges in the callback batch_flush() makes
- * after the commit. bot.c calls batch_flush() before the loop waits (ws_loop_before_wait), and
+ * after the commit. bot.c calls batch_flush() before the loop waits (loop_before_wait), and
  * after each message of an adapter that has no loop (the console). */
 #ifndef PLANBOT_BATCH_H
 #define PLANBOT_BATCH_H

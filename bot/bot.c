@@ -67,10 +67,10 @@ struct bot {
     size_t nstarted; /* the loop adapters whose start() succeeded: only they are asked */
     struct dispatch d;
     struct buf reply;
-    struct flood *flood;   /* owned: messages per user, against floods */
-    struct inbox *inbox;   /* owned: the questions acknowledged; NULL when none are recorded */
-    struct batch *batch;   /* owned: what a turn of the loop writes, written together */
-    struct ws_timer *tidy; /* owned: the next tidy (adapters on the loop) */
+    struct flood *flood;     /* owned: messages per user, against floods */
+    struct inbox *inbox;     /* owned: the questions acknowledged; NULL when none are recorded */
+    struct batch *batch;     /* owned: what a turn of the loop writes, written together */
+    struct loop_timer *tidy; /* owned: the next tidy (adapters on the loop) */
 };
 
 /* Appends the one notice a user gets when over the flood limit, escaped for the platform. */
@@ -112,7 +112,7 @@ static int handle(struct adapter *a, struct plat *p, const struct plat_message *
      * planbot; moderators too, with the same limit; the adapter's own user (the console) never */
     enum flood_verdict v = msg->moderator || replayed
                                ? FLOOD_OK
-                               : flood_check(b->flood, platform, msg->user, ws_now_ms());
+                               : flood_check(b->flood, platform, msg->user, loop_now_ms());
     buf_reset(&b->reply);
     int rc = 0;
     if (v == FLOOD_DROP) { /* no reply at all: its record, if any, is settled below */
@@ -243,7 +243,7 @@ static int tidy_once(struct bot *b)
 static void tidy(void *arg)
 {
     struct bot *b = arg;
-    ws_timer_set(b->tidy, tidy_once(b) ? TIDY_AGAIN_MS : TIDY_MS);
+    loop_timer_set(b->tidy, tidy_once(b) ? TIDY_AGAIN_MS : TIDY_MS);
 }
 
 static int flush(void *arg)
@@ -279,7 +279,7 @@ static int all_stopped(void *arg)
 
 static void bot_free(struct bot *b)
 {
-    ws_timer_free(b->tidy);
+    loop_timer_free(b->tidy);
     batch_free(b->batch);
     inbox_close(b->inbox);
     buf_free(&b->reply);
@@ -338,8 +338,8 @@ int bot_serve(const struct config *cfg, struct kb *kb, struct match *match,
         return ERR_NOMEM;
     }
     char err[512];
-    struct ws_loop *loop = NULL;
-    int rc = ws_loop_new(&loop, cfg->tls_ca_file, err, sizeof err);
+    struct loop *loop = NULL;
+    int rc = loop_new(&loop, cfg->tls_ca_file, err, sizeof err);
     if (rc) {
         fprintf(stderr, "planbot: %s\n", err);
         bot_free(&b);
@@ -359,14 +359,14 @@ int bot_serve(const struct config *cfg, struct kb *kb, struct match *match,
     if (rc) {
         for (size_t i = 0; i < b.nads; i++)
             b.ads[i].ops->close(b.ads[i].p);
-        ws_loop_free(loop);
+        loop_free(loop);
         bot_free(&b);
         return rc;
     }
     if (caps & PLAT_CAP_LOOP) {
-        ws_loop_before_wait(loop, flush, &b);
-        if ((b.tidy = ws_timer_new(loop, tidy, &b)))
-            ws_timer_set(b.tidy, TIDY_FIRST_MS);
+        loop_before_wait(loop, flush, &b);
+        if ((b.tidy = loop_timer_new(loop, tidy, &b)))
+            loop_timer_set(b.tidy, TIDY_FIRST_MS);
     } else {
         while (tidy_once(&b)) /* once, at start: a chat in the terminal adds little */
             ;
@@ -385,7 +385,7 @@ int bot_serve(const struct config *cfg, struct kb *kb, struct match *match,
                 b.nstarted++;
         if (rc)
             stopping = 1; /* those started stop too, posting what they can */
-        ws_loop_run(loop, all_stopped, &b);
+        loop_run(loop, all_stopped, &b);
         for (size_t i = 0; i < b.nstarted; i++) {
             int frc = b.ads[i].ops->finish(b.ads[i].p);
             if (!rc)
@@ -402,9 +402,9 @@ int bot_serve(const struct config *cfg, struct kb *kb, struct match *match,
         b.ads[i].ops->close(b.ads[i].p);
         log_msg(LOG_DEBUG, "%s: stopped", b.ads[i].ops->name);
     }
-    ws_timer_free(b.tidy);
+    loop_timer_free(b.tidy);
     b.tidy = NULL;
-    ws_loop_free(loop);
+    loop_free(loop);
     bot_free(&b);
     return rc;
 }

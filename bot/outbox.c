@@ -15,7 +15,8 @@
 #include "log.h"
 #include "markup.h"
 #include "seen.h"
-#include "ws.h"
+#include "loop.h"
+#include "reconnect.h"
 
 struct part {
     struct outbox_item it; /* first: outbox_done() gets the part back from its item */
@@ -43,18 +44,18 @@ struct outbox {
     int64_t paused_until; /* a rate limit: nothing is started before */
     struct chan *chans;
     size_t nchans;
-    struct ws_timer *timer; /* owned, with outbox_new_on(): the clock is the loop's */
+    struct loop_timer *timer; /* owned, with outbox_new_on(): the clock is the loop's */
 };
 
 static int64_t now_ms(const struct outbox *ob)
 {
-    return ob->timer ? ws_now_ms() : ob->ops.now(ob->ctx);
+    return ob->timer ? loop_now_ms() : ob->ops.now(ob->ctx);
 }
 
 static void arm(struct outbox *ob, int64_t delay_ms)
 {
     if (ob->timer)
-        ws_timer_set(ob->timer, delay_ms);
+        loop_timer_set(ob->timer, delay_ms);
     else
         ob->ops.arm(ob->ctx, delay_ms);
 }
@@ -85,11 +86,11 @@ static void kick_timer(void *arg)
     outbox_kick(arg);
 }
 
-struct outbox *outbox_new_on(struct ws_loop *loop, const struct outbox_config *cfg,
+struct outbox *outbox_new_on(struct loop *loop, const struct outbox_config *cfg,
                              const struct outbox_ops *ops, void *ctx)
 {
     struct outbox *ob = outbox_new(cfg, ops, ctx);
-    if (ob && !(ob->timer = ws_timer_new(loop, kick_timer, ob))) {
+    if (ob && !(ob->timer = loop_timer_new(loop, kick_timer, ob))) {
         outbox_free(ob);
         return NULL;
     }
@@ -100,7 +101,7 @@ void outbox_free(struct outbox *ob)
 {
     if (!ob)
         return;
-    ws_timer_free(ob->timer);
+    loop_timer_free(ob->timer);
     for (struct part **list = &ob->head; list; list = list == &ob->head ? &ob->flying : NULL)
         while (*list) {
             struct part *q = *list;
@@ -257,7 +258,7 @@ void outbox_done(struct outbox *ob, struct outbox_item *it, enum outbox_outcome 
             log_msg(LOG_WARN, "%s: rate limited; posting again in %lld s", name,
                     (long long)((wait_ms + 999) / 1000));
         } else if (ch && !ob->halted) {
-            int64_t delay = ws_backoff_ms((unsigned)q->it.attempts, ob->cfg.backoff_cap_ms);
+            int64_t delay = reconnect_backoff_ms((unsigned)q->it.attempts, ob->cfg.backoff_cap_ms);
             ch->next_ms = now + delay;
             log_msg(LOG_WARN, "%s: posting to %s failed (%s); trying again in %.1f s", name,
                     it->channel, why ? why : "an error", (double)delay / 1000);

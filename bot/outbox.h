@@ -73,10 +73,10 @@ enum outbox_outcome {
  * config and ops are copied. */
 struct outbox *outbox_new(const struct outbox_config *cfg, const struct outbox_ops *ops, void *ctx);
 
-/* A new outbox on the event loop, as adapters use it: its clock is ws_now_ms() and its timer
+/* A new outbox on the event loop, as adapters use it: its clock is loop_now_ms() and its timer
  * one of loop's (ops->now and ops->arm are not used). NULL when out of memory. */
-struct ws_loop;
-struct outbox *outbox_new_on(struct ws_loop *loop, const struct outbox_config *cfg,
+struct loop;
+struct outbox *outbox_new_on(struct loop *loop, const struct outbox_config *cfg,
                              const struct outbox_ops *ops, void *ctx);
 
 /* Frees the outbox and every part in it. Accepts NULL. Parts in flight must not be reported

@@ -1,7 +1,23 @@
 /* reconnect.c - when an adapter tries to connect again (see reconnect.h). */
 #include "reconnect.h"
 
-#include "ws.h"
+#include <stdlib.h>
+
+int64_t reconnect_backoff_ms(unsigned attempt, int64_t cap_ms)
+{
+    int64_t base;
+    if (attempt == 0)
+        base = 0;
+    else if (attempt > 20)
+        base = cap_ms;
+    else
+        base = (int64_t)1000 << (attempt - 1);
+    if (base > cap_ms)
+        base = cap_ms;
+    /* random() is enough to spread reconnects; nothing here needs to be unpredictable */
+    int64_t spread = attempt == 0 ? 250 : base * 3 / 10;
+    return base + (spread > 0 ? random() % (spread + 1) : 0);
+}
 
 void reconnect_init(struct reconnect *r, int64_t cap_ms, int64_t stable_ms)
 {
@@ -43,7 +59,7 @@ void reconnect_floor(struct reconnect *r, int64_t floor_ms)
 
 int64_t reconnect_delay(const struct reconnect *r, int64_t asked_ms)
 {
-    int64_t delay = asked_ms >= 0 ? asked_ms : ws_backoff_ms(r->attempt, r->cap_ms);
+    int64_t delay = asked_ms >= 0 ? asked_ms : reconnect_backoff_ms(r->attempt, r->cap_ms);
     if (delay < r->wait_ms)
         delay = r->wait_ms;
     if (delay < r->floor_ms)

@@ -1,8 +1,8 @@
 /* reconnect.h - when an adapter tries to connect again: after failures in a row, exponential
- * backoff with jitter up to a cap (ws_backoff_ms()); a connection that served a while starts the
- * count again, so one that dies right after it opens cannot make planbot reconnect in a tight
- * loop; never sooner than the platform asked (a 429's Retry-After), nor than a floor set until a
- * connection serves a while (Slack's link_disabled). A value the adapter keeps: no I/O, no
+ * backoff with jitter up to a cap (reconnect_backoff_ms()); a connection that served a
+ * while starts the count again, so one that dies right after it opens cannot make planbot reconnect
+ * in a tight loop; never sooner than the platform asked (a 429's Retry-After), nor than a floor set
+ * until a connection serves a while (Slack's link_disabled). A value the adapter keeps: no I/O, no
  * timer; the adapter arms its own timer with reconnect_delay(). */
 #ifndef PLANBOT_RECONNECT_H
 #define PLANBOT_RECONNECT_H
@@ -16,6 +16,11 @@ struct reconnect {
     int64_t cap_ms;    /* the backoff's cap */
     int64_t stable_ms; /* a connection that served this long resets the count */
 };
+
+/* The delay before attempt n (0, 1, 2...): 0-250 ms for the first, then 1 s, 2 s, 4 s ... capped
+ * at cap_ms, each plus up to 30% random jitter so that many bots do not reconnect in step. The
+ * outbox retries a failed post with it too. */
+int64_t reconnect_backoff_ms(unsigned attempt, int64_t cap_ms);
 
 /* A policy with no failure yet. */
 void reconnect_init(struct reconnect *r, int64_t cap_ms, int64_t stable_ms);

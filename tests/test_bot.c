@@ -57,7 +57,7 @@ struct pending {
 struct plat {
     struct plat_host host;
     struct script *s;
-    struct ws_timer *timer;
+    struct loop_timer *timer;
     volatile sig_atomic_t *stop;
     size_t waiting; /* records not reported yet */
     int delivered, crashed;
@@ -117,7 +117,7 @@ static int mem_open(struct plat **out, const struct plat_host *host, char *err, 
     struct plat *p = calloc(1, sizeof *p);
     assert_non_null(p);
     p->host = *host;
-    p->timer = ws_timer_new(host->loop, deliver, p);
+    p->timer = loop_timer_new(host->loop, deliver, p);
     assert_non_null(p->timer);
     *out = p;
     return 0;
@@ -128,7 +128,7 @@ static int mem_start(struct plat *p, volatile sig_atomic_t *stop)
     p->stop = stop;
     if (p->s->replay && p->host.replay)
         p->host.replay(p->host.ctx, p);
-    ws_timer_set(p->timer, 0);
+    loop_timer_set(p->timer, 0);
     return 0;
 }
 
@@ -159,7 +159,7 @@ static void mem_close(struct plat *p)
 {
     if (!p)
         return;
-    ws_timer_free(p->timer);
+    loop_timer_free(p->timer);
     free(p);
 }
 

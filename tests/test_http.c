@@ -237,9 +237,9 @@ static void http_sends_methods_and_headers_and_reads_rate_limits(void **state)
         struct server s;
         server_start(&s, r->reply);
         char err[256], url[128];
-        struct ws_loop *loop;
+        struct loop *loop;
         struct http *h;
-        assert_int_equal(ws_loop_new(&loop, NULL, err, sizeof err), 0);
+        assert_int_equal(loop_new(&loop, NULL, err, sizeof err), 0);
         assert_int_equal(http_new(&h, loop, NULL, err, sizeof err), 0);
         snprintf(url, sizeof url, "http://127.0.0.1:%d/api/v4/users/me", s.port);
         struct http_request req = { .method = r->method,
@@ -253,7 +253,7 @@ static void http_sends_methods_and_headers_and_reads_rate_limits(void **state)
                                     .want_ratelimit = r->want_ratelimit };
         struct seen got = { 0 };
         assert_int_equal(http_call(h, &req, on_done, &got), 0);
-        ws_loop_run(loop, finished, &got);
+        loop_run(loop, finished, &got);
         server_stop(&s);
         for (int k = 0; k < 4 && r->sent[k]; k++)
             if (!strstr(s.request, r->sent[k]))
@@ -270,7 +270,7 @@ static void http_sends_methods_and_headers_and_reads_rate_limits(void **state)
                      got.rate.remaining, got.rate.reset, got.rate.reset_after, got.rate.bucket,
                      got.rate.global);
         http_free(h);
-        ws_loop_free(loop);
+        loop_free(loop);
     }
 }
 
@@ -278,9 +278,9 @@ static void http_refuses_smuggled_headers_and_bad_methods(void **state)
 {
     (void)state;
     char err[256];
-    struct ws_loop *loop;
+    struct loop *loop;
     struct http *h;
-    assert_int_equal(ws_loop_new(&loop, NULL, err, sizeof err), 0);
+    assert_int_equal(loop_new(&loop, NULL, err, sizeof err), 0);
     assert_int_equal(http_new(&h, loop, NULL, err, sizeof err), 0);
     static const char *const smuggled[] = { "X-A: 1\r\nX-B: 2", NULL };
     static const char *const no_colon[] = { "not a header", NULL };
@@ -298,7 +298,7 @@ static void http_refuses_smuggled_headers_and_bad_methods(void **state)
     assert_int_equal(http_pending(h), 0);
     assert_int_equal(got.done, 0); /* an error return never runs the callback */
     http_free(h);
-    ws_loop_free(loop);
+    loop_free(loop);
 }
 
 int main(void)

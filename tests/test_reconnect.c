@@ -7,9 +7,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <limits.h>
+#include <stdlib.h>
+
 #include "reconnect.h"
 
-/* ws_backoff_ms: 0-250 ms for no failure, then 1, 2, 4 ... s with 30% jitter, capped. */
+/* reconnect_backoff_ms: 0-250 ms for no failure, then 1, 2, 4 ... s with 30% jitter, capped. */
 static void in_backoff(const struct reconnect *r, int64_t lo, int64_t hi)
 {
     for (int i = 0; i < 50; i++) {
@@ -77,9 +80,65 @@ static void reconnect_never_undercuts_an_asked_wait_or_the_floor(void **state)
     assert_int_equal(reconnect_delay(&r, 0), 0);
 }
 
+/* ---- reconnect_backoff_ms ---- */
+
+static void backoff_first_attempt_is_within_250_ms(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 200; i++) {
+        int64_t d = reconnect_backoff_ms(0, 60000);
+        if (d < 0 || d > 250)
+            fail_msg("attempt 0 gave %lld ms", (long long)d);
+    }
+}
+
+static void backoff_doubles_from_one_second_up_to_the_cap_with_30_percent_jitter(void **state)
+{
+    (void)state;
+    static const struct {
+        unsigned attempt;
+        int64_t cap;
+    } rows[] = {
+        { 1, 60000 },  { 2, 60000 },        { 3, 60000 },     { 4, 60000 },
+        { 5, 60000 },  { 6, 60000 },        { 7, 60000 },     { 8, 60000 },
+        { 20, 60000 }, { 21, 60000 },       { 30, 60000 },    { 50, 60000 },
+        { 1, 500 },    { 2, 1500 },         { 12, 10000000 }, { 20, INT64_C(1) << 40 },
+        { 50, 30000 }, { UINT_MAX, 30000 },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        unsigned a = rows[i].attempt;
+        int64_t lo = a > 40 ? rows[i].cap : (int64_t)1000 << (a - 1);
+        if (lo > rows[i].cap)
+            lo = rows[i].cap;
+        int64_t hi = lo * 13 / 10;
+        for (int k = 0; k < 200; k++) {
+            int64_t d = reconnect_backoff_ms(a, rows[i].cap);
+            if (d < lo || d > hi)
+                fail_msg("attempt %u cap %lld: %lld ms, not in [%lld, %lld]", a,
+                         (long long)rows[i].cap, (long long)d, (long long)lo, (long long)hi);
+        }
+    }
+}
+
+static void backoff_jitter_varies(void **state)
+{
+    (void)state;
+    for (unsigned a = 0; a < 8; a++) {
+        int64_t first = reconnect_backoff_ms(a, 60000);
+        int differs = 0;
+        for (int k = 0; k < 100 && !differs; k++)
+            differs = reconnect_backoff_ms(a, 60000) != first;
+        if (!differs)
+            fail_msg("attempt %u: 100 draws all gave %lld ms", a, (long long)first);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(backoff_first_attempt_is_within_250_ms),
+        cmocka_unit_test(backoff_doubles_from_one_second_up_to_the_cap_with_30_percent_jitter),
+        cmocka_unit_test(backoff_jitter_varies),
         cmocka_unit_test(reconnect_backs_off_and_starts_again_after_a_stable_connection),
         cmocka_unit_test(reconnect_never_undercuts_an_asked_wait_or_the_floor),
     };

@@ -1,6 +1,6 @@
-/* test_ws.c - the shared event loop and WebSocket client (bot/net/ws.c).
+/* test_ws.c - the WebSocket client (bot/net/ws.c), a transport of the loop (test_loop.c).
  *
- * URL parsing and backoff are pure and checked with tables. Everything else runs the real client
+ * URL parsing is pure and checked with tables. Everything else runs the real client
  * against a real libwebsockets server on 127.0.0.1: a second lws context, served in its own
  * thread, that plays a script of messages (sent in as many WebSocket fragments as the test asks,
  * one lws_write per WRITEABLE callback), can echo what it receives and records the close status
@@ -270,7 +270,7 @@ static size_t srv_count(struct srv *s)
  */
 struct fx {
     struct srv srv;
-    struct ws_loop *loop;
+    struct loop *loop;
     struct ws *ws;
     struct ws_options opt;
     int opens, closes;
@@ -348,7 +348,7 @@ static int setup(void **state)
     atomic_init(&f->srv.overflow, 0);
     atomic_init(&f->srv.peer_close_code, -1);
     char err[256];
-    if (ws_loop_new(&f->loop, NULL, err, sizeof err)) {
+    if (loop_new(&f->loop, NULL, err, sizeof err)) {
         free(f);
         return -1;
     }
@@ -363,7 +363,7 @@ static int teardown(void **state)
     if (!ok)
         print_error("handlers saw %d wrong calls; the server overflowed: %d\n", f->wrong,
                     atomic_load(&f->srv.overflow));
-    ws_loop_free(f->loop);
+    loop_free(f->loop);
     srv_stop(&f->srv);
     pthread_mutex_destroy(&f->srv.lock);
     for (size_t i = 0; i < f->nmsgs; i++)
@@ -382,13 +382,13 @@ struct waiting {
 static int wait_done(void *arg)
 {
     struct waiting *w = arg;
-    return (w->pred && w->pred(w->f)) || ws_now_ms() >= w->deadline;
+    return (w->pred && w->pred(w->f)) || loop_now_ms() >= w->deadline;
 }
 
 #define WAIT_FOR(f, pred, ms)                                                                      \
     do {                                                                                           \
-        struct waiting w_ = { (f), (pred), ws_now_ms() + (ms) };                                   \
-        ws_loop_run((f)->loop, wait_done, &w_);                                                    \
+        struct waiting w_ = { (f), (pred), loop_now_ms() + (ms) };                                 \
+        loop_run((f)->loop, wait_done, &w_);                                                       \
         if (!(pred)(f))                                                                            \
             fail_msg("timed out after %d ms waiting for %s", (int)(ms), #pred);                    \
     } while (0)
@@ -396,8 +396,8 @@ static int wait_done(void *arg)
 /* Runs the loop for ms milliseconds. */
 static void run_for(struct fx *f, int ms)
 {
-    struct waiting w = { f, NULL, ws_now_ms() + ms };
-    ws_loop_run(f->loop, wait_done, &w);
+    struct waiting w = { f, NULL, loop_now_ms() + ms };
+    loop_run(f->loop, wait_done, &w);
 }
 
 static int is_open(struct fx *f)
@@ -573,59 +573,6 @@ static void url_parse_limits_host_and_path_length(void **state)
     }
 }
 
-/* ---- ws_backoff_ms ---- */
-
-static void backoff_first_attempt_is_within_250_ms(void **state)
-{
-    (void)state;
-    for (int i = 0; i < 200; i++) {
-        int64_t d = ws_backoff_ms(0, 60000);
-        if (d < 0 || d > 250)
-            fail_msg("attempt 0 gave %lld ms", (long long)d);
-    }
-}
-
-static void backoff_doubles_from_one_second_up_to_the_cap_with_30_percent_jitter(void **state)
-{
-    (void)state;
-    static const struct {
-        unsigned attempt;
-        int64_t cap;
-    } rows[] = {
-        { 1, 60000 },  { 2, 60000 },        { 3, 60000 },     { 4, 60000 },
-        { 5, 60000 },  { 6, 60000 },        { 7, 60000 },     { 8, 60000 },
-        { 20, 60000 }, { 21, 60000 },       { 30, 60000 },    { 50, 60000 },
-        { 1, 500 },    { 2, 1500 },         { 12, 10000000 }, { 20, INT64_C(1) << 40 },
-        { 50, 30000 }, { UINT_MAX, 30000 },
-    };
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        unsigned a = rows[i].attempt;
-        int64_t lo = a > 40 ? rows[i].cap : (int64_t)1000 << (a - 1);
-        if (lo > rows[i].cap)
-            lo = rows[i].cap;
-        int64_t hi = lo * 13 / 10;
-        for (int k = 0; k < 200; k++) {
-            int64_t d = ws_backoff_ms(a, rows[i].cap);
-            if (d < lo || d > hi)
-                fail_msg("attempt %u cap %lld: %lld ms, not in [%lld, %lld]", a,
-                         (long long)rows[i].cap, (long long)d, (long long)lo, (long long)hi);
-        }
-    }
-}
-
-static void backoff_jitter_varies(void **state)
-{
-    (void)state;
-    for (unsigned a = 0; a < 8; a++) {
-        int64_t first = ws_backoff_ms(a, 60000);
-        int differs = 0;
-        for (int k = 0; k < 100 && !differs; k++)
-            differs = ws_backoff_ms(a, 60000) != first;
-        if (!differs)
-            fail_msg("attempt %u: 100 draws all gave %lld ms", a, (long long)first);
-    }
-}
-
 /* ---- messages against the server ---- */
 
 static int got_two(struct fx *f)
@@ -775,8 +722,8 @@ static void send_before_open_is_delivered_after_the_handshake(void **state)
     assert_int_equal(ws_is_open(f->ws), 0);
     assert_int_equal(ws_send(f->ws, "early", 5), 0);
     WAIT_FOR(f, is_open, WAIT_MS);
-    int64_t until = ws_now_ms() + 1000;
-    while (f->nmsgs == 0 && ws_now_ms() < until)
+    int64_t until = loop_now_ms() + 1000;
+    while (f->nmsgs == 0 && loop_now_ms() < until)
         run_for(f, 20);
     if (f->nmsgs == 0)
         fail_msg("a message sent before on_open was not written within 1 s (server got %zu)",
@@ -978,256 +925,16 @@ static void connect_rejects_a_bad_url_without_calling_handlers(void **state)
     assert_int_equal(f->opens + f->closes, 0);
 }
 
-/* ---- posted calls ---- */
-
-enum { NPOST = 100 };
-
-struct posts;
-
-struct slot {
-    struct posts *p;
-    int i;
-};
-
-struct posts {
-    struct ws_loop *loop;
-    pthread_t loop_thread;
-    int order[NPOST + 8]; /* slot numbers in the order their calls ran */
-    int n;
-    int wrong_thread; /* calls that ran on another thread than the loop's */
-    struct slot slot[NPOST + 8];
-};
-
-static void record_post(void *arg)
-{
-    struct slot *s = arg;
-    struct posts *p = s->p;
-    if (!pthread_equal(pthread_self(), p->loop_thread))
-        p->wrong_thread++;
-    if (p->n < NPOST + 8)
-        p->order[p->n++] = s->i;
-}
-
-static void *post_all(void *arg)
-{
-    struct posts *p = arg;
-    for (int i = 0; i < NPOST; i++) {
-        if (ws_loop_post(p->loop, record_post, &p->slot[i]))
-            return NULL;
-        if (i % 10 == 0)
-            sched_yield();
-    }
-    return NULL;
-}
-
-static struct posts *posts_new(struct ws_loop *l)
-{
-    struct posts *p = calloc(1, sizeof *p);
-    assert_non_null(p);
-    p->loop = l;
-    p->loop_thread = pthread_self();
-    for (int i = 0; i < NPOST + 8; i++)
-        p->slot[i] = (struct slot){ p, i };
-    return p;
-}
-
-struct posts_wait {
-    struct posts *p;
-    int want;
-    int64_t deadline;
-};
-
-static int posts_done(void *arg)
-{
-    struct posts_wait *w = arg;
-    return w->p->n >= w->want || ws_now_ms() >= w->deadline;
-}
-
-static void posts_run_on_the_loop_thread_in_order(void **state)
-{
-    struct fx *f = *state;
-    struct posts *p = posts_new(f->loop);
-    pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, post_all, p), 0);
-    struct posts_wait w = { p, NPOST, ws_now_ms() + WAIT_MS };
-    ws_loop_run(f->loop, posts_done, &w);
-    pthread_join(t, NULL);
-    int n = p->n, wrong = p->wrong_thread;
-    int order_ok = 1;
-    for (int i = 0; i < n; i++)
-        order_ok &= p->order[i] == i;
-    free(p);
-    assert_int_equal(n, NPOST);
-    assert_int_equal(wrong, 0);
-    assert_true(order_ok);
-}
-
-static void unpost_drops_pending_calls(void **state)
-{
-    struct fx *f = *state;
-    struct posts *p = posts_new(f->loop);
-    assert_int_equal(ws_loop_post(f->loop, record_post, &p->slot[1]), 0);
-    assert_int_equal(ws_loop_post(f->loop, record_post, &p->slot[2]), 0);
-    assert_int_equal(ws_loop_post(f->loop, record_post, &p->slot[1]), 0);
-    assert_int_equal(ws_loop_post(f->loop, record_post, &p->slot[3]), 0);
-    ws_loop_unpost(f->loop, &p->slot[1]);
-    ws_loop_unpost(f->loop, &p->slot[7]); /* nothing posted with it */
-    assert_int_equal(ws_loop_post(f->loop, record_post, &p->slot[4]), 0); /* the last one */
-    struct posts_wait w = { p, 3, ws_now_ms() + WAIT_MS };
-    ws_loop_run(f->loop, posts_done, &w);
-    run_for(f, 20);
-    int n = p->n, o0 = p->order[0], o1 = p->order[1], o2 = p->order[2];
-    free(p);
-    assert_int_equal(n, 3);
-    assert_int_equal(o0, 2);
-    assert_int_equal(o1, 3);
-    assert_int_equal(o2, 4);
-}
-
-/* A posted call that tears something down and unposts the calls still pending for it. */
-static void unpost_slot_5(void *arg)
-{
-    struct slot *s = arg;
-    ws_loop_unpost(s->p->loop, &s->p->slot[5]);
-    record_post(arg);
-}
-
-static void unpost_inside_a_posted_call_drops_later_ones(void **state)
-{
-    struct fx *f = *state;
-    struct posts *p = posts_new(f->loop);
-    assert_int_equal(ws_loop_post(f->loop, unpost_slot_5, &p->slot[1]), 0);
-    assert_int_equal(ws_loop_post(f->loop, record_post, &p->slot[5]), 0);
-    assert_int_equal(ws_loop_post(f->loop, record_post, &p->slot[2]), 0);
-    struct posts_wait w = { p, 2, ws_now_ms() + WAIT_MS };
-    ws_loop_run(f->loop, posts_done, &w);
-    run_for(f, 20);
-    int n = p->n, o0 = p->order[0], o1 = p->order[1];
-    free(p);
-    if (n != 2 || o0 != 1 || o1 != 2)
-        fail_msg("after the first call unposted slot 5, the calls ran as %d then %d (%d calls);"
-                 " expected 1 then 2",
-                 o0, o1, n);
-}
-
-static void loop_free_drops_pending_posts(void **state)
-{
-    struct fx *f = *state;
-    struct posts *p = posts_new(f->loop);
-    assert_int_equal(ws_loop_post(f->loop, record_post, &p->slot[0]), 0);
-    assert_int_equal(ws_loop_post(f->loop, record_post, &p->slot[1]), 0);
-    ws_loop_free(f->loop);
-    f->loop = NULL;
-    int n = p->n;
-    free(p);
-    assert_int_equal(n, 0);
-}
-
-/* ---- timers ---- */
-
-struct tick {
-    int fired;
-    int64_t at;
-    struct ws_timer *t;
-    int rearm; /* times to re-arm from inside the callback */
-};
-
-static void tick_fn(void *arg)
-{
-    struct tick *k = arg;
-    k->fired++;
-    k->at = ws_now_ms();
-    if (k->rearm > 0) {
-        k->rearm--;
-        ws_timer_set(k->t, 10);
-    }
-}
-
-struct tick_wait {
-    struct tick *k;
-    int want;
-    int64_t deadline;
-};
-
-static int tick_done(void *arg)
-{
-    struct tick_wait *w = arg;
-    return w->k->fired >= w->want || ws_now_ms() >= w->deadline;
-}
-
-static void timer_fires_once_after_its_delay(void **state)
-{
-    struct fx *f = *state;
-    struct tick k = { 0 };
-    k.t = ws_timer_new(f->loop, tick_fn, &k);
-    assert_non_null(k.t);
-    assert_int_equal(ws_timer_armed(k.t), 0);
-    int64_t t0 = ws_now_ms();
-    ws_timer_set(k.t, 50);
-    assert_int_equal(ws_timer_armed(k.t), 1);
-    struct tick_wait w = { &k, 1, t0 + WAIT_MS };
-    ws_loop_run(f->loop, tick_done, &w);
-    int armed_after = ws_timer_armed(k.t);
-    run_for(f, 120);
-    ws_timer_free(k.t);
-    assert_int_equal(k.fired, 1);
-    if (k.at - t0 < 50)
-        fail_msg("fired after %lld ms, before the 50 ms asked", (long long)(k.at - t0));
-    assert_true(k.at - t0 < 1000);
-    assert_int_equal(armed_after, 0);
-}
-
-static void timer_cancel_prevents_firing(void **state)
-{
-    struct fx *f = *state;
-    struct tick k = { 0 }, k2 = { 0 };
-    k.t = ws_timer_new(f->loop, tick_fn, &k);
-    k2.t = ws_timer_new(f->loop, tick_fn, &k2);
-    assert_non_null(k.t);
-    assert_non_null(k2.t);
-    ws_timer_set(k.t, 30);
-    ws_timer_set(k2.t, 30);
-    ws_timer_cancel(k.t);
-    assert_int_equal(ws_timer_armed(k.t), 0);
-    ws_timer_cancel(k.t); /* twice is harmless */
-    ws_timer_free(k2.t);  /* freeing an armed timer disarms it */
-    run_for(f, 150);
-    assert_int_equal(k.fired, 0);
-    assert_int_equal(k2.fired, 0);
-    /* a cancelled timer can be armed again */
-    ws_timer_set(k.t, 10);
-    struct tick_wait w = { &k, 1, ws_now_ms() + WAIT_MS };
-    ws_loop_run(f->loop, tick_done, &w);
-    ws_timer_free(k.t);
-    assert_int_equal(k.fired, 1);
-}
-
-static void timer_set_again_moves_the_deadline(void **state)
-{
-    struct fx *f = *state;
-    struct tick k = { 0 };
-    k.t = ws_timer_new(f->loop, tick_fn, &k);
-    assert_non_null(k.t);
-    int64_t t0 = ws_now_ms();
-    ws_timer_set(k.t, 2000);
-    ws_timer_set(k.t, 20); /* replaces, not adds */
-    k.rearm = 2;           /* and it re-arms itself twice from its callback */
-    struct tick_wait w = { &k, 3, t0 + WAIT_MS };
-    ws_loop_run(f->loop, tick_done, &w);
-    run_for(f, 60);
-    int armed = ws_timer_armed(k.t);
-    ws_timer_free(k.t);
-    assert_int_equal(k.fired, 3);
-    assert_int_equal(armed, 0);
-    assert_true(k.at - t0 >= 40);
-    assert_true(k.at - t0 < 1500);
-}
-
 /* ---- freeing the loop ---- */
 
 static void queue_one(struct fx *f)
 {
     f->send_rc[0] = ws_send(f->ws, "unsent", 6);
+}
+
+static void count_call(void *arg)
+{
+    ++*(int *)arg;
 }
 
 static void loop_free_with_an_open_connection_calls_no_handler(void **state)
@@ -1243,24 +950,22 @@ static void loop_free_with_an_open_connection_calls_no_handler(void **state)
     struct ws *second;
     snprintf(url, sizeof url, "ws://127.0.0.1:%d/second", f->srv.port);
     assert_int_equal(ws_connect(f->loop, url, NULL, &handler, f, &second, err, sizeof err), 0);
-    struct posts *p = posts_new(f->loop);
-    assert_int_equal(ws_loop_post(f->loop, record_post, &p->slot[0]), 0);
+    int n = 0;
+    assert_int_equal(loop_post(f->loop, count_call, &n), 0);
     int opens = f->opens;
-    ws_loop_free(f->loop);
+    loop_free(f->loop);
     f->loop = NULL;
-    int n = p->n;
-    free(p);
     assert_int_equal(f->opens, opens);
     assert_int_equal(f->closes, 0);
     assert_int_equal(f->nmsgs, 0);
     assert_int_equal(n, 0);
     /* the server sees the socket go */
-    int64_t until = ws_now_ms() + WAIT_MS;
+    int64_t until = loop_now_ms() + WAIT_MS;
     /* (the server counts the connection just after it sends the handshake reply, so it may not
      * have yet when on_open ran) */
     while ((atomic_load(&f->srv.established) == 0 ||
             atomic_load(&f->srv.closed) < atomic_load(&f->srv.established)) &&
-           ws_now_ms() < until)
+           loop_now_ms() < until)
         nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL);
     assert_true(atomic_load(&f->srv.established) >= 1);
     assert_int_equal(atomic_load(&f->srv.closed), atomic_load(&f->srv.established));
@@ -1277,9 +982,6 @@ int main(void)
         cmocka_unit_test(url_parse_rejects_bad_urls),
         cmocka_unit_test(url_parse_rejects_a_space_or_sign_before_the_port),
         cmocka_unit_test(url_parse_limits_host_and_path_length),
-        cmocka_unit_test(backoff_first_attempt_is_within_250_ms),
-        cmocka_unit_test(backoff_doubles_from_one_second_up_to_the_cap_with_30_percent_jitter),
-        cmocka_unit_test(backoff_jitter_varies),
         NET(fragmented_300k_message_arrives_once_and_whole),
         NET(message_over_max_message_is_dropped_and_the_next_arrives),
         NET(sends_keep_their_order_through_an_echo_server),
@@ -1293,13 +995,6 @@ int main(void)
         NET(close_before_open_reports_once),
         NET(connect_refused_reports_exactly_once),
         NET(connect_rejects_a_bad_url_without_calling_handlers),
-        NET(posts_run_on_the_loop_thread_in_order),
-        NET(unpost_drops_pending_calls),
-        NET(unpost_inside_a_posted_call_drops_later_ones),
-        NET(loop_free_drops_pending_posts),
-        NET(timer_fires_once_after_its_delay),
-        NET(timer_cancel_prevents_firing),
-        NET(timer_set_again_moves_the_deadline),
         NET(loop_free_with_an_open_connection_calls_no_handler),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -49,7 +49,7 @@ struct call {
 };
 
 struct http {
-    struct ws_loop *loop; /* borrowed */
+    struct loop *loop; /* borrowed */
     pthread_t thread;
     pthread_mutex_t lock; /* guards incoming, finished, quit, posted */
     CURLM *multi;
@@ -244,7 +244,7 @@ static void hand_over(struct http *h, struct call *c)
     int post = !h->posted;
     h->posted = 1;
     pthread_mutex_unlock(&h->lock);
-    if (post && ws_loop_post(h->loop, drain, h)) {
+    if (post && loop_post(h->loop, drain, h)) {
         pthread_mutex_lock(&h->lock);
         h->posted = 0; /* out of memory: the worker tries again */
         pthread_mutex_unlock(&h->lock);
@@ -344,7 +344,7 @@ static void *worker(void *arg)
         int news = h->incoming != NULL || h->quit;
         h->polling = !news;
         pthread_mutex_unlock(&h->lock);
-        if (stuck && ws_loop_post(h->loop, drain, h)) {
+        if (stuck && loop_post(h->loop, drain, h)) {
             pthread_mutex_lock(&h->lock);
             h->posted = 0;
             pthread_mutex_unlock(&h->lock);
@@ -366,7 +366,7 @@ static void *worker(void *arg)
     return NULL;
 }
 
-int http_new(struct http **out, struct ws_loop *loop, const char *ca_file, char *err, size_t errlen)
+int http_new(struct http **out, struct loop *loop, const char *ca_file, char *err, size_t errlen)
 {
     struct http *h = calloc(1, sizeof *h);
     if (!h || (ca_file && !(h->ca_file = strdup(ca_file))) || !(h->multi = curl_multi_init())) {
@@ -400,7 +400,7 @@ void http_free(struct http *h)
     pthread_mutex_unlock(&h->lock);
     curl_multi_wakeup(h->multi);
     pthread_join(h->thread, NULL);
-    ws_loop_unpost(h->loop, h);
+    loop_unpost(h->loop, h);
     while (h->finished) {
         struct call *c = h->finished;
         h->finished = c->next;

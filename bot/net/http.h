@@ -1,7 +1,7 @@
 /* http.h - HTTP requests, and host name lookups, that never block the event loop.
  *
  * libcurl's multi interface runs on one worker thread; requests are handed to it through a
- * locked queue and its answers come back to the loop's thread through ws_loop_post(). So a slow
+ * locked queue and its answers come back to the loop's thread through loop_post(). So a slow
  * Web API call (chat.postMessage taking longer than Slack's 3-second acknowledgement deadline)
  * never delays an acknowledgement or a pong. Connections to a host are reused. */
 #ifndef PLANBOT_HTTP_H
@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "ws.h"
+#include "loop.h"
 
 struct http;
 
@@ -50,10 +50,9 @@ struct http_response {
 /* Called on the loop's thread with the answer, which is borrowed for the call. */
 typedef void (*http_done_fn)(void *ctx, const struct http_response *r);
 
-/* Starts the worker. ca_file as for ws_loop_new(). Returns 0 and *out, or an error with a
+/* Starts the worker. ca_file as for loop_new(). Returns 0 and *out, or an error with a
  * message in err. */
-int http_new(struct http **out, struct ws_loop *loop, const char *ca_file, char *err,
-             size_t errlen);
+int http_new(struct http **out, struct loop *loop, const char *ca_file, char *err, size_t errlen);
 
 /* Stops the worker and frees everything; requests still pending are abandoned and their
  * callbacks never run. Accepts NULL. */

@@ -59,20 +59,20 @@ struct pending {
 
 struct plat {
     struct plat_host host;
-    struct ws_loop *loop;
+    struct loop *loop;
     struct http *http;
     char *base, *token; /* owned; the server's URL ending in '/'; the token is never logged */
     int pace_ms, ping_secs, timeout_secs;
     char self_id[MM_ID_MAX], self_name[MM_NAME_MAX];
     int authed, replayed, opening;
-    struct ws *ws;          /* the socket, or NULL */
-    int hello;              /* the socket said hello */
-    int64_t hello_at;       /* when */
-    int64_t next_seq;       /* the seq the next event must have */
-    int served;             /* a socket has served before: the next hello catches up */
-    struct reconnect rc;    /* when to try again */
-    struct ws_timer *retry; /* the next sign-in or socket */
-    struct ws_timer *auth_timer;
+    struct ws *ws;            /* the socket, or NULL */
+    int hello;                /* the socket said hello */
+    int64_t hello_at;         /* when */
+    int64_t next_seq;         /* the seq the next event must have */
+    int served;               /* a socket has served before: the next hello catches up */
+    struct reconnect rc;      /* when to try again */
+    struct loop_timer *retry; /* the next sign-in or socket */
+    struct loop_timer *auth_timer;
     volatile sig_atomic_t *stop;
     int stopping, fatal;
     int64_t stop_deadline;
@@ -398,8 +398,8 @@ static void on_text(void *ctx, struct ws *ws, const char *data, size_t len)
         p->next_seq = f.seq + 1;
     if (f.type == MM_FRAME_HELLO) {
         p->hello = 1;
-        p->hello_at = ws_now_ms();
-        ws_timer_cancel(p->auth_timer);
+        p->hello_at = loop_now_ms();
+        loop_timer_cancel(p->auth_timer);
         log_msg(LOG_INFO, "mattermost: connected as @%s", p->self_name);
         if (p->served)
             catch_up(p);
@@ -425,7 +425,7 @@ static void on_open(void *ctx, struct ws *ws)
         return;
     }
     p->next_seq = 0;
-    ws_timer_set(p->auth_timer, AUTH_TIMEOUT_MS);
+    loop_timer_set(p->auth_timer, AUTH_TIMEOUT_MS);
 }
 
 static void on_close(void *ctx, struct ws *ws, int code, const char *why)
@@ -434,8 +434,8 @@ static void on_close(void *ctx, struct ws *ws, int code, const char *why)
     if (ws != p->ws)
         return;
     p->ws = NULL;
-    ws_timer_cancel(p->auth_timer);
-    reconnect_closed(&p->rc, p->hello ? ws_now_ms() - p->hello_at : 0);
+    loop_timer_cancel(p->auth_timer);
+    reconnect_closed(&p->rc, p->hello ? loop_now_ms() - p->hello_at : 0);
     if (p->hello)
         p->lost_at = wall_ms();
     p->hello = 0;
@@ -569,12 +569,12 @@ static void connect_now(void *arg)
 
 static void want_socket(struct plat *p, int64_t delay)
 {
-    if (p->stopping || p->fatal || p->opening || p->ws || ws_timer_armed(p->retry))
+    if (p->stopping || p->fatal || p->opening || p->ws || loop_timer_armed(p->retry))
         return;
     delay = reconnect_delay(&p->rc, delay);
     if (delay >= 1000)
         log_msg(LOG_INFO, "mattermost: connecting again in %.1f s", (double)delay / 1000);
-    ws_timer_set(p->retry, delay);
+    loop_timer_set(p->retry, delay);
 }
 
 /* ---- replies ---- */
@@ -627,7 +627,7 @@ static int mattermost_send(struct plat *p, const struct plat_message *msg, const
                            size_t len)
 {
     return outbox_send(p->outbox, msg->channel, msg->thread, msg->user, text, len, &mm_markup,
-                       msg->record, ws_now_ms());
+                       msg->record, loop_now_ms());
 }
 
 /* ---- life ---- */
@@ -666,8 +666,8 @@ static int mattermost_open(struct plat **out, const struct plat_host *host, char
         rc = ERR_NOMEM;
     if (!rc)
         rc = http_new(&p->http, p->loop, cfg->tls_ca_file, err, errlen);
-    if (!rc && (!(p->retry = ws_timer_new(p->loop, connect_now, p)) ||
-                !(p->auth_timer = ws_timer_new(p->loop, auth_late, p)) ||
+    if (!rc && (!(p->retry = loop_timer_new(p->loop, connect_now, p)) ||
+                !(p->auth_timer = loop_timer_new(p->loop, auth_late, p)) ||
                 !(p->seen = seen_new(SEEN)) || !(p->arena = json_arena_new(ARENA))))
         rc = ERR_NOMEM;
     struct outbox_config oc = { "mattermost", p->pace_ms, INFLIGHT_MAX, OUTBOX_MAX,
@@ -689,8 +689,8 @@ static void stop_serving(struct plat *p)
     if (p->stopping)
         return;
     p->stopping = 1;
-    p->stop_deadline = ws_now_ms() + STOP_GRACE_MS;
-    ws_timer_cancel(p->retry);
+    p->stop_deadline = loop_now_ms() + STOP_GRACE_MS;
+    loop_timer_cancel(p->retry);
     size_t left = outbox_waiting(p->outbox);
     log_msg(LOG_INFO, "mattermost: stopping; %zu repl%s to post", left, left == 1 ? "y" : "ies");
     if (p->ws)
@@ -705,7 +705,7 @@ static int mattermost_stopped(struct plat *p)
         return 0;
     if (outbox_idle(p->outbox) && !p->ws)
         return 1;
-    return ws_now_ms() > p->stop_deadline;
+    return loop_now_ms() > p->stop_deadline;
 }
 
 static int mattermost_start(struct plat *p, volatile sig_atomic_t *stop)
@@ -728,8 +728,8 @@ static void mattermost_close(struct plat *p)
     if (!p)
         return;
     http_free(p->http); /* first: no callback may run after this */
-    ws_timer_free(p->retry);
-    ws_timer_free(p->auth_timer);
+    loop_timer_free(p->retry);
+    loop_timer_free(p->auth_timer);
     outbox_free(p->outbox);
     while (p->recording) { /* its record stays open: the next start answers it */
         struct pending *e = p->recording;

@@ -64,27 +64,27 @@ struct conn {
     struct pending *events, **events_end; /* oldest first */
     struct plat *p;
     struct ws *ws;
-    struct ws_timer *hello_timer;
+    struct loop_timer *hello_timer;
     int hello;
     int64_t hello_at; /* when it said hello */
 };
 
 struct plat {
     struct plat_host host;
-    struct ws_loop *loop;
+    struct loop *loop;
     struct http *http;
     char *api_url, *app_token, *bot_token; /* owned; the tokens are never logged */
     int pace_ms;
     int ping_secs, timeout_secs; /* keepalive of the socket; the limit of an API call */
     char self_user[SLACK_ID_MAX], self_bot[SLACK_ID_MAX];
-    int authed;             /* auth.test succeeded */
-    int replayed;           /* the questions left open by the last stop were handed over */
-    int opening;            /* a call to apps.connections.open is in flight */
-    struct conn *cur;       /* the socket that serves */
-    struct conn *fresh;     /* a socket connecting, to replace cur or to be the first */
-    struct conn *conns;     /* every socket, also old ones still closing */
-    struct reconnect rc;    /* when to try again: backoff, a 429's wait, link_disabled's floor */
-    struct ws_timer *retry; /* the next auth.test or apps.connections.open */
+    int authed;               /* auth.test succeeded */
+    int replayed;             /* the questions left open by the last stop were handed over */
+    int opening;              /* a call to apps.connections.open is in flight */
+    struct conn *cur;         /* the socket that serves */
+    struct conn *fresh;       /* a socket connecting, to replace cur or to be the first */
+    struct conn *conns;       /* every socket, also old ones still closing */
+    struct reconnect rc;      /* when to try again: backoff, a 429's wait, link_disabled's floor */
+    struct loop_timer *retry; /* the next auth.test or apps.connections.open */
     volatile sig_atomic_t *stop;
     int stopping;
     int64_t stop_deadline;
@@ -221,7 +221,7 @@ static void conn_free(struct conn *c)
     for (struct pending *e = c->p->recording; e; e = e->next)
         if (e->conn == c)
             e->conn = NULL; /* it is answered, once recorded, without an acknowledgement */
-    ws_timer_free(c->hello_timer);
+    loop_timer_free(c->hello_timer);
     free(c);
 }
 
@@ -297,7 +297,7 @@ static int admit(struct plat *p, struct conn *c, struct slack_frame *f)
 static void handle_event(struct plat *p, const struct pending *e)
 {
     struct plat_message m = message(&e->f, e->direct, e->record);
-    p->event_at = ws_now_ms();
+    p->event_at = loop_now_ms();
     p->host.on_message(p->host.ctx, p, &m);
     p->event_at = 0;
 }
@@ -393,8 +393,8 @@ static void on_text(void *ctx, struct ws *ws, const char *data, size_t len)
     switch (f.type) {
     case SLACK_FRAME_HELLO:
         c->hello = 1;
-        c->hello_at = ws_now_ms();
-        ws_timer_cancel(c->hello_timer);
+        c->hello_at = loop_now_ms();
+        loop_timer_cancel(c->hello_timer);
         if (c == p->fresh) {
             struct conn *old = p->cur;
             p->cur = c;
@@ -438,7 +438,7 @@ static void on_open(void *ctx, struct ws *ws)
     (void)ws;
     struct conn *c = ctx;
     log_msg(LOG_DEBUG, "slack: socket open, waiting for hello");
-    ws_timer_set(c->hello_timer, HELLO_TIMEOUT_MS);
+    loop_timer_set(c->hello_timer, HELLO_TIMEOUT_MS);
 }
 
 static void on_drained(void *ctx, struct ws *ws);
@@ -454,7 +454,7 @@ static void on_close(void *ctx, struct ws *ws, int code, const char *why)
         p->cur = NULL;
         /* the backoff starts again only after a socket that served a while, so a socket that
          * dies right after hello cannot make planbot reconnect in a tight loop */
-        reconnect_closed(&p->rc, ws_now_ms() - c->hello_at);
+        reconnect_closed(&p->rc, loop_now_ms() - c->hello_at);
         if (!p->stopping && !p->fatal) {
             if (code)
                 log_msg(LOG_INFO, "slack: disconnected (%s, status %d)", why, code);
@@ -552,7 +552,7 @@ static void open_socket(struct plat *p, const char *url, const char *addr)
     char err[256];
     struct ws_options opt = { 0, 0, p->ping_secs, p->timeout_secs, "slack", addr };
     int rc = ERR_NOMEM;
-    if (c && (c->hello_timer = ws_timer_new(p->loop, hello_late, c))) {
+    if (c && (c->hello_timer = loop_timer_new(p->loop, hello_late, c))) {
         rc = ws_connect(p->loop, url, &opt, &handler, c, &c->ws, err, sizeof err);
         if (rc)
             log_msg(LOG_WARN, "slack: %s", err);
@@ -647,12 +647,12 @@ static void connect_now(void *arg)
 /* Arranges a new socket: after delay ms, or after the backoff (reconnect.h) when delay < 0. */
 static void want_socket(struct plat *p, int64_t delay)
 {
-    if (p->stopping || p->fatal || p->opening || p->fresh || ws_timer_armed(p->retry))
+    if (p->stopping || p->fatal || p->opening || p->fresh || loop_timer_armed(p->retry))
         return;
     delay = reconnect_delay(&p->rc, delay);
     if (delay >= 1000)
         log_msg(LOG_INFO, "slack: connecting again in %.1f s", (double)delay / 1000);
-    ws_timer_set(p->retry, delay);
+    loop_timer_set(p->retry, delay);
 }
 
 /* ---- replies ---- */
@@ -702,7 +702,7 @@ static const struct outbox_ops outbox_ops = { start_post, settle_post, NULL, NUL
 
 static int slack_send(struct plat *p, const struct plat_message *msg, const char *text, size_t len)
 {
-    int64_t now = p->event_at ? p->event_at : ws_now_ms();
+    int64_t now = p->event_at ? p->event_at : loop_now_ms();
     return outbox_send(p->outbox, msg->channel, msg->thread, msg->user, text, len, &slack_markup,
                        msg->record, now);
 }
@@ -750,7 +750,7 @@ static int slack_open(struct plat **out, const struct plat_host *host, char *err
         rc = ERR_NOMEM;
     if (!rc)
         rc = http_new(&p->http, p->loop, cfg->tls_ca_file, err, errlen);
-    if (!rc && (!(p->retry = ws_timer_new(p->loop, connect_now, p)) ||
+    if (!rc && (!(p->retry = loop_timer_new(p->loop, connect_now, p)) ||
                 !(p->seen = seen_new(SEEN)) || !(p->arena = json_arena_new(ARENA))))
         rc = ERR_NOMEM;
     struct outbox_config oc = { "slack", p->pace_ms, INFLIGHT_MAX, OUTBOX_MAX, BACKOFF_CAP_MS };
@@ -773,8 +773,8 @@ static void stop_serving(struct plat *p)
     if (p->stopping)
         return;
     p->stopping = 1;
-    p->stop_deadline = ws_now_ms() + STOP_GRACE_MS;
-    ws_timer_cancel(p->retry);
+    p->stop_deadline = loop_now_ms() + STOP_GRACE_MS;
+    loop_timer_cancel(p->retry);
     size_t left = outbox_waiting(p->outbox);
     log_msg(LOG_INFO, "slack: stopping; %zu repl%s to post", left, left == 1 ? "y" : "ies");
     for (struct conn *c = p->conns; c; c = c->next)
@@ -790,7 +790,7 @@ static int slack_stopped(struct plat *p)
     int idle = outbox_idle(p->outbox);
     if (idle && !p->conns)
         return 1;
-    return ws_now_ms() > p->stop_deadline;
+    return loop_now_ms() > p->stop_deadline;
 }
 
 static int slack_start(struct plat *p, volatile sig_atomic_t *stop)
@@ -814,7 +814,7 @@ static void slack_close(struct plat *p)
     if (!p)
         return;
     http_free(p->http); /* first: no callback may run after this */
-    ws_timer_free(p->retry);
+    loop_timer_free(p->retry);
     outbox_free(p->outbox);
     /* sockets still open are closed with the loop, which calls no handler then */
     while (p->conns)

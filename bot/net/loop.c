@@ -1,0 +1,338 @@
+/* loop.c - the event loop on libwebsockets (see loop.h).
+ *
+ * lws calls one protocol callback for every connection; each transport's connection hangs off
+ * its wsi as the opaque user data, a struct loop_conn first, which the transport clears when it
+ * reports the connection closed, so callbacks that lws makes afterwards find nothing and do
+ * nothing. Posted calls sit in a locked list that the LWS_CALLBACK_EVENT_WAIT_CANCELLED callback
+ * (raised by lws_cancel_service(), the one thread-safe lws call) drains on the loop's thread. */
+#include "loop.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libwebsockets.h>
+
+#include "err.h"
+#include "log.h"
+
+enum {
+    TICK_US = 100 * 1000,
+    BEFORE_WAIT_ROUNDS = 4, /* calls of the before-wait hook in a row, at most */
+    KEEPALIVES = 8,         /* kinds of keepalive policy kept; eight are plenty */
+    READ_BYTES = 64 * 1024  /* read from a socket at once: lws's 4 KiB default held two or three
+                               Slack events, so each turn of the loop (a commit of their records,
+                               a write of their acknowledgements) served only those */
+};
+
+struct post {
+    struct post *next;
+    void (*fn)(void *arg);
+    void *arg;
+};
+
+struct loop {
+    struct lws_context *ctx;
+    pthread_mutex_t lock;                /* guards posts */
+    struct post *posts;                  /* posted calls, newest first */
+    struct post *running;                /* the batch run_posts() is running, oldest first */
+    struct loop_conn *conns;             /* the transports' connections, for loop_free */
+    lws_sorted_usec_list_t tick;         /* wakes lws_service so done() is checked */
+    lws_retry_bo_t policies[KEEPALIVES]; /* kept as long as lws may read them */
+    int npolicies;
+    int destroying;                /* loop_free: call no handlers */
+    int (*before_wait)(void *arg); /* loop_before_wait() */
+    void *before_wait_arg;
+};
+
+struct loop_timer {
+    lws_sorted_usec_list_t sul; /* first: the lws callback gets a pointer to it */
+    struct loop *loop;
+    void (*fn)(void *arg);
+    void *arg;
+    int armed;
+};
+
+/* The last "SSL error: ..." line lws logged: its CONNECTION_ERROR string for a refused
+ * certificate is an opaque "connect SSL err 1: ...", the reason comes only as a log line. lws
+ * logs on the loop's thread, the only one that reads this. */
+static char tls_reason[160];
+
+static void emit_lws_log(int level, const char *line)
+{
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    const char *ssl = strstr(line, "SSL error: ");
+    if (ssl)
+        snprintf(tls_reason, sizeof tls_reason, "%.*s", (int)(n - (size_t)(ssl - line)), ssl);
+    /* lws' own lines are detail: what matters is reported by the connections themselves */
+    log_msg(LOG_DEBUG, "lws %s: %.*s", level == LLL_ERR ? "error" : "warning", (int)n, line);
+}
+
+void loop_take_tls_reason(char *out, size_t len)
+{
+    snprintf(out, len, "%s", tls_reason);
+    tls_reason[0] = '\0';
+}
+
+static void tick(lws_sorted_usec_list_t *sul)
+{
+    struct loop *l = lws_container_of(sul, struct loop, tick);
+    lws_sul_schedule(l->ctx, 0, &l->tick, tick, TICK_US);
+}
+
+static void run_posts(struct loop *l)
+{
+    pthread_mutex_lock(&l->lock);
+    struct post *p = l->posts, *rev = NULL;
+    l->posts = NULL;
+    while (p) { /* oldest first */
+        struct post *next = p->next;
+        p->next = rev;
+        rev = p;
+        p = next;
+    }
+    /* one at a time, so that loop_unpost() can still drop the calls not yet run */
+    l->running = rev;
+    while ((p = l->running) != NULL) {
+        l->running = p->next;
+        pthread_mutex_unlock(&l->lock);
+        p->fn(p->arg);
+        free(p);
+        pthread_mutex_lock(&l->lock);
+    }
+    pthread_mutex_unlock(&l->lock);
+}
+
+/* The one callback: posted calls, then each connection's events to its transport. */
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    (void)user;
+    if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) {
+        struct loop *l = lws_context_user(lws_get_context(wsi));
+        if (l)
+            run_posts(l);
+        return 0;
+    }
+    struct loop_conn *c = wsi ? lws_get_opaque_user_data(wsi) : NULL;
+    if (!c) /* its connection was reported closed: one that opens now has no owner */
+        return reason == LWS_CALLBACK_CLIENT_ESTABLISHED ? -1 : 0;
+    return c->ops->event(c, wsi, (int)reason, in, len);
+}
+
+static const struct lws_protocols protocols[] = {
+    { "planbot", callback, 0, READ_BYTES, 0, NULL, 0 },
+    { NULL, NULL, 0, 0, 0, NULL, 0 },
+};
+
+const char *loop_protocol(void)
+{
+    return protocols[0].name;
+}
+
+int loop_new(struct loop **out, const char *ca_file, char *err, size_t errlen)
+{
+    struct loop *l = calloc(1, sizeof *l);
+    if (!l) {
+        snprintf(err, errlen, "out of memory");
+        return ERR_NOMEM;
+    }
+    pthread_mutex_init(&l->lock, NULL);
+    lws_set_log_level(LLL_ERR | LLL_WARN, emit_lws_log);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.pt_serv_buf_size = READ_BYTES;
+    info.protocols = protocols;
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.client_ssl_ca_filepath = ca_file;
+    if (ca_file) /* instead of the system's authorities, not as well */
+        info.options |= LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+    info.user = l;
+    info.gid = -1;
+    info.uid = -1;
+    l->ctx = lws_create_context(&info);
+    if (!l->ctx) {
+        snprintf(err, errlen, "cannot start the event loop (libwebsockets)%s%s",
+                 ca_file ? "; check the CA file " : "", ca_file ? ca_file : "");
+        pthread_mutex_destroy(&l->lock);
+        free(l);
+        return ERR_IO;
+    }
+    lws_sul_schedule(l->ctx, 0, &l->tick, tick, TICK_US);
+    *out = l;
+    return 0;
+}
+
+void loop_free(struct loop *l)
+{
+    if (!l)
+        return;
+    l->destroying = 1;
+    while (l->conns) {
+        struct loop_conn *c = l->conns;
+        loop_detach(c);
+        c->ops->destroy(c);
+    }
+    lws_sul_cancel(&l->tick);
+    lws_context_destroy(l->ctx);
+    for (struct post *p = l->posts, *next; p; p = next) {
+        next = p->next;
+        free(p);
+    }
+    pthread_mutex_destroy(&l->lock);
+    free(l);
+}
+
+void loop_before_wait(struct loop *l, int (*fn)(void *arg), void *arg)
+{
+    l->before_wait = fn;
+    l->before_wait_arg = arg;
+}
+
+void loop_run(struct loop *l, int (*done)(void *arg), void *arg)
+{
+    while (!done(arg)) {
+        for (int i = 0; i < BEFORE_WAIT_ROUNDS && l->before_wait; i++)
+            if (!l->before_wait(l->before_wait_arg))
+                break;
+        if (lws_service(l->ctx, 0) < 0)
+            break;
+    }
+}
+
+int loop_post(struct loop *l, void (*fn)(void *arg), void *arg)
+{
+    struct post *p = malloc(sizeof *p);
+    if (!p)
+        return ERR_NOMEM;
+    p->fn = fn;
+    p->arg = arg;
+    pthread_mutex_lock(&l->lock);
+    p->next = l->posts;
+    l->posts = p;
+    pthread_mutex_unlock(&l->lock);
+    lws_cancel_service(l->ctx);
+    return 0;
+}
+
+void loop_unpost(struct loop *l, void *arg)
+{
+    pthread_mutex_lock(&l->lock);
+    for (int list = 0; list < 2; list++)
+        for (struct post **pp = list ? &l->running : &l->posts; *pp;) {
+            if ((*pp)->arg == arg) {
+                struct post *dead = *pp;
+                *pp = dead->next;
+                free(dead);
+            } else {
+                pp = &(*pp)->next;
+            }
+        }
+    pthread_mutex_unlock(&l->lock);
+}
+
+int64_t loop_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- timers ---- */
+
+static void timer_fired(lws_sorted_usec_list_t *sul)
+{
+    struct loop_timer *t = lws_container_of(sul, struct loop_timer, sul);
+    t->armed = 0;
+    t->fn(t->arg);
+}
+
+struct loop_timer *loop_timer_new(struct loop *l, void (*fn)(void *arg), void *arg)
+{
+    struct loop_timer *t = calloc(1, sizeof *t);
+    if (t) {
+        t->loop = l;
+        t->fn = fn;
+        t->arg = arg;
+    }
+    return t;
+}
+
+void loop_timer_set(struct loop_timer *t, int64_t ms)
+{
+    t->armed = 1;
+    lws_sul_schedule(t->loop->ctx, 0, &t->sul, timer_fired, (lws_usec_t)(ms < 0 ? 0 : ms) * 1000);
+}
+
+void loop_timer_cancel(struct loop_timer *t)
+{
+    if (t->armed)
+        lws_sul_cancel(&t->sul);
+    t->armed = 0;
+}
+
+int loop_timer_armed(const struct loop_timer *t)
+{
+    return t->armed;
+}
+
+void loop_timer_free(struct loop_timer *t)
+{
+    if (!t)
+        return;
+    loop_timer_cancel(t);
+    free(t);
+}
+
+/* ---- for transports ---- */
+
+struct lws_context *loop_lws(struct loop *l)
+{
+    return l->ctx;
+}
+
+int loop_destroying(const struct loop *l)
+{
+    return l->destroying;
+}
+
+void loop_attach(struct loop *l, struct loop_conn *c)
+{
+    c->loop = l;
+    c->prev = NULL;
+    c->next = l->conns;
+    if (l->conns)
+        l->conns->prev = c;
+    l->conns = c;
+}
+
+void loop_detach(struct loop_conn *c)
+{
+    struct loop *l = c->loop;
+    if (!l || (!c->prev && l->conns != c))
+        return; /* not attached */
+    if (c->prev)
+        c->prev->next = c->next;
+    else if (l->conns == c)
+        l->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+}
+
+const struct lws_retry_bo *loop_keepalive(struct loop *l, int ping_secs, int hangup_secs)
+{
+    for (int i = 0; i < l->npolicies; i++)
+        if (l->policies[i].secs_since_valid_ping == ping_secs &&
+            l->policies[i].secs_since_valid_hangup == hangup_secs)
+            return &l->policies[i];
+    int n = l->npolicies < KEEPALIVES ? l->npolicies++ : KEEPALIVES - 1; /* else reuse one */
+    l->policies[n].secs_since_valid_ping = (uint16_t)ping_secs;
+    l->policies[n].secs_since_valid_hangup = (uint16_t)hangup_secs;
+    return &l->policies[n];
+}
