@@ -136,7 +136,7 @@ static int parse_global(struct cli *cli, int argc, char **argv)
 static int load_config(struct cli *cli)
 {
     char err[1024];
-    if (config_defaults(&cli->cfg)) {
+    if (config_defaults(&cli->cfg) || plat_add_settings(&cli->cfg)) {
         fprintf(stderr, "planbot: out of memory\n");
         return 1;
     }

@@ -33,12 +33,6 @@ int config_defaults(struct config *cfg)
     memset(cfg, 0, sizeof *cfg);
     cfg->log_level = LOG_INFO;
     cfg->unanswered_days = 90;
-    cfg->slack.pace_ms = 1000;
-    cfg->slack.ping_secs = 10;
-    cfg->slack.timeout_secs = 30;
-    cfg->mattermost.pace_ms = 1000;
-    cfg->mattermost.ping_secs = 30;
-    cfg->mattermost.timeout_secs = 60;
     cfg->flood_messages = 20;
     cfg->flood_seconds = 60;
     cfg->replay_max_age = 3600;
@@ -51,8 +45,7 @@ int config_defaults(struct config *cfg)
     else
         snprintf(path, sizeof path, "planbot.db");
     cfg->db_is_default = 1;
-    if (config_set(&cfg->db, path) || config_set(&cfg->platform, "console") ||
-        config_set(&cfg->slack.api_url, "https://slack.com/api/")) {
+    if (config_set(&cfg->db, path) || config_set(&cfg->platform, "console")) {
         config_free(cfg);
         return ERR_NOMEM;
     }
@@ -70,12 +63,93 @@ void config_free(struct config *cfg)
         free(cfg->platforms[i]);
     free(cfg->platforms);
     free(cfg->tls_ca_file);
-    free(cfg->slack.api_url);
-    free(cfg->slack.app_token_file);
-    free(cfg->slack.bot_token_file);
-    free(cfg->mattermost.url);
-    free(cfg->mattermost.token_file);
+    for (size_t i = 0; i < cfg->nsections; i++) {
+        const struct config_key *k = cfg->sections[i].section->keys;
+        for (size_t j = 0; cfg->sections[i].values && k[j].name; j++)
+            if (k[j].kind != CONFIG_INT)
+                free(cfg->sections[i].values[j].s);
+        free(cfg->sections[i].values);
+    }
     memset(cfg, 0, sizeof *cfg);
+}
+
+/* ---- the adapters' sections ---- */
+
+static int section_index(const struct config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->nsections; i++)
+        if (strcmp(cfg->sections[i].section->name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* The value of key in section, or NULL when either is unknown. */
+static union config_value *value_of(const struct config *cfg, const char *section, const char *key,
+                                    const struct config_key **kp)
+{
+    int i = section_index(cfg, section);
+    if (i < 0)
+        return NULL;
+    const struct config_key *k = cfg->sections[i].section->keys;
+    for (size_t j = 0; k[j].name; j++)
+        if (strcmp(k[j].name, key) == 0) {
+            if (kp)
+                *kp = &k[j];
+            return &cfg->sections[i].values[j];
+        }
+    return NULL;
+}
+
+int config_add_section(struct config *cfg, const struct config_section *section)
+{
+    if (cfg->nsections == CONFIG_SECTIONS_MAX || section_index(cfg, section->name) >= 0)
+        return ERR_INVAL;
+    size_t n = 0;
+    while (section->keys[n].name)
+        n++;
+    union config_value *v = calloc(n ? n : 1, sizeof *v);
+    if (!v)
+        return ERR_NOMEM;
+    for (size_t j = 0; j < n; j++) {
+        const struct config_key *k = &section->keys[j];
+        if (k->kind == CONFIG_INT)
+            v[j].i = k->def;
+        else if (k->kind == CONFIG_URL && k->dflt && !(v[j].s = strdup(k->dflt))) {
+            while (j > 0)
+                free(v[--j].s);
+            free(v);
+            return ERR_NOMEM;
+        }
+    }
+    cfg->sections[cfg->nsections].section = section;
+    cfg->sections[cfg->nsections++].values = v;
+    return 0;
+}
+
+const char *config_string(const struct config *cfg, const char *section, const char *key)
+{
+    const struct config_key *k;
+    const union config_value *v = value_of(cfg, section, key, &k);
+    return v && k->kind != CONFIG_INT ? v->s : NULL;
+}
+
+int config_int(const struct config *cfg, const char *section, const char *key)
+{
+    const struct config_key *k;
+    const union config_value *v = value_of(cfg, section, key, &k);
+    return v && k->kind == CONFIG_INT ? v->i : 0;
+}
+
+int config_check_less(const struct config *cfg, const char *section, const char *less,
+                      const char *more, const char *why, const char *origin, char *err,
+                      size_t errlen)
+{
+    int a = config_int(cfg, section, less), b = config_int(cfg, section, more);
+    if (a < b)
+        return 0;
+    snprintf(err, errlen, "%s: \"%s.%s\" (%d) must be less than \"%s.%s\" (%d), %s", origin,
+             section, less, a, section, more, b, why);
+    return ERR_INVAL;
 }
 
 int config_check_platforms(const struct config *cfg, const char *const *names, char *err,
@@ -159,17 +233,8 @@ static int set_api_url(char **field, const char *value, const char *origin, cons
     return 0;
 }
 
-enum kind {
-    K_STRING,
-    K_LEVEL,
-    K_INT,
-    K_URL,
-    K_MODERATORS,
-    K_PLATFORMS,
-    K_SECTION,
-    K_SECRET,
-    K_TOKEN_FILE
-};
+/* The top level's keys (an adapter's section has its own: struct config_key). */
+enum kind { K_STRING, K_LEVEL, K_INT, K_MODERATORS, K_PLATFORMS, K_SECTION };
 
 struct key {
     const char *name;
@@ -180,26 +245,6 @@ struct key {
 };
 
 #define AT(field) offsetof(struct config, field)
-static const struct key slack_keys[] = {
-    { "api_url", K_URL, AT(slack.api_url), 0, 0, NULL },
-    { "app_token_file", K_TOKEN_FILE, AT(slack.app_token_file), 0, 0, NULL },
-    { "bot_token_file", K_TOKEN_FILE, AT(slack.bot_token_file), 0, 0, NULL },
-    { "pace_ms", K_INT, AT(slack.pace_ms), 0, 60000, NULL },
-    { "ping_secs", K_INT, AT(slack.ping_secs), 1, 3600, NULL },
-    { "timeout_secs", K_INT, AT(slack.timeout_secs), 2, 3600, NULL },
-    { "app_token", K_SECRET, 0, 0, 0, NULL },
-    { "bot_token", K_SECRET, 0, 0, 0, NULL },
-    { NULL, K_STRING, 0, 0, 0, NULL },
-};
-static const struct key mattermost_keys[] = {
-    { "url", K_URL, AT(mattermost.url), 0, 0, NULL },
-    { "token_file", K_TOKEN_FILE, AT(mattermost.token_file), 0, 0, NULL },
-    { "pace_ms", K_INT, AT(mattermost.pace_ms), 0, 60000, NULL },
-    { "ping_secs", K_INT, AT(mattermost.ping_secs), 1, 3600, NULL },
-    { "timeout_secs", K_INT, AT(mattermost.timeout_secs), 2, 3600, NULL },
-    { "token", K_SECRET, 0, 0, 0, NULL },
-    { NULL, K_STRING, 0, 0, 0, NULL },
-};
 static const struct key flood_keys[] = {
     { "messages", K_INT, AT(flood_messages), 0, 100000, NULL },
     { "seconds", K_INT, AT(flood_seconds), 1, 86400, NULL },
@@ -213,8 +258,6 @@ static const struct key top_keys[] = {
     { "moderators", K_MODERATORS, 0, 0, 0, NULL },
     { "unanswered_days", K_INT, AT(unanswered_days), 0, 36500, NULL },
     { "tls_ca_file", K_STRING, AT(tls_ca_file), 0, 0, NULL },
-    { "slack", K_SECTION, 0, 0, 0, slack_keys },
-    { "mattermost", K_SECTION, 0, 0, 0, mattermost_keys },
     { "flood_limit", K_SECTION, 0, 0, 0, flood_keys },
     { "replay_max_age", K_INT, AT(replay_max_age), 0, 7 * 86400, NULL },
     { NULL, K_STRING, 0, 0, 0, NULL },
@@ -226,8 +269,93 @@ static void known_keys(const struct key *keys, char *out, size_t len)
     size_t at = 0;
     out[0] = '\0';
     for (const struct key *k = keys; k->name && at < len; k++)
-        if (k->kind != K_SECRET)
-            at += (size_t)snprintf(out + at, len - at, "%s%s", at ? ", " : "", k->name);
+        at += (size_t)snprintf(out + at, len - at, "%s%s", at ? ", " : "", k->name);
+}
+
+/* Whether value starts like one of the comma-separated prefixes ("xapp-,xox"). */
+static int looks_like(const char *value, const char *prefixes)
+{
+    for (const char *p = prefixes; p && *p;) {
+        size_t n = strcspn(p, ",");
+        if (n && strncmp(value, p, n) == 0)
+            return 1;
+        p += n + (p[n] == ',');
+    }
+    return 0;
+}
+
+/* Reads an adapter's section ("slack": {...}) against its key table. */
+static int load_section(struct config *cfg, const cJSON *obj, size_t i, const char *origin,
+                        char *err, size_t errlen)
+{
+    const struct config_section *sec = cfg->sections[i].section;
+    union config_value *values = cfg->sections[i].values;
+    if (!cJSON_IsObject(obj)) {
+        snprintf(err, errlen, "%s: \"%s\" must be an object", origin, sec->name);
+        return ERR_INVAL;
+    }
+    const cJSON *item;
+    cJSON_ArrayForEach(item, obj)
+    {
+        char key[128];
+        snprintf(key, sizeof key, "%s.%s", sec->name, item->string);
+        size_t j = 0;
+        while (sec->keys[j].name && strcmp(sec->keys[j].name, item->string) != 0)
+            j++;
+        const struct config_key *k = &sec->keys[j];
+        if (!k->name) {
+            char known[256];
+            size_t at = 0;
+            known[0] = '\0';
+            for (size_t n = 0; sec->keys[n].name && at < sizeof known; n++)
+                if (sec->keys[n].kind != CONFIG_SECRET)
+                    at += (size_t)snprintf(known + at, sizeof known - at, "%s%s", at ? ", " : "",
+                                           sec->keys[n].name);
+            snprintf(err, errlen, "%s: unknown key \"%s\" (known keys in %s: %s)", origin, key,
+                     sec->name, known);
+            return ERR_INVAL;
+        }
+        union config_value *v = &values[j];
+        int rc = 0;
+        switch (k->kind) {
+        case CONFIG_SECRET:
+            snprintf(err, errlen,
+                     "%s: \"%s\": tokens are never read from the configuration file; set %s or "
+                     "name a file with %s_file",
+                     origin, key, k->env ? k->env : "its environment variable", key);
+            return ERR_INVAL;
+        case CONFIG_INT:
+            if (!cJSON_IsNumber(item) || item->valuedouble < k->min || item->valuedouble > k->max ||
+                item->valuedouble != (double)(int)item->valuedouble) {
+                snprintf(err, errlen, "%s: \"%s\" must be a whole number from %d to %d", origin,
+                         key, k->min, k->max);
+                return ERR_INVAL;
+            }
+            v->i = item->valueint;
+            break;
+        case CONFIG_URL:
+        case CONFIG_TOKEN_FILE:
+            if (!cJSON_IsString(item) || !*item->valuestring) {
+                snprintf(err, errlen, "%s: \"%s\" must be a non-empty string", origin, key);
+                return ERR_INVAL;
+            }
+            if (k->kind == CONFIG_TOKEN_FILE && looks_like(item->valuestring, k->dflt)) {
+                /* a token pasted where its file belongs: refuse it without repeating it */
+                snprintf(err, errlen,
+                         "%s: \"%s\" holds a token, not a file name; tokens are never read "
+                         "from the configuration file",
+                         origin, key);
+                return ERR_INVAL;
+            }
+            rc = k->kind == CONFIG_URL
+                     ? set_api_url(&v->s, item->valuestring, origin, key, err, errlen)
+                     : config_set(&v->s, item->valuestring);
+            break;
+        }
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 /* Moderators: {"slack": ["U0123", ...], ...}, stored as "slack:U0123". */
@@ -363,9 +491,19 @@ static int load_keys(struct config *cfg, const cJSON *obj, const struct key *key
         const struct key *k = keys;
         while (k->name && strcmp(k->name, item->string) != 0)
             k++;
+        int at = *prefix ? -1 : section_index(cfg, item->string);
+        if (!k->name && at >= 0) {
+            int rc = load_section(cfg, item, (size_t)at, origin, err, errlen);
+            if (rc)
+                return rc;
+            continue;
+        }
         if (!k->name) {
-            char known[256];
+            char known[512];
             known_keys(keys, known, sizeof known);
+            for (size_t i = 0; !*prefix && i < cfg->nsections; i++)
+                snprintf(known + strlen(known), sizeof known - strlen(known), ", %s",
+                         cfg->sections[i].section->name);
             snprintf(err, errlen, "%s: unknown key \"%s\" (known keys%s%.*s: %s)", origin, key,
                      *prefix ? " in " : "", (int)(*prefix ? strlen(prefix) - 1 : 0), prefix, known);
             return ERR_INVAL;
@@ -373,15 +511,6 @@ static int load_keys(struct config *cfg, const cJSON *obj, const struct key *key
         char *base = (char *)cfg + k->off;
         int rc = 0;
         switch (k->kind) {
-        case K_SECRET:
-            snprintf(err, errlen,
-                     "%s: \"%s\": tokens are never read from the configuration file; set %s or "
-                     "name a file with %s%s_file",
-                     origin, key,
-                     strcmp(prefix, "mattermost.") == 0 ? "MATTERMOST_TOKEN"
-                                                        : "SLACK_APP_TOKEN / SLACK_BOT_TOKEN",
-                     prefix, item->string);
-            return ERR_INVAL;
         case K_SECTION:
             if (!cJSON_IsObject(item)) {
                 snprintf(err, errlen, "%s: \"%s\" must be an object", origin, key);
@@ -403,25 +532,12 @@ static int load_keys(struct config *cfg, const cJSON *obj, const struct key *key
             break;
         case K_STRING:
         case K_LEVEL:
-        case K_URL:
-        case K_TOKEN_FILE:
             if (!cJSON_IsString(item) || !*item->valuestring) {
                 snprintf(err, errlen, "%s: \"%s\" must be a non-empty string", origin, key);
                 return ERR_INVAL;
             }
-            if (k->kind == K_TOKEN_FILE && (strncmp(item->valuestring, "xapp-", 5) == 0 ||
-                                            strncmp(item->valuestring, "xox", 3) == 0)) {
-                /* a token pasted where its file belongs: refuse it without repeating it */
-                snprintf(err, errlen,
-                         "%s: \"%s\" holds a token, not a file name; tokens are never read "
-                         "from the configuration file",
-                         origin, key);
-                return ERR_INVAL;
-            }
             if (k->kind == K_LEVEL)
                 rc = set_log_level(cfg, item->valuestring, origin, key, err, errlen);
-            else if (k->kind == K_URL)
-                rc = set_api_url((char **)base, item->valuestring, origin, key, err, errlen);
             else
                 rc = config_set((char **)base, item->valuestring);
             if (!rc && (char **)base == &cfg->db)
@@ -461,21 +577,9 @@ int config_load_text(struct config *cfg, const char *text, size_t len, const cha
         return ERR_INVAL;
     }
     int rc = load_keys(cfg, doc, top_keys, "", origin, err, errlen);
-    if (!rc && cfg->slack.ping_secs >= cfg->slack.timeout_secs) {
-        snprintf(err, errlen,
-                 "%s: \"slack.ping_secs\" (%d) must be less than \"slack.timeout_secs\" (%d), or "
-                 "a quiet socket is dropped before it is pinged",
-                 origin, cfg->slack.ping_secs, cfg->slack.timeout_secs);
-        rc = ERR_INVAL;
-    }
-    if (!rc && cfg->mattermost.ping_secs >= cfg->mattermost.timeout_secs) {
-        snprintf(err, errlen,
-                 "%s: \"mattermost.ping_secs\" (%d) must be less than "
-                 "\"mattermost.timeout_secs\" (%d), or a quiet socket is dropped before it is "
-                 "pinged",
-                 origin, cfg->mattermost.ping_secs, cfg->mattermost.timeout_secs);
-        rc = ERR_INVAL;
-    }
+    for (size_t i = 0; !rc && i < cfg->nsections; i++)
+        if (cfg->sections[i].section->check)
+            rc = cfg->sections[i].section->check(cfg, origin, err, errlen);
     cJSON_Delete(doc);
     return rc;
 }
@@ -518,15 +622,15 @@ int config_load_env(struct config *cfg, char *err, size_t errlen)
     }
     if ((v = getenv("PLANBOT_PLATFORM")) && *v && config_set(&cfg->platform, v))
         return ERR_NOMEM;
-    if ((v = getenv("SLACK_API_URL")) && *v) {
-        int rc = set_api_url(&cfg->slack.api_url, v, "environment", "SLACK_API_URL", err, errlen);
-        if (rc)
-            return rc;
-    }
-    if ((v = getenv("MATTERMOST_URL")) && *v) {
-        int rc = set_api_url(&cfg->mattermost.url, v, "environment", "MATTERMOST_URL", err, errlen);
-        if (rc)
-            return rc;
+    for (size_t i = 0; i < cfg->nsections; i++) {
+        const struct config_key *k = cfg->sections[i].section->keys;
+        for (size_t j = 0; k[j].name; j++)
+            if (k[j].kind == CONFIG_URL && k[j].env && (v = getenv(k[j].env)) && *v) {
+                int rc = set_api_url(&cfg->sections[i].values[j].s, v, "environment", k[j].env, err,
+                                     errlen);
+                if (rc)
+                    return rc;
+            }
     }
     if ((v = getenv("PLANBOT_LOG_LEVEL")) && *v)
         return set_log_level(cfg, v, "environment", "PLANBOT_LOG_LEVEL", err, errlen);

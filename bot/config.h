@@ -7,22 +7,39 @@
 
 #include <stddef.h>
 
-struct config_slack {
-    char *api_url;        /* Web API base, ending in '/'; SLACK_API_URL overrides (owned) */
-    char *app_token_file; /* a file holding the xapp- token, when SLACK_APP_TOKEN is unset */
-    char *bot_token_file; /* a file holding the xoxb- token, when SLACK_BOT_TOKEN is unset */
-    int pace_ms;          /* the least time between two posts to one channel; 0: no pacing */
-    int ping_secs;        /* ping a socket quiet this long */
-    int timeout_secs;     /* drop a socket silent this long; give up an API call after this long */
+struct config;
+
+/* A section of the configuration that an adapter owns ("slack": {...}), declared by the adapter
+ * (plat_ops.settings) as a table of keys; config keeps its values, checks the file against it,
+ * and the adapter reads them with config_string() and config_int(). */
+enum config_kind {
+    CONFIG_INT,        /* a whole number from min to max; def is its default */
+    CONFIG_URL,        /* an http(s):// base URL, stored ending in '/'; https unless it is this
+                          machine (tests); env overrides it; dflt is its default (NULL: none) */
+    CONFIG_TOKEN_FILE, /* the name of a file holding a secret; a value that starts like one of
+                          the secret's prefixes (comma-separated, in dflt) is refused: a token
+                          pasted where its file's name belongs */
+    CONFIG_SECRET      /* never read from the file: env names the variable it comes from, and
+                          the error points there and to the key NAME_file */
 };
 
-struct config_mattermost {
-    char *url;        /* the server's base URL, ending in '/'; MATTERMOST_URL overrides (owned) */
-    char *token_file; /* a file holding the bot account's token, when MATTERMOST_TOKEN is unset */
-    int pace_ms;      /* the least time between two posts to one channel; 0: no pacing */
-    int ping_secs;    /* ping a socket quiet this long */
-    int timeout_secs; /* drop a socket silent this long; give up an API call after this long */
+struct config_key {
+    const char *name;
+    enum config_kind kind;
+    int min, max, def; /* CONFIG_INT */
+    const char *dflt;  /* see enum config_kind */
+    const char *env;   /* see enum config_kind; NULL: none */
 };
+
+struct config_section {
+    const char *name;              /* the key in the file: "slack" */
+    const struct config_key *keys; /* NULL name last */
+    /* Checks the section's values against each other after the file is read (NULL: none).
+     * Returns 0, or ERR_INVAL with a message in err that starts with origin. */
+    int (*check)(const struct config *cfg, const char *origin, char *err, size_t errlen);
+};
+
+enum { CONFIG_SECTIONS_MAX = 16 };
 
 struct config {
     char *db;         /* database path (owned) */
@@ -40,15 +57,36 @@ struct config {
     int flood_seconds;
     int replay_max_age; /* seconds: questions acknowledged but not answered before a crash are
                            answered at the next start when younger than this */
-    struct config_slack slack;
-    struct config_mattermost mattermost;
+    struct {
+        const struct config_section *section;
+        union config_value {
+            char *s; /* owned; NULL: not set */
+            int i;
+        } * values; /* one per key (owned) */
+    } sections[CONFIG_SECTIONS_MAX];
+    size_t nsections;
 };
 
 /* Fills cfg with the defaults: the database in $XDG_DATA_HOME/planbot (or ~/.local/share/planbot),
- * the console platform, log level info, questions kept 90 days, Slack at https://slack.com/api/
- * paced at one post per second per channel, 20 messages per user per minute, questions left
- * unanswered by a crash answered up to an hour later. Returns 0 or ERR_NOMEM. */
+ * the console platform, log level info, questions kept 90 days, 20 messages per user per minute,
+ * questions left unanswered by a crash answered up to an hour later; no adapter's section yet.
+ * Returns 0 or ERR_NOMEM. */
 int config_defaults(struct config *cfg);
+
+/* Adds an adapter's section with its defaults, before the file is read (plat_add_settings()
+ * adds every adapter's). Returns 0, ERR_NOMEM, or ERR_INVAL for a name taken or too many. */
+int config_add_section(struct config *cfg, const struct config_section *section);
+
+/* A value of an adapter's section: the string (NULL when not set) or the number of key in
+ * section. Asking for a key the section does not declare is a programming error: NULL or 0. */
+const char *config_string(const struct config *cfg, const char *section, const char *key);
+int config_int(const struct config *cfg, const char *section, const char *key);
+
+/* A check for a section: 0 when section.less < section.more, else ERR_INVAL with a message
+ * in err saying so and why (for instance "or a quiet socket is dropped before it is pinged"). */
+int config_check_less(const struct config *cfg, const char *section, const char *less,
+                      const char *more, const char *why, const char *origin, char *err,
+                      size_t errlen);
 
 /* Reads a JSON config file over cfg. Returns 0, or ERR_IO / ERR_INVAL with a message in err that
  * names the file and the key. */
@@ -58,8 +96,8 @@ int config_load_file(struct config *cfg, const char *path, char *err, size_t err
 int config_load_text(struct config *cfg, const char *text, size_t len, const char *origin,
                      char *err, size_t errlen);
 
-/* Applies PLANBOT_DB, PLANBOT_PLATFORM, PLANBOT_LOG_LEVEL, SLACK_API_URL and MATTERMOST_URL when
- * set. */
+/* Applies PLANBOT_DB, PLANBOT_PLATFORM, PLANBOT_LOG_LEVEL and each section's environment
+ * overrides (SLACK_API_URL, MATTERMOST_URL) when set. */
 int config_load_env(struct config *cfg, char *err, size_t errlen);
 
 /* Replaces a string setting (owned copy). Returns 0 or ERR_NOMEM. */

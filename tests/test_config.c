@@ -13,8 +13,16 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "plat.h"
 #include "err.h"
 #include "log.h"
+
+/* The defaults with every adapter's section, as planbot starts. */
+static int defaults(struct config *c)
+{
+    int rc = config_defaults(c);
+    return rc ? rc : plat_add_settings(c);
+}
 
 static void defaults_put_the_database_in_the_data_home(void **state)
 {
@@ -22,14 +30,14 @@ static void defaults_put_the_database_in_the_data_home(void **state)
     struct config c;
     setenv("HOME", "/home/alice", 1);
     unsetenv("XDG_DATA_HOME");
-    assert_int_equal(config_defaults(&c), 0);
+    assert_int_equal(defaults(&c), 0);
     assert_string_equal(c.db, "/home/alice/.local/share/planbot/planbot.db");
     assert_int_equal(c.db_is_default, 1);
     assert_string_equal(c.platform, "console");
     assert_int_equal(c.log_level, LOG_INFO);
     config_free(&c);
     setenv("XDG_DATA_HOME", "/data", 1);
-    assert_int_equal(config_defaults(&c), 0);
+    assert_int_equal(defaults(&c), 0);
     assert_string_equal(c.db, "/data/planbot/planbot.db");
     config_free(&c);
     unsetenv("XDG_DATA_HOME");
@@ -92,7 +100,7 @@ static void file_errors_name_the_key(void **state)
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         struct config c;
         char err[256] = "";
-        assert_int_equal(config_defaults(&c), 0);
+        assert_int_equal(defaults(&c), 0);
         int rc =
             config_load_text(&c, rows[i].text, strlen(rows[i].text), "test.json", err, sizeof err);
         if (rc != rows[i].rc || !strstr(err, rows[i].says))
@@ -109,7 +117,7 @@ static void file_values_apply_and_environment_overrides(void **state)
     struct config c;
     char err[256];
     const char *text = "{\"db\": \"/from/file.db\", \"log_level\": \"error\"}";
-    assert_int_equal(config_defaults(&c), 0);
+    assert_int_equal(defaults(&c), 0);
     assert_int_equal(config_load_text(&c, text, strlen(text), "f", err, sizeof err), 0);
     assert_string_equal(c.db, "/from/file.db");
     assert_int_equal(c.db_is_default, 0);
@@ -146,7 +154,7 @@ static void moderators_name_known_chat_platforms(void **state)
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         struct config c;
         char err[256] = "";
-        assert_int_equal(config_defaults(&c), 0);
+        assert_int_equal(defaults(&c), 0);
         assert_int_equal(
             config_load_text(&c, rows[i].text, strlen(rows[i].text), "t", err, sizeof err), 0);
         int rc = config_check_platforms(&c, names, err, sizeof err);
@@ -162,7 +170,7 @@ static void moderators_are_platform_user_ids(void **state)
     struct config c;
     char err[256];
     const char *text = "{\"moderators\": {\"slack\": [\"U1\", \"UMOD\"]}}";
-    assert_int_equal(config_defaults(&c), 0);
+    assert_int_equal(defaults(&c), 0);
     assert_int_equal(config_load_text(&c, text, strlen(text), "f", err, sizeof err), 0);
     assert_true(config_is_moderator(&c, "slack", "UMOD"));
     assert_true(config_is_moderator(&c, "slack", "U1"));
@@ -178,18 +186,18 @@ static void slack_settings_default_and_the_environment_overrides(void **state)
     (void)state;
     struct config c;
     char err[256];
-    assert_int_equal(config_defaults(&c), 0);
-    assert_string_equal(c.slack.api_url, "https://slack.com/api/");
-    assert_int_equal(c.slack.pace_ms, 1000);
-    assert_int_equal(c.slack.ping_secs, 10);
-    assert_int_equal(c.slack.timeout_secs, 30);
+    assert_int_equal(defaults(&c), 0);
+    assert_string_equal(config_string(&c, "slack", "api_url"), "https://slack.com/api/");
+    assert_int_equal(config_int(&c, "slack", "pace_ms"), 1000);
+    assert_int_equal(config_int(&c, "slack", "ping_secs"), 10);
+    assert_int_equal(config_int(&c, "slack", "timeout_secs"), 30);
     assert_int_equal(c.unanswered_days, 90);
     const char *text = "{\"slack\": {\"api_url\": \"http://127.0.0.1:9/api\"}}";
     assert_int_equal(config_load_text(&c, text, strlen(text), "f", err, sizeof err), 0);
-    assert_string_equal(c.slack.api_url, "http://127.0.0.1:9/api/");
+    assert_string_equal(config_string(&c, "slack", "api_url"), "http://127.0.0.1:9/api/");
     setenv("SLACK_API_URL", "http://127.0.0.1:10/x/", 1);
     assert_int_equal(config_load_env(&c, err, sizeof err), 0);
-    assert_string_equal(c.slack.api_url, "http://127.0.0.1:10/x/");
+    assert_string_equal(config_string(&c, "slack", "api_url"), "http://127.0.0.1:10/x/");
     setenv("SLACK_API_URL", "slack.com", 1);
     assert_int_equal(config_load_env(&c, err, sizeof err), ERR_INVAL);
     assert_non_null(strstr(err, "SLACK_API_URL"));
@@ -250,7 +258,7 @@ static void missing_file_is_an_io_error(void **state)
     (void)state;
     struct config c;
     char err[256];
-    assert_int_equal(config_defaults(&c), 0);
+    assert_int_equal(defaults(&c), 0);
     assert_int_equal(config_load_file(&c, "/nonexistent/planbot.json", err, sizeof err), ERR_IO);
     assert_non_null(strstr(err, "/nonexistent/planbot.json"));
     config_free(&c);
@@ -265,9 +273,87 @@ static void example_config_in_the_tree_loads(void **state)
     char path[1024], err[256];
     snprintf(path, sizeof path, "%s/config/planbot.example.json", root);
     struct config c;
-    assert_int_equal(config_defaults(&c), 0);
+    assert_int_equal(defaults(&c), 0);
     if (config_load_file(&c, path, err, sizeof err))
         fail_msg("%s", err);
+    config_free(&c);
+}
+
+/* An adapter's own section: its keys and defaults come from its table, a name cannot be taken
+ * twice, and without the section its key is unknown, with the sections that exist listed. */
+static const struct config_key demo_keys[] = {
+    { "url", CONFIG_URL, 0, 0, 0, "https://demo.example/api", "DEMO_URL" },
+    { "token_file", CONFIG_TOKEN_FILE, 0, 0, 0, "dm-", NULL },
+    { "retries", CONFIG_INT, 0, 9, 3, NULL, NULL },
+    { "limit", CONFIG_INT, 1, 100, 50, NULL, NULL },
+    { "token", CONFIG_SECRET, 0, 0, 0, NULL, "DEMO_TOKEN" },
+    { NULL, CONFIG_INT, 0, 0, 0, NULL, NULL },
+};
+
+static int demo_check(const struct config *cfg, const char *origin, char *err, size_t errlen)
+{
+    return config_check_less(cfg, "demo", "retries", "limit", "or nothing is ever tried", origin,
+                             err, errlen);
+}
+
+static const struct config_section demo = { "demo", demo_keys, demo_check };
+
+static void an_adapter_owns_its_section(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int rc;
+        const char *says;
+    } rows[] = {
+        { "{\"demo\": {\"retries\": 5, \"url\": \"http://127.0.0.1:1/x\"}}", 0, "" },
+        { "{\"demo\": {\"retries\": 10}}", ERR_INVAL,
+          "\"demo.retries\" must be a whole number from 0 to 9" },
+        { "{\"demo\": {\"limit\": 2, \"retries\": 2}}", ERR_INVAL,
+          "f: \"demo.retries\" (2) must be less than \"demo.limit\" (2), or nothing is ever "
+          "tried" },
+        { "{\"demo\": {\"token\": \"dm-1\"}}", ERR_INVAL,
+          "\"demo.token\": tokens are never read from the configuration file; set DEMO_TOKEN or "
+          "name a file with demo.token_file" },
+        { "{\"demo\": {\"token_file\": \"dm-123\"}}", ERR_INVAL, "holds a token, not a file" },
+        { "{\"demo\": {\"colour\": 1}}", ERR_INVAL,
+          "unknown key \"demo.colour\" (known keys in demo: url, token_file, retries, limit)" },
+        { "{\"demo\": 1}", ERR_INVAL, "\"demo\" must be an object" },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        struct config c;
+        char err[512] = "";
+        assert_int_equal(config_defaults(&c), 0);
+        assert_int_equal(config_add_section(&c, &demo), 0);
+        assert_int_equal(config_int(&c, "demo", "retries"), 3);
+        assert_string_equal(config_string(&c, "demo", "url"), "https://demo.example/api");
+        int rc = config_load_text(&c, rows[i].text, strlen(rows[i].text), "f", err, sizeof err);
+        if (rc != rows[i].rc || !strstr(err, rows[i].says))
+            fail_msg("row %zu: got %d \"%s\"", i, rc, err);
+        if (!rc) {
+            assert_int_equal(config_int(&c, "demo", "retries"), 5);
+            assert_string_equal(config_string(&c, "demo", "url"), "http://127.0.0.1:1/x/");
+        }
+        config_free(&c);
+    }
+    struct config c;
+    char err[512] = "";
+    assert_int_equal(config_defaults(&c), 0);
+    assert_int_equal(config_add_section(&c, &demo), 0);
+    assert_int_equal(config_add_section(&c, &demo), ERR_INVAL); /* a name twice */
+    assert_null(config_string(&c, "demo", "nope"));
+    assert_int_equal(config_int(&c, "nope", "retries"), 0);
+    setenv("DEMO_URL", "https://elsewhere.example", 1);
+    assert_int_equal(config_load_env(&c, err, sizeof err), 0);
+    unsetenv("DEMO_URL");
+    assert_string_equal(config_string(&c, "demo", "url"), "https://elsewhere.example/");
+    config_free(&c);
+    /* without the section its key is unknown, and the message lists what is known */
+    assert_int_equal(defaults(&c), 0);
+    const char *text = "{\"demo\": {}}";
+    assert_int_equal(config_load_text(&c, text, strlen(text), "f", err, sizeof err), ERR_INVAL);
+    if (!strstr(err, "unknown key \"demo\"") || !strstr(err, "slack, mattermost"))
+        fail_msg("got \"%s\"", err);
     config_free(&c);
 }
 
@@ -280,6 +366,7 @@ int main(void)
         cmocka_unit_test(moderators_name_known_chat_platforms),
         cmocka_unit_test(moderators_are_platform_user_ids),
         cmocka_unit_test(slack_settings_default_and_the_environment_overrides),
+        cmocka_unit_test(an_adapter_owns_its_section),
         cmocka_unit_test(secrets_come_from_the_environment_or_a_file),
         cmocka_unit_test(missing_file_is_an_io_error),
         cmocka_unit_test(example_config_in_the_tree_loads),

@@ -645,24 +645,26 @@ static int mattermost_open(struct plat **out, const struct plat_host *host, char
     }
     p->host = *host;
     p->loop = host->loop;
-    p->pace_ms = cfg->mattermost.pace_ms;
-    p->ping_secs = cfg->mattermost.ping_secs;
-    p->timeout_secs = cfg->mattermost.timeout_secs;
+    p->pace_ms = config_int(cfg, "mattermost", "pace_ms");
+    p->ping_secs = config_int(cfg, "mattermost", "ping_secs");
+    p->timeout_secs = config_int(cfg, "mattermost", "timeout_secs");
+    const char *url = config_string(cfg, "mattermost", "url");
     reconnect_init(&p->rc, BACKOFF_CAP_MS, STABLE_MS);
-    int rc = config_secret("MATTERMOST_TOKEN", cfg->mattermost.token_file, &p->token, err, errlen);
+    int rc = config_secret("MATTERMOST_TOKEN", config_string(cfg, "mattermost", "token_file"),
+                           &p->token, err, errlen);
     if (!rc && !p->token) {
         snprintf(err, errlen,
                  "the bot account's token is not set: set MATTERMOST_TOKEN, or name a file "
                  "holding it in the configuration (mattermost.token_file)");
         rc = ERR_USAGE;
     }
-    if (!rc && !cfg->mattermost.url) {
+    if (!rc && !url) {
         snprintf(err, errlen,
                  "the server is not set: set MATTERMOST_URL (https://chat.example.com), or "
                  "mattermost.url in the configuration");
         rc = ERR_USAGE;
     }
-    if (!rc && !(p->base = strdup(cfg->mattermost.url)))
+    if (!rc && !(p->base = strdup(url)))
         rc = ERR_NOMEM;
     if (!rc)
         rc = http_new(&p->http, p->loop, cfg->tls_ca_file, err, errlen);
@@ -744,11 +746,34 @@ static void mattermost_close(struct plat *p)
     free(p);
 }
 
+/* ---- settings ---- */
+
+static int mattermost_check(const struct config *cfg, const char *origin, char *err, size_t errlen)
+{
+    return config_check_less(cfg, "mattermost", "ping_secs", "timeout_secs",
+                             "or a quiet socket is dropped before it is pinged", origin, err,
+                             errlen);
+}
+
+static const struct config_key mattermost_keys[] = {
+    { "url", CONFIG_URL, 0, 0, 0, NULL, "MATTERMOST_URL" },
+    { "token_file", CONFIG_TOKEN_FILE, 0, 0, 0, NULL, NULL },
+    { "pace_ms", CONFIG_INT, 0, 60000, 1000, NULL, NULL },
+    { "ping_secs", CONFIG_INT, 1, 3600, 30, NULL, NULL },
+    { "timeout_secs", CONFIG_INT, 2, 3600, 60, NULL, NULL },
+    { "token", CONFIG_SECRET, 0, 0, 0, NULL, "MATTERMOST_TOKEN" },
+    { NULL, CONFIG_INT, 0, 0, 0, NULL, NULL },
+};
+
+static const struct config_section mattermost_settings = { "mattermost", mattermost_keys,
+                                                           mattermost_check };
+
 const struct plat_ops plat_mattermost = {
     .name = "mattermost",
     .description = "Mattermost, through its API v4 WebSocket (MATTERMOST_URL, MATTERMOST_TOKEN)",
     .markup = &mm_markup,
     .caps = PLAT_CAP_LOOP | PLAT_CAP_RECORDS | PLAT_CAP_MODERATORS,
+    .settings = &mattermost_settings,
     .open = mattermost_open,
     .start = mattermost_start,
     .stopped = mattermost_stopped,

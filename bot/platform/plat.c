@@ -15,6 +15,16 @@ const struct plat_ops *const plat_all[] = {
     NULL,
 };
 
+int plat_add_settings(struct config *cfg)
+{
+    for (size_t i = 0; plat_all[i]; i++) {
+        int rc = plat_all[i]->settings ? config_add_section(cfg, plat_all[i]->settings) : 0;
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 const struct plat_ops *plat_find(const char *name)
 {
     for (size_t i = 0; plat_all[i]; i++)

@@ -88,6 +88,9 @@ struct plat_ops {
     const char *description;     /* one line for --help */
     const struct markup *markup; /* how replies are written for this platform (markup.h) */
     unsigned caps;               /* enum plat_caps */
+    /* The adapter's section of the configuration ("slack": {...}): its keys, defaults and
+     * checks, read with config_string() / config_int(). NULL: it has none. */
+    const struct config_section *settings;
     /* Creates the adapter. Returns 0 and *out, or an error with a message in err (a missing
      * token, a bad setting). */
     int (*open)(struct plat **out, const struct plat_host *host, char *err, size_t errlen);
@@ -115,5 +118,9 @@ extern const struct plat_ops *const plat_all[];
 
 /* The adapter named name, or NULL. */
 const struct plat_ops *plat_find(const char *name);
+
+/* Adds every adapter's section to cfg (config_add_section()), so that the file can set them.
+ * Returns 0 or the first error. */
+int plat_add_settings(struct config *cfg);
 
 #endif

@@ -721,15 +721,15 @@ static int slack_open(struct plat **out, const struct plat_host *host, char *err
     }
     p->host = *host;
     p->loop = host->loop;
-    p->pace_ms = cfg->slack.pace_ms;
-    p->ping_secs = cfg->slack.ping_secs;
-    p->timeout_secs = cfg->slack.timeout_secs;
+    p->pace_ms = config_int(cfg, "slack", "pace_ms");
+    p->ping_secs = config_int(cfg, "slack", "ping_secs");
+    p->timeout_secs = config_int(cfg, "slack", "timeout_secs");
     reconnect_init(&p->rc, BACKOFF_CAP_MS, STABLE_MS);
-    int rc =
-        config_secret("SLACK_APP_TOKEN", cfg->slack.app_token_file, &p->app_token, err, errlen);
+    int rc = config_secret("SLACK_APP_TOKEN", config_string(cfg, "slack", "app_token_file"),
+                           &p->app_token, err, errlen);
     if (!rc)
-        rc =
-            config_secret("SLACK_BOT_TOKEN", cfg->slack.bot_token_file, &p->bot_token, err, errlen);
+        rc = config_secret("SLACK_BOT_TOKEN", config_string(cfg, "slack", "bot_token_file"),
+                           &p->bot_token, err, errlen);
     if (!rc && (!p->app_token || !p->bot_token)) {
         snprintf(err, errlen,
                  "%s is not set: set SLACK_APP_TOKEN (xapp-...) and SLACK_BOT_TOKEN (xoxb-...), "
@@ -746,7 +746,8 @@ static int slack_open(struct plat **out, const struct plat_host *host, char *err
         snprintf(err, errlen, "SLACK_BOT_TOKEN is not a bot token (it starts with xoxb-)");
         rc = ERR_USAGE;
     }
-    if (!rc && !(p->api_url = strdup(cfg->slack.api_url)))
+    const char *api_url = config_string(cfg, "slack", "api_url");
+    if (!rc && !(p->api_url = strdup(api_url ? api_url : "https://slack.com/api/")))
         rc = ERR_NOMEM;
     if (!rc)
         rc = http_new(&p->http, p->loop, cfg->tls_ca_file, err, errlen);
@@ -837,11 +838,35 @@ static void slack_close(struct plat *p)
     free(p);
 }
 
+/* ---- settings ---- */
+
+static int slack_check(const struct config *cfg, const char *origin, char *err, size_t errlen)
+{
+    return config_check_less(cfg, "slack", "ping_secs", "timeout_secs",
+                             "or a quiet socket is dropped before it is pinged", origin, err,
+                             errlen);
+}
+
+static const struct config_key slack_keys[] = {
+    { "api_url", CONFIG_URL, 0, 0, 0, "https://slack.com/api/", "SLACK_API_URL" },
+    { "app_token_file", CONFIG_TOKEN_FILE, 0, 0, 0, "xapp-,xox", NULL },
+    { "bot_token_file", CONFIG_TOKEN_FILE, 0, 0, 0, "xapp-,xox", NULL },
+    { "pace_ms", CONFIG_INT, 0, 60000, 1000, NULL, NULL },
+    { "ping_secs", CONFIG_INT, 1, 3600, 10, NULL, NULL },
+    { "timeout_secs", CONFIG_INT, 2, 3600, 30, NULL, NULL },
+    { "app_token", CONFIG_SECRET, 0, 0, 0, NULL, "SLACK_APP_TOKEN" },
+    { "bot_token", CONFIG_SECRET, 0, 0, 0, NULL, "SLACK_BOT_TOKEN" },
+    { NULL, CONFIG_INT, 0, 0, 0, NULL, NULL },
+};
+
+static const struct config_section slack_settings = { "slack", slack_keys, slack_check };
+
 const struct plat_ops plat_slack = {
     .name = "slack",
     .description = "Slack, through Socket Mode (SLACK_APP_TOKEN, SLACK_BOT_TOKEN)",
     .markup = &slack_markup,
     .caps = PLAT_CAP_LOOP | PLAT_CAP_RECORDS | PLAT_CAP_MODERATORS,
+    .settings = &slack_settings,
     .open = slack_open,
     .start = slack_start,
     .stopped = slack_stopped,

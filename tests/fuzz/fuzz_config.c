@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "plat.h"
 #include "err.h"
 #include "fuzz.h"
 
@@ -47,13 +48,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[512];
     if (config_defaults(&cfg))
         return 0;
+    if (plat_add_settings(&cfg)) {
+        config_free(&cfg);
+        return 0;
+    }
     err[0] = '\0';
     int rc = config_load_text(&cfg, text, size, "fuzz.json", err, sizeof err);
     if (rc) {
         CHECK(rc == ERR_INVAL || rc == ERR_NOMEM);
         CHECK(rc == ERR_NOMEM || err[0] != '\0');
     } else {
-        CHECK(cfg.db && cfg.platform && cfg.slack.api_url);
+        CHECK(cfg.db && cfg.platform && config_string(&cfg, "slack", "api_url"));
         check_moderators(&cfg);
         static const char *const names[] = { "console", "slack", NULL };
         (void)config_check_platforms(&cfg, names, err, sizeof err);
