@@ -1,8 +1,9 @@
 'use strict';
 // fake_mattermost.js - a fake Mattermost server (API v4) for tests: the REST calls planbot makes
-// and the WebSocket at /api/v4/websocket, on one 127.0.0.1 port. Mattermost's own client
-// (@mattermost/client: Client4 and WebSocketClient) runs against it in conformance.test.js, so it
-// cannot drift from the real protocol. See ../../../shared/docs/protocols.md §2.
+// and the WebSocket at /api/v4/websocket, on one 127.0.0.1 port, built on the fakes' shared core
+// (../fake/core.js). Mattermost's own client (@mattermost/client: Client4 and WebSocketClient)
+// runs against it in conformance.test.js, so it cannot drift from the real protocol. See
+// ../../../shared/docs/protocols.md §2.
 //
 //   const { startFakeMattermost } = require('./fake_mattermost');
 //   const fake = await startFakeMattermost({ token: 'tok' });
@@ -14,26 +15,29 @@
 // Control (tests call these): say() posts as a person and broadcasts the posted event;
 // dropSockets() closes every socket; down() and up() stop the server and start it again on
 // the same port, keeping its posts; skipSeq() makes the next event skip a sequence number;
-// rateLimit(n) answers the next n POST /posts with 429; holdPosts (true: POST /posts is never
-// answered); refuseToken (true: every token is refused). Everything planbot sent: posts (created),
-// requests (method, path, headers), frames (WebSocket text from clients); onPost(post), when set,
-// is called for each post created.
+// rateLimit(n) answers the next n POST /posts with 429; fail(method, path, mode, n) answers the
+// next n such calls with 500, broken JSON ('garbage') or never ('hang'); stall() stops answering
+// pings (a half-open connection) until unstall(); cutNext(n) cuts the next n events in the middle
+// of their frame and resets the connection; sendRaw(text) sends any text frame to every socket;
+// holdPosts (true: POST /posts is never answered); refuseToken (true: every token is refused).
+// Everything planbot sent: posts (created), requests (method, path, headers), frames (WebSocket
+// text from clients), and the core's log (sent); onPost(post), when set, is called for each post.
 // Standalone: node tests/mattermost/fake_mattermost.js [--port N] [--token T]
 
-const http = require('node:http');
 const crypto = require('node:crypto');
-const { WebSocketServer } = require('ws');
+const { FakeServer } = require('../fake/core');
 
 const BOT_ID = 'botuserid00000000000000000';
 const BOT_NAME = 'planbot';
 const MAX_POST_CHARS = 16383;
+const VERSION = '9.11.0.fake';
 
 const newId = () => crypto.randomBytes(13).toString('hex'); // 26 characters, as Mattermost's
 
-class FakeMattermost {
+class FakeMattermost extends FakeServer {
   constructor({ token = 'mm-test-token', port = 0 } = {}) {
+    super({ name: 'fake-mattermost', port, ws: { autoPong: false } }); // pings: see stall()
     this.token = token;
-    this.wantPort = port;
     this.posts = []; // created by clients (planbot's replies), in order
     this.store = new Map(); // channel id -> posts, oldest first (people's and planbot's)
     this.channelTypes = new Map(); // channel id -> O, P, D, G
@@ -41,10 +45,13 @@ class FakeMattermost {
     this.frames = [];
     this.sockets = new Set();
     this.limited = 0;
+    this.faults = []; // {method, path, mode, n}
     this.holdPosts = false;
     this.held = [];
     this.refuseToken = false;
     this.skip = 0;
+    this.cuts = 0;
+    this.stalled = false;
     this.lastCreate = 0;
   }
 
@@ -60,9 +67,8 @@ class FakeMattermost {
   }
 
   json(res, status, body, extra = {}) {
-    const text = JSON.stringify(body);
-    res.writeHead(status, { 'Content-Type': 'application/json', 'X-Version-Id': '9.11.0.fake', ...extra });
-    res.end(text);
+    // exactly application/json, as Mattermost sends it: Client4 reads no other type as JSON
+    super.json(res, status, body, { 'Content-Type': 'application/json', 'X-Version-Id': VERSION, ...extra });
   }
 
   appError(res, status, id, message) {
@@ -74,48 +80,34 @@ class FakeMattermost {
     this.store.get(post.channel_id).push(post);
   }
 
-  async handle(req, res) {
-    const url = new URL(req.url, 'http://127.0.0.1');
-    const chunks = [];
-    for await (const c of req) chunks.push(c);
-    const body = Buffer.concat(chunks).toString('utf8');
-    if (url.pathname.startsWith('/_fake/')) return this.control(req.method, url.pathname, body, res);
+  // The fault asked for this call, if any (counted down).
+  fault(method, path) {
+    const f = this.faults.find((x) => x.n > 0 && x.method === method && x.path === path);
+    if (!f) return null;
+    f.n--;
+    return f.mode;
+  }
+
+  async onRequest(req, res, url) {
+    const { body: raw, tooLarge } = await this.readBody(req);
+    if (tooLarge) return this.appError(res, 413, 'api.context.request_body_too_large.app_error', 'too large');
+    const body = raw.toString('utf8');
     this.requests.push({ method: req.method, path: url.pathname, query: url.search, headers: req.headers, body });
+    this.logSent({ via: 'http', method: req.method, path: url.pathname + url.search, body });
     if (!this.authorized(req.headers.authorization)) {
       return this.appError(res, 401, 'api.context.session_expired.app_error', 'Invalid or expired session, please login again.');
     }
+    const mode = this.fault(req.method, url.pathname);
+    if (mode === 'hang') return undefined; // answered never: the socket stays open until close()
+    if (mode === 'garbage') {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      return res.end('{"id": "not quite json');
+    }
+    if (mode === 500) return this.appError(res, 500, 'fake.fault', 'injected fault');
     if (req.method === 'GET' && url.pathname === '/api/v4/users/me') {
       return this.json(res, 200, { id: BOT_ID, username: BOT_NAME, is_bot: true, roles: 'system_user' });
     }
-    if (req.method === 'POST' && url.pathname === '/api/v4/posts') {
-      if (this.holdPosts) {
-        this.held.push(res);
-        return undefined;
-      }
-      if (this.limited > 0) {
-        this.limited--;
-        res.writeHead(429, { 'Content-Type': 'text/plain', 'Retry-After': '1', 'X-Ratelimit-Limit': '10', 'X-Ratelimit-Remaining': '0', 'X-Ratelimit-Reset': '1' });
-        return res.end('limit exceeded\n');
-      }
-      let p;
-      try {
-        p = JSON.parse(body);
-      } catch {
-        return this.appError(res, 400, 'api.context.invalid_body_param.app_error', 'Invalid or missing post in request body.');
-      }
-      if (typeof p.channel_id !== 'string' || typeof p.message !== 'string' || !this.channelTypes.has(p.channel_id)) {
-        return this.appError(res, p.channel_id && !this.channelTypes.has(p.channel_id) ? 403 : 400, 'api.post.create_post.channel.app_error', 'bad post');
-      }
-      if ([...p.message].length > MAX_POST_CHARS) {
-        return this.appError(res, 400, 'model.post.is_valid.msg.app_error', 'Invalid message');
-      }
-      const post = { id: newId(), create_at: this.now(), update_at: 0, user_id: BOT_ID, channel_id: p.channel_id, root_id: p.root_id || '', message: p.message, type: '', props: p.props || {} };
-      this.posts.push(post);
-      this.store_(post);
-      this.broadcast(post);
-      if (this.onPost) this.onPost(post);
-      return this.json(res, 201, post);
-    }
+    if (req.method === 'POST' && url.pathname === '/api/v4/posts') return this.createPost(res, body);
     if (req.method === 'GET' && url.pathname === '/api/v4/users/me/channels') {
       const list = [...this.channelTypes.entries()].map(([id, type]) => ({ id, type, name: id, display_name: id, team_id: type === 'D' || type === 'G' ? '' : 'team1', delete_at: 0 }));
       return this.json(res, 200, list);
@@ -131,14 +123,46 @@ class FakeMattermost {
     return this.appError(res, 404, 'api.context.404.app_error', 'Sorry, we could not find the page.');
   }
 
-  // The control endpoints, for trying planbot by hand (no token):
+  createPost(res, body) {
+    if (this.holdPosts) {
+      this.held.push(res);
+      return undefined;
+    }
+    if (this.limited > 0) {
+      this.limited--;
+      res.writeHead(429, { 'Content-Type': 'text/plain', 'Retry-After': '1', 'X-Ratelimit-Limit': '10', 'X-Ratelimit-Remaining': '0', 'X-Ratelimit-Reset': '1' });
+      return res.end('limit exceeded\n');
+    }
+    let p;
+    try {
+      p = JSON.parse(body);
+    } catch {
+      return this.appError(res, 400, 'api.context.invalid_body_param.app_error', 'Invalid or missing post in request body.');
+    }
+    if (typeof p.channel_id !== 'string' || typeof p.message !== 'string' || !this.channelTypes.has(p.channel_id)) {
+      return this.appError(res, p.channel_id && !this.channelTypes.has(p.channel_id) ? 403 : 400, 'api.post.create_post.channel.app_error', 'bad post');
+    }
+    if ([...p.message].length > MAX_POST_CHARS) {
+      return this.appError(res, 400, 'model.post.is_valid.msg.app_error', 'Invalid message');
+    }
+    const post = { id: newId(), create_at: this.now(), update_at: 0, user_id: BOT_ID, channel_id: p.channel_id, root_id: p.root_id || '', message: p.message, type: '', props: p.props || {} };
+    this.posts.push(post);
+    this.store_(post);
+    this.broadcast(post);
+    if (this.onPost) this.onPost(post);
+    return this.json(res, 201, post);
+  }
+
+  // The control endpoints, for trying planbot by hand (no token), besides the core's
+  // GET /_fake/sent (everything planbot sent):
   //   POST /_fake/say {"text", "user"?, "channel"?, "type"?, "root_id"?} posts as a person;
   //   GET /_fake/posts lists what planbot posted; POST /_fake/drop drops every socket.
-  control(method, path, body, res) {
-    if (method === 'POST' && path === '/_fake/say') {
+  async onControl(route, req, res) {
+    const { body } = await this.readBody(req);
+    if (req.method === 'POST' && route === 'say') {
       let o;
       try {
-        o = JSON.parse(body || '{}');
+        o = JSON.parse(body.toString('utf8') || '{}');
       } catch {
         return this.json(res, 400, { error: 'the body must be JSON' });
       }
@@ -146,8 +170,8 @@ class FakeMattermost {
       const post = this.say(o.text, { user: o.user || 'u2', channel: o.channel || 'town', type: o.type || 'O', rootId: o.root_id || '' });
       return this.json(res, 200, post);
     }
-    if (method === 'GET' && path === '/_fake/posts') return this.json(res, 200, this.posts);
-    if (method === 'POST' && path === '/_fake/drop') {
+    if (req.method === 'GET' && route === 'posts') return this.json(res, 200, this.posts);
+    if (req.method === 'POST' && route === 'drop') {
       this.dropSockets();
       return this.json(res, 200, { dropped: true });
     }
@@ -160,14 +184,20 @@ class FakeMattermost {
       this.skip--;
       ws.seq++;
     }
-    const frame = { event, data, broadcast: { omit_users: null, user_id: '', channel_id: '', team_id: '', ...broadcast }, seq: ws.seq++ };
-    ws.send(JSON.stringify(frame));
+    const frame = JSON.stringify({ event, data, broadcast: { omit_users: null, user_id: '', channel_id: '', team_id: '', ...broadcast }, seq: ws.seq++ });
+    if (event !== 'hello' && this.cuts > 0) {
+      this.cuts--;
+      this.sockets.delete(ws);
+      this.cutFrame(ws._socket, frame);
+      return;
+    }
+    ws.send(frame);
   }
 
   broadcast(post) {
     const type = this.channelTypes.get(post.channel_id) || 'O';
     const mentions = post.message.includes(`@${BOT_NAME}`) || type === 'D' ? [BOT_ID] : null;
-    for (const ws of this.sockets) {
+    for (const ws of [...this.sockets]) {
       if (!ws.authed) continue;
       const data = { channel_display_name: post.channel_id, channel_name: post.channel_id, channel_type: type, post: JSON.stringify(post), sender_name: `@${post.user_id}`, set_online: true, team_id: type === 'D' ? '' : 'team1' };
       if (mentions) data.mentions = JSON.stringify(mentions);
@@ -184,6 +214,11 @@ class FakeMattermost {
     return post;
   }
 
+  // Sends text as it is, as a frame, to every signed-in socket.
+  sendRaw(text) {
+    for (const ws of this.sockets) if (ws.authed) ws.send(text);
+  }
+
   dropSockets() {
     for (const ws of this.sockets) ws.terminate();
   }
@@ -196,6 +231,24 @@ class FakeMattermost {
     this.limited += n;
   }
 
+  fail(method, path, mode, n = 1) {
+    this.faults.push({ method, path, mode, n });
+  }
+
+  cutNext(n = 1) {
+    this.cuts += n;
+  }
+
+  // A half-open connection: pings (WebSocket and Mattermost's own) go unanswered, and nothing is
+  // sent, until unstall().
+  stall() {
+    this.stalled = true;
+  }
+
+  unstall() {
+    this.stalled = false;
+  }
+
   // Answers the posts held while holdPosts was true with 500, so nothing is created.
   releaseHeld() {
     for (const res of this.held.splice(0)) this.appError(res, 500, 'fake.held', 'held');
@@ -205,14 +258,22 @@ class FakeMattermost {
     return [...this.sockets].filter((ws) => ws.authed).length;
   }
 
+  acceptSocket(req, url) {
+    return url.pathname.replace(/\/$/, '') === '/api/v4/websocket' || { status: 404, text: 'Not Found' };
+  }
+
   onSocket(ws, req) {
     ws.seq = 0;
     ws.authed = false;
     this.sockets.add(ws);
     ws.on('close', () => this.sockets.delete(ws));
+    ws.on('error', () => {});
+    ws.on('ping', (data) => {
+      if (!this.stalled) ws.pong(data);
+    });
     const hello = () => {
       ws.authed = true;
-      this.send(ws, 'hello', { server_version: '9.11.0.fake', connection_id: newId(), server_hostname: 'fake' }, { user_id: BOT_ID });
+      this.send(ws, 'hello', { server_version: VERSION, connection_id: newId(), server_hostname: 'fake' }, { user_id: BOT_ID });
     };
     if (this.authorized(req.headers.authorization)) hello();
     const late = setTimeout(() => { if (!ws.authed) ws.close(1008, 'no authentication'); }, 5000);
@@ -220,6 +281,7 @@ class FakeMattermost {
     ws.on('message', (data) => {
       const text = data.toString('utf8');
       this.frames.push(text);
+      this.logSent({ via: 'ws', body: text });
       let m;
       try {
         m = JSON.parse(text);
@@ -234,57 +296,32 @@ class FakeMattermost {
         }
         if (!ws.authed) hello();
         ws.send(JSON.stringify({ status: 'OK', seq_reply: m.seq }));
-      } else if (m.action === 'ping') {
-        ws.send(JSON.stringify({ status: 'OK', seq_reply: m.seq, data: { text: 'pong', version: '9.11.0.fake', server_time: Date.now(), node_id: '' } }));
+      } else if (m.action === 'ping' && !this.stalled) {
+        ws.send(JSON.stringify({ status: 'OK', seq_reply: m.seq, data: { text: 'pong', version: VERSION, server_time: Date.now(), node_id: '' } }));
       }
     });
   }
 
-  // Stops listening and drops every connection, as a server going down does; what it stores
-  // stays. up() listens again on the same port.
   async down() {
     this.releaseHeld();
-    for (const ws of this.sockets) ws.terminate();
-    this.server.closeAllConnections?.();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-
-  async up() {
-    this.wantPort = this.port;
-    return this.start();
+    return super.down();
   }
 
   async start() {
-    this.server = http.createServer((req, res) => {
-      this.handle(req, res).catch((e) => { res.writeHead(500); res.end(String(e)); });
-    });
-    this.wss = new WebSocketServer({ noServer: true });
-    this.server.on('upgrade', (req, socket, head) => {
-      const path = new URL(req.url, 'http://127.0.0.1').pathname.replace(/\/$/, '');
-      if (path !== '/api/v4/websocket') {
-        socket.destroy();
-        return;
-      }
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws, req));
-    });
-    await new Promise((resolve) => this.server.listen(this.wantPort, '127.0.0.1', resolve));
-    this.port = this.server.address().port;
-    this.url = `http://127.0.0.1:${this.port}`;
+    await this.listen();
+    this.url = this.baseUrl;
     return this;
   }
 
-  async waitFor(pred, ms = 10000) {
-    const end = Date.now() + ms;
-    while (!pred()) {
-      if (Date.now() > end) throw new Error('timed out waiting');
-      await new Promise((r) => setTimeout(r, 10));
-    }
+  async up() {
+    await super.up();
+    this.url = this.baseUrl;
+    return this;
   }
 
   async close() {
     this.releaseHeld();
-    for (const ws of this.sockets) ws.terminate();
-    await new Promise((resolve) => this.server.close(resolve));
+    return super.close();
   }
 }
 

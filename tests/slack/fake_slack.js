@@ -1,6 +1,7 @@
 'use strict';
 // A fake Slack backend for tests: Web API (subset) + Socket Mode WebSocket on one
-// 127.0.0.1 port.  See README.md next to this file for the control interface.
+// 127.0.0.1 port, built on the fakes' shared core (../fake/core.js).  See README.md next to this
+// file for the control interface.
 //
 //   const { startFakeSlack } = require('./fake_slack');
 //   const fake = await startFakeSlack({ ackTimeoutMs: 500 });
@@ -14,12 +15,10 @@
 // With {tls: {key, cert}} (PEM) the same port serves HTTPS and wss:// instead of HTTP and ws://.
 
 const fs = require('node:fs');
-const http = require('node:http');
-const https = require('node:https');
 const crypto = require('node:crypto');
-const { EventEmitter } = require('node:events');
 const { performance } = require('node:perf_hooks');
-const { WebSocketServer, WebSocket } = require('ws');
+const { WebSocket } = require('ws');
+const { FakeServer } = require('../fake/core');
 
 const DEBUG = !!process.env.FAKE_SLACK_DEBUG && process.env.FAKE_SLACK_DEBUG !== '0';
 function debug(...args) {
@@ -68,14 +67,18 @@ function codePointLength(s) {
   return n;
 }
 
-class FakeSlack extends EventEmitter {
+class FakeSlack extends FakeServer {
   constructor(opts = {}) {
-    super();
-    this.opts = { ...DEFAULTS };
-    for (const [k, v] of Object.entries(opts || {})) if (v !== undefined) this.opts[k] = v;
-
-    this.port = 0;
-    this.baseUrl = '';
+    const o = { ...DEFAULTS };
+    for (const [k, v] of Object.entries(opts || {})) if (v !== undefined) o[k] = v;
+    super({
+      name: 'fake-slack',
+      port: o.port || 0,
+      tls: o.tls,
+      maxBody: MAX_BODY_BYTES,
+      ws: { autoPong: false, maxPayload: MAX_BODY_BYTES }, // we answer pings ourselves so stall() can stop doing it
+    });
+    this.opts = o;
     this.apiUrl = '';
 
     /** every accepted chat.postMessage */
@@ -127,62 +130,14 @@ class FakeSlack extends EventEmitter {
       closes: [],
     };
 
-    const tls = this.opts.tls;
-    if (tls && (!tls.key || !tls.cert)) throw new Error('fake-slack: the tls option needs both key and cert');
-    this._scheme = tls ? 'https' : 'http';
-    this._wsScheme = tls ? 'wss' : 'ws';
-    /** TLS handshakes that failed (the client refused our certificate, or spoke plain HTTP) */
-    this.tlsErrors = [];
-    const onRequest = (req, res) => this._onRequest(req, res);
-    this._server = tls
-      ? https.createServer({ key: tls.key, cert: tls.cert }, onRequest)
-      : http.createServer(onRequest);
-    if (tls) {
-      this._server.on('tlsClientError', (err, socket) => {
-        const entry = { message: String((err && err.message) || err), code: err && err.code, at: performance.now() };
-        debug('tlsClientError', entry.message);
-        this.tlsErrors.push(entry);
-        this.emit('tls_error', entry);
-        try {
-          socket.destroy();
-        } catch (_) {
-          /* ignore */
-        }
-      });
-    }
-    this._server.on('clientError', (err, socket) => {
-      debug('clientError', err && err.message);
-      try {
-        socket.destroy();
-      } catch (_) {
-        /* ignore */
-      }
-    });
-    this._server.on('upgrade', (req, socket, head) => this._onUpgrade(req, socket, head));
-    this._wss = new WebSocketServer({
-      noServer: true,
-      clientTracking: false,
-      autoPong: false, // we answer pings ourselves so stall() can stop doing it
-      perMessageDeflate: false,
-      maxPayload: MAX_BODY_BYTES,
-    });
-    this._wss.on('error', (e) => debug('wss error', e && e.message));
+    this.on('tls_error', (entry) => debug('tlsClientError', entry.message));
   }
 
-  listen() {
-    return new Promise((resolve, reject) => {
-      const onError = (e) => reject(e);
-      this._server.once('error', onError);
-      this._server.listen(this.opts.port || 0, '127.0.0.1', () => {
-        this._server.removeListener('error', onError);
-        this._server.on('error', (e) => debug('server error', e && e.message));
-        this.port = this._server.address().port;
-        this.baseUrl = `${this._scheme}://127.0.0.1:${this.port}`;
-        this.apiUrl = `${this.baseUrl}/api/`;
-        debug('listening on', this.apiUrl);
-        resolve(this);
-      });
-    });
+  async listen() {
+    await super.listen();
+    this.apiUrl = `${this.baseUrl}/api/`;
+    debug('listening on', this.apiUrl);
+    return this;
   }
 
   async close() {
@@ -201,15 +156,7 @@ class FakeSlack extends EventEmitter {
       }
     }
     this._conns = [];
-    try {
-      this._wss.close();
-    } catch (_) {
-      /* ignore */
-    }
-    await new Promise((resolve) => {
-      this._server.close(() => resolve());
-      if (typeof this._server.closeAllConnections === 'function') this._server.closeAllConnections();
-    });
+    await super.close();
   }
 
   // ---------------------------------------------------------------- identifiers
@@ -476,32 +423,6 @@ class FakeSlack extends EventEmitter {
     };
   }
 
-  /** Poll until predicate(fake) is truthy; resolves with its value, rejects after timeoutMs. */
-  waitFor(predicate, timeoutMs = 5000, intervalMs = 10) {
-    const deadline = performance.now() + timeoutMs;
-    return new Promise((resolve, reject) => {
-      const tick = () => {
-        let v;
-        try {
-          v = predicate(this);
-        } catch (e) {
-          reject(e);
-          return;
-        }
-        if (v) {
-          resolve(v);
-          return;
-        }
-        if (performance.now() >= deadline) {
-          reject(new Error(`fake-slack waitFor timed out after ${timeoutMs} ms`));
-          return;
-        }
-        setTimeout(tick, intervalMs);
-      };
-      tick();
-    });
-  }
-
   /** Resolves with a copy of posts once at least n exist. */
   async waitForPosts(n = 1, timeoutMs = 5000) {
     try {
@@ -598,26 +519,11 @@ class FakeSlack extends EventEmitter {
     this.emit('deliver', { envelope: env, socketId: conn.id, at: rec.deliveredAt });
   }
 
-  // Writes an unmasked text frame's header and half of payload straight to the TCP socket, then
-  // resets the connection: what a link dying mid-frame looks like to the client.
+  // Writes half of the frame and resets the connection (the core's cutFrame()).
   _cutFrame(conn, payload) {
-    const n = payload.length;
-    let header;
-    if (n < 126) {
-      header = Buffer.from([0x81, n]);
-    } else if (n < 65536) {
-      header = Buffer.from([0x81, 126, n >> 8, n & 0xff]);
-    } else {
-      header = Buffer.alloc(10);
-      header[0] = 0x81;
-      header[1] = 127;
-      header.writeBigUInt64BE(BigInt(n), 2);
-    }
     this._stats.framesCut += 1;
     conn.closedBy = 'cut';
-    conn.socket.write(Buffer.concat([header, payload.subarray(0, n >> 1)]), () => {
-      setTimeout(() => conn.socket.resetAndDestroy(), 50);
-    });
+    this.cutFrame(conn.socket, payload);
   }
 
   _detach(rec) {
@@ -652,6 +558,7 @@ class FakeSlack extends EventEmitter {
 
   _onFrame(conn, data, isBinary) {
     this._stats.framesReceived += 1;
+    this.logSent({ via: 'ws', body: isBinary ? '(binary)' : data.toString('utf8') });
     if (conn.stalled) return;
     let msg = null;
     if (!isBinary) {
@@ -706,26 +613,13 @@ class FakeSlack extends EventEmitter {
 
   // ---------------------------------------------------------------- sockets
 
-  _onUpgrade(req, socket, head) {
-    socket.on('error', (e) => debug('upgrade socket error', e && e.message));
+  // The core asks before an upgrade: only /link/ with a ticket not used yet becomes a socket.
+  acceptSocket(req, url) {
     const refuse = (status, text, error) => {
       this._stats.upgradesRejected += 1;
-      const body = JSON.stringify({ ok: false, error });
-      try {
-        socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
-          `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-      } catch (_) {
-        /* ignore */
-      }
-      setTimeout(() => socket.destroy(), 100).unref();
+      return { status, text, body: JSON.stringify({ ok: false, error }) };
     };
     if (this._closed) return refuse(503, 'Service Unavailable', 'shutting_down');
-    let url;
-    try {
-      url = new URL(req.url, 'http://127.0.0.1');
-    } catch (_) {
-      return refuse(400, 'Bad Request', 'invalid_url');
-    }
     if (!url.pathname.startsWith('/link/')) return refuse(404, 'Not Found', 'not_found');
     const ticket = url.searchParams.get('ticket');
     const t = ticket ? this._tickets.get(ticket) : undefined;
@@ -734,12 +628,11 @@ class FakeSlack extends EventEmitter {
       return refuse(401, 'Unauthorized', 'invalid_ticket');
     }
     t.used = true;
-    try {
-      this._wss.handleUpgrade(req, socket, head, (ws) => this._onSocket(ws, socket));
-    } catch (e) {
-      debug('handleUpgrade failed', e && e.message);
-      socket.destroy();
-    }
+    return true;
+  }
+
+  onSocket(ws) {
+    this._onSocket(ws, ws._socket);
   }
 
   _onSocket(ws, socket) {
@@ -894,60 +787,15 @@ class FakeSlack extends EventEmitter {
 
   // ---------------------------------------------------------------- HTTP
 
-  _send(res, status, obj, headers = {}) {
-    if (res.headersSent || res.destroyed) return;
-    const body = JSON.stringify(obj);
-    try {
-      res.writeHead(status, {
-        'Content-Type': 'application/json; charset=utf-8',
-        'Content-Length': Buffer.byteLength(body),
-        ...headers,
-      });
-      res.end(body);
-    } catch (e) {
-      debug('response write failed', e && e.message);
-    }
+  // Every request outside /_fake/ (the core routes those to onControl).
+  async onRequest(req, res, url) {
+    if (url.pathname.startsWith('/api/')) return this._api(req, res, url);
+    req.resume();
+    return this.json(res, 404, { ok: false, error: 'not_found' });
   }
 
-  _readBody(req) {
-    return new Promise((resolve) => {
-      const chunks = [];
-      let size = 0;
-      let tooLarge = false;
-      req.on('data', (c) => {
-        if (tooLarge) return;
-        size += c.length;
-        if (size > MAX_BODY_BYTES) {
-          tooLarge = true;
-          chunks.length = 0;
-        } else {
-          chunks.push(c);
-        }
-      });
-      req.on('end', () => resolve({ body: Buffer.concat(chunks), tooLarge }));
-      req.on('error', () => resolve({ body: Buffer.alloc(0), tooLarge, aborted: true }));
-    });
-  }
-
-  async _onRequest(req, res) {
-    req.on('error', (e) => debug('request error', e && e.message));
-    res.on('error', (e) => debug('response error', e && e.message));
-    try {
-      let url;
-      try {
-        url = new URL(req.url, 'http://127.0.0.1');
-      } catch (_) {
-        req.resume();
-        return this._send(res, 400, { ok: false, error: 'invalid_url' });
-      }
-      if (url.pathname.startsWith('/api/')) return await this._api(req, res, url);
-      if (url.pathname.startsWith('/_fake/')) return await this._control(req, res, url);
-      req.resume();
-      return this._send(res, 404, { ok: false, error: 'not_found' });
-    } catch (e) {
-      debug('request handler error', e && e.stack);
-      this._send(res, 500, { ok: false, error: 'fake_internal_error' });
-    }
+  onControl(route, req, res, url) {
+    return this._control(req, res, url);
   }
 
   _parseArgs(req, body) {
@@ -985,16 +833,17 @@ class FakeSlack extends EventEmitter {
     }
     if (req.method !== 'POST') {
       req.resume();
-      return this._send(res, 405, { ok: false, error: 'method_not_allowed' }, { Allow: 'POST' });
+      return this.json(res, 405, { ok: false, error: 'method_not_allowed' }, { Allow: 'POST' });
     }
-    const { body, tooLarge } = await this._readBody(req);
+    const { body, tooLarge } = await this.readBody(req);
+    this.logSent({ via: 'http', method: 'POST', path: url.pathname, body: tooLarge ? '' : body.toString('utf8') });
     const call = { method, encoding: null, ok: false, error: null, status: 200, at: performance.now() };
     this.apiCalls.push(call);
     let reply = (obj, status = 200, headers = {}) => {
       call.ok = !!obj.ok;
       call.error = obj.ok ? null : obj.error;
       call.status = status;
-      this._send(res, status, obj, headers);
+      this.json(res, status, obj, headers);
       this.emit('api', { ...call });
     };
     if (tooLarge) return reply({ ok: false, error: 'request_too_large' }, 413);
@@ -1062,7 +911,7 @@ class FakeSlack extends EventEmitter {
         if (token !== this.opts.appToken) return reply(warn({ ok: false, error: 'invalid_auth' }));
         const ticket = crypto.randomBytes(16).toString('hex');
         this._tickets.set(ticket, { used: false });
-        return reply(warn({ ok: true, url: `${this._wsScheme}://${this.opts.linkHost}:${this.opts.linkPort || this.port}/link/?ticket=${ticket}&app_id=${APP_ID}` }));
+        return reply(warn({ ok: true, url: `${this.wsScheme}://${this.opts.linkHost}:${this.opts.linkPort || this.port}/link/?ticket=${ticket}&app_id=${APP_ID}` }));
       }
       case 'auth.test': {
         this._stats.authTests += 1;
@@ -1187,14 +1036,14 @@ class FakeSlack extends EventEmitter {
     const isPost = req.method === 'POST';
     let body = {};
     if (isPost) {
-      const { body: raw, tooLarge } = await this._readBody(req);
-      if (tooLarge) return this._send(res, 413, { ok: false, error: 'request_too_large' });
+      const { body: raw, tooLarge } = await this.readBody(req);
+      if (tooLarge) return this.json(res, 413, { ok: false, error: 'request_too_large' });
       const s = raw.toString('utf8').trim();
       if (s) {
         try {
           body = JSON.parse(s);
         } catch (_) {
-          return this._send(res, 400, { ok: false, error: 'invalid_json' });
+          return this.json(res, 400, { ok: false, error: 'invalid_json' });
         }
         if (!body || typeof body !== 'object' || Array.isArray(body)) body = {};
       }
@@ -1203,12 +1052,12 @@ class FakeSlack extends EventEmitter {
     }
     const wantPost = () => {
       if (isPost) return true;
-      this._send(res, 405, { ok: false, error: 'method_not_allowed' }, { Allow: 'POST' });
+      this.json(res, 405, { ok: false, error: 'method_not_allowed' }, { Allow: 'POST' });
       return false;
     };
     const wantGet = () => {
       if (req.method === 'GET') return true;
-      this._send(res, 405, { ok: false, error: 'method_not_allowed' }, { Allow: 'GET' });
+      this.json(res, 405, { ok: false, error: 'method_not_allowed' }, { Allow: 'GET' });
       return false;
     };
     const num = (v, d) => (v === undefined || v === null || v === '' || !Number.isFinite(Number(v)) ? d : Number(v));
@@ -1218,48 +1067,48 @@ class FakeSlack extends EventEmitter {
       const entry = { id: route.slice('response_url/'.length), body, at: performance.now() };
       this.responses.push(entry);
       this.emit('response', entry);
-      return this._send(res, 200, { ok: true });
+      return this.json(res, 200, { ok: true });
     }
     switch (route) {
       case 'event':
         if (!wantPost()) return undefined;
-        return this._send(res, 200, { ok: true, ...this.event(body) });
+        return this.json(res, 200, { ok: true, ...this.event(body) });
       case 'slash':
         if (!wantPost()) return undefined;
-        return this._send(res, 200, { ok: true, ...this.slash(body) });
+        return this.json(res, 200, { ok: true, ...this.slash(body) });
       case 'interactive':
         if (!wantPost()) return undefined;
-        return this._send(res, 200, { ok: true, ...this.interactive(body) });
+        return this.json(res, 200, { ok: true, ...this.interactive(body) });
       case 'disconnect': {
         if (!wantPost()) return undefined;
         const n = this.disconnect(body.reason, {
           closeAfterMs: num(body.closeAfterMs ?? body.close_after_ms, undefined),
           which: body.which === 'newest' ? 'newest' : 'all',
         });
-        return this._send(res, 200, { ok: true, sockets: n });
+        return this.json(res, 200, { ok: true, sockets: n });
       }
       case 'drop':
         if (!wantPost()) return undefined;
-        return this._send(res, 200, { ok: true, sockets: this.drop({ reset: !!body.reset }) });
+        return this.json(res, 200, { ok: true, sockets: this.drop({ reset: !!body.reset }) });
       case 'stall':
         if (!wantPost()) return undefined;
-        return this._send(res, 200, { ok: true, sockets: this.stall() });
+        return this.json(res, 200, { ok: true, sockets: this.stall() });
       case 'ratelimit':
         if (!wantPost()) return undefined;
         this.rateLimit(num(body.count, 1), num(body.retry_after ?? body.retryAfter, 1));
-        return this._send(res, 200, { ok: true });
+        return this.json(res, 200, { ok: true });
       case 'fail_auth':
         if (!wantPost()) return undefined;
         this.failAuth(body.on === undefined ? true : !!body.on);
-        return this._send(res, 200, { ok: true });
+        return this.json(res, 200, { ok: true });
       case 'reset':
         if (!wantPost()) return undefined;
         this.reset();
-        return this._send(res, 200, { ok: true });
+        return this.json(res, 200, { ok: true });
       case 'posts': {
         if (!wantGet()) return undefined;
         const since = Math.max(0, Math.floor(num(url.searchParams.get('since'), 0)));
-        return this._send(res, 200, { ok: true, posts: this.posts.slice(since) });
+        return this.json(res, 200, { ok: true, posts: this.posts.slice(since) });
       }
       case 'wait_posts': {
         if (!wantGet()) return undefined;
@@ -1281,19 +1130,19 @@ class FakeSlack extends EventEmitter {
           tick();
         });
         const ok = this.posts.length >= n;
-        return this._send(res, 200, ok ? { ok, posts: this.posts.slice() } : { ok, error: 'timeout', posts: this.posts.slice() });
+        return this.json(res, 200, ok ? { ok, posts: this.posts.slice() } : { ok, error: 'timeout', posts: this.posts.slice() });
       }
       case 'acks':
         if (!wantGet()) return undefined;
-        return this._send(res, 200, { ok: true, acks: this.acks });
+        return this.json(res, 200, { ok: true, acks: this.acks });
       case 'responses':
         if (!wantGet()) return undefined;
-        return this._send(res, 200, { ok: true, responses: this.responses });
+        return this.json(res, 200, { ok: true, responses: this.responses });
       case 'stats':
         if (!wantGet()) return undefined;
-        return this._send(res, 200, { ok: true, ...this.stats() });
+        return this.json(res, 200, { ok: true, ...this.stats() });
       default:
-        return this._send(res, 404, { ok: false, error: 'unknown_control' });
+        return this.json(res, 404, { ok: false, error: 'unknown_control' });
     }
   }
 }
