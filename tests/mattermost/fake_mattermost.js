@@ -16,8 +16,9 @@
 // dropSockets() closes every socket; down() and up() stop the server and start it again on
 // the same port, keeping its posts; skipSeq() makes the next event skip a sequence number;
 // rateLimit(n) answers the next n POST /posts with 429; fail(method, path, mode, n) answers the
-// next n such calls with 500, broken JSON ('garbage') or never ('hang'); stall() stops answering
-// pings (a half-open connection) until unstall(); cutNext(n) cuts the next n events in the middle
+// next n such calls with 500, broken JSON ('garbage': a POST /posts is made all the same) or
+// never ('hang'); stall() stops answering pings and delivering events (a half-open connection)
+// until unstall(); cutNext(n) cuts the next n events in the middle
 // of their frame and resets the connection; sendRaw(text) sends any text frame to every socket;
 // holdPosts (true: POST /posts is never answered); refuseToken (true: every token is refused).
 // Everything planbot sent: posts (created), requests (method, path, headers), frames (WebSocket
@@ -99,15 +100,12 @@ class FakeMattermost extends FakeServer {
     }
     const mode = this.fault(req.method, url.pathname);
     if (mode === 'hang') return undefined; // answered never: the socket stays open until close()
-    if (mode === 'garbage') {
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      return res.end('{"id": "not quite json');
-    }
     if (mode === 500) return this.appError(res, 500, 'fake.fault', 'injected fault');
+    if (mode === 'garbage' && !(req.method === 'POST' && url.pathname === '/api/v4/posts')) return this.garbage(res);
     if (req.method === 'GET' && url.pathname === '/api/v4/users/me') {
       return this.json(res, 200, { id: BOT_ID, username: BOT_NAME, is_bot: true, roles: 'system_user' });
     }
-    if (req.method === 'POST' && url.pathname === '/api/v4/posts') return this.createPost(res, body);
+    if (req.method === 'POST' && url.pathname === '/api/v4/posts') return this.createPost(res, body, mode === 'garbage');
     if (req.method === 'GET' && url.pathname === '/api/v4/users/me/channels') {
       const list = [...this.channelTypes.entries()].map(([id, type]) => ({ id, type, name: id, display_name: id, team_id: type === 'D' || type === 'G' ? '' : 'team1', delete_at: 0 }));
       return this.json(res, 200, list);
@@ -123,7 +121,14 @@ class FakeMattermost extends FakeServer {
     return this.appError(res, 404, 'api.context.404.app_error', 'Sorry, we could not find the page.');
   }
 
-  createPost(res, body) {
+  // A 200 whose JSON is cut short, as a proxy dying mid-answer sends.
+  garbage(res) {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end('{"id": "not quite json');
+  }
+
+  // Creates a post; broken: it is created, but the answer is garbage().
+  createPost(res, body, broken = false) {
     if (this.holdPosts) {
       this.held.push(res);
       return undefined;
@@ -150,6 +155,7 @@ class FakeMattermost extends FakeServer {
     this.store_(post);
     this.broadcast(post);
     if (this.onPost) this.onPost(post);
+    if (broken) return this.garbage(res);
     return this.json(res, 201, post);
   }
 
@@ -180,6 +186,7 @@ class FakeMattermost extends FakeServer {
 
   // Sends an event to one socket, with the next seq (one more when skipSeq() asked for a gap).
   send(ws, event, data, broadcast = {}) {
+    if (this.stalled && event !== 'hello') return; // a half-open link: nothing arrives
     if (this.skip > 0) {
       this.skip--;
       ws.seq++;
@@ -215,8 +222,8 @@ class FakeMattermost extends FakeServer {
   }
 
   // Sends text as it is, as a frame, to every signed-in socket.
-  sendRaw(text) {
-    for (const ws of this.sockets) if (ws.authed) ws.send(text);
+  sendRaw(data, { binary = false } = {}) {
+    for (const ws of this.sockets) if (ws.authed) ws.send(data, { binary });
   }
 
   dropSockets() {
