@@ -374,3 +374,39 @@ size_t codec_strip_shortcodes(char *text, size_t len)
         text[w] = '\0';
     return w;
 }
+
+size_t codec_take_mentions(char *text, size_t len, codec_mention_fn find, void *arg, int *named)
+{
+    size_t w = 0, r = 0;
+    int leading = 1; /* nothing but mentions and what follows them so far */
+    *named = 0;
+    while (r < len) {
+        struct codec_mention m = { 0, 0, NULL, 0 };
+        find(text, len, r, arg, &m);
+        if (m.len && (leading || m.self)) {
+            *named |= m.self;
+            r += m.len;
+            while (leading && r < len &&
+                   (isspace((unsigned char)text[r]) || text[r] == ',' || text[r] == ':'))
+                r++;
+            continue;
+        }
+        if (m.len) { /* someone else's, staying: its keep, never longer, moved into place */
+            memmove(text + w, m.keep, m.keep_len);
+            w += m.keep_len;
+            r += m.len;
+            continue;
+        }
+        if (leading && isspace((unsigned char)text[r])) {
+            r++;
+            continue;
+        }
+        leading = 0;
+        text[w++] = text[r++];
+    }
+    while (w > 0 && isspace((unsigned char)text[w - 1]))
+        w--;
+    if (w < len)
+        text[w] = '\0';
+    return w;
+}

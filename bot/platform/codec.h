@@ -81,4 +81,23 @@ size_t codec_split(const char *text, size_t len, size_t max, size_t *next);
  * Returns the new length (never more than len); text stays NUL-terminated when it was. Pure. */
 size_t codec_strip_shortcodes(char *text, size_t len);
 
+/* A platform's mention, as its codec finds it at text[i] (codec_take_mentions()). */
+struct codec_mention {
+    size_t len;       /* its bytes; 0: no mention starts at i */
+    int self;         /* it names planbot */
+    const char *keep; /* what it becomes when it stays (someone else's, later in the text): */
+    size_t keep_len;  /* keep_len bytes at keep, inside the mention, never more than len */
+};
+
+/* Finds the mention at text[i] (0 <= i < len): fills m, m->len 0 when there is none. */
+typedef void (*codec_mention_fn)(const char *text, size_t len, size_t i, void *arg,
+                                 struct codec_mention *m);
+
+/* Takes the addressing out of a message, in place, with find telling mentions: the mentions that
+ * start it (anyone's: they address it) come out with the white space, ',' and ':' after them;
+ * planbot's own comes out anywhere; another's later in the text becomes its keep; white space at
+ * both ends goes. *named says whether planbot's was among them. Returns the new length (never
+ * more than len); text stays NUL-terminated when it was. Pure. */
+size_t codec_take_mentions(char *text, size_t len, codec_mention_fn find, void *arg, int *named);
+
 #endif

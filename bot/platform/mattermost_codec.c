@@ -396,36 +396,23 @@ static size_t mention_name(const char *text, size_t len, size_t i)
     return e - (i + 1);
 }
 
+/* Mattermost's mention at text[i]: "@name", planbot's when name is its username (any case). */
+static void mm_mention(const char *text, size_t len, size_t i, void *arg, struct codec_mention *m)
+{
+    const char *username = arg;
+    size_t n = text[i] == '@' ? mention_name(text, len, i) : 0, ulen = strlen(username);
+    if (!n)
+        return;
+    m->len = 1 + n;
+    m->self = n == ulen && strncasecmp(text + i + 1, username, ulen) == 0;
+    m->keep = text + i;
+    m->keep_len = m->len;
+}
+
 size_t mm_text_plain(char *text, size_t len, const char *username, int *named)
 {
-    size_t ulen = username ? strlen(username) : 0, w = 0;
-    int leading = 1; /* nothing but mentions and what follows them so far */
-    *named = 0;
     len = codec_strip_shortcodes(text, len);
-    for (size_t i = 0; i < len;) {
-        size_t n = text[i] == '@' ? mention_name(text, len, i) : 0;
-        int self = n && n == ulen && strncasecmp(text + i + 1, username, ulen) == 0;
-        if (n && (leading || self)) {
-            *named |= self;
-            i += 1 + n;
-            if (leading)
-                while (i < len &&
-                       (isspace((unsigned char)text[i]) || text[i] == ',' || text[i] == ':'))
-                    i++;
-            continue;
-        }
-        if (leading && isspace((unsigned char)text[i])) {
-            i++;
-            continue;
-        }
-        leading = 0;
-        text[w++] = text[i++];
-    }
-    while (w > 0 && isspace((unsigned char)text[w - 1]))
-        w--;
-    if (w < len)
-        text[w] = '\0';
-    return w;
+    return codec_take_mentions(text, len, mm_mention, (void *)(username ? username : ""), named);
 }
 
 static int mm_escape(const char *text, size_t len, int quotes, struct buf *out)

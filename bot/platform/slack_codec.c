@@ -498,41 +498,24 @@ static size_t user_mention(const char *s, size_t n, const char **id, size_t *id_
     return i + 1;
 }
 
+/* Slack's mention at text[i]: "<@ID>", planbot's when ID is self_user; "@ID" when it stays. */
+static void slack_mention(const char *text, size_t len, size_t i, void *arg,
+                          struct codec_mention *m)
+{
+    const char *self_user = arg, *id;
+    size_t id_len;
+    if (text[i] != '<' || !(m->len = user_mention(text + i, len - i, &id, &id_len)))
+        return;
+    m->self = self_user && strlen(self_user) == id_len && memcmp(id, self_user, id_len) == 0;
+    m->keep = id - 1; /* "@ID" */
+    m->keep_len = id_len + 1;
+}
+
 size_t slack_text_question(char *text, size_t len, const char *self_user)
 {
+    int named;
     len = codec_strip_shortcodes(text, len);
-    size_t self_len = self_user ? strlen(self_user) : 0, w = 0, r = 0;
-    int leading = 1; /* nothing but mentions and what follows them so far */
-    while (r < len) {
-        const char *id;
-        size_t id_len, n = text[r] == '<' ? user_mention(text + r, len - r, &id, &id_len) : 0;
-        if (n && (leading || (id_len == self_len && memcmp(id, self_user, id_len) == 0))) {
-            r += n;
-            if (leading)
-                while (r < len &&
-                       (isspace((unsigned char)text[r]) || text[r] == ',' || text[r] == ':'))
-                    r++;
-            continue;
-        }
-        if (n) { /* "<@U2>" becomes "@U2": one byte shorter, written in place */
-            text[w++] = '@';
-            memmove(text + w, id, id_len);
-            w += id_len;
-            r += n;
-            continue;
-        }
-        if (leading && isspace((unsigned char)text[r])) {
-            r++;
-            continue;
-        }
-        leading = 0;
-        text[w++] = text[r++];
-    }
-    while (w > 0 && isspace((unsigned char)text[w - 1]))
-        w--;
-    if (w < len)
-        text[w] = '\0';
-    return w;
+    return codec_take_mentions(text, len, slack_mention, (void *)self_user, &named);
 }
 
 /* mrkdwn: & < > escaped (Slack reads <...> as links and mentions, &...; as entities), except the
