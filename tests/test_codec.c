@@ -192,6 +192,44 @@ static void codec_strips_shortcodes_and_only_them(void **state)
     }
 }
 
+/* A platform whose mentions are "{name}", planbot being {bot}; one that stays becomes "name". */
+static void braces(const char *text, size_t len, size_t i, void *arg, struct codec_mention *m)
+{
+    (void)arg;
+    const char *close = text[i] == '{' ? memchr(text + i, '}', len - i) : NULL;
+    if (!close || close == text + i + 1)
+        return;
+    m->len = (size_t)(close - (text + i)) + 1;
+    m->self = m->len == 5 && memcmp(text + i, "{bot}", 5) == 0;
+    m->keep = text + i + 1;
+    m->keep_len = m->len - 2;
+}
+
+static void codec_takes_the_addressing_out(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *out;
+        int named;
+    } rows[] = {
+        { "{bot} kb list", "kb list", 1 },
+        { "  {ann}, {bot}: help  ", "help", 1 },
+        { "{ann} hello", "hello", 0 },
+        { "ask {ann} about {bot} now", "ask ann about  now", 1 },
+        { "{} stays", "{} stays", 0 },
+        { "{bot}", "", 1 },
+        { "", "", 0 },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char text[64];
+        snprintf(text, sizeof text, "%s", rows[i].in);
+        int named = -1;
+        size_t n = codec_take_mentions(text, strlen(text), braces, NULL, &named);
+        if (n != strlen(rows[i].out) || strcmp(text, rows[i].out) != 0 || named != rows[i].named)
+            fail_msg("row %zu: \"%s\" gave \"%s\" (named %d)", i, rows[i].in, text, named);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -200,6 +238,7 @@ int main(void)
         cmocka_unit_test(codec_writes_json_strings_cjson_reads_back),
         cmocka_unit_test(codec_splits_on_lines_spaces_then_characters),
         cmocka_unit_test(codec_strips_shortcodes_and_only_them),
+        cmocka_unit_test(codec_takes_the_addressing_out),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
