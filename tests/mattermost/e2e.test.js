@@ -91,6 +91,31 @@ test("a moderator's change is made and a non-moderator's is refused", async () =
   }
 });
 
+test('a reply longer than a post is split under 16,383 characters, in order, in its thread', async () => {
+  const fake = await startFakeMattermost({ token: TOKEN });
+  const bot = await startBot(fake);
+  try {
+    const q = fake.say('kb history --limit 500', { user: MODERATOR, channel: 'dmlong', type: 'D' });
+    await fake.waitFor(() => fake.posts.length >= 2);
+    await sleep(500); // every part
+    const parts = fake.posts.map((p) => p.message);
+    assert.ok(parts.length >= 2, `${parts.length} posts`);
+    for (const p of fake.posts) {
+      assert.equal(p.root_id, q.id);
+      assert.ok([...p.message].length <= 16383, `a post of ${[...p.message].length} characters`);
+    }
+    const whole = parts.join('\n');
+    assert.ok([...whole].length > 16383, 'the history is longer than one post');
+    // cut at line ends: every change whole, the newest first, none lost or repeated
+    const numbers = whole.split('\n').filter((l) => /^\s*\d+\s+\d{4}-/.test(l)).map((l) => Number(l.trim().split(/\s+/)[0]));
+    assert.ok(numbers.length > 100, `${numbers.length} changes`);
+    numbers.forEach((n, i) => assert.equal(n, numbers[0] - i));
+  } finally {
+    await bot.stop();
+    await fake.close();
+  }
+});
+
 test('questions asked while the socket was down are answered once after it reconnects', async () => {
   const fake = await startFakeMattermost({ token: TOKEN });
   const bot = await startBot(fake);
