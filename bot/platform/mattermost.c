@@ -39,6 +39,7 @@ enum {
     STOP_GRACE_MS = 5000,    /* on SIGTERM: time left to post the replies queued */
     BACKOFF_CAP_MS = 60000,
     STABLE_MS = 10000,        /* a socket that served this long resets the backoff */
+    HISTORY_PAGE = 200,       /* posts per page when the catch-up reads further back */
     CHANNELS_MAX = 1024,      /* channels remembered for the catch-up after a reconnect */
     CATCHUP_SLACK_MS = 60000, /* read this far before the newest post seen: clocks differ */
 };
@@ -256,11 +257,16 @@ static void take(struct plat *p, struct mm_post *q, int direct, int mentioned)
     p->recording = e;
 }
 
-/* A page of a channel's history, read after a reconnect. */
+/* A page of a channel's history, read after a reconnect: everything changed since the socket was
+ * lost (at most MM_POSTS_MAX, the newest), or, when that page was full, HISTORY_PAGE posts
+ * before the oldest of the last page. */
 struct catchup {
     struct plat *p;
     struct chan chan;
+    int back; /* a page before= */
 };
+
+static void read_page(struct plat *p, const struct chan *chan, const char *before);
 
 static void caught_up(void *ctx, const struct http_response *r)
 {
@@ -286,31 +292,49 @@ static void caught_up(void *ctx, const struct http_response *r)
         free(c);
         return;
     }
+    size_t made = 0;
     for (size_t i = 0; i < n && !p->stopping; i++)
-        take(p, &posts[i], c->chan.direct, 0);
-    if (n)
-        log_msg(LOG_DEBUG, "mattermost: read %zu posts of %s made while away", n, c->chan.id);
+        if (posts[i].create_at >= p->catchup_since) { /* not an old post edited meanwhile */
+            take(p, &posts[i], c->chan.direct, 0);
+            made++;
+        }
+    if (made)
+        log_msg(LOG_DEBUG, "mattermost: read %zu posts of %s made while away", made, c->chan.id);
+    /* a full page, all of it made while away: there is more before it */
+    if (n == (c->back ? HISTORY_PAGE : MM_POSTS_MAX) && made == n && !p->stopping)
+        read_page(p, &c->chan, posts[0].id);
     mm_posts_free(posts, n);
     free(c);
+}
+
+/* Asks for a page of chan's history: since p->catchup_since, or the page before the post
+ * before (not NULL). */
+static void read_page(struct plat *p, const struct chan *chan, const char *before)
+{
+    struct catchup *c = calloc(1, sizeof *c);
+    if (!c) {
+        log_msg(LOG_WARN, "mattermost: out of memory; not reading what was said in %s", chan->id);
+        return;
+    }
+    c->p = p;
+    c->chan = *chan;
+    c->back = before != NULL;
+    char path[256];
+    if (before)
+        snprintf(path, sizeof path, "channels/%s/posts?before=%s&per_page=%d", chan->id, before,
+                 HISTORY_PAGE);
+    else
+        snprintf(path, sizeof path, "channels/%s/posts?since=%lld", chan->id,
+                 (long long)p->catchup_since);
+    if (call(p, "GET", path, NULL, 0, caught_up, c))
+        free(c);
 }
 
 /* Reads each known channel's posts made since p->catchup_since. */
 static void read_histories(struct plat *p)
 {
-    for (size_t i = 0; i < p->nchans; i++) {
-        struct catchup *c = calloc(1, sizeof *c);
-        if (!c)
-            return;
-        c->p = p;
-        c->chan = p->chans[i];
-        char path[256];
-        snprintf(path, sizeof path, "channels/%s/posts?since=%lld", c->chan.id,
-                 (long long)p->catchup_since);
-        if (call(p, "GET", path, NULL, 0, caught_up, c)) {
-            free(c);
-            return;
-        }
-    }
+    for (size_t i = 0; i < p->nchans; i++)
+        read_page(p, &p->chans[i], NULL);
 }
 
 /* The list of planbot's channels, for the catch-up: every one it is a member of (so also a

@@ -154,6 +154,30 @@ test('a first direct message from someone new, sent while the socket was down, i
   }
 });
 
+test('more than a page said while the socket was down: the catch-up reads back to the oldest', async () => {
+  const fake = await startFakeMattermost({ token: TOKEN });
+  const bot = await startBot(fake);
+  try {
+    await ask(fake, '@planbot Who drafted the plan?', { channel: 'busy' }); // planbot knows busy
+    await fake.down();
+    const qs = [fake.say('@planbot How big can the army be?', { channel: 'busy' })];
+    for (let i = 0; i < 1500; i++) {
+      fake.say(`chatter ${i}`, { channel: 'busy', user: `u${i % 7}` });
+      if (i === 700) qs.push(fake.say('@planbot What did Rubio say?', { channel: 'busy' }));
+    }
+    qs.push(fake.say('@planbot What about NATO?', { channel: 'busy' }));
+    await fake.up();
+    await fake.waitFor(() => qs.every((q) => fake.posts.some((p) => p.root_id === q.id)), 20000);
+    await sleep(500);
+    for (const q of qs) assert.equal(fake.posts.filter((p) => p.root_id === q.id).length, 1, q.message);
+    assert.equal(fake.posts.length, 1 + qs.length, 'chatter without a mention is not answered');
+    assert.ok(fake.requests.some((r) => /before=/.test(r.query)), 'it paged back');
+  } finally {
+    await bot.stop();
+    await fake.close();
+  }
+});
+
 test('a server restart is survived, and what was said while it was down is answered', async () => {
   const fake = await startFakeMattermost({ token: TOKEN });
   const bot = await startBot(fake);

@@ -31,6 +31,7 @@ const { FakeServer } = require('../fake/core');
 const BOT_ID = 'botuserid00000000000000000';
 const BOT_NAME = 'planbot';
 const MAX_POST_CHARS = 16383;
+const MAX_SINCE = 1000; // posts a since= query answers at most, the newest
 const VERSION = '9.11.0.fake';
 
 const newId = () => crypto.randomBytes(13).toString('hex'); // 26 characters, as Mattermost's
@@ -112,8 +113,18 @@ class FakeMattermost extends FakeServer {
     }
     const m = /^\/api\/v4\/channels\/([^/]+)\/posts$/.exec(url.pathname);
     if (req.method === 'GET' && m) {
-      const since = Number(url.searchParams.get('since') || 0);
-      const list = (this.store.get(m[1]) || []).filter((p) => p.create_at >= since);
+      // as Mattermost's store: since= gives the newest 1,000 changed since then; before= and
+      // per_page= the page of posts right before that one, newest first either way
+      const all = this.store.get(m[1]) || [];
+      let list;
+      if (url.searchParams.has('before')) {
+        const at = all.findIndex((p) => p.id === url.searchParams.get('before'));
+        const per = Math.min(Number(url.searchParams.get('per_page') || 60), 200);
+        list = at < 0 ? [] : all.slice(Math.max(0, at - per), at);
+      } else {
+        const since = Number(url.searchParams.get('since') || 0);
+        list = all.filter((p) => p.create_at >= since).slice(-MAX_SINCE);
+      }
       const posts = {};
       for (const p of list) posts[p.id] = p;
       return this.json(res, 200, { order: list.map((p) => p.id).reverse(), posts, next_post_id: '', prev_post_id: '' });
