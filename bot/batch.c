@@ -18,6 +18,13 @@ enum {
     RECORD_BUSY_MS = 250   /* the acknowledgements wait for the records: never long */
 };
 
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 struct record {
     struct inbox_question q; /* its strings point into text */
     char *text;              /* owned: the question's strings, one after another */
@@ -45,7 +52,8 @@ struct batch {
     int *rcs;                  /* inbox_add's results, nresults of them */
     struct inbox_question *qs; /* inbox_add's input, nresults of them */
     size_t nresults;
-    int warned_settle; /* a failed settle was logged; reset when one works */
+    int warned_settle;    /* a failed settle was logged; reset when one works */
+    int64_t settles_from; /* when the oldest settle waiting was queued (monotonic ms) */
 };
 
 /* Makes room for one more item; returns it, or NULL when out of memory. */
@@ -151,6 +159,8 @@ void batch_settle(struct batch *b, int64_t n, int answered)
 {
     if (!n || !b->inbox)
         return;
+    if (b->settles.n == 0)
+        b->settles_from = monotonic_ms();
     struct inbox_settle *s = b->settles.n < SETTLES_MAX ? push(&b->settles, sizeof *s) : NULL;
     if (s) {
         s->n = n;
@@ -265,14 +275,28 @@ static void flush_declined(struct batch *b)
     free_declined(&b->declined);
 }
 
-int batch_flush(struct batch *b)
+int batch_flush_at(struct batch *b, int64_t now_ms)
 {
-    size_t reported = b->records.n ? flush_records(b) : 0;
-    if (b->settles.n)
+    size_t reported = b->records.n ? flush_records(b) : 0; /* the settles waiting go along */
+    if (b->settles.n &&
+        (b->settles.n >= BATCH_SETTLE_GROUP || now_ms - b->settles_from >= BATCH_SETTLE_WAIT_MS))
         flush_settles(b);
     if (b->declined.n)
         flush_declined(b);
     return reported > 0;
+}
+
+int batch_flush(struct batch *b)
+{
+    return batch_flush_at(b, monotonic_ms());
+}
+
+void batch_drain(struct batch *b)
+{
+    while (batch_flush(b))
+        ;
+    if (b->settles.n)
+        flush_settles(b);
 }
 
 int batch_pending(const struct batch *b)

@@ -23,6 +23,8 @@ struct batch;
 enum {
     BATCH_MAX_RECORDS = 10000,  /* records waiting for a flush; past this, batch_record refuses */
     BATCH_MAX_DECLINED = 10000, /* declined questions waiting (a held lock); past this, dropped */
+    BATCH_SETTLE_WAIT_MS = 20,  /* settles with no record to go with wait this long at most... */
+    BATCH_SETTLE_GROUP = 256    /* ...or until this many wait */
 };
 
 /* The outcome of a record: rc 0 and the record's number, ERR_EXISTS (recorded before: a
@@ -55,11 +57,20 @@ void batch_settle(struct batch *b, int64_t n, int answered);
  * BATCH_MAX_DECLINED waiting, new ones are dropped. */
 void batch_declined(struct batch *b, const char *question, size_t len, const char *via);
 
-/* Writes what is queued: the records in one transaction (waiting at most 250 ms for another
- * process's lock), then reports each through its done(); the settles in one, and the declined
- * questions in one, neither waiting for a lock (they are kept for a later flush). Returns nonzero
+/* Writes what is queued: the records in one transaction with the settles waiting (waiting at most
+ * 250 ms for another process's lock), then reports each through its done(); settles with no
+ * record to go with in one transaction of their own, once the oldest has waited
+ * BATCH_SETTLE_WAIT_MS or BATCH_SETTLE_GROUP wait (the replies of a burst come back in turns of
+ * their own: one commit for many, not one per turn); the declined questions in one. Settles and
+ * declined questions never wait for a lock (they are kept for a later flush). Returns nonzero
  * when it reported records: their callbacks may have queued more to write. */
 int batch_flush(struct batch *b);
+
+/* batch_flush() at the time now_ms (on the monotonic clock, in ms), for tests. */
+int batch_flush_at(struct batch *b, int64_t now_ms);
+
+/* Writes everything queued, the settles however young: for the end of a run. */
+void batch_drain(struct batch *b);
 
 /* Whether anything waits to be written. */
 int batch_pending(const struct batch *b);

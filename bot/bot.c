@@ -153,7 +153,7 @@ static int on_message(void *ctx, struct plat *p, const struct plat_message *msg)
     struct adapter *a = ctx;
     int rc = handle(a, p, msg, 0);
     if (!(a->ops->caps & PLAT_CAP_LOOP)) /* no loop to flush before it waits: now */
-        batch_flush(a->b->batch);
+        batch_drain(a->b->batch);
     return rc;
 }
 
@@ -396,8 +396,7 @@ int bot_serve(const struct config *cfg, struct kb *kb, struct match *match,
     }
     /* the last turn's settles and records (their events were not acknowledged: the adapter,
      * stopping, leaves them to the next start) */
-    while (batch_flush(b.batch))
-        ;
+    batch_drain(b.batch);
     for (size_t i = 0; i < b.nads; i++) {
         b.ads[i].ops->close(b.ads[i].p);
         log_msg(LOG_DEBUG, "%s: stopped", b.ads[i].ops->name);

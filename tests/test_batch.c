@@ -182,6 +182,13 @@ static void what_a_callback_queues_waits_for_the_next_flush(void **state)
     assert_int_equal(c.second.rc, 0);
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void settles_are_kept_while_the_inbox_is_locked(void **state)
 {
     struct fx *f = *state;
@@ -195,15 +202,57 @@ static void settles_are_kept_while_the_inbox_is_locked(void **state)
     sqlite3 *db = lock(f->ipath);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    assert_false(batch_flush(f->b));
+    int64_t due = now_ms() + BATCH_SETTLE_WAIT_MS; /* the settles have waited long enough */
+    assert_false(batch_flush_at(f->b, due));
     clock_gettime(CLOCK_MONOTONIC, &t1);
     unlock(db);
     /* a bound, not a benchmark: a settle never waits for the lock */
     assert_true((double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 < 0.2);
     assert_true(batch_pending(f->b));
     assert_int_equal(open_records(f), 2);
-    batch_flush(f->b);
+    batch_flush_at(f->b, due);
     assert_false(batch_pending(f->b));
+    assert_int_equal(open_records(f), 0);
+}
+
+/* Settles with no record to go with wait for company: the next turn's records, the group size,
+ * the wait, or the end of the run. */
+static void settles_alone_wait_for_company(void **state)
+{
+    struct fx *f = *state;
+    struct outcome o[BATCH_SETTLE_GROUP + 2];
+    memset(o, 0, sizeof o);
+    char event[32];
+    for (int i = 0; i < 3; i++) {
+        snprintf(event, sizeof event, "EvC%d", i);
+        record(f, event, &o[i]);
+    }
+    batch_flush(f->b);
+    batch_settle(f->b, o[0].record, 1);
+    int64_t queued = now_ms();
+    batch_flush_at(f->b, queued); /* young, alone: it waits */
+    assert_int_equal(open_records(f), 3);
+    batch_flush_at(f->b, queued + BATCH_SETTLE_WAIT_MS + 1); /* waited long enough */
+    assert_int_equal(open_records(f), 2);
+    batch_settle(f->b, o[1].record, 1);
+    record(f, "EvC-next", &o[3]); /* a record: the settle waiting goes with it */
+    batch_flush_at(f->b, now_ms());
+    assert_int_equal(open_records(f), 2); /* EvC2 and EvC-next */
+    batch_settle(f->b, o[2].record, 1);
+    batch_settle(f->b, o[3].record, 1);
+    batch_drain(f->b); /* the end of a run: young or not */
+    assert_int_equal(open_records(f), 0);
+    assert_false(batch_pending(f->b));
+    /* a group's worth is written at once */
+    for (int i = 0; i < BATCH_SETTLE_GROUP; i++) {
+        snprintf(event, sizeof event, "EvG%d", i);
+        record(f, event, &o[i]);
+    }
+    batch_flush(f->b);
+    assert_int_equal(open_records(f), BATCH_SETTLE_GROUP);
+    for (int i = 0; i < BATCH_SETTLE_GROUP; i++)
+        batch_settle(f->b, o[i].record, 1);
+    batch_flush_at(f->b, now_ms());
     assert_int_equal(open_records(f), 0);
 }
 
@@ -356,6 +405,7 @@ int main(void)
         T(a_locked_inbox_fails_the_whole_turn_and_records_nothing),
         T(what_a_callback_queues_waits_for_the_next_flush),
         T(settles_are_kept_while_the_inbox_is_locked),
+        T(settles_alone_wait_for_company),
         T(declined_questions_wait_while_the_knowledge_base_is_locked),
         T(without_an_inbox_records_complete_without_a_record),
         T(too_many_records_waiting_are_refused),
