@@ -16,6 +16,7 @@
 #endif
 
 enum {
+    KB_CARD_SLOTS = 256, /* cards kept (kb_card.c), direct-mapped by id */
     KB_STMT_CACHE = 16,
     KB_BUSY_MS = 5000 /* how long a statement waits for another process's lock, by default */
 };
@@ -34,10 +35,9 @@ struct kb {
     int busy_ms;                /* the wait for another process's lock (kb_set_busy_ms) */
     sqlite3_stmt *data_version; /* PRAGMA data_version, prepared once */
     sqlite3_stmt *card;         /* kb_card()'s statement, prepared on first use */
-    char *card_strings;         /* owned: the strings of the last card, one after another */
-    size_t card_cap;
-    double fts_avglen[8]; /* average tokens per column of entries_fts, for BM25 (match.c) */
-    char errmsg[1024];    /* detail of the last failure */
+    struct kb_card_slot *cards; /* owned: kb_card()'s cache, KB_CARD_SLOTS of them, or NULL */
+    double fts_avglen[8];       /* average tokens per column of entries_fts, for BM25 (match.c) */
+    char errmsg[1024];          /* detail of the last failure */
 };
 
 /* Size caps of record fields and files. */
@@ -107,6 +107,9 @@ void kb_time(time_t t, char *out, size_t len);
 
 /* A column of the current row as a string; "" for NULL. Borrowed until the next step. */
 const char *kb_col(sqlite3_stmt *st, int i);
+
+/* Frees kb_card()'s cache (kb_card.c). */
+void kb_card_cache_free(struct kb *kb);
 
 /* The record layer (kb_record.c), used inside a transaction the caller holds. */
 int kb_record_put(struct kb *kb, enum kb_type t, const cJSON *rec, enum kb_put_mode mode,

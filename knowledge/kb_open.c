@@ -183,9 +183,7 @@ static void close_db(struct kb *kb)
     kb->data_version = NULL;
     sqlite3_finalize(kb->card);
     kb->card = NULL;
-    free(kb->card_strings);
-    kb->card_strings = NULL;
-    kb->card_cap = 0;
+    kb_card_cache_free(kb);
     for (int i = 0; i < KB_STMT_CACHE; i++) {
         sqlite3_finalize(kb->stmts[i].st);
         free(kb->stmts[i].sql);

@@ -32,6 +32,7 @@ enum {
     MAX_PHRASES = 8,           /* phrases per group: the word and its synonyms */
     MAX_PHRASE_WORDS = 6,      /* words per phrase */
     NFIELDS = 6,               /* title, text, speaker, role, keywords, examples */
+    SIG_WORDS = 4,             /* 64-bit words of a field's signature: 256 bits, a power of 2 */
     CACHE_SLOTS = 2048,        /* cached entries (direct-mapped by rowid) */
     CANDIDATES = 32,           /* entries scored per question */
     FULL_OR_POSTINGS = 500,    /* below this many postings, retrieve with every group */
@@ -200,8 +201,8 @@ struct fwd {       /* a cached entry: its fields as stem hashes */
     int time;                 /* its title or text states a time: a day, a date, a year, days */
     uint64_t *stems[NFIELDS]; /* point into block */
     int n[NFIELDS];
-    uint64_t sig[NFIELDS];      /* a bit per stem hash (its low 6 bits): a field without a stem's
-                                   bit cannot hold it, and needs no scan */
+    uint64_t sig[NFIELDS][SIG_WORDS]; /* a bit per stem hash (its low 8 bits): a field without a
+                                         stem's bit cannot hold it, and needs no scan */
     int nexamples;              /* the example questions: example k starts at stem example_at[k] */
     const uint64_t *example_at; /* of stems[F_EXAMPLES]; points into block */
     uint64_t *block;            /* owned */
@@ -664,10 +665,15 @@ static uint64_t sig_bit(uint64_t stem)
     return (uint64_t)1 << (stem & 63);
 }
 
+static int sig_word(uint64_t stem)
+{
+    return (int)((stem >> 6) & (SIG_WORDS - 1));
+}
+
 /* Whether field fi of f may hold stem (see struct fwd). */
 static int may_hold(const struct fwd *f, int fi, uint64_t stem)
 {
-    return (f->sig[fi] & sig_bit(stem)) != 0;
+    return (f->sig[fi][sig_word(stem)] & sig_bit(stem)) != 0;
 }
 
 /* Where each string of a JSON list of strings starts in its text (after its opening quote):
@@ -757,7 +763,7 @@ static int load_fwd(struct match *m, sqlite3_stmt *st, struct fwd *f)
     for (int i = 0; i < NFIELDS; i++) {
         f->stems[i] = f->block + start[i];
         for (int k = 0; k < f->n[i]; k++)
-            f->sig[i] |= sig_bit(f->stems[i][k]);
+            f->sig[i][sig_word(f->stems[i][k])] |= sig_bit(f->stems[i][k]);
     }
     return 0;
 }

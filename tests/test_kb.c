@@ -1989,6 +1989,41 @@ static void kb_stamp_changes_with_every_write(void **state)
     assert_true(s2 != s1 && s2 != s0);
 }
 
+/* kb_card's cache: a card read again comes from it until the data changes, by this handle or
+ * another process; inside a write transaction it is read fresh and not kept. */
+static void kb_card_is_cached_until_the_data_changes(void **state)
+{
+    struct fx *f = *state;
+    struct kb_card c;
+    assert_int_equal(kb_card(f->kb, "army-cap", &c), 0);
+    char title[256];
+    snprintf(title, sizeof title, "%s", c.title);
+    assert_int_equal(kb_card(f->kb, "zelensky-work", &c), 0);
+    assert_int_equal(kb_card(f->kb, "army-cap", &c), 0);
+    assert_string_equal(c.title, title);
+    assert_string_equal(c.id, "army-cap");
+    struct kb *other = open_kb(f->path, 0); /* as another process */
+    assert_int_equal(put(other, KB_ENTRY, "{'id': 'army-cap', 'title': 'changed elsewhere'}",
+                         KB_PUT_EDIT, &bob, NULL),
+                     0);
+    kb_close(other);
+    assert_int_equal(kb_card(f->kb, "army-cap", &c), 0);
+    assert_string_equal(c.title, "changed elsewhere");
+    assert_int_equal(kb_begin(f->kb), 0);
+    assert_int_equal(sqlite3_exec(f->kb->db,
+                                  "UPDATE entries SET title = 'not yet' WHERE id = 'army-cap'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(kb_card(f->kb, "army-cap", &c), 0);
+    assert_string_equal(c.title, "not yet");
+    kb_rollback(f->kb);
+    assert_int_equal(kb_card(f->kb, "army-cap", &c), 0);
+    assert_string_equal(c.title, "changed elsewhere");
+    assert_int_equal(kb_card(f->kb, "no-such-entry", &c), ERR_NOTFOUND);
+    assert_int_equal(kb_card(f->kb, "army-cap", &c), 0); /* a miss spoils nothing */
+    assert_string_equal(c.title, "changed elsewhere");
+}
+
 static void kb_list_filters_and_brief(void **state)
 {
     struct fx *f = *state;
@@ -3093,6 +3128,7 @@ int main(void)
         SMALL_TEST(kb_readonly_file_opens_but_refuses_writes),
         SMALL_TEST(kb_locked_database_makes_put_busy),
         SMALL_TEST(kb_stamp_changes_with_every_write),
+        SMALL_TEST(kb_card_is_cached_until_the_data_changes),
         SMALL_TEST(kb_list_filters_and_brief),
         SMALL_TEST(kb_unanswered_counts_variants_of_a_question_as_one),
         SMALL_TEST(kb_unanswered_lists_the_most_asked_first),
