@@ -64,6 +64,33 @@ static void escape_leaves_output_unchanged_when_full(void **state)
     }
 }
 
+/* A platform of its own: digits become '#', and '!' becomes "!!" unless quotes are kept. */
+static const char *demo_with(const char *text, size_t len, size_t i, int quotes)
+{
+    (void)len;
+    if (text[i] >= '0' && text[i] <= '9')
+        return "#";
+    return text[i] == '!' && !quotes ? "!!" : NULL;
+}
+
+static void replace_copies_the_runs_between(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b, 64);
+    assert_int_equal(markup_replace("a1b22!c", 7, 0, demo_with, &b), 0);
+    assert_string_equal(buf_str(&b), "a#b##!!c");
+    buf_reset(&b);
+    assert_int_equal(markup_replace("x!", 2, 1, demo_with, &b), 0);
+    assert_string_equal(buf_str(&b), "x!");
+    buf_free(&b);
+    buf_init(&b, 4);
+    assert_int_equal(buf_puts(&b, "ok"), 0);
+    assert_int_equal(markup_replace("1234", 4, 0, demo_with, &b), ERR_TOOBIG);
+    assert_string_equal(buf_str(&b), "ok");
+    buf_free(&b);
+}
+
 static void mention_table(void **state)
 {
     (void)state;
@@ -140,6 +167,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(escape_table),
         cmocka_unit_test(escape_leaves_output_unchanged_when_full),
+        cmocka_unit_test(replace_copies_the_runs_between),
         cmocka_unit_test(mention_table),
         cmocka_unit_test(split_counts_the_platforms_unit),
         cmocka_unit_test(split_keeps_the_real_limits),

@@ -15,6 +15,26 @@ int markup_escape(const struct markup *m, const char *text, size_t len, int quot
     return buf_append(out, text, len);
 }
 
+int markup_replace(const char *text, size_t len, int quotes, markup_with_fn with, struct buf *out)
+{
+    size_t start = out->len, run = 0; /* text[run..i) is kept: appended in one piece */
+    int rc = 0;
+    for (size_t i = 0; i < len && !rc; i++) {
+        const char *put = with(text, len, i, quotes);
+        if (!put)
+            continue;
+        rc = buf_append(out, text + run, i - run);
+        if (!rc)
+            rc = buf_puts(out, put);
+        run = i + 1;
+    }
+    if (!rc)
+        rc = buf_append(out, text + run, len - run);
+    if (rc)
+        codec_buf_cut(out, start);
+    return rc;
+}
+
 int markup_mention(const struct markup *m, const char *user, struct buf *out)
 {
     if (!m->mention_open || !m->mention_close)

@@ -30,6 +30,14 @@ struct markup {
     enum markup_unit unit;
 };
 
+/* What a platform's escape puts for text[i] (with the quotes flag of markup_escape()): a string
+ * that replaces that byte, or NULL to keep it. */
+typedef const char *(*markup_with_fn)(const char *text, size_t len, size_t i, int quotes);
+
+/* Appends text with each byte that with() names replaced, the runs between copied in one piece:
+ * the loop every platform's escape is. Returns 0, or ERR_TOOBIG / ERR_NOMEM with out unchanged. */
+int markup_replace(const char *text, size_t len, int quotes, markup_with_fn with, struct buf *out);
+
 /* Plain text: nothing escaped, no mentions, no limit. */
 extern const struct markup markup_plain;
 

@@ -16,7 +16,8 @@
 #include "codec.h"
 #include "err.h"
 
-static const char ZWSP[] = "\xE2\x80\x8B"; /* U+200B ZERO WIDTH SPACE */
+/* "@" and U+200B ZERO WIDTH SPACE: an @ that can start no mention */
+static const char AT_ZWSP[] = "@\xE2\x80\x8B";
 
 void mm_post_free(struct mm_post *p)
 {
@@ -415,24 +416,17 @@ size_t mm_text_plain(char *text, size_t len, const char *username, int *named)
     return codec_take_mentions(text, len, mm_mention, (void *)(username ? username : ""), named);
 }
 
+/* An '@' that could start a mention (@channel, @all, @here, @someone) gets a zero-width space
+ * after it; a "> " quote marker is not a mention: nothing to keep for quotes. */
+static const char *mm_with(const char *text, size_t len, size_t i, int quotes)
+{
+    (void)quotes;
+    return text[i] == '@' && i + 1 < len && name_char((unsigned char)text[i + 1]) ? AT_ZWSP : NULL;
+}
+
 static int mm_escape(const char *text, size_t len, int quotes, struct buf *out)
 {
-    (void)quotes; /* a "> " quote marker is not a mention: nothing to keep */
-    size_t start = out->len, run = 0;
-    int rc = 0;
-    for (size_t i = 0; i < len && !rc; i++) {
-        if (text[i] != '@' || i + 1 >= len || !name_char((unsigned char)text[i + 1]))
-            continue;
-        rc = buf_append(out, text + run, i + 1 - run);
-        if (!rc)
-            rc = buf_puts(out, ZWSP);
-        run = i + 1;
-    }
-    if (!rc)
-        rc = buf_append(out, text + run, len - run);
-    if (rc)
-        codec_buf_cut(out, start);
-    return rc;
+    return markup_replace(text, len, quotes, mm_with, out);
 }
 
 const struct markup mm_markup = { .name = "mattermost",

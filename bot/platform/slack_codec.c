@@ -520,31 +520,21 @@ size_t slack_text_question(char *text, size_t len, const char *self_user)
 
 /* mrkdwn: & < > escaped (Slack reads <...> as links and mentions, &...; as entities), except the
  * '>' of a "> " that starts a line when quotes are kept. */
+static const char *slack_with(const char *text, size_t len, size_t i, int quotes)
+{
+    if (text[i] == '&')
+        return "&amp;";
+    if (text[i] == '<')
+        return "&lt;";
+    if (text[i] == '>' &&
+        !(quotes && (i == 0 || text[i - 1] == '\n') && i + 1 < len && text[i + 1] == ' '))
+        return "&gt;";
+    return NULL;
+}
+
 static int slack_escape(const char *text, size_t len, int quotes, struct buf *out)
 {
-    size_t start = out->len, run = 0; /* text[run..i) needs no escaping: appended in one piece */
-    int rc = 0;
-    for (size_t i = 0; i < len && !rc; i++) {
-        const char *with;
-        if (text[i] == '&')
-            with = "&amp;";
-        else if (text[i] == '<')
-            with = "&lt;";
-        else if (text[i] == '>' &&
-                 !(quotes && (i == 0 || text[i - 1] == '\n') && i + 1 < len && text[i + 1] == ' '))
-            with = "&gt;";
-        else
-            continue;
-        rc = buf_append(out, text + run, i - run);
-        if (!rc)
-            rc = buf_puts(out, with);
-        run = i + 1;
-    }
-    if (!rc)
-        rc = buf_append(out, text + run, len - run);
-    if (rc)
-        codec_buf_cut(out, start);
-    return rc;
+    return markup_replace(text, len, quotes, slack_with, out);
 }
 
 const struct markup slack_markup = { .name = "slack",
