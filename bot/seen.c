@@ -96,12 +96,8 @@ void seen_add(struct seen *s, uint64_t key)
 {
     if (!key)
         return;
-    size_t at = slot_of(s, key);
-    if (s->table[at]) { /* known: its old place in the ring goes, so it counts as the newest */
-        size_t old = s->table[at] - 1;
-        remove_slot(s, at);
-        s->ring[old] = 0;
-    }
+    if (s->table[slot_of(s, key)])
+        return; /* known: it keeps its place (a hole left in the ring would forget one early) */
     uint64_t oldest = s->ring[s->next];
     if (oldest)
         remove_slot(s, slot_of(s, oldest));

@@ -22,7 +22,7 @@ uint64_t seen_key(const char *a, const char *b);
 /* Whether key is among the last n added. */
 int seen_has(const struct seen *s, uint64_t key);
 
-/* Adds key (again: it then counts as the newest), forgetting the oldest when n are kept. */
+/* Adds key, forgetting the oldest when n are kept; a key already there keeps its place. */
 void seen_add(struct seen *s, uint64_t key);
 
 #endif
