@@ -127,11 +127,15 @@ int kb_quick_write(struct kb *kb, int busy_ms, int (*fn)(struct kb *, const void
 
 int kb_read_begin(struct kb *kb)
 {
-    return kb_exec(kb, "BEGIN", "reading the knowledge base");
+    int rc = kb_exec(kb, "BEGIN", "reading the knowledge base");
+    kb->reading = !rc;
+    kb->stamp_known = 0;
+    return rc;
 }
 
 void kb_read_end(struct kb *kb)
 {
+    kb->reading = kb->stamp_known = 0;
     if (!sqlite3_get_autocommit(kb->db))
         sqlite3_exec(kb->db, "COMMIT", NULL, NULL, NULL);
 }
@@ -196,11 +200,18 @@ const char *kb_col(sqlite3_stmt *st, int i)
 
 uint64_t kb_stamp(struct kb *kb)
 {
+    if (kb->reading && kb->stamp_known) /* one snapshot: what it reads cannot change */
+        return kb->stamp;
     uint64_t v = 0;
     if (sqlite3_step(kb->data_version) == SQLITE_ROW)
         v = (uint64_t)sqlite3_column_int64(kb->data_version, 0);
     sqlite3_reset(kb->data_version);
-    return v << 32 ^ kb->own_writes;
+    v = v << 32 ^ kb->own_writes;
+    if (kb->reading) {
+        kb->stamp = v;
+        kb->stamp_known = 1;
+    }
+    return v;
 }
 
 int64_t kb_count_entries(struct kb *kb)

@@ -24,14 +24,17 @@ enum {
 struct kb {
     sqlite3 *db; /* owned connection */
     struct {
-        char *sql;              /* owned */
-        sqlite3_stmt *st;       /* owned */
-    } stmts[KB_STMT_CACHE];     /* prepared statements kept for reuse (kb_stmt) */
-    int next_stmt;              /* the cache slot to replace next */
-    char *path;                 /* owned copy of the path */
-    int readonly;               /* opened read-only: every write fails with ERR_READONLY */
-    int version;                /* the schema version of the file (older only when read-only) */
-    uint64_t own_writes;        /* commits made through this handle, for kb_stamp() */
+        char *sql;          /* owned */
+        sqlite3_stmt *st;   /* owned */
+    } stmts[KB_STMT_CACHE]; /* prepared statements kept for reuse (kb_stmt) */
+    int next_stmt;          /* the cache slot to replace next */
+    char *path;             /* owned copy of the path */
+    int readonly;           /* opened read-only: every write fails with ERR_READONLY */
+    int version;            /* the schema version of the file (older only when read-only) */
+    uint64_t own_writes;    /* commits made through this handle, for kb_stamp() */
+    int reading;            /* inside kb_read_begin(): one snapshot, so one stamp */
+    int stamp_known;        /* reading, and stamp is that snapshot's */
+    uint64_t stamp;
     int busy_ms;                /* the wait for another process's lock (kb_set_busy_ms) */
     sqlite3_stmt *data_version; /* PRAGMA data_version, prepared once */
     sqlite3_stmt *card;         /* kb_card()'s statement, prepared on first use */

@@ -26,13 +26,17 @@
 #include "vocab.h"
 
 enum {
-    MAX_TOKENS = 256,          /* words of one question considered */
-    MAX_TOKEN = 64,            /* bytes of one word; longer words are ignored */
-    MAX_GROUPS = 24,           /* question words that count */
-    MAX_PHRASES = 8,           /* phrases per group: the word and its synonyms */
-    MAX_PHRASE_WORDS = 6,      /* words per phrase */
-    NFIELDS = 6,               /* title, text, speaker, role, keywords, examples */
-    SIG_WORDS = 4,             /* 64-bit words of a field's signature: 256 bits, a power of 2 */
+    MAX_TOKENS = 256,     /* words of one question considered */
+    MAX_TOKEN = 64,       /* bytes of one word; longer words are ignored */
+    MAX_GROUPS = 24,      /* question words that count */
+    MAX_PHRASES = 8,      /* phrases per group: the word and its synonyms */
+    MAX_PHRASE_WORDS = 6, /* words per phrase */
+    NFIELDS = 6,          /* title, text, speaker, role, keywords, examples */
+    SIG_WORDS = 4,
+    TF_MIN = 24,
+    /* fields of this many stems or more get counts to look up */ /* 64-bit words of a field's
+                                                                     signature: 256 bits, a power of
+                                                                     2 */
     CACHE_SLOTS = 2048,        /* cached entries (direct-mapped by rowid) */
     CANDIDATES = 32,           /* entries scored per question */
     FULL_OR_POSTINGS = 500,    /* below this many postings, retrieve with every group */
@@ -203,6 +207,9 @@ struct fwd {       /* a cached entry: its fields as stem hashes */
     int n[NFIELDS];
     uint64_t sig[NFIELDS][SIG_WORDS]; /* a bit per stem hash (its low 8 bits): a field without a
                                          stem's bit cannot hold it, and needs no scan */
+    const uint64_t *tf[NFIELDS];      /* a long field's distinct stems with their counts, as pairs
+                                         (stem, count) sorted by stem; NULL for a short field */
+    int ntf[NFIELDS];
     int nexamples;              /* the example questions: example k starts at stem example_at[k] */
     const uint64_t *example_at; /* of stems[F_EXAMPLES]; points into block */
     uint64_t *block;            /* owned */
@@ -712,6 +719,33 @@ static int is_time_stem(const struct match *m, uint64_t stem)
     return 0;
 }
 
+static int by_value(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Writes the n stems' distinct values with how often each occurs, as pairs (stem, count) sorted
+ * by stem, into out (room for 2n words; the first n are sorted in place as scratch). Returns
+ * how many pairs. */
+static int count_stems(const uint64_t *stems, int n, uint64_t *out)
+{
+    memcpy(out + n, stems, (size_t)n * sizeof *stems); /* sorted in the second half, then */
+    qsort(out + n, (size_t)n, sizeof *out, by_value);  /* written into the first, behind */
+    int pairs = 0;
+    for (int i = 0; i < n;) {
+        uint64_t stem = out[n + i];
+        int j = i;
+        while (j < n && out[n + j] == stem)
+            j++;
+        out[2 * pairs] = stem;
+        out[2 * pairs + 1] = (uint64_t)(j - i);
+        pairs++;
+        i = j;
+    }
+    return pairs;
+}
+
 /* Fills f (empty) from the current row of st: id, kind, then the NFIELDS fields, from column
  * 0; f->rowid is left to the caller. Returns 0 or an error. */
 static int load_fwd(struct match *m, sqlite3_stmt *st, struct fwd *f)
@@ -753,6 +787,18 @@ static int load_fwd(struct match *m, sqlite3_stmt *st, struct fwd *f)
         for (int k = 0; k < nex; k++)
             hs.h[total + k] = (uint64_t)(item_first[k] - start[F_EXAMPLES]);
     }
+    /* the counts of the long fields' stems, after them: at most two words a stem */
+    int ntf = 0;
+    for (int i = 0; i < NFIELDS; i++)
+        ntf += f->n[i] >= TF_MIN ? 2 * f->n[i] : 0;
+    if (ntf > 0) {
+        uint64_t *grown = realloc(hs.h, (size_t)(total + nex + ntf) * sizeof *grown);
+        if (!grown) {
+            free(hs.h);
+            return ERR_NOMEM;
+        }
+        hs.h = grown;
+    }
     snprintf(f->id, sizeof f->id, "%s", kb_col(st, 0));
     f->quote = strcmp(kb_col(st, 1), "quote") == 0;
     f->block = hs.h ? hs.h : malloc(sizeof(uint64_t));
@@ -760,10 +806,16 @@ static int load_fwd(struct match *m, sqlite3_stmt *st, struct fwd *f)
         return ERR_NOMEM;
     f->nexamples = nex;
     f->example_at = f->block + total;
+    uint64_t *tf = f->block + total + nex;
     for (int i = 0; i < NFIELDS; i++) {
         f->stems[i] = f->block + start[i];
         for (int k = 0; k < f->n[i]; k++)
             f->sig[i][sig_word(f->stems[i][k])] |= sig_bit(f->stems[i][k]);
+        if (f->n[i] >= TF_MIN) {
+            f->tf[i] = tf;
+            f->ntf[i] = count_stems(f->stems[i], f->n[i], tf);
+            tf += 2 * f->ntf[i];
+        }
     }
     return 0;
 }
@@ -1435,6 +1487,20 @@ static int contains(const uint64_t *hay, int n, const uint64_t *needle, int k)
     return 0;
 }
 
+/* How many times stem occurs in a field, from its counts (pairs sorted by stem). */
+static int stem_count(const uint64_t *tf, int n, uint64_t stem)
+{
+    int lo = 0, hi = n;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (tf[2 * mid] < stem)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && tf[2 * lo] == stem ? (int)tf[2 * lo + 1] : 0;
+}
+
 /* How many times needle occurs in hay. */
 static int occurrences(const uint64_t *hay, int n, const uint64_t *needle, int k)
 {
@@ -1524,9 +1590,10 @@ static void score(const struct match *m, int ng, double total, const struct inte
              * the field's length against its average, then saturated. */
             double tf = 0;
             for (int fi = 0; fi < NFIELDS; fi++) {
-                int n = may_hold(f, fi, p->stems[0])
-                            ? occurrences(f->stems[fi], f->n[fi], p->stems, p->nstems)
-                            : 0;
+                int n = !may_hold(f, fi, p->stems[0]) ? 0
+                        : p->nstems == 1 && f->tf[fi]
+                            ? stem_count(f->tf[fi], f->ntf[fi], p->stems[0])
+                            : occurrences(f->stems[fi], f->n[fi], p->stems, p->nstems);
                 if (!n)
                     continue;
                 double avg = m->kb->fts_avglen[fi] > 0 ? m->kb->fts_avglen[fi] : f->n[fi];

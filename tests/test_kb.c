@@ -1987,6 +1987,22 @@ static void kb_stamp_changes_with_every_write(void **state)
     kb_close(other);
     uint64_t s2 = kb_stamp(f->kb);
     assert_true(s2 != s1 && s2 != s0);
+    /* inside one read transaction, one snapshot: one stamp, whatever others commit meanwhile;
+     * after it, their change shows */
+    assert_int_equal(kb_read_begin(f->kb), 0);
+    uint64_t s3 = kb_stamp(f->kb);
+    other = open_kb(f->path, 0);
+    assert_int_equal(
+        put(other, KB_ENTRY, "{'id': 'army-cap', 'title': 'z'}", KB_PUT_EDIT, &bob, NULL), 0);
+    kb_close(other);
+    assert_true(kb_stamp(f->kb) == s3);
+    struct kb_card c;
+    assert_int_equal(kb_card(f->kb, "army-cap", &c), 0);
+    assert_string_equal(c.title, "y"); /* the snapshot's */
+    kb_read_end(f->kb);
+    assert_true(kb_stamp(f->kb) != s3);
+    assert_int_equal(kb_card(f->kb, "army-cap", &c), 0);
+    assert_string_equal(c.title, "z");
 }
 
 /* kb_card's cache: a card read again comes from it until the data changes, by this handle or
