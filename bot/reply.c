@@ -243,7 +243,7 @@ static int answer(struct kb *kb, const struct match_result *res, enum layout lay
 int reply_answer(struct kb *kb, const struct match_result *res, const struct markup *m,
                  struct buf *out)
 {
-    if (!m->escape)
+    if (!m->with)
         return answer(kb, res, LAYOUT_TEXT, out);
     /* the text reply, its quote markers kept and everything else written literally */
     struct buf text;

@@ -10,8 +10,8 @@ const struct markup markup_plain = { .name = "plain", .unit = MARKUP_BYTES };
 
 int markup_escape(const struct markup *m, const char *text, size_t len, int quotes, struct buf *out)
 {
-    if (m->escape)
-        return m->escape(text, len, quotes, out);
+    if (m->with)
+        return markup_replace(text, len, quotes, m->with, out);
     return buf_append(out, text, len);
 }
 

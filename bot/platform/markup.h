@@ -18,21 +18,20 @@ enum markup_unit {
     MARKUP_CHARS  /* Unicode code points (Mattermost's runes, Discord's characters) */
 };
 
+/* What a platform's escape puts for text[i]: a string that replaces that byte, or NULL to keep
+ * it. quotes: a "> " that starts a line is the reply's own quote marker and stays one. */
+typedef const char *(*markup_with_fn)(const char *text, size_t len, size_t i, int quotes);
+
 struct markup {
     const char *name; /* for logs and tests: "slack", "mattermost", "plain" */
-    /* Appends len bytes of text written so that they read literally on the platform. quotes: a
-     * "> " that starts a line is the reply's own quote marker and stays one. Returns 0, or
-     * ERR_TOOBIG / ERR_NOMEM with out unchanged. NULL: text is copied as it is. */
-    int (*escape)(const char *text, size_t len, int quotes, struct buf *out);
+    /* How text is written so that it reads literally on the platform (markup_escape()): what
+     * each byte becomes. NULL: text is copied as it is. */
+    markup_with_fn with;
     const char *mention_open;  /* a mention of a user is mention_open, the user's id, */
     const char *mention_close; /* then mention_close: "<@" and ">" on Slack. NULL: none */
     size_t post_max;           /* the longest post planbot sends, in unit; 0: no limit */
     enum markup_unit unit;
 };
-
-/* What a platform's escape puts for text[i] (with the quotes flag of markup_escape()): a string
- * that replaces that byte, or NULL to keep it. */
-typedef const char *(*markup_with_fn)(const char *text, size_t len, size_t i, int quotes);
 
 /* Appends text with each byte that with() names replaced, the runs between copied in one piece:
  * the loop every platform's escape is. Returns 0, or ERR_TOOBIG / ERR_NOMEM with out unchanged. */
@@ -41,7 +40,8 @@ int markup_replace(const char *text, size_t len, int quotes, markup_with_fn with
 /* Plain text: nothing escaped, no mentions, no limit. */
 extern const struct markup markup_plain;
 
-/* Appends text as m writes it (see struct markup.escape); quotes as there. */
+/* Appends text as m writes it (struct markup.with), quotes as there. Returns 0, or ERR_TOOBIG /
+ * ERR_NOMEM with out unchanged. */
 int markup_escape(const struct markup *m, const char *text, size_t len, int quotes,
                   struct buf *out);
 

@@ -424,13 +424,8 @@ static const char *mm_with(const char *text, size_t len, size_t i, int quotes)
     return text[i] == '@' && i + 1 < len && name_char((unsigned char)text[i + 1]) ? AT_ZWSP : NULL;
 }
 
-static int mm_escape(const char *text, size_t len, int quotes, struct buf *out)
-{
-    return markup_replace(text, len, quotes, mm_with, out);
-}
-
 const struct markup mm_markup = { .name = "mattermost",
-                                  .escape = mm_escape,
+                                  .with = mm_with,
                                   .mention_open = "@",
                                   .mention_close = "",
                                   .post_max = MM_POST_MAX,

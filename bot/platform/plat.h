@@ -29,7 +29,7 @@
 #include "markup.h"
 
 struct plat; /* an adapter's own state */
-struct loop; /* the event loop WebSocket adapters share (net/ws.h) */
+struct loop; /* the event loop every adapter with PLAT_CAP_LOOP shares (net/loop.h) */
 
 /* One message from a person, borrowed for the duration of on_message() and send(). */
 struct plat_message {
@@ -65,7 +65,7 @@ typedef void (*plat_recorded_fn)(void *arg, int rc, int64_t record);
 struct plat_host {
     void *ctx;
     const struct config *cfg; /* borrowed: settings, moderators */
-    struct loop *loop;        /* borrowed: the event loop, for adapters that use WebSockets */
+    struct loop *loop;        /* borrowed: the event loop, for adapters with PLAT_CAP_LOOP */
     /* Handles one message: works out the reply and passes it to the adapter's send(). Returns 0,
      * or an error already logged (the user was told what went wrong). */
     int (*on_message)(void *ctx, struct plat *p, const struct plat_message *msg);

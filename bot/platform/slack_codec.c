@@ -532,13 +532,8 @@ static const char *slack_with(const char *text, size_t len, size_t i, int quotes
     return NULL;
 }
 
-static int slack_escape(const char *text, size_t len, int quotes, struct buf *out)
-{
-    return markup_replace(text, len, quotes, slack_with, out);
-}
-
 const struct markup slack_markup = { .name = "slack",
-                                     .escape = slack_escape,
+                                     .with = slack_with,
                                      .mention_open = "<@",
                                      .mention_close = ">",
                                      .post_max = SLACK_POST_MAX,
