@@ -114,7 +114,8 @@ int config_add_section(struct config *cfg, const struct config_section *section)
         const struct config_key *k = &section->keys[j];
         if (k->kind == CONFIG_INT)
             v[j].i = k->def;
-        else if (k->kind == CONFIG_URL && k->dflt && !(v[j].s = strdup(k->dflt))) {
+        else if ((k->kind == CONFIG_URL || k->kind == CONFIG_STRING || k->kind == CONFIG_LIST) &&
+                 k->dflt && !(v[j].s = strdup(k->dflt))) {
             while (j > 0)
                 free(v[--j].s);
             free(v);
@@ -284,6 +285,57 @@ static int looks_like(const char *value, const char *prefixes)
     return 0;
 }
 
+/* Whether s is non-empty and has no control character (nor, for a list's item, a comma or a
+ * space). */
+static int plain_string(const char *s, int item)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if ((unsigned char)*s < ' ' || *s == 0x7f || (item && (*s == ',' || *s == ' ')))
+            return 0;
+    return 1;
+}
+
+/* A CONFIG_STRING value from the file. */
+static int set_string(char **field, const cJSON *item, const char *origin, const char *key,
+                      char *err, size_t errlen)
+{
+    if (!cJSON_IsString(item) || !plain_string(item->valuestring, 0)) {
+        snprintf(err, errlen, "%s: \"%s\" must be a non-empty string without control characters",
+                 origin, key);
+        return ERR_INVAL;
+    }
+    return config_set(field, item->valuestring);
+}
+
+/* A CONFIG_LIST value from the file: ["#a", "#b"], kept as "#a,#b". */
+static int set_list(char **field, const cJSON *item, const char *origin, const char *key, char *err,
+                    size_t errlen)
+{
+    struct buf joined;
+    buf_init(&joined, 64 * 1024);
+    int rc = cJSON_IsArray(item) ? 0 : ERR_INVAL;
+    const cJSON *one;
+    cJSON_ArrayForEach(one, item)
+    {
+        if (rc)
+            break;
+        if (!cJSON_IsString(one) || !plain_string(one->valuestring, 1))
+            rc = ERR_INVAL;
+        else
+            rc = buf_printf(&joined, "%s%s", joined.len ? "," : "", one->valuestring);
+    }
+    if (rc == ERR_INVAL || rc == ERR_TOOBIG)
+        snprintf(err, errlen,
+                 "%s: \"%s\" must be an array of non-empty strings without spaces or commas",
+                 origin, key);
+    if (!rc)
+        rc = config_set(field, buf_str(&joined));
+    buf_free(&joined);
+    return rc == ERR_TOOBIG ? ERR_INVAL : rc;
+}
+
 /* Reads an adapter's section ("slack": {...}) against its key table. */
 static int load_section(struct config *cfg, const cJSON *obj, size_t i, const char *origin,
                         char *err, size_t errlen)
@@ -333,6 +385,8 @@ static int load_section(struct config *cfg, const cJSON *obj, size_t i, const ch
             }
             v->i = item->valueint;
             break;
+        case CONFIG_STRING: rc = set_string(&v->s, item, origin, key, err, errlen); break;
+        case CONFIG_LIST: rc = set_list(&v->s, item, origin, key, err, errlen); break;
         case CONFIG_URL:
         case CONFIG_TOKEN_FILE:
             if (!cJSON_IsString(item) || !*item->valuestring) {
@@ -625,9 +679,16 @@ int config_load_env(struct config *cfg, char *err, size_t errlen)
     for (size_t i = 0; i < cfg->nsections; i++) {
         const struct config_key *k = cfg->sections[i].section->keys;
         for (size_t j = 0; k[j].name; j++)
-            if (k[j].kind == CONFIG_URL && k[j].env && (v = getenv(k[j].env)) && *v) {
-                int rc = set_api_url(&cfg->sections[i].values[j].s, v, "environment", k[j].env, err,
-                                     errlen);
+            if (k[j].env && (v = getenv(k[j].env)) && *v) {
+                char **field = &cfg->sections[i].values[j].s;
+                int rc = 0;
+                if (k[j].kind == CONFIG_URL)
+                    rc = set_api_url(field, v, "environment", k[j].env, err, errlen);
+                else if (k[j].kind == CONFIG_STRING || k[j].kind == CONFIG_LIST)
+                    rc = plain_string(v, 0) ? config_set(field, v) : ERR_INVAL;
+                if (rc == ERR_INVAL && k[j].kind != CONFIG_URL)
+                    snprintf(err, errlen, "environment: %s must not hold control characters",
+                             k[j].env);
                 if (rc)
                     return rc;
             }

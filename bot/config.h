@@ -19,8 +19,13 @@ enum config_kind {
     CONFIG_TOKEN_FILE, /* the name of a file holding a secret; a value that starts like one of
                           the secret's prefixes (comma-separated, in dflt) is refused: a token
                           pasted where its file's name belongs */
-    CONFIG_SECRET      /* never read from the file: env names the variable it comes from, and
+    CONFIG_SECRET,     /* never read from the file: env names the variable it comes from, and
                           the error points there and to the key NAME_file */
+    CONFIG_STRING,     /* a non-empty string without control characters; env overrides it; dflt
+                          is its default (NULL: none) */
+    CONFIG_LIST        /* a JSON array of such strings, none holding a comma or a space, kept
+                          joined by commas; env overrides it with the comma-joined form; dflt is
+                          its default */
 };
 
 struct config_key {
@@ -97,7 +102,7 @@ int config_load_text(struct config *cfg, const char *text, size_t len, const cha
                      char *err, size_t errlen);
 
 /* Applies PLANBOT_DB, PLANBOT_PLATFORM, PLANBOT_LOG_LEVEL and each section's environment
- * overrides (SLACK_API_URL, MATTERMOST_URL) when set. */
+ * overrides (SLACK_API_URL, MATTERMOST_URL, IRC_URL) when set. */
 int config_load_env(struct config *cfg, char *err, size_t errlen);
 
 /* Replaces a string setting (owned copy). Returns 0 or ERR_NOMEM. */

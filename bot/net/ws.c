@@ -315,7 +315,7 @@ int ws_connect(struct loop *l, const char *url, const struct ws_options *opt,
     ci.host = host;
     ci.origin = u.host;
     ci.ssl_connection = u.tls ? LCCSCF_USE_SSL : 0;
-    ci.protocol = NULL;
+    ci.protocol = opt ? opt->protocols : NULL;
     ci.local_protocol_name = loop_protocol();
     ci.opaque_user_data = ws;
     ci.retry_and_idle_policy = policy;

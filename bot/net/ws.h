@@ -32,14 +32,16 @@ struct ws_handler {
 };
 
 struct ws_options {
-    size_t max_message;   /* larger messages are dropped with a warning; 0: 1 MiB */
-    size_t max_queue;     /* bytes queued for sending before ws_send() fails; 0: 4 MiB */
-    int ping_secs;        /* ping after this long without traffic; 0: 10 */
-    int hangup_secs;      /* drop the connection after this long without traffic; 0: 30 */
-    const char *log_name; /* names the connection in log lines, e.g. "slack" */
-    const char *address;  /* a numeric address to connect to instead of looking the URL's host
-                             up (which would block the loop); the name still goes in the Host
-                             header, SNI and the certificate check. NULL: the URL's host */
+    size_t max_message;    /* larger messages are dropped with a warning; 0: 1 MiB */
+    size_t max_queue;      /* bytes queued for sending before ws_send() fails; 0: 4 MiB */
+    int ping_secs;         /* ping after this long without traffic; 0: 10 */
+    int hangup_secs;       /* drop the connection after this long without traffic; 0: 30 */
+    const char *log_name;  /* names the connection in log lines, e.g. "slack" */
+    const char *address;   /* a numeric address to connect to instead of looking the URL's host
+                              up (which would block the loop); the name still goes in the Host
+                              header, SNI and the certificate check. NULL: the URL's host */
+    const char *protocols; /* the subprotocols offered, comma-separated, most wanted first
+                              (Sec-WebSocket-Protocol); NULL: none */
 };
 
 /* The parts of a ws:// or wss:// URL, pointing into a copy the caller owns. */

@@ -486,7 +486,7 @@ static void auth_late(void *arg)
 static void open_socket(struct plat *p, const char *addr)
 {
     char err[256];
-    struct ws_options opt = { 0, 0, p->ping_secs, p->timeout_secs, "mattermost", addr };
+    struct ws_options opt = { 0, 0, p->ping_secs, p->timeout_secs, "mattermost", addr, NULL };
     int rc = ws_connect(p->loop, p->socket_url, &opt, &handler, p, &p->ws, err, sizeof err);
     if (rc) {
         log_msg(LOG_WARN, "mattermost: %s", err);

@@ -7,11 +7,13 @@
 extern const struct plat_ops plat_console;
 extern const struct plat_ops plat_slack;
 extern const struct plat_ops plat_mattermost;
+extern const struct plat_ops plat_irc;
 
 const struct plat_ops *const plat_all[] = {
     &plat_console,
     &plat_slack,
     &plat_mattermost,
+    &plat_irc,
     NULL,
 };
 

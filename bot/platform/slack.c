@@ -550,7 +550,7 @@ static void open_socket(struct plat *p, const char *url, const char *addr)
         p->conns = c;
     }
     char err[256];
-    struct ws_options opt = { 0, 0, p->ping_secs, p->timeout_secs, "slack", addr };
+    struct ws_options opt = { 0, 0, p->ping_secs, p->timeout_secs, "slack", addr, NULL };
     int rc = ERR_NOMEM;
     if (c && (c->hello_timer = loop_timer_new(p->loop, hello_late, c))) {
         rc = ws_connect(p->loop, url, &opt, &handler, c, &c->ws, err, sizeof err);
