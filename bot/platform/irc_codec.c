@@ -274,6 +274,8 @@ int irc_addressed(const char *text, size_t len, const char *nick, const char *pr
     }
     while (at < len && text[at] == ' ')
         at++;
+    if (at == len)
+        return 0; /* nothing asked */
     *start = at;
     return 1;
 }

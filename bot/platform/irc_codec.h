@@ -73,7 +73,8 @@ int irc_is_ctcp(const char *text, size_t len);
 
 /* Whether a channel message is addressed to nick ("nick: q", "nick, q", "nick:q"; nick compared
  * as IRC compares nicks, case-insensitively) or starts with prefix ("!ask q"; NULL or "": no
- * prefix): then returns 1 and *start, where the question begins (spaces skipped). Pure. */
+ * prefix), with something after it: then returns 1 and *start, where the question begins (spaces
+ * skipped). Pure. */
 int irc_addressed(const char *text, size_t len, const char *nick, const char *prefix,
                   size_t *start);
 
