@@ -293,6 +293,8 @@ static void without_account_tag_accounts_come_from_notify_and_whox(void **state)
         { ":mod2!u@h PRIVMSG planbot :q3", "", IRC_EV_QUESTION, "q3", "mod", "mod2" },
         { ":mod!u@h PRIVMSG planbot :q4 under the old nick", "", IRC_EV_QUESTION,
           "q4 under the old nick", "", "mod" },
+        { ":mod2!u@h NICK MOD2", "", IRC_EV_NONE, 0, 0, 0 }, /* the same nick, other case */
+        { ":MOD2!u@h PRIVMSG planbot :q3b", "", IRC_EV_QUESTION, "q3b", "mod", "MOD2" },
         { ":mod2!u@h ACCOUNT *", "", IRC_EV_NONE, 0, 0, 0 },
         { ":mod2!u@h PRIVMSG planbot :q5", "", IRC_EV_QUESTION, "q5", "", "mod2" },
         { ":new!u@h JOIN #ukraine newacct :New", "", IRC_EV_NONE, 0, 0, 0 },

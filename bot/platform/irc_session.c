@@ -225,12 +225,12 @@ static void account_note(struct irc_session *s, const char *nick, const char *ac
 
 static void account_rename(struct irc_session *s, const char *from, const char *to)
 {
-    struct account *a = account_find(s, from);
-    if (a) {
-        account_forget(s, to);
-        a = account_find(s, from); /* forgetting may have moved it */
-        snprintf(a->nick, sizeof a->nick, "%s", to);
-    }
+    if (!account_find(s, from))
+        return;
+    if (!irc_name_eq(from, to))
+        account_forget(s, to);                 /* a stale entry under the new nick */
+    struct account *a = account_find(s, from); /* forgetting may have moved it */
+    snprintf(a->nick, sizeof a->nick, "%s", to);
 }
 
 /* ---- capabilities ---- */
