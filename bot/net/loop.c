@@ -43,6 +43,7 @@ struct loop {
     lws_retry_bo_t policies[KEEPALIVES]; /* kept as long as lws may read them */
     int npolicies;
     int destroying;                /* loop_free: call no handlers */
+    char *ca_file;                 /* owned: the CA bundle trusted instead of the system's */
     int (*before_wait)(void *arg); /* loop_before_wait() */
     void *before_wait_arg;
 };
@@ -153,6 +154,12 @@ int loop_new(struct loop **out, const char *ca_file, char *err, size_t errlen)
     if (ca_file) /* instead of the system's authorities, not as well */
         info.options |= LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
     info.user = l;
+    if (ca_file && !(l->ca_file = strdup(ca_file))) {
+        snprintf(err, errlen, "out of memory");
+        pthread_mutex_destroy(&l->lock);
+        free(l);
+        return ERR_NOMEM;
+    }
     info.gid = -1;
     info.uid = -1;
     l->ctx = lws_create_context(&info);
@@ -160,6 +167,7 @@ int loop_new(struct loop **out, const char *ca_file, char *err, size_t errlen)
         snprintf(err, errlen, "cannot start the event loop (libwebsockets)%s%s",
                  ca_file ? "; check the CA file " : "", ca_file ? ca_file : "");
         pthread_mutex_destroy(&l->lock);
+        free(l->ca_file);
         free(l);
         return ERR_IO;
     }
@@ -185,6 +193,7 @@ void loop_free(struct loop *l)
         free(p);
     }
     pthread_mutex_destroy(&l->lock);
+    free(l->ca_file);
     free(l);
 }
 
@@ -294,6 +303,11 @@ void loop_timer_free(struct loop_timer *t)
 struct lws_context *loop_lws(struct loop *l)
 {
     return l->ctx;
+}
+
+const char *loop_ca_file(const struct loop *l)
+{
+    return l->ca_file;
 }
 
 int loop_destroying(const struct loop *l)

@@ -97,6 +97,9 @@ void loop_detach(struct loop_conn *c);
  * for as long as a connection lives: the loop owns it. */
 const struct lws_retry_bo *loop_keepalive(struct loop *l, int ping_secs, int hangup_secs);
 
+/* The CA bundle given to loop_new() (NULL: the system's), for a transport that does its own TLS. */
+const char *loop_ca_file(const struct loop *l);
+
 /* Whether loop_free() is running (a transport then calls no handler). */
 int loop_destroying(const struct loop *l);
 
