@@ -5,7 +5,7 @@
 # Build stage: the same Debian packages as the README's quick start.
 FROM debian:bookworm-slim AS build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends build-essential cmake pkg-config libwebsockets-dev libcjson-dev libcurl4-openssl-dev libsqlite3-dev libcmocka-dev wamerican clang-format python3 openssl \
+ && apt-get install -y --no-install-recommends build-essential cmake pkg-config libwebsockets-dev libcjson-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev libcmocka-dev wamerican clang-format python3 openssl \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -16,7 +16,7 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DPLANBOT_TESTS=OFF \
 # Runtime stage: only the shared libraries planbot links, and a user without privileges.
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libwebsockets17 libcjson1 libcurl4 libsqlite3-0 ca-certificates \
+ && apt-get install -y --no-install-recommends libwebsockets17 libcjson1 libcurl4 libssl3 libsqlite3-0 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --user-group --home-dir /var/lib/planbot --create-home --shell /usr/sbin/nologin planbot
 COPY --from=build /src/build/planbot /usr/local/bin/planbot

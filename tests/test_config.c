@@ -357,9 +357,76 @@ static void an_adapter_owns_its_section(void **state)
     config_free(&c);
 }
 
+/* String and list keys (IRC's nick and channels): a default, the file, the environment, and what
+ * they refuse. */
+static const struct config_key words_keys[] = {
+    { "nick", CONFIG_STRING, 0, 0, 0, "planbot", "WORDS_NICK" },
+    { "channels", CONFIG_LIST, 0, 0, 0, NULL, "WORDS_CHANNELS" },
+    { NULL, CONFIG_INT, 0, 0, 0, NULL, NULL },
+};
+
+static const struct config_section words = { "words", words_keys, NULL };
+
+static void string_and_list_keys(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int rc;
+        const char *nick, *channels, *says;
+    } rows[] = {
+        { "{}", 0, "planbot", NULL, "" },
+        { "{\"words\": {\"nick\": \"pb\", \"channels\": [\"#a\", \"#b\"]}}", 0, "pb", "#a,#b", "" },
+        { "{\"words\": {\"channels\": []}}", 0, "planbot", "", "" },
+        { "{\"words\": {\"nick\": \"\"}}", ERR_INVAL, NULL, NULL, "non-empty string" },
+        { "{\"words\": {\"nick\": \"a\\nb\"}}", ERR_INVAL, NULL, NULL, "control characters" },
+        { "{\"words\": {\"nick\": 1}}", ERR_INVAL, NULL, NULL, "non-empty string" },
+        { "{\"words\": {\"channels\": \"#a\"}}", ERR_INVAL, NULL, NULL, "must be an array" },
+        { "{\"words\": {\"channels\": [\"#a,#b\"]}}", ERR_INVAL, NULL, NULL,
+          "without spaces or commas" },
+        { "{\"words\": {\"channels\": [\"#a b\"]}}", ERR_INVAL, NULL, NULL,
+          "without spaces or commas" },
+        { "{\"words\": {\"channels\": [2]}}", ERR_INVAL, NULL, NULL, "must be an array" },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        struct config c;
+        char err[512] = "";
+        assert_int_equal(config_defaults(&c), 0);
+        assert_int_equal(config_add_section(&c, &words), 0);
+        int rc = config_load_text(&c, rows[i].text, strlen(rows[i].text), "f", err, sizeof err);
+        if (rc != rows[i].rc || !strstr(err, rows[i].says))
+            fail_msg("row %zu: got %d \"%s\"", i, rc, err);
+        if (!rc) {
+            assert_string_equal(config_string(&c, "words", "nick"), rows[i].nick);
+            const char *ch = config_string(&c, "words", "channels");
+            if (rows[i].channels)
+                assert_string_equal(ch, rows[i].channels);
+            else
+                assert_null(ch);
+        }
+        config_free(&c);
+    }
+    struct config c;
+    char err[512] = "";
+    assert_int_equal(config_defaults(&c), 0);
+    assert_int_equal(config_add_section(&c, &words), 0);
+    setenv("WORDS_NICK", "envnick", 1);
+    setenv("WORDS_CHANNELS", "#x,#y", 1);
+    assert_int_equal(config_load_env(&c, err, sizeof err), 0);
+    assert_string_equal(config_string(&c, "words", "nick"), "envnick");
+    assert_string_equal(config_string(&c, "words", "channels"), "#x,#y");
+    setenv("WORDS_NICK", "bad\x01nick", 1);
+    assert_int_equal(config_load_env(&c, err, sizeof err), ERR_INVAL);
+    assert_non_null(strstr(err, "WORDS_NICK"));
+    unsetenv("WORDS_NICK");
+    unsetenv("WORDS_CHANNELS");
+    config_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(string_and_list_keys),
         cmocka_unit_test(defaults_put_the_database_in_the_data_home),
         cmocka_unit_test(file_errors_name_the_key),
         cmocka_unit_test(file_values_apply_and_environment_overrides),

@@ -1,6 +1,7 @@
 #!/bin/bash
 # valgrind.sh - the test suite under valgrind's memcheck: every cmocka program, the command-line
-# tests, the Node tests that start planbot (slack e2e, tls, flood, faults; mattermost e2e, faults) and a
+# tests, the Node tests that start planbot (slack e2e, tls, flood, faults; mattermost e2e, faults;
+# irc e2e) and a
 # 2,000-question
 # soak. Any invalid read or write, use of uninitialised memory, bad free, or a definite or
 # indirect leak fails it; memory still reachable at exit does not (a library may keep some until
@@ -10,7 +11,7 @@
 # Usage: tests/valgrind.sh BUILD_DIR
 #   BUILD_DIR is configured (Debug, tests on, no sanitizers) if it has no CMakeCache.txt yet, then
 #   built. The parts run in three lanes at once: the command-line tests; the cmocka programs then
-#   the Slack e2e and tls tests and the Mattermost faults tests; the Slack faults tests (mostly
+#   the Slack e2e and tls tests, the Mattermost faults tests and the IRC e2e tests; the Slack faults tests (mostly
 #   waiting), the Slack flood tests,
 #   the Mattermost e2e tests, then the soak. Each part's output is kept in BUILD_DIR/valgrind/. The paths of the checkout and of BUILD_DIR must
 #   have no spaces (the valgrind command is split at spaces).
@@ -97,6 +98,7 @@ lane_cmocka_node() {
         part "slack_$t" node_test "slack/$t.test.js" || rc=1
     done
     part mattermost_faults node_test mattermost/faults.test.js || rc=1
+    part irc_e2e node_test irc/e2e.test.js || rc=1
     return $rc
 }
 

@@ -10,11 +10,7 @@ extern const struct plat_ops plat_mattermost;
 extern const struct plat_ops plat_irc;
 
 const struct plat_ops *const plat_all[] = {
-    &plat_console,
-    &plat_slack,
-    &plat_mattermost,
-    &plat_irc,
-    NULL,
+    &plat_console, &plat_slack, &plat_mattermost, &plat_irc, NULL,
 };
 
 int plat_add_settings(struct config *cfg)

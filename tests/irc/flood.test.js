@@ -16,7 +16,7 @@ const { startPlanbot } = require('../slack/planbot');
 
 const CHANNEL = '#flood';
 const ASKERS = 3;
-const EACH = 5;
+const EACH = 4;
 // questions the bundled knowledge base answers, each with its quote and its "Source:" line
 const QUESTIONS = ["How big can Ukraine's army be?", 'Would Ukraine have to leave Donetsk?', 'What did Rubio say?',
   'Could Ukraine join NATO?', 'What happens to Crimea?', 'What did Zelensky say?'];

@@ -95,7 +95,7 @@ general { flood_msgs = 0; flood_time = 10; commit_interval = 5; language = "en";
 // Starts a daemon in the foreground; its output goes to dir/name.out.
 function daemon(dir, name, argv) {
   const out = fs.openSync(path.join(dir, `${name}.out`), 'a');
-  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', out, out] });
+  const child = spawn(argv[0], argv.slice(1), { cwd: dir, stdio: ['ignore', out, out] });
   fs.closeSync(out);
   child.exitedWith = null;
   child.on('exit', (code, signal) => { child.exitedWith = { code, signal }; });
