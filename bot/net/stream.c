@@ -426,5 +426,5 @@ void stream_abort(struct stream *s)
 
 int stream_is_open(const struct stream *s)
 {
-    return s->open && !s->closing;
+    return s->open && !s->closing && (!s->want_tls || s->handshaken);
 }

@@ -55,7 +55,7 @@ void stream_close(struct stream *s);
 /* Drops the connection at once; on_close follows. */
 void stream_abort(struct stream *s);
 
-/* Whether the connection is up and not closing. */
+/* Whether the connection is up (its TLS handshake done) and not closing. */
 int stream_is_open(const struct stream *s);
 
 #endif

@@ -220,7 +220,7 @@ static void received(struct plat *p, const char *data, size_t len, int frame)
 
 static void opened(struct plat *p)
 {
-    p->connected_at = p->last_rx = loop_now_ms();
+    p->last_rx = loop_now_ms();
     p->pinged_at = 0;
     irc_reader_reset(p->reader);
     buf_reset(&p->out);
@@ -305,6 +305,7 @@ static void connect_to(struct plat *p, const char *addr)
 {
     char err[256];
     int rc;
+    p->connected_at = loop_now_ms(); /* the registration deadline counts from here */
     if (p->transport == T_TCP || p->transport == T_TLS) {
         struct stream_options o = { p->host_name, addr, p->port, p->transport == T_TLS, 0, "irc" };
         rc = stream_connect(p->loop, &o, &stream_handler, p, &p->stream, err, sizeof err);
@@ -377,12 +378,13 @@ static void tick(void *arg)
 {
     struct plat *p = arg;
     int64_t now = loop_now_ms();
-    if (link_open(p)) {
-        if (!p->welcomed_at && now - p->connected_at > REGISTER_TIMEOUT_MS) {
-            log_msg(LOG_WARN, "irc: the server did not welcome planbot within %d s; reconnecting",
-                    REGISTER_TIMEOUT_MS / 1000);
-            link_abort(p);
-        } else if (now - p->last_rx > (int64_t)p->timeout_secs * 1000) {
+    if ((p->stream || p->ws) && !p->welcomed_at && now - p->connected_at > REGISTER_TIMEOUT_MS) {
+        /* from the connection's start: a TLS handshake that never ends too */
+        log_msg(LOG_WARN, "irc: the server did not welcome planbot within %d s; reconnecting",
+                REGISTER_TIMEOUT_MS / 1000);
+        link_abort(p);
+    } else if (link_open(p)) {
+        if (now - p->last_rx > (int64_t)p->timeout_secs * 1000) {
             log_msg(LOG_WARN, "irc: the server said nothing for %d s; reconnecting",
                     p->timeout_secs);
             link_abort(p);
