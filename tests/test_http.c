@@ -1,7 +1,9 @@
 /* test_http.c - the HTTP client against a one-request-at-a-time HTTP server on 127.0.0.1: each
  * method sends what it should (request line, Authorization, Content-Type, extra headers, body),
  * and the answer's status, Retry-After (on 429 and 5xx only) and X-RateLimit-* headers come
- * back as the platform sent them; header lines that would smuggle another header are refused. */
+ * back as the platform sent them; header lines that would smuggle another header are refused; a
+ * burst of requests at once is answered whole, the second over the connections the first left
+ * open; freeing the client from a callback drops the answers still to come. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -301,6 +304,220 @@ static void http_refuses_smuggled_headers_and_bad_methods(void **state)
     loop_free(loop);
 }
 
+/* ---- many requests at once, on kept-alive connections ---- */
+
+enum { KA_CONNS = 32, BURST = 40 };
+
+/* A keep-alive server: answers every request on every connection with its path, until stop. */
+struct ka_server {
+    int fd, port, stop[2];
+    int accepted, answered;
+    pthread_t thread;
+};
+
+struct ka_conn {
+    int fd;
+    size_t n;
+    char in[4096];
+};
+
+/* Answers each whole request in c->in; 0, or -1 when the connection is done for. */
+static int ka_answer(struct ka_server *s, struct ka_conn *c)
+{
+    for (;;) {
+        c->in[c->n] = '\0';
+        char *end = strstr(c->in, "\r\n\r\n");
+        if (!end)
+            return 0;
+        const char *cl = strstr(c->in, "\r\nContent-Length:");
+        size_t body = cl && cl < end ? (size_t)strtol(cl + 17, NULL, 10) : 0;
+        size_t whole = (size_t)(end + 4 - c->in) + body;
+        if (c->n < whole)
+            return 0;
+        char path[256] = "", reply[512];
+        sscanf(c->in, "%*s %255s", path);
+        int len = snprintf(reply, sizeof reply, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n%s",
+                           strlen(path), path);
+        if (write(c->fd, reply, (size_t)len) != len)
+            return -1;
+        s->answered++;
+        memmove(c->in, c->in + whole, c->n - whole);
+        c->n -= whole;
+    }
+}
+
+static void *ka_serve(void *arg)
+{
+    struct ka_server *s = arg;
+    struct ka_conn conns[KA_CONNS];
+    int nconns = 0;
+    for (;;) {
+        struct pollfd p[KA_CONNS + 2];
+        p[0] = (struct pollfd){ s->fd, POLLIN, 0 };
+        p[1] = (struct pollfd){ s->stop[0], POLLIN, 0 };
+        for (int i = 0; i < nconns; i++)
+            p[i + 2] = (struct pollfd){ conns[i].fd, POLLIN, 0 };
+        if (poll(p, (nfds_t)nconns + 2, 5000) <= 0 || p[1].revents)
+            break;
+        if ((p[0].revents & POLLIN) && nconns < KA_CONNS) {
+            int c = accept(s->fd, NULL, NULL);
+            if (c >= 0) {
+                conns[nconns++] = (struct ka_conn){ .fd = c };
+                s->accepted++;
+            }
+        }
+        for (int i = 0; i < nconns; i++) {
+            if (!(p[i + 2].revents & (POLLIN | POLLHUP)))
+                continue;
+            struct ka_conn *c = &conns[i];
+            ssize_t r = read(c->fd, c->in + c->n, sizeof c->in - 1 - c->n);
+            if (r <= 0 || (c->n += (size_t)r, ka_answer(s, c)) < 0) {
+                close(c->fd);
+                conns[i] = conns[--nconns];
+                p[i + 2] = p[nconns + 2];
+                i--;
+            }
+        }
+    }
+    for (int i = 0; i < nconns; i++)
+        close(conns[i].fd);
+    return NULL;
+}
+
+static void ka_start(struct ka_server *s)
+{
+    memset(s, 0, sizeof *s);
+    s->fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(s->fd >= 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    assert_int_equal(bind(s->fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(s->fd, 64), 0);
+    socklen_t alen = sizeof a;
+    assert_int_equal(getsockname(s->fd, (struct sockaddr *)&a, &alen), 0);
+    s->port = ntohs(a.sin_port);
+    assert_int_equal(pipe(s->stop), 0);
+    assert_int_equal(pthread_create(&s->thread, NULL, ka_serve, s), 0);
+}
+
+static void ka_stop(struct ka_server *s)
+{
+    assert_int_equal(write(s->stop[1], "x", 1), 1);
+    pthread_join(s->thread, NULL);
+    close(s->fd);
+    close(s->stop[0]);
+    close(s->stop[1]);
+}
+
+struct burst {
+    int done, ok, wrong;
+    int free_at;     /* free the client from the callback of this answer (-1: never) */
+    struct http **h; /* the client, for that */
+};
+
+struct burst_call {
+    struct burst *b;
+    int i;
+};
+
+static void on_burst(void *ctx, const struct http_response *r)
+{
+    struct burst_call *c = ctx;
+    char want[64];
+    snprintf(want, sizeof want, "/q/%d", c->i);
+    c->b->done++;
+    if (r->err == 0 && r->status == 200 && strcmp(r->body, want) == 0)
+        c->b->ok++;
+    else
+        c->b->wrong++;
+    if (c->b->done == c->b->free_at) {
+        http_free(*c->b->h);
+        *c->b->h = NULL;
+    }
+}
+
+struct burst_wait {
+    struct burst *b;
+    int want;
+    int64_t deadline;
+};
+
+static int burst_done(void *arg)
+{
+    struct burst_wait *w = arg;
+    return w->b->done >= w->want || loop_now_ms() >= w->deadline;
+}
+
+/* Sends BURST requests at once; returns once all are answered or the deadline passes. */
+static void send_burst(struct loop *loop, struct http **h, struct ka_server *s, struct burst *b,
+                       struct burst_call *calls, int want)
+{
+    for (int i = 0; i < BURST; i++) {
+        char url[128], body[32];
+        snprintf(url, sizeof url, "http://127.0.0.1:%d/q/%d", s->port, i);
+        snprintf(body, sizeof body, "{\"i\":%d}", i);
+        struct http_request req = {
+            .url = url, .content_type = "application/json", .body = body, .body_len = strlen(body)
+        };
+        calls[i] = (struct burst_call){ b, i };
+        assert_int_equal(http_call(*h, &req, on_burst, &calls[i]), 0);
+    }
+    assert_int_equal(b->done, 0); /* never called back from within http_call() */
+    struct burst_wait w = { b, want, loop_now_ms() + 10000 };
+    loop_run(loop, burst_done, &w);
+}
+
+static void http_answers_a_burst_over_kept_connections(void **state)
+{
+    (void)state;
+    struct ka_server s;
+    ka_start(&s);
+    char err[256];
+    struct loop *loop;
+    struct http *h;
+    assert_int_equal(loop_new(&loop, NULL, err, sizeof err), 0);
+    assert_int_equal(http_new(&h, loop, NULL, err, sizeof err), 0);
+    struct burst_call calls[BURST];
+    struct burst b = { .free_at = -1, .h = &h };
+    send_burst(loop, &h, &s, &b, calls, BURST);
+    assert_int_equal(b.ok, BURST);
+    assert_int_equal(http_pending(h), 0);
+    int first = s.accepted;
+    /* a second burst reuses the connections the first one left open (16 kept) */
+    b = (struct burst){ .free_at = -1, .h = &h };
+    send_burst(loop, &h, &s, &b, calls, BURST);
+    assert_int_equal(b.ok, BURST);
+    if (s.accepted - first > BURST - 16)
+        fail_msg("the second burst opened %d connections: the kept ones were not reused",
+                 s.accepted - first);
+    http_free(h);
+    loop_free(loop);
+    ka_stop(&s);
+    assert_int_equal(s.answered, 2 * BURST);
+}
+
+static void http_free_from_a_callback_drops_the_rest(void **state)
+{
+    (void)state;
+    struct ka_server s;
+    ka_start(&s);
+    char err[256];
+    struct loop *loop;
+    struct http *h;
+    assert_int_equal(loop_new(&loop, NULL, err, sizeof err), 0);
+    assert_int_equal(http_new(&h, loop, NULL, err, sizeof err), 0);
+    struct burst_call calls[BURST];
+    struct burst b = { .free_at = 5, .h = &h };
+    send_burst(loop, &h, &s, &b, calls, 5);
+    int64_t deadline = loop_now_ms() + 200; /* the others never come back */
+    struct burst_wait w = { &b, BURST, deadline };
+    loop_run(loop, burst_done, &w);
+    assert_null(h);
+    assert_int_equal(b.done, 5);
+    assert_int_equal(b.wrong, 0);
+    loop_free(loop);
+    ka_stop(&s);
+}
+
 int main(void)
 {
     log_set_level(LOG_ERROR);
@@ -308,6 +525,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(http_sends_methods_and_headers_and_reads_rate_limits),
         cmocka_unit_test(http_refuses_smuggled_headers_and_bad_methods),
+        cmocka_unit_test(http_answers_a_burst_over_kept_connections),
+        cmocka_unit_test(http_free_from_a_callback_drops_the_rest),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

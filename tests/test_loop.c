@@ -1,7 +1,8 @@
 /* test_loop.c - the event loop (bot/net/loop.c): calls posted from other threads run on the
  * loop's thread in order, and can be taken back; timers fire once, can be cancelled and moved;
- * freeing the loop drops what is pending. Every wait has a deadline, so a broken loop fails a
- * test instead of hanging. (Connections on the loop: test_ws.c.) */
+ * freeing the loop drops what is pending; a watched descriptor calls back while it is readable,
+ * never after its watch is freed, and is closed by the loop. Every wait has a deadline, so a broken
+ * loop fails a test instead of hanging. (Connections on the loop: test_ws.c.) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +11,9 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <libwebsockets.h>
 
@@ -332,6 +335,85 @@ static void before_wait_runs_each_turn_and_again_while_busy(void **state)
     assert_int_equal(h.calls, before);
 }
 
+/* ---- watched descriptors ---- */
+
+struct watched {
+    int fd;    /* the pipe's read end, which the loop owns */
+    int calls; /* fn's calls */
+    int drain; /* read what is there in fn, so the pipe is no longer readable */
+    char got[8];
+    int ngot;
+};
+
+static void on_readable(void *arg)
+{
+    struct watched *w = arg;
+    w->calls++;
+    if (w->drain && w->ngot < (int)sizeof w->got) {
+        ssize_t n = read(w->fd, w->got + w->ngot, sizeof w->got - (size_t)w->ngot);
+        if (n > 0)
+            w->ngot += (int)n;
+    }
+}
+
+static int watched_called(void *arg)
+{
+    struct watched *w = arg;
+    return w->calls > 0;
+}
+
+static void watch_calls_while_readable_and_never_after_free(void **state)
+{
+    struct fx *f = *state;
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    struct watched w = { .fd = p[0], .drain = 1 };
+    struct loop_watch *lw = loop_watch_new(f->loop, p[0], on_readable, &w);
+    assert_non_null(lw);
+    run_for(f, 30);
+    assert_int_equal(w.calls, 0); /* nothing to read: never called */
+    assert_int_equal(write(p[1], "ab", 2), 2);
+    int64_t deadline = loop_now_ms() + WAIT_MS;
+    while (w.ngot < 2 && loop_now_ms() < deadline)
+        run_for(f, 10);
+    assert_int_equal(w.ngot, 2);
+    assert_memory_equal(w.got, "ab", 2);
+    int calls = w.calls;
+    run_for(f, 30); /* drained: no more calls */
+    assert_int_equal(w.calls, calls);
+    /* not drained: called at every turn while readable, until freed */
+    w.drain = 0;
+    assert_int_equal(write(p[1], "c", 1), 1);
+    loop_run(f->loop, watched_called, &w);
+    deadline = loop_now_ms() + WAIT_MS;
+    while (w.calls < calls + 3 && loop_now_ms() < deadline)
+        run_for(f, 1);
+    assert_true(w.calls >= calls + 3);
+    loop_watch_free(lw);
+    calls = w.calls;
+    run_for(f, 50);
+    assert_int_equal(w.calls, calls);
+    /* the loop closed the read end: the write end now has no reader */
+    signal(SIGPIPE, SIG_IGN);
+    assert_int_equal(write(p[1], "d", 1), -1);
+    close(p[1]);
+}
+
+static void watch_is_closed_by_loop_free(void **state)
+{
+    struct fx *f = *state;
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    struct watched w = { .fd = p[0] };
+    assert_non_null(loop_watch_new(f->loop, p[0], on_readable, &w));
+    loop_free(f->loop); /* frees the watch, and closes p[0] */
+    f->loop = NULL;
+    signal(SIGPIPE, SIG_IGN);
+    assert_int_equal(write(p[1], "x", 1), -1);
+    assert_int_equal(w.calls, 0);
+    close(p[1]);
+}
+
 int main(void)
 {
     log_set_level(LOG_ERROR);
@@ -346,6 +428,8 @@ int main(void)
         LOOP(timer_cancel_prevents_firing),
         LOOP(timer_set_again_moves_the_deadline),
         LOOP(before_wait_runs_each_turn_and_again_while_busy),
+        LOOP(watch_calls_while_readable_and_never_after_free),
+        LOOP(watch_is_closed_by_loop_free),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,16 +1,20 @@
-/* http.c - libcurl's multi interface on a worker thread (see http.h).
+/* http.c - libcurl's multi interface driven by the loop (see http.h).
  *
- * A worker thread rather than curl driven by the lws loop: lws 4.1 as Debian builds it has no
- * foreign-loop hooks, and a thread that only sleeps in curl_multi_poll() is simpler than
- * mirroring curl's sockets into lws. The two threads share nothing but two locked lists. */
+ * curl tells us which sockets it waits on (CURLMOPT_SOCKETFUNCTION) and when it next wants to
+ * be called (CURLMOPT_TIMERFUNCTION). The sockets go into an epoll set of ours, and the loop
+ * watches that one descriptor for us (loop_watch_new): when it is readable, some socket of curl's
+ * is ready, and epoll_wait() says which, for curl_multi_socket_action(). So everything runs on
+ * the loop's thread, with no wakeups, locks or context switches between threads: before, curl ran
+ * on a worker thread of its own, and handing each request over and each answer back cost a
+ * third of the daemon's CPU in a burst of questions. Adopting curl's sockets into libwebsockets
+ * one by one would not do: lws would shut them down when it let go of them. */
 #include "http.h"
 
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -20,28 +24,23 @@
 
 enum {
     MAX_BODY = 1024 * 1024,
-    IDLE_HANDLES = 16,    /* easy handles kept for the next requests (the worker's) */
-    KEEP_CONNECTIONS = 16 /* open connections kept for reuse, whatever is in flight: curl's own
-                             default follows the transfers running, so a lull closed them */
+    IDLE_HANDLES = 16,     /* easy handles kept for the next requests */
+    KEEP_CONNECTIONS = 16, /* open connections kept for reuse, whatever is in flight: curl's own
+                              default follows the transfers running, so a lull closed them */
+    READY_MAX = 64         /* sockets taken from the epoll set at once */
 };
 
 struct call {
-    struct call *next;
-    struct http *h;
+    struct call *prev, *next; /* the transfers running */
     CURL *easy;
     struct curl_slist *headers;
-    char *url, *body;
-    char method[16]; /* "": POST with a body, GET without */
-    size_t body_len;
+    char *body;
     int want_ratelimit;
     struct http_ratelimit rate;
-    long timeout_ms;
     struct buf resp;
     char curl_err[CURL_ERROR_SIZE];
     http_done_fn done;
-    http_resolved_fn resolved; /* a name to resolve rather than a request */
     void *ctx;
-    char addr[INET6_ADDRSTRLEN];
     long status;
     int retry_after;
     int err;
@@ -50,17 +49,16 @@ struct call {
 
 struct http {
     struct loop *loop; /* borrowed */
-    pthread_t thread;
-    pthread_mutex_t lock; /* guards incoming, finished, quit, posted */
     CURLM *multi;
-    struct call *incoming;    /* waiting for the worker, oldest first */
-    struct call *finished;    /* waiting for the loop, oldest first */
-    struct call *active;      /* the worker's transfers */
-    CURL *idle[IDLE_HANDLES]; /* the worker's: handles of finished transfers, reset */
+    int epfd;                 /* curl's sockets; owned by the watch */
+    struct loop_watch *watch; /* the loop watching epfd */
+    struct loop_timer *timer; /* when curl wants to be called next */
+    struct call *active;      /* the transfers running */
+    CURL *idle[IDLE_HANDLES]; /* handles of finished transfers, for the next ones */
     int nidle;
-    int quit, posted;
-    int polling;    /* the worker is in (or about to enter) curl_multi_poll: wake it for news */
-    size_t pending; /* loop thread only */
+    size_t pending; /* calls whose callback has not run */
+    int depth;      /* finish_transfers() frames on the stack */
+    int dead;       /* http_free() came from a callback: free when they return */
     char *ca_file;
 };
 
@@ -71,18 +69,9 @@ static void call_free(struct call *c)
     if (c->easy)
         curl_easy_cleanup(c->easy);
     curl_slist_free_all(c->headers);
-    free(c->url);
     free(c->body);
     buf_free(&c->resp);
     free(c);
-}
-
-static void push(struct call **list, struct call *c)
-{
-    c->next = NULL;
-    while (*list)
-        list = &(*list)->next;
-    *list = c;
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
@@ -113,37 +102,60 @@ static void give_handle(struct http *h, CURL *e)
         curl_easy_cleanup(e);
 }
 
-static int start(struct http *h, struct call *c)
+/* Makes c's transfer and hands it to curl; 0, or ERR_NOMEM. */
+static int start(struct http *h, struct call *c, const struct http_request *req)
 {
     c->easy = take_handle(h);
     if (!c->easy)
         return ERR_NOMEM;
     CURL *e = c->easy;
-    curl_easy_setopt(e, CURLOPT_URL, c->url);
+    int ok = curl_easy_setopt(e, CURLOPT_URL, req->url) == CURLE_OK;
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    if (c->body || strcmp(c->method, "POST") == 0) {
+    if (req->body || (req->method && strcmp(req->method, "POST") == 0)) {
         curl_easy_setopt(e, CURLOPT_POST, 1L);
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->body ? c->body : "");
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->body_len);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
     } else {
         curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     }
-    if (c->method[0] && strcmp(c->method, "POST") != 0 && strcmp(c->method, "GET") != 0)
-        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, c->method);
+    if (req->method && strcmp(req->method, "POST") != 0 && strcmp(req->method, "GET") != 0)
+        ok = ok && curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method) == CURLE_OK;
+    long timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : 30000;
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->headers);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->curl_err);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->timeout_ms);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms < 10000 ? c->timeout_ms : 10000);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "planbot");
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 10000 ? timeout_ms : 10000);
+    ok = ok && curl_easy_setopt(e, CURLOPT_USERAGENT, "planbot") == CURLE_OK;
     curl_easy_setopt(e, CURLOPT_PRIVATE, c);
     if (h->ca_file) { /* instead of the system's authorities, not as well */
-        curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file);
+        ok = ok && curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file) == CURLE_OK;
         curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
     }
-    return curl_multi_add_handle(h->multi, e) == CURLM_OK ? 0 : ERR_NOMEM;
+    if (!ok || curl_multi_add_handle(h->multi, e) != CURLM_OK) {
+        give_handle(h, e);
+        c->easy = NULL;
+        return ERR_NOMEM;
+    }
+    c->prev = NULL;
+    c->next = h->active;
+    if (h->active)
+        h->active->prev = c;
+    h->active = c;
+    return 0;
+}
+
+static void unlink_call(struct http *h, struct call *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        h->active = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
 }
 
 /* The value of the response header name, or NULL. */
@@ -213,216 +225,170 @@ static void outcome(struct call *c, CURLcode res)
     }
 }
 
-/* On the loop's thread: hands finished calls to their owners. */
-static void drain(void *arg)
-{
-    struct http *h = arg;
-    pthread_mutex_lock(&h->lock);
-    struct call *c = h->finished;
-    h->finished = NULL;
-    h->posted = 0;
-    pthread_mutex_unlock(&h->lock);
-    while (c) {
-        struct call *next = c->next;
-        struct http_response r = { c->status,   c->retry_after, c->rate,  buf_str(&c->resp),
-                                   c->resp.len, c->err,         c->errmsg };
-        h->pending--;
-        if (c->resolved)
-            c->resolved(c->ctx, c->err, c->addr, c->errmsg);
-        else
-            c->done(c->ctx, &r);
-        call_free(c);
-        c = next;
-    }
-}
+static void really_free(struct http *h);
 
-/* Hands a finished call to the loop's thread. */
-static void hand_over(struct http *h, struct call *c)
+/* Hands the transfers curl has finished to their owners, oldest first. They are taken out of
+ * curl first, so a callback may start new requests, and even free h (then freed on return). */
+static void finish_transfers(struct http *h)
 {
-    pthread_mutex_lock(&h->lock);
-    push(&h->finished, c);
-    int post = !h->posted;
-    h->posted = 1;
-    pthread_mutex_unlock(&h->lock);
-    if (post && loop_post(h->loop, drain, h)) {
-        pthread_mutex_lock(&h->lock);
-        h->posted = 0; /* out of memory: the worker tries again */
-        pthread_mutex_unlock(&h->lock);
-    }
-}
-
-/* On the worker: looks a host name up (getaddrinfo blocks, so never on the loop's thread). */
-static void resolve(struct http *h, struct call *c)
-{
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    int rc = getaddrinfo(c->url, NULL, &hints, &res);
-    if (rc) {
-        c->err = ERR_IO;
-        snprintf(c->errmsg, sizeof c->errmsg, "cannot look up %s: %s", c->url, gai_strerror(rc));
-    } else {
-        const struct addrinfo *a = res;
-        for (const struct addrinfo *i = res; i; i = i->ai_next)
-            if (i->ai_family == AF_INET) { /* IPv4 first: it is the more often routable */
-                a = i;
-                break;
-            }
-        const void *bin = a->ai_family == AF_INET
-                              ? (const void *)&((struct sockaddr_in *)a->ai_addr)->sin_addr
-                              : (const void *)&((struct sockaddr_in6 *)a->ai_addr)->sin6_addr;
-        inet_ntop(a->ai_family, bin, c->addr, sizeof c->addr);
-        freeaddrinfo(res);
-    }
-    hand_over(h, c);
-}
-
-static void finish(struct http *h, struct call *c)
-{
-    for (struct call **pp = &h->active; *pp; pp = &(*pp)->next)
-        if (*pp == c) {
-            *pp = c->next;
-            break;
-        }
-    curl_multi_remove_handle(h->multi, c->easy);
-    give_handle(h, c->easy);
-    c->easy = NULL;
-    hand_over(h, c);
-}
-
-static void *worker(void *arg)
-{
-    struct http *h = arg;
-    for (;;) {
-        pthread_mutex_lock(&h->lock);
-        int quit = h->quit;
-        struct call *c = h->incoming;
-        h->incoming = NULL;
-        pthread_mutex_unlock(&h->lock);
-        if (quit) {
-            while (c) {
-                struct call *next = c->next;
-                call_free(c);
-                c = next;
-            }
-            break;
-        }
-        while (c) {
-            struct call *next = c->next;
-            if (c->resolved) {
-                resolve(h, c);
-                c = next;
-                continue;
-            }
-            c->next = h->active;
-            h->active = c;
-            if (start(h, c)) {
-                c->err = ERR_NOMEM;
-                snprintf(c->errmsg, sizeof c->errmsg, "cannot start the request: out of memory");
-                finish(h, c);
-            }
-            c = next;
-        }
-        int running;
-        curl_multi_perform(h->multi, &running);
-        CURLMsg *m;
-        int left;
-        while ((m = curl_multi_info_read(h->multi, &left))) {
-            if (m->msg != CURLMSG_DONE)
-                continue;
-            struct call *done;
-            curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&done);
-            outcome(done, m->data.result);
-            finish(h, done);
-        }
-        /* answers a failed post left behind: hand them over again */
-        pthread_mutex_lock(&h->lock);
-        int stuck = h->finished && !h->posted;
-        h->posted |= stuck;
-        /* from here on news must wake the worker; news that came meanwhile is taken at once */
-        int news = h->incoming != NULL || h->quit;
-        h->polling = !news;
-        pthread_mutex_unlock(&h->lock);
-        if (stuck && loop_post(h->loop, drain, h)) {
-            pthread_mutex_lock(&h->lock);
-            h->posted = 0;
-            pthread_mutex_unlock(&h->lock);
-        }
-        if (!news)
-            curl_multi_poll(h->multi, NULL, 0, stuck ? 100 : 1000, NULL);
-        pthread_mutex_lock(&h->lock);
-        h->polling = 0;
-        pthread_mutex_unlock(&h->lock);
-    }
-    while (h->active) {
-        struct call *c = h->active;
-        h->active = c->next;
+    struct call *done = NULL, **tail = &done;
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(h->multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        struct call *c;
+        CURLcode res = m->data.result;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&c);
+        outcome(c, res);
         curl_multi_remove_handle(h->multi, c->easy);
+        give_handle(h, c->easy);
+        c->easy = NULL;
+        unlink_call(h, c);
+        *tail = c;
+        tail = &c->next;
+    }
+    h->depth++;
+    while (done) {
+        struct call *c = done;
+        done = c->next;
+        if (!h->dead) {
+            struct http_response r = { c->status,   c->retry_after, c->rate,  buf_str(&c->resp),
+                                       c->resp.len, c->err,         c->errmsg };
+            h->pending--;
+            c->done(c->ctx, &r);
+        }
         call_free(c);
     }
-    while (h->nidle > 0)
-        curl_easy_cleanup(h->idle[--h->nidle]);
-    return NULL;
+    if (--h->depth == 0 && h->dead)
+        really_free(h);
+}
+
+/* CURLMOPT_SOCKETFUNCTION: what curl waits for on socket s, into the epoll set. The socket's
+ * pointer in curl (socketp) says whether it is in the set already. */
+static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    (void)e;
+    struct http *h = userp;
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(h->epfd, EPOLL_CTL_DEL, s, NULL); /* curl may have closed it: no matter */
+        return 0;
+    }
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    ev.data.fd = s;
+    int op = socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(h->epfd, op, s, &ev) != 0 &&
+        epoll_ctl(h->epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev) != 0) {
+        log_msg(LOG_ERROR, "http: cannot watch a socket of libcurl's (fd %d)", (int)s);
+        return -1; /* curl fails the transfer */
+    }
+    if (!socketp)
+        curl_multi_assign(h->multi, s, h);
+    return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: call curl again in ms (0: at the loop's next turn), or never (-1). */
+static int on_timer(CURLM *multi, long ms, void *userp)
+{
+    (void)multi;
+    struct http *h = userp;
+    if (ms < 0)
+        loop_timer_cancel(h->timer);
+    else
+        loop_timer_set(h->timer, ms);
+    return 0;
+}
+
+static void timed_out(void *arg)
+{
+    struct http *h = arg;
+    int running;
+    curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    finish_transfers(h);
+}
+
+/* The epoll set is readable: tells curl which of its sockets are ready. */
+static void sockets_ready(void *arg)
+{
+    struct http *h = arg;
+    struct epoll_event ev[READY_MAX];
+    int n = epoll_wait(h->epfd, ev, READY_MAX, 0);
+    for (int i = 0; i < n; i++) {
+        int flags = (ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                    (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                    (ev[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+        int running;
+        curl_multi_socket_action(h->multi, ev[i].data.fd, flags, &running);
+    }
+    finish_transfers(h);
 }
 
 int http_new(struct http **out, struct loop *loop, const char *ca_file, char *err, size_t errlen)
 {
     struct http *h = calloc(1, sizeof *h);
-    if (!h || (ca_file && !(h->ca_file = strdup(ca_file))) || !(h->multi = curl_multi_init())) {
-        snprintf(err, errlen, "out of memory");
-        if (h)
-            free(h->ca_file);
-        free(h);
-        return ERR_NOMEM;
-    }
+    if (!h)
+        goto nomem;
     h->loop = loop;
-    curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)KEEP_CONNECTIONS);
-    pthread_mutex_init(&h->lock, NULL);
-    if (pthread_create(&h->thread, NULL, worker, h)) {
-        snprintf(err, errlen, "cannot start the HTTP worker thread");
-        curl_multi_cleanup(h->multi);
-        pthread_mutex_destroy(&h->lock);
-        free(h->ca_file);
-        free(h);
-        return ERR_NOMEM;
+    h->epfd = -1;
+    if ((ca_file && !(h->ca_file = strdup(ca_file))) || !(h->multi = curl_multi_init()) ||
+        !(h->timer = loop_timer_new(loop, timed_out, h)))
+        goto nomem;
+    h->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (h->epfd < 0) {
+        snprintf(err, errlen, "cannot make an epoll set for libcurl's sockets");
+        really_free(h);
+        return ERR_IO;
     }
+    h->watch = loop_watch_new(loop, h->epfd, sockets_ready, h); /* owns epfd from here on */
+    if (!h->watch) {
+        h->epfd = -1;
+        goto nomem;
+    }
+    curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)KEEP_CONNECTIONS);
+    curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
+    curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
     *out = h;
     return 0;
+nomem:
+    snprintf(err, errlen, "out of memory");
+    really_free(h);
+    return ERR_NOMEM;
+}
+
+/* Frees h and what it holds; transfers still running are dropped without their callbacks. */
+static void really_free(struct http *h)
+{
+    if (!h)
+        return;
+    while (h->active) {
+        struct call *c = h->active;
+        unlink_call(h, c);
+        curl_multi_remove_handle(h->multi, c->easy);
+        call_free(c);
+    }
+    while (h->nidle > 0)
+        curl_easy_cleanup(h->idle[--h->nidle]);
+    if (h->multi)
+        curl_multi_cleanup(h->multi); /* closes the connections, telling on_socket */
+    loop_watch_free(h->watch);        /* closes epfd */
+    if (!h->watch && h->epfd >= 0)
+        close(h->epfd);
+    loop_timer_free(h->timer);
+    free(h->ca_file);
+    free(h);
 }
 
 void http_free(struct http *h)
 {
     if (!h)
         return;
-    pthread_mutex_lock(&h->lock);
-    h->quit = 1;
-    pthread_mutex_unlock(&h->lock);
-    curl_multi_wakeup(h->multi);
-    pthread_join(h->thread, NULL);
-    loop_unpost(h->loop, h);
-    while (h->finished) {
-        struct call *c = h->finished;
-        h->finished = c->next;
-        call_free(c);
-    }
-    curl_multi_cleanup(h->multi);
-    pthread_mutex_destroy(&h->lock);
-    free(h->ca_file);
-    free(h);
-}
-
-/* Queues c for the worker, waking it only when it sleeps (a busy one takes it next turn). */
-static void hand_to_worker(struct http *h, struct call *c)
-{
-    pthread_mutex_lock(&h->lock);
-    push(&h->incoming, c);
-    int wake = h->polling;
-    h->polling = 0; /* one wakeup is enough */
-    pthread_mutex_unlock(&h->lock);
-    h->pending++;
-    if (wake)
-        curl_multi_wakeup(h->multi);
+    h->dead = 1;
+    if (h->depth == 0)
+        really_free(h);
 }
 
 /* Appends the header line to c's list; 0 or ERR_NOMEM. */
@@ -439,7 +405,7 @@ static int add_header(struct call *c, const char *line)
 static int is_method(const char *s)
 {
     size_t n = strlen(s);
-    if (n == 0 || n >= sizeof((struct call *)0)->method)
+    if (n == 0 || n > 15)
         return 0;
     for (size_t i = 0; i < n; i++)
         if (s[i] < 'A' || s[i] > 'Z')
@@ -449,7 +415,7 @@ static int is_method(const char *s)
 
 int http_call(struct http *h, const struct http_request *req, http_done_fn done, void *ctx)
 {
-    if (req->method && !is_method(req->method))
+    if (h->dead || (req->method && !is_method(req->method)))
         return ERR_INVAL;
     for (const char *const *hl = req->headers; hl && *hl; hl++)
         if (strpbrk(*hl, "\r\n") || !strchr(*hl, ':'))
@@ -457,23 +423,17 @@ int http_call(struct http *h, const struct http_request *req, http_done_fn done,
     struct call *c = calloc(1, sizeof *c);
     if (!c)
         return ERR_NOMEM;
-    c->h = h;
     c->done = done;
     c->ctx = ctx;
-    c->timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : 30000;
     c->want_ratelimit = req->want_ratelimit;
-    if (req->method)
-        snprintf(c->method, sizeof c->method, "%s", req->method);
     buf_init(&c->resp, MAX_BODY);
-    c->url = strdup(req->url);
-    int ok = c->url != NULL;
-    if (ok && req->body) {
+    int ok = 1;
+    if (req->body) { /* curl reads it while the transfer runs: a copy of our own */
         c->body = malloc(req->body_len + 1);
         ok = c->body != NULL;
         if (ok) {
             memcpy(c->body, req->body, req->body_len);
             c->body[req->body_len] = '\0';
-            c->body_len = req->body_len;
         }
     }
     struct buf line;
@@ -492,26 +452,11 @@ int http_call(struct http *h, const struct http_request *req, http_done_fn done,
         ok = !add_header(c, *hl);
     if (ok) /* no "Expect: 100-continue" round trip for larger bodies */
         ok = !add_header(c, "Expect:");
-    if (!ok) {
+    if (!ok || start(h, c, req)) {
         call_free(c);
         return ERR_NOMEM;
     }
-    hand_to_worker(h, c);
-    return 0;
-}
-
-int http_resolve(struct http *h, const char *host, http_resolved_fn done, void *ctx)
-{
-    struct call *c = calloc(1, sizeof *c);
-    if (!c || !(c->url = strdup(host))) {
-        free(c);
-        return ERR_NOMEM;
-    }
-    c->h = h;
-    c->resolved = done;
-    c->ctx = ctx;
-    buf_init(&c->resp, 1);
-    hand_to_worker(h, c);
+    h->pending++;
     return 0;
 }
 

@@ -1,9 +1,9 @@
-/* http.h - HTTP requests, and host name lookups, that never block the event loop.
+/* http.h - HTTP requests that never block the event loop.
  *
- * libcurl's multi interface runs on one worker thread; requests are handed to it through a
- * locked queue and its answers come back to the loop's thread through loop_post(). So a slow
- * Web API call (chat.postMessage taking longer than Slack's 3-second acknowledgement deadline)
- * never delays an acknowledgement or a pong. Connections to a host are reused. */
+ * libcurl's multi interface, driven by the loop on its own thread: curl's sockets are watched
+ * with the loop's others, and its transfers advance as they become ready. So a slow Web API
+ * call (chat.postMessage taking longer than Slack's 3-second acknowledgement deadline) never
+ * delays an acknowledgement or a pong. Connections to a host are kept open and reused. */
 #ifndef PLANBOT_HTTP_H
 #define PLANBOT_HTTP_H
 
@@ -50,26 +50,19 @@ struct http_response {
 /* Called on the loop's thread with the answer, which is borrowed for the call. */
 typedef void (*http_done_fn)(void *ctx, const struct http_response *r);
 
-/* Starts the worker. ca_file as for loop_new(). Returns 0 and *out, or an error with a
- * message in err. */
+/* Makes the client on loop. ca_file as for loop_new(). Returns 0 and *out, or an error with a
+ * message in err. Free it with http_free() before the loop. */
 int http_new(struct http **out, struct loop *loop, const char *ca_file, char *err, size_t errlen);
 
-/* Stops the worker and frees everything; requests still pending are abandoned and their
- * callbacks never run. Accepts NULL. */
+/* Frees everything; requests still pending are abandoned and their callbacks never run. May be
+ * called from a request's callback. Accepts NULL. */
 void http_free(struct http *h);
 
 /* Sends a request; everything in req is copied. done(ctx, response) runs later on the loop's
- * thread, exactly once, unless this returns an error (ERR_NOMEM; ERR_INVAL for a header line
- * with a line break in it, or a method that is not a token) or http_free() comes first. */
+ * thread (never within this call), exactly once, unless this returns an error (ERR_NOMEM;
+ * ERR_INVAL for a header line with a line break in it, or a method that is not a token) or
+ * http_free() comes first. */
 int http_call(struct http *h, const struct http_request *req, http_done_fn done, void *ctx);
-
-/* Called on the loop's thread with a numeric address for a host name, or err (ERR_IO) and why. */
-typedef void (*http_resolved_fn)(void *ctx, int err, const char *addr, const char *why);
-
-/* Looks host up on the worker thread, since getaddrinfo() blocks and libwebsockets 4.1 as Debian
- * builds it would call it on the loop's thread. done runs later on the loop's thread, exactly
- * once, unless this returns ERR_NOMEM or http_free() comes first. */
-int http_resolve(struct http *h, const char *host, http_resolved_fn done, void *ctx);
 
 /* How many requests have not had their callback yet. */
 size_t http_pending(const struct http *h);

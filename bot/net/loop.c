@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libwebsockets.h>
 
@@ -296,6 +297,81 @@ void loop_timer_free(struct loop_timer *t)
         return;
     loop_timer_cancel(t);
     free(t);
+}
+
+/* ---- watched descriptors ---- */
+
+struct loop_watch {
+    struct loop_conn conn; /* first: the wsi's opaque user data */
+    struct lws *wsi;       /* NULL once lws has closed it */
+    void (*fn)(void *arg);
+    void *arg;
+};
+
+static int watch_event(struct loop_conn *c, struct lws *wsi, int reason, void *in, size_t len)
+{
+    (void)in;
+    (void)len;
+    struct loop_watch *w = (struct loop_watch *)c;
+    if (reason == LWS_CALLBACK_RAW_RX_FILE) {
+        w->fn(w->arg);
+    } else if (reason == LWS_CALLBACK_RAW_CLOSE_FILE) {
+        lws_set_opaque_user_data(wsi, NULL);
+        w->wsi = NULL;
+    }
+    return 0;
+}
+
+/* loop_free(): the watch goes; lws closes the descriptor with the context. */
+static void watch_destroy(struct loop_conn *c)
+{
+    struct loop_watch *w = (struct loop_watch *)c;
+    if (w->wsi)
+        lws_set_opaque_user_data(w->wsi, NULL);
+    free(w);
+}
+
+static const struct loop_conn_ops watch_ops = { watch_event, watch_destroy };
+
+struct loop_watch *loop_watch_new(struct loop *l, int fd, void (*fn)(void *arg), void *arg)
+{
+    struct loop_watch *w = calloc(1, sizeof *w);
+    struct lws_vhost *vh = lws_get_vhost_by_name(l->ctx, "default");
+    if (!w || !vh) {
+        free(w);
+        close(fd);
+        return NULL;
+    }
+    w->conn.ops = &watch_ops;
+    w->fn = fn;
+    w->arg = arg;
+    lws_adopt_desc_t ad;
+    memset(&ad, 0, sizeof ad);
+    ad.vh = vh;
+    ad.type = LWS_ADOPT_RAW_FILE_DESC;
+    ad.fd.filefd = fd;
+    ad.vh_prot_name = protocols[0].name;
+    ad.opaque = &w->conn;
+    w->wsi = lws_adopt_descriptor_vhost_via_info(&ad);
+    if (!w->wsi) { /* lws 4.1 closes only sockets it fails to adopt, not files */
+        free(w);
+        close(fd);
+        return NULL;
+    }
+    loop_attach(l, &w->conn);
+    return w;
+}
+
+void loop_watch_free(struct loop_watch *w)
+{
+    if (!w)
+        return;
+    if (w->wsi) { /* lws closes it at its next turn; its callbacks find no owner meanwhile */
+        lws_set_opaque_user_data(w->wsi, NULL);
+        lws_set_timeout(w->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
+    loop_detach(&w->conn);
+    free(w);
 }
 
 /* ---- for transports ---- */

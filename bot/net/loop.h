@@ -1,8 +1,9 @@
 /* loop.h - the one event loop of the daemon, and what a transport plugs into it.
  *
  * One libwebsockets context, served on the daemon's one thread, drives every connection of
- * every transport (WebSocket clients today: net/ws.c; a raw TCP or TLS client next, for IRC),
- * every timer, and every completion handed over from other threads (the HTTP worker). The loop
+ * every transport (WebSocket clients: net/ws.c; raw TCP or TLS clients: net/stream.c), every
+ * timer, every descriptor watched for another library (libcurl's sockets, through an epoll
+ * set), and every completion handed over from other threads (the name resolver). The loop
  * owns the single lws protocol callback: it runs posted calls, and hands each connection's
  * events to the transport that made it, through the struct loop_conn at the head of that
  * transport's connection (the wsi's opaque user data).
@@ -16,6 +17,7 @@
 
 struct loop;
 struct loop_timer;
+struct loop_watch;
 
 /* Creates the loop. ca_file (NULL: the system's certificates) is a PEM bundle of certificate
  * authorities to trust instead of the system's, for tests against a local TLS server;
@@ -59,6 +61,17 @@ int loop_timer_armed(const struct loop_timer *t);
 
 /* Disarms and frees the timer. Accepts NULL. */
 void loop_timer_free(struct loop_timer *t);
+
+/* A descriptor the loop watches for reading: fn(arg) runs on the loop's thread whenever fd is
+ * readable, again at every turn for as long as it stays so (level-triggered). For a descriptor
+ * that stands for others, such as an epoll set (net/http.c). The loop owns fd from this call on,
+ * and closes it after loop_watch_free() or loop_free(). Returns the watch, or NULL (fd closed)
+ * when lws cannot take it. */
+struct loop_watch *loop_watch_new(struct loop *l, int fd, void (*fn)(void *arg), void *arg);
+
+/* Stops watching, at once: fn is never called again. Accepts NULL. loop_free() frees the watches
+ * still there: never free one after it. */
+void loop_watch_free(struct loop_watch *w);
 
 /* ---- for transports ---- */
 

@@ -24,12 +24,12 @@
 
 #include "buf.h"
 #include "err.h"
-#include "http.h"
 #include "irc_codec.h"
 #include "irc_session.h"
 #include "log.h"
 #include "outbox.h"
 #include "reconnect.h"
+#include "resolver.h"
 #include "stream.h"
 #include "ws.h"
 
@@ -50,7 +50,7 @@ enum transport { T_TCP, T_TLS, T_WS, T_WSS };
 struct plat {
     struct plat_host host;
     struct loop *loop;
-    struct http *http; /* owned: only to look names up off the loop */
+    struct resolver *resolver; /* owned: looks the server's name up off the loop */
     enum transport transport;
     char host_name[256];
     int port;
@@ -356,7 +356,7 @@ static void connect_now(void *arg)
         return;
     }
     p->opening = 1;
-    if (http_resolve(p->http, p->host_name, looked_up, p)) {
+    if (resolver_lookup(p->resolver, p->host_name, looked_up, p)) {
         p->opening = 0;
         reconnect_failed(&p->rc, 0);
         want_connection(p, -1);
@@ -626,7 +626,7 @@ static int irc_open(struct plat **out, const struct plat_host *host, char *err, 
     free(password);
     free(sasl_password);
     if (!rc)
-        rc = http_new(&p->http, p->loop, cfg->tls_ca_file, err, errlen);
+        rc = resolver_new(&p->resolver, p->loop);
     if (!rc &&
         (!(p->reader = irc_reader_new()) || !(p->retry = loop_timer_new(p->loop, connect_now, p)) ||
          !(p->tick = loop_timer_new(p->loop, tick, p))))
@@ -706,7 +706,7 @@ static void irc_close(struct plat *p)
 {
     if (!p)
         return;
-    http_free(p->http); /* first: no callback may run after this */
+    resolver_free(p->resolver); /* first: no callback may run after this */
     loop_timer_free(p->retry);
     loop_timer_free(p->tick);
     outbox_free(p->outbox);

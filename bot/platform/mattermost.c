@@ -22,6 +22,7 @@
 #include "codec.h"
 #include "err.h"
 #include "http.h"
+#include "resolver.h"
 #include "json_arena.h"
 #include "log.h"
 #include "mattermost_codec.h"
@@ -62,6 +63,7 @@ struct plat {
     struct plat_host host;
     struct loop *loop;
     struct http *http;
+    struct resolver *resolver; /* looks the socket's host up off the loop */
     char *base, *token; /* owned; the server's URL ending in '/'; the token is never logged */
     int pace_ms, ping_secs, timeout_secs;
     char self_id[MM_ID_MAX], self_name[MM_NAME_MAX];
@@ -528,7 +530,7 @@ static void connect_socket(struct plat *p)
         return;
     }
     p->opening = 1;
-    if (http_resolve(p->http, u.host, looked_up, p)) {
+    if (resolver_lookup(p->resolver, u.host, looked_up, p)) {
         p->opening = 0;
         reconnect_failed(&p->rc, 0);
         want_socket(p, -1);
@@ -692,6 +694,10 @@ static int mattermost_open(struct plat **out, const struct plat_host *host, char
         rc = ERR_NOMEM;
     if (!rc)
         rc = http_new(&p->http, p->loop, cfg->tls_ca_file, err, errlen);
+    if (!rc && resolver_new(&p->resolver, p->loop)) {
+        snprintf(err, errlen, "out of memory");
+        rc = ERR_NOMEM;
+    }
     if (!rc && (!(p->retry = loop_timer_new(p->loop, connect_now, p)) ||
                 !(p->auth_timer = loop_timer_new(p->loop, auth_late, p)) ||
                 !(p->seen = seen_new(SEEN)) || !(p->arena = json_arena_new(ARENA))))
@@ -754,6 +760,7 @@ static void mattermost_close(struct plat *p)
     if (!p)
         return;
     http_free(p->http); /* first: no callback may run after this */
+    resolver_free(p->resolver);
     loop_timer_free(p->retry);
     loop_timer_free(p->auth_timer);
     outbox_free(p->outbox);

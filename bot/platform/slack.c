@@ -25,6 +25,7 @@
 #include "buf.h"
 #include "err.h"
 #include "http.h"
+#include "resolver.h"
 #include "json_arena.h"
 #include "log.h"
 #include "outbox.h"
@@ -73,6 +74,7 @@ struct plat {
     struct plat_host host;
     struct loop *loop;
     struct http *http;
+    struct resolver *resolver;             /* looks the socket's host up off the loop */
     char *api_url, *app_token, *bot_token; /* owned; the tokens are never logged */
     int pace_ms;
     int ping_secs, timeout_secs; /* keepalive of the socket; the limit of an API call */
@@ -602,7 +604,7 @@ static void opened(void *ctx, const struct http_response *r)
     /* a name: looked up on the HTTP worker, since lws would block the loop doing it */
     snprintf(p->socket_url, sizeof p->socket_url, "%s", a.url);
     p->opening = 1;
-    if (http_resolve(p->http, u.host, looked_up, p)) {
+    if (resolver_lookup(p->resolver, u.host, looked_up, p)) {
         p->opening = 0;
         reconnect_failed(&p->rc, 0);
         want_socket(p, -1);
@@ -751,6 +753,10 @@ static int slack_open(struct plat **out, const struct plat_host *host, char *err
         rc = ERR_NOMEM;
     if (!rc)
         rc = http_new(&p->http, p->loop, cfg->tls_ca_file, err, errlen);
+    if (!rc && resolver_new(&p->resolver, p->loop)) {
+        snprintf(err, errlen, "out of memory");
+        rc = ERR_NOMEM;
+    }
     if (!rc && (!(p->retry = loop_timer_new(p->loop, connect_now, p)) ||
                 !(p->seen = seen_new(SEEN)) || !(p->arena = json_arena_new(ARENA))))
         rc = ERR_NOMEM;
@@ -815,6 +821,7 @@ static void slack_close(struct plat *p)
     if (!p)
         return;
     http_free(p->http); /* first: no callback may run after this */
+    resolver_free(p->resolver);
     loop_timer_free(p->retry);
     outbox_free(p->outbox);
     /* sockets still open are closed with the loop, which calls no handler then */

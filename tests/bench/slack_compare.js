@@ -6,11 +6,13 @@
 //
 //   node tests/bench/slack_compare.js --planbot PLANBOT --seed BENCH_SEED --questions FILE
 //        [--peer DIR] [--histories 0,200000,1000000] [--unanswered 10000] [--burst 5000]
-//        [--rounds 15]
+//        [--rounds 15] [--baseline OTHER_PLANBOT]
 //
 // --seed names bench_seed, which gives each knowledge base its history. --peer names the
 // Bolt peer's folder (../shared/peers/bolt, after `npm ci --prefix` it); without it, or when its
-// packages are missing, the peer is skipped and the report says so. Prints "key value" lines
+// packages are missing, the peer is skipped and the report says so. --baseline names another
+// planbot binary (an earlier build) to measure in the same run, with no history, as "baseline_*":
+// a change's effect is then read from one run, paired, not from runs on different minutes. Prints "key value" lines
 // (for run.sh) on stdout, then nothing else; progress goes to stderr.
 'use strict';
 
@@ -24,7 +26,7 @@ function parseArgs(argv) {
   const o = { histories: '0,200000,1000000', unanswered: '10000', burst: '5000', rounds: '15' };
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i].replace(/^--/, '');
-    if (!(k in o) && !['planbot', 'seed', 'questions', 'peer'].includes(k)) throw new Error(`unknown option ${argv[i]}`);
+    if (!(k in o) && !['planbot', 'seed', 'questions', 'peer', 'baseline'].includes(k)) throw new Error(`unknown option ${argv[i]}`);
     o[k] = argv[i + 1];
   }
   if (!o.planbot || !o.seed || !o.questions) {
@@ -133,8 +135,8 @@ async function finish(bot) {
   return res;
 }
 
-function planbotStarter(dir) {
-  return (fake) => spawn(args.planbot, ['--config', path.join(dir, 'planbot.json'), '--db', path.join(dir, 'kb.db'), 'run'], {
+function planbotStarter(dir, exe = args.planbot) {
+  return (fake) => spawn(exe, ['--config', path.join(dir, 'planbot.json'), '--db', path.join(dir, 'kb.db'), 'run'], {
     env: { PATH: process.env.PATH, HOME: dir, SLACK_API_URL: fake.apiUrl, SLACK_APP_TOKEN: APP, SLACK_BOT_TOKEN: BOT },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -154,8 +156,11 @@ async function main() {
   try {
     const peerOk = args.peer && fs.existsSync(path.join(args.peer, 'node_modules', '@slack', 'bolt'));
     if (!peerOk) out.push(`peer_skipped ${args.peer ? `no node_modules in ${args.peer}` : 'no --peer'}`);
-    for (const h of HISTORIES) {
-      const dir = path.join(tmp, `planbot-${h}`);
+    const kbs = HISTORIES.map((h) => `planbot-${h}`);
+    if (args.baseline) kbs.push('baseline');
+    for (const name of kbs) {
+      const h = name === 'baseline' ? 0 : Number(name.slice('planbot-'.length));
+      const dir = path.join(tmp, name);
       fs.mkdirSync(dir);
       fs.writeFileSync(path.join(dir, 'planbot.json'), JSON.stringify({
         platform: 'slack', log_level: 'warn', slack: { pace_ms: 0 }, flood_limit: { messages: 0, seconds: 60 },
@@ -168,6 +173,9 @@ async function main() {
     if (peerOk) bots.push({ key: 'peer', bot: await launch('bolt peer', peerStarter(args.peer)) });
     for (const h of HISTORIES) {
       bots.push({ key: `planbot_${h}`, bot: await launch(`planbot, ${h} in the inbox`, planbotStarter(path.join(tmp, `planbot-${h}`))) });
+    }
+    if (args.baseline) {
+      bots.push({ key: 'baseline', bot: await launch('baseline planbot', planbotStarter(path.join(tmp, 'baseline'), args.baseline)) });
     }
     await sleep(300);
     for (let r = 0; r < ROUNDS; r++) {
