@@ -129,6 +129,10 @@ static int handle(struct adapter *a, struct plat *p, const struct plat_message *
          * new record counts its first attempt already) */
         if (replayed && msg->record && inbox_attempt(b->inbox, msg->record))
             log_msg(LOG_WARN, "%s: %s", platform, inbox_errmsg(b->inbox));
+        /* on the loop, the questions of a turn share one read transaction, which flush() ends
+         * before the loop waits (a moderator's change ends it sooner) */
+        if (a->ops->caps & PLAT_CAP_LOOP)
+            kb_read_hold(b->d.kb);
         rc = dispatch_message(&b->d, platform, &m, &b->reply);
         if (rc && rc != ERR_USAGE && rc != ERR_PERM && rc != ERR_INVAL && rc != ERR_NOTFOUND)
             log_msg(LOG_WARN, "%s: a message from %s failed: %s", platform, msg->user, err_str(rc));
@@ -249,6 +253,7 @@ static void tidy(void *arg)
 static int flush(void *arg)
 {
     struct bot *b = arg;
+    kb_read_release(b->d.kb); /* the turn's snapshot: the next turn reads what changed */
     return batch_flush(b->batch);
 }
 
@@ -396,6 +401,7 @@ int bot_serve(const struct config *cfg, struct kb *kb, struct match *match,
     }
     /* the last turn's settles and records (their events were not acknowledged: the adapter,
      * stopping, leaves them to the next start) */
+    kb_read_release(b.d.kb);
     batch_drain(b.batch);
     for (size_t i = 0; i < b.nads; i++) {
         b.ads[i].ops->close(b.ads[i].p);

@@ -96,6 +96,7 @@ int kb_exec(struct kb *kb, const char *sql, const char *what)
 
 int kb_begin(struct kb *kb)
 {
+    kb_read_release(kb);
     if (kb->readonly)
         return kb_fail(kb, ERR_READONLY, "the database %s is read-only", kb->path);
     return kb_exec(kb, "BEGIN IMMEDIATE", "starting a change");
@@ -127,6 +128,8 @@ int kb_quick_write(struct kb *kb, int busy_ms, int (*fn)(struct kb *, const void
 
 int kb_read_begin(struct kb *kb)
 {
+    if (kb->held)
+        return 0;
     int rc = kb_exec(kb, "BEGIN", "reading the knowledge base");
     kb->reading = !rc;
     kb->stamp_known = 0;
@@ -135,9 +138,28 @@ int kb_read_begin(struct kb *kb)
 
 void kb_read_end(struct kb *kb)
 {
+    if (kb->held)
+        return;
     kb->reading = kb->stamp_known = 0;
     if (!sqlite3_get_autocommit(kb->db))
         sqlite3_exec(kb->db, "COMMIT", NULL, NULL, NULL);
+}
+
+int kb_read_hold(struct kb *kb)
+{
+    if (kb->held || !sqlite3_get_autocommit(kb->db))
+        return 0; /* held already, or inside another transaction, which reads as well */
+    int rc = kb_read_begin(kb);
+    kb->held = !rc;
+    return rc;
+}
+
+void kb_read_release(struct kb *kb)
+{
+    if (!kb->held)
+        return;
+    kb->held = 0;
+    kb_read_end(kb);
 }
 
 int kb_commit(struct kb *kb)

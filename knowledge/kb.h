@@ -57,6 +57,14 @@ int kb_writable(const struct kb *kb);
 int kb_read_begin(struct kb *kb);
 void kb_read_end(struct kb *kb);
 
+/* The same, held over many answers until kb_read_release(): a daemon holds one for all the
+ * questions of a turn of its loop, instead of a transaction (its BEGIN, COMMIT and locks) per
+ * question. kb_read_begin() and kb_read_end() do nothing meanwhile; a write through the handle
+ * (kb_begin(), a check, an export, an import) releases it first, and the reads after it read the
+ * new data. Returns 0 or a database error. */
+int kb_read_hold(struct kb *kb);
+void kb_read_release(struct kb *kb);
+
 /* A number that changes whenever the data changes, by this handle or another process: caches
  * keyed by it stay right. Noting an unanswered question through this handle does not change it. */
 uint64_t kb_stamp(struct kb *kb);

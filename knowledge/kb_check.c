@@ -806,6 +806,7 @@ static int check_inbox(struct check *c, struct kb_counts *n)
 
 int kb_check(struct kb *kb, int max, struct kb_check_report *rep, cJSON **problems)
 {
+    kb_read_release(kb); /* its own snapshot, after the FTS checks (which write) */
     memset(rep, 0, sizeof *rep);
     *problems = NULL;
     struct check c = { kb, cJSON_CreateArray(), max > 0 ? max : 1, 0, 0 };

@@ -33,6 +33,7 @@ struct kb {
     int version;            /* the schema version of the file (older only when read-only) */
     uint64_t own_writes;    /* commits made through this handle, for kb_stamp() */
     int reading;            /* inside kb_read_begin(): one snapshot, so one stamp */
+    int held;               /* the read transaction is kb_read_hold()'s */
     int stamp_known;        /* reading, and stamp is that snapshot's */
     uint64_t stamp;
     int busy_ms;                /* the wait for another process's lock (kb_set_busy_ms) */

@@ -296,6 +296,7 @@ int kb_io_apply(struct kb *kb, const char *text, size_t len, const char *note,
     }
     struct import im = { kb, text, len, { 0 }, 0 };
     buf_init(&im.errors, 64 * 1024);
+    kb_read_release(kb);
     rc = sqlite3_exec(kb->db, "SAVEPOINT import", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         rc = kb_dbfail(kb, rc, "starting the import");
@@ -411,6 +412,7 @@ int kb_export(struct kb *kb, cJSON **out)
         return ERR_NOMEM;
     }
     /* A consistent snapshot even while someone else writes. */
+    kb_read_release(kb);
     int rc = sqlite3_exec(kb->db, "BEGIN", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         cJSON_Delete(doc);

@@ -2005,6 +2005,53 @@ static void kb_stamp_changes_with_every_write(void **state)
     assert_string_equal(c.title, "z");
 }
 
+/* A held read transaction (a daemon's, over a turn of its loop): one snapshot over many answers,
+ * kb_read_begin()/kb_read_end() inside it doing nothing; released, the new data shows; a write
+ * through the handle releases it first and goes through. */
+static void kb_read_hold_keeps_one_snapshot_until_released_or_a_write(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(kb_read_hold(f->kb), 0);
+    assert_int_equal(kb_read_hold(f->kb), 0); /* twice is once */
+    struct kb_card c;
+    assert_int_equal(kb_card(f->kb, "army-cap", &c), 0);
+    char before[sizeof c.title];
+    snprintf(before, sizeof before, "%s", c.title);
+    uint64_t s0 = kb_stamp(f->kb);
+    struct kb *other = open_kb(f->path, 0);
+    assert_int_equal(
+        put(other, KB_ENTRY, "{'id': 'army-cap', 'title': 'p'}", KB_PUT_EDIT, &bob, NULL), 0);
+    /* an answer's own begin and end, inside the hold: still the held snapshot */
+    assert_int_equal(kb_read_begin(f->kb), 0);
+    assert_int_equal(kb_card(f->kb, "army-cap", &c), 0);
+    kb_read_end(f->kb);
+    assert_string_equal(c.title, before);
+    assert_true(kb_stamp(f->kb) == s0);
+    assert_int_equal(kb_card(f->kb, "army-cap", &c), 0);
+    assert_string_equal(c.title, before);
+    kb_read_release(f->kb);
+    assert_int_equal(kb_card(f->kb, "army-cap", &c), 0);
+    assert_string_equal(c.title, "p");
+    kb_read_release(f->kb); /* twice is harmless */
+    /* a write through the handle while held: released first, then made, then read */
+    assert_int_equal(kb_read_hold(f->kb), 0);
+    assert_int_equal(kb_card(f->kb, "army-cap", &c), 0);
+    assert_int_equal(
+        put(other, KB_ENTRY, "{'id': 'army-cap', 'title': 'q'}", KB_PUT_EDIT, &bob, NULL), 0);
+    assert_int_equal(
+        put(f->kb, KB_ENTRY, "{'id': 'army-cap', 'title': 'r'}", KB_PUT_EDIT, &alice, NULL), 0);
+    assert_int_equal(kb_card(f->kb, "army-cap", &c), 0);
+    assert_string_equal(c.title, "r");
+    /* and the other handle can write again: nothing of ours is still open */
+    assert_int_equal(
+        put(other, KB_ENTRY, "{'id': 'army-cap', 'title': 's'}", KB_PUT_EDIT, &bob, NULL), 0);
+    kb_close(other);
+    assert_int_equal(kb_read_hold(f->kb), 0);
+    assert_int_equal(kb_card(f->kb, "army-cap", &c), 0);
+    assert_string_equal(c.title, "s");
+    kb_read_release(f->kb);
+}
+
 /* kb_card's cache: a card read again comes from it until the data changes, by this handle or
  * another process; inside a write transaction it is read fresh and not kept. */
 static void kb_card_is_cached_until_the_data_changes(void **state)
@@ -3144,6 +3191,7 @@ int main(void)
         SMALL_TEST(kb_readonly_file_opens_but_refuses_writes),
         SMALL_TEST(kb_locked_database_makes_put_busy),
         SMALL_TEST(kb_stamp_changes_with_every_write),
+        SMALL_TEST(kb_read_hold_keeps_one_snapshot_until_released_or_a_write),
         SMALL_TEST(kb_card_is_cached_until_the_data_changes),
         SMALL_TEST(kb_list_filters_and_brief),
         SMALL_TEST(kb_unanswered_counts_variants_of_a_question_as_one),

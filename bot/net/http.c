@@ -7,13 +7,17 @@
  * the loop's thread, with no wakeups, locks or context switches between threads: before, curl ran
  * on a worker thread of its own, and handing each request over and each answer back cost a
  * third of the daemon's CPU in a burst of questions. Adopting curl's sockets into libwebsockets
- * one by one would not do: lws would shut them down when it let go of them. */
+ * one by one would not do: lws would shut them down when it let go of them. A kept connection
+ * stays in the epoll set between its transfers (see on_socket()), so that a request and its
+ * answer cost no epoll_ctl(). */
 #include "http.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -27,7 +31,17 @@ enum {
     IDLE_HANDLES = 16,     /* easy handles kept for the next requests */
     KEEP_CONNECTIONS = 16, /* open connections kept for reuse, whatever is in flight: curl's own
                               default follows the transfers running, so a lull closed them */
-    READY_MAX = 64         /* sockets taken from the epoll set at once */
+    READY_MAX = 64,        /* sockets taken from the epoll set at once */
+    FDS_MAX = 1 << 20      /* descriptors the table of the epoll set's may describe */
+};
+
+/* What the epoll set holds of a descriptor (struct http's fds[]). */
+enum {
+    FD_SET = 1,    /* in the set, */
+    FD_IN = 2,     /* for reading */
+    FD_OUT = 4,    /* and for writing */
+    FD_WANTED = 8, /* curl waits on it now */
+    FD_OURS = 16   /* a connection's, opened by open_socket(): closed by close_socket() */
 };
 
 struct call {
@@ -53,6 +67,8 @@ struct http {
     int epfd;                 /* curl's sockets; owned by the watch */
     struct loop_watch *watch; /* the loop watching epfd */
     struct loop_timer *timer; /* when curl wants to be called next */
+    unsigned char *fds;       /* owned: FD_* of each descriptor, by number */
+    size_t nfds;
     struct call *active;      /* the transfers running */
     CURL *idle[IDLE_HANDLES]; /* handles of finished transfers, for the next ones */
     int nidle;
@@ -102,6 +118,9 @@ static void give_handle(struct http *h, CURL *e)
         curl_easy_cleanup(e);
 }
 
+static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a);
+static int close_socket(void *arg, curl_socket_t fd);
+
 /* Makes c's transfer and hands it to curl; 0, or ERR_NOMEM. */
 static int start(struct http *h, struct call *c, const struct http_request *req)
 {
@@ -130,6 +149,10 @@ static int start(struct http *h, struct call *c, const struct http_request *req)
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 10000 ? timeout_ms : 10000);
     ok = ok && curl_easy_setopt(e, CURLOPT_USERAGENT, "planbot") == CURLE_OK;
     curl_easy_setopt(e, CURLOPT_PRIVATE, c);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, h);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, h);
     if (h->ca_file) { /* instead of the system's authorities, not as well */
         ok = ok && curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file) == CURLE_OK;
         curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
@@ -264,29 +287,111 @@ static void finish_transfers(struct http *h)
         really_free(h);
 }
 
-/* CURLMOPT_SOCKETFUNCTION: what curl waits for on socket s, into the epoll set. The socket's
- * pointer in curl (socketp) says whether it is in the set already. */
+/* What the epoll set holds of descriptor fd, growing the table to hold fd; NULL when out of
+ * memory or fd is absurd. */
+static unsigned char *fd_state(struct http *h, curl_socket_t fd)
+{
+    if (fd < 0 || fd >= FDS_MAX)
+        return NULL;
+    if ((size_t)fd >= h->nfds) {
+        size_t n = h->nfds ? h->nfds : 64;
+        while (n <= (size_t)fd)
+            n *= 2;
+        unsigned char *t = realloc(h->fds, n);
+        if (!t)
+            return NULL;
+        memset(t + h->nfds, 0, n - h->nfds);
+        h->fds = t;
+        h->nfds = n;
+    }
+    return &h->fds[fd];
+}
+
+/* Puts fd in the epoll set for events, or takes it out (events 0); 0 or -1. */
+static int watch_fd(struct http *h, curl_socket_t fd, unsigned char *st, unsigned events)
+{
+    unsigned have = *st & (FD_IN | FD_OUT);
+    if ((*st & FD_SET) && have == events)
+        return 0;
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = (events & FD_IN ? EPOLLIN : 0u) | (events & FD_OUT ? EPOLLOUT : 0u);
+    ev.data.fd = fd;
+    int rc;
+    if (!events)
+        rc = epoll_ctl(h->epfd, EPOLL_CTL_DEL, fd, NULL);
+    else if (*st & FD_SET)
+        rc = epoll_ctl(h->epfd, EPOLL_CTL_MOD, fd, &ev);
+    else if ((rc = epoll_ctl(h->epfd, EPOLL_CTL_ADD, fd, &ev)) != 0 && errno == EEXIST)
+        rc = epoll_ctl(h->epfd, EPOLL_CTL_MOD, fd, &ev); /* never: the table is kept exact */
+    *st =
+        (unsigned char)((*st & ~(FD_SET | FD_IN | FD_OUT)) | (events && !rc ? FD_SET | events : 0));
+    return events && rc ? -1 : 0;
+}
+
+/* CURLMOPT_SOCKETFUNCTION: what curl waits for on socket s, into the epoll set.
+ *
+ * A connection's socket stays in the set, for reading, when curl lets go of it between
+ * transfers (CURL_POLL_REMOVE of a kept connection): the next transfer on it wants the same, so
+ * a request and its answer cost no epoll_ctl() at all. If it becomes readable meanwhile (the
+ * server closed it), sockets_ready() takes it out. This needs to know when curl closes its
+ * sockets, since a closed descriptor leaves the set by itself and its number comes back for
+ * another: curl opens and closes its connections' sockets through us (open_socket(),
+ * close_socket()). Any other socket, such as the threaded resolver's, leaves the set when curl
+ * lets go of it. */
 static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
 {
     (void)e;
+    (void)socketp;
     struct http *h = userp;
-    if (what == CURL_POLL_REMOVE) {
-        epoll_ctl(h->epfd, EPOLL_CTL_DEL, s, NULL); /* curl may have closed it: no matter */
-        return 0;
-    }
-    struct epoll_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
-    ev.data.fd = s;
-    int op = socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-    if (epoll_ctl(h->epfd, op, s, &ev) != 0 &&
-        epoll_ctl(h->epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev) != 0) {
-        log_msg(LOG_ERROR, "http: cannot watch a socket of libcurl's (fd %d)", (int)s);
+    unsigned char *st = fd_state(h, s);
+    if (!st) {
+        log_msg(LOG_ERROR, "http: cannot watch a socket of libcurl's (fd %d): out of memory",
+                (int)s);
         return -1; /* curl fails the transfer */
     }
-    if (!socketp)
-        curl_multi_assign(h->multi, s, h);
+    if (what == CURL_POLL_REMOVE) {
+        *st &= (unsigned char)~FD_WANTED;
+        if (!(*st & FD_OURS))
+            watch_fd(h, s, st, 0);
+        return 0;
+    }
+    *st |= FD_WANTED;
+    if (watch_fd(h, s, st,
+                 (what & CURL_POLL_IN ? FD_IN : 0u) | (what & CURL_POLL_OUT ? FD_OUT : 0u))) {
+        log_msg(LOG_ERROR, "http: cannot watch a socket of libcurl's (fd %d): %s", (int)s,
+                strerror(errno));
+        return -1;
+    }
     return 0;
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION: a connection's socket, which on_socket() may keep watching. */
+static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    (void)purpose;
+    struct http *h = arg;
+    int fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    unsigned char *st = fd >= 0 ? fd_state(h, fd) : NULL;
+    if (fd >= 0 && !st) {
+        close(fd);
+        return CURL_SOCKET_BAD;
+    }
+    if (st)
+        *st = FD_OURS;
+    return fd;
+}
+
+/* CURLOPT_CLOSESOCKETFUNCTION: the end of a socket from open_socket(). */
+static int close_socket(void *arg, curl_socket_t fd)
+{
+    struct http *h = arg;
+    unsigned char *st = fd_state(h, fd);
+    if (st) {
+        watch_fd(h, fd, st, 0);
+        *st = 0;
+    }
+    return close(fd);
 }
 
 /* CURLMOPT_TIMERFUNCTION: call curl again in ms (0: at the loop's next turn), or never (-1). */
@@ -316,11 +421,17 @@ static void sockets_ready(void *arg)
     struct epoll_event ev[READY_MAX];
     int n = epoll_wait(h->epfd, ev, READY_MAX, 0);
     for (int i = 0; i < n; i++) {
+        int fd = ev[i].data.fd;
+        unsigned char *st = fd_state(h, fd);
+        if (st && !(*st & FD_WANTED)) { /* a kept connection closed by the server, say */
+            watch_fd(h, fd, st, 0);
+            continue;
+        }
         int flags = (ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
                     (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
                     (ev[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
         int running;
-        curl_multi_socket_action(h->multi, ev[i].data.fd, flags, &running);
+        curl_multi_socket_action(h->multi, fd, flags, &running);
     }
     finish_transfers(h);
 }
@@ -378,6 +489,7 @@ static void really_free(struct http *h)
     if (!h->watch && h->epfd >= 0)
         close(h->epfd);
     loop_timer_free(h->timer);
+    free(h->fds);
     free(h->ca_file);
     free(h);
 }
