@@ -78,17 +78,49 @@ static void replace_copies_the_runs_between(void **state)
     (void)state;
     struct buf b;
     buf_init(&b, 64);
-    assert_int_equal(markup_replace("a1b22!c", 7, 0, demo_with, &b), 0);
+    assert_int_equal(markup_replace("a1b22!c", 7, 0, NULL, demo_with, &b), 0);
     assert_string_equal(buf_str(&b), "a#b##!!c");
     buf_reset(&b);
-    assert_int_equal(markup_replace("x!", 2, 1, demo_with, &b), 0);
+    assert_int_equal(markup_replace("x!", 2, 1, NULL, demo_with, &b), 0);
     assert_string_equal(buf_str(&b), "x!");
     buf_free(&b);
     buf_init(&b, 4);
     assert_int_equal(buf_puts(&b, "ok"), 0);
-    assert_int_equal(markup_replace("1234", 4, 0, demo_with, &b), ERR_TOOBIG);
+    assert_int_equal(markup_replace("1234", 4, 0, NULL, demo_with, &b), ERR_TOOBIG);
     assert_string_equal(buf_str(&b), "ok");
     buf_free(&b);
+    /* only the special bytes are asked about: here the digits are not, so they stay */
+    buf_init(&b, 64);
+    assert_int_equal(markup_replace("a1b22!c", 7, 0, "!", demo_with, &b), 0);
+    assert_string_equal(buf_str(&b), "a1b22!!c");
+    buf_free(&b);
+}
+
+/* A platform's table names the bytes its with() may replace: it must replace no other, in any
+ * context (the escape skips them without asking). */
+static void special_names_every_byte_with_replaces(void **state)
+{
+    (void)state;
+    const struct markup *tables[] = { &slack_markup, &mm_markup };
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
+        const struct markup *m = tables[t];
+        assert_non_null(m->with);
+        assert_non_null(m->special);
+        for (int c = 1; c < 256; c++) {
+            if (strchr(m->special, c))
+                continue;
+            /* the byte first, last, alone, after a line end, before a space and a name */
+            char text[8] = { '\n', (char)c, ' ', 'a', 'b', '\0' };
+            for (size_t i = 0; i < 5; i++)
+                for (int quotes = 0; quotes < 2; quotes++)
+                    if (text[i] == (char)c && m->with(text, 5, i, quotes))
+                        fail_msg("%s: byte 0x%02x is replaced but not in special \"%s\"", m->name,
+                                 c, m->special);
+            char alone[1] = { (char)c };
+            if (m->with(alone, 1, 0, 0) || m->with(alone, 1, 0, 1))
+                fail_msg("%s: byte 0x%02x alone is replaced but not in special", m->name, c);
+        }
+    }
 }
 
 static void mention_table(void **state)
@@ -168,6 +200,7 @@ int main(void)
         cmocka_unit_test(escape_table),
         cmocka_unit_test(escape_leaves_output_unchanged_when_full),
         cmocka_unit_test(replace_copies_the_runs_between),
+        cmocka_unit_test(special_names_every_byte_with_replaces),
         cmocka_unit_test(mention_table),
         cmocka_unit_test(split_counts_the_platforms_unit),
         cmocka_unit_test(split_keeps_the_real_limits),

@@ -88,15 +88,25 @@ int codec_append_utf8(struct buf *out, const char *s, size_t n)
     return rc;
 }
 
+/* The bytes a JSON string holds as they are: printable ASCII but the quote and the backslash
+ * (1), and those that start or continue a UTF-8 character, checked whole (2). */
+static const unsigned char json_plain[256] = {
+    [0x20 ... 0x21] = 1, /* '"' is 0x22 */
+    [0x23 ... 0x5B] = 1, /* '\\' is 0x5C */
+    [0x5D ... 0x7F] = 1,
+    [0x80 ... 0xFF] = 2,
+};
+
 /* Appends n bytes of s as a quoted JSON string: quotes, backslashes and control characters
  * escaped, invalid UTF-8 replaced by U+FFFD, any other character passed through as UTF-8. */
+
 int codec_append_json_string(struct buf *out, const char *s, size_t n)
 {
     int rc = buf_putc(out, '"');
     size_t i = 0, run = 0;
     while (!rc && i < n) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+        if (json_plain[c] == 1) {
             i++;
             continue;
         }

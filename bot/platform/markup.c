@@ -11,15 +11,22 @@ const struct markup markup_plain = { .name = "plain", .unit = MARKUP_BYTES };
 int markup_escape(const struct markup *m, const char *text, size_t len, int quotes, struct buf *out)
 {
     if (m->with)
-        return markup_replace(text, len, quotes, m->with, out);
+        return markup_replace(text, len, quotes, m->special, m->with, out);
     return buf_append(out, text, len);
 }
 
-int markup_replace(const char *text, size_t len, int quotes, markup_with_fn with, struct buf *out)
+int markup_replace(const char *text, size_t len, int quotes, const char *special,
+                   markup_with_fn with, struct buf *out)
 {
+    unsigned char ask[256]; /* the bytes to ask with() about */
+    memset(ask, special ? 0 : 1, sizeof ask);
+    for (const char *c = special; c && *c; c++)
+        ask[(unsigned char)*c] = 1;
     size_t start = out->len, run = 0; /* text[run..i) is kept: appended in one piece */
     int rc = 0;
     for (size_t i = 0; i < len && !rc; i++) {
+        if (!ask[(unsigned char)text[i]])
+            continue;
         const char *put = with(text, len, i, quotes);
         if (!put)
             continue;

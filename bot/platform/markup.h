@@ -27,6 +27,8 @@ struct markup {
     /* How text is written so that it reads literally on the platform (markup_escape()): what
      * each byte becomes. NULL: text is copied as it is. */
     markup_with_fn with;
+    const char *special;       /* the only bytes with() may replace ("&<>"): the others are
+                                  copied without asking it. NULL: it is asked of every byte */
     const char *mention_open;  /* a mention of a user is mention_open, the user's id, */
     const char *mention_close; /* then mention_close: "<@" and ">" on Slack. NULL: none */
     size_t post_max;           /* the longest post planbot sends, in unit; 0: no limit */
@@ -34,8 +36,11 @@ struct markup {
 };
 
 /* Appends text with each byte that with() names replaced, the runs between copied in one piece:
- * the loop every platform's escape is. Returns 0, or ERR_TOOBIG / ERR_NOMEM with out unchanged. */
-int markup_replace(const char *text, size_t len, int quotes, markup_with_fn with, struct buf *out);
+ * the loop every platform's escape is. with() is asked only of the bytes in special (a
+ * NUL-terminated set; NULL: of every byte). Returns 0, or ERR_TOOBIG / ERR_NOMEM with out
+ * unchanged. */
+int markup_replace(const char *text, size_t len, int quotes, const char *special,
+                   markup_with_fn with, struct buf *out);
 
 /* Plain text: nothing escaped, no mentions, no limit. */
 extern const struct markup markup_plain;

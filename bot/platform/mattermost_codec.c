@@ -426,6 +426,7 @@ static const char *mm_with(const char *text, size_t len, size_t i, int quotes)
 
 const struct markup mm_markup = { .name = "mattermost",
                                   .with = mm_with,
+                                  .special = "@",
                                   .mention_open = "@",
                                   .mention_close = "",
                                   .post_max = MM_POST_MAX,

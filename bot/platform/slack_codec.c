@@ -534,6 +534,7 @@ static const char *slack_with(const char *text, size_t len, size_t i, int quotes
 
 const struct markup slack_markup = { .name = "slack",
                                      .with = slack_with,
+                                     .special = "&<>",
                                      .mention_open = "<@",
                                      .mention_close = ">",
                                      .post_max = SLACK_POST_MAX,
