@@ -1,9 +1,11 @@
 /* test_http.c - the HTTP client against a one-request-at-a-time HTTP server on 127.0.0.1: each
  * method sends what it should (request line, Authorization, Content-Type, extra headers, body),
  * and the answer's status, Retry-After (on 429 and 5xx only) and X-RateLimit-* headers come
- * back as the platform sent them; header lines that would smuggle another header are refused; a
+ * back as the platform sent them; header lines, tokens or content types that would smuggle another
+ * header are refused; a
  * burst of requests at once is answered whole, the second over the connections the first left
- * open; freeing the client from a callback drops the answers still to come. */
+ * open, a third each with headers of its own; freeing the client from a callback drops the answers
+ * still to come. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -294,6 +296,12 @@ static void http_refuses_smuggled_headers_and_bad_methods(void **state)
     req.headers = no_colon;
     assert_int_equal(http_call(h, &req, on_done, &got), ERR_INVAL);
     req.headers = NULL;
+    req.bearer = "tok\r\nX-Evil: 1";
+    assert_int_equal(http_call(h, &req, on_done, &got), ERR_INVAL);
+    req.bearer = NULL;
+    req.content_type = "text/plain\nX-Evil: 1";
+    assert_int_equal(http_call(h, &req, on_done, &got), ERR_INVAL);
+    req.content_type = NULL;
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
         req.method = methods[i];
         assert_int_equal(http_call(h, &req, on_done, &got), ERR_INVAL);
@@ -336,6 +344,11 @@ static int ka_answer(struct ka_server *s, struct ka_conn *c)
             return 0;
         char path[256] = "", reply[512];
         sscanf(c->in, "%*s %255s", path);
+        const char *seq = strstr(c->in, "\r\nX-Seq: "); /* echoed after the path */
+        if (seq && seq < end) {
+            size_t at = strlen(path);
+            snprintf(path + at, sizeof path - at, "|%.*s", (int)strcspn(seq + 9, "\r"), seq + 9);
+        }
         int len = snprintf(reply, sizeof reply, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n%s",
                            strlen(path), path);
         if (write(c->fd, reply, (size_t)len) != len)
@@ -410,6 +423,7 @@ static void ka_stop(struct ka_server *s)
 
 struct burst {
     int done, ok, wrong;
+    int tagged;      /* each request with an X-Seq header of its own */
     int free_at;     /* free the client from the callback of this answer (-1: never) */
     struct http **h; /* the client, for that */
 };
@@ -423,12 +437,16 @@ static void on_burst(void *ctx, const struct http_response *r)
 {
     struct burst_call *c = ctx;
     char want[64];
-    snprintf(want, sizeof want, "/q/%d", c->i);
+    if (c->b->tagged)
+        snprintf(want, sizeof want, "/q/%d|%d", c->i, c->i);
+    else
+        snprintf(want, sizeof want, "/q/%d", c->i);
     c->b->done++;
     if (r->err == 0 && r->status == 200 && strcmp(r->body, want) == 0)
         c->b->ok++;
-    else
-        c->b->wrong++;
+    else if (c->b->wrong++ == 0)
+        print_error("request %d: err %d, status %ld, \"%s\", expected \"%s\"\n", c->i, r->err,
+                    r->status, r->body, want);
     if (c->b->done == c->b->free_at) {
         http_free(*c->b->h);
         *c->b->h = NULL;
@@ -452,12 +470,17 @@ static void send_burst(struct loop *loop, struct http **h, struct ka_server *s, 
                        struct burst_call *calls, int want)
 {
     for (int i = 0; i < BURST; i++) {
-        char url[128], body[32];
+        char url[128], body[32], tag[32];
         snprintf(url, sizeof url, "http://127.0.0.1:%d/q/%d", s->port, i);
         snprintf(body, sizeof body, "{\"i\":%d}", i);
-        struct http_request req = {
-            .url = url, .content_type = "application/json", .body = body, .body_len = strlen(body)
-        };
+        snprintf(tag, sizeof tag, "X-Seq: %d", i);
+        const char *const tags[] = { tag, NULL };
+        struct http_request req = { .url = url,
+                                    .bearer = "tok-1",
+                                    .content_type = "application/json",
+                                    .body = body,
+                                    .body_len = strlen(body),
+                                    .headers = b->tagged ? tags : NULL };
         calls[i] = (struct burst_call){ b, i };
         assert_int_equal(http_call(*h, &req, on_burst, &calls[i]), 0);
     }
@@ -489,10 +512,14 @@ static void http_answers_a_burst_over_kept_connections(void **state)
     if (s.accepted - first > BURST - 16)
         fail_msg("the second burst opened %d connections: the kept ones were not reused",
                  s.accepted - first);
+    /* a third with headers of each request's own: more kinds at once than are kept shared */
+    b = (struct burst){ .free_at = -1, .h = &h, .tagged = 1 };
+    send_burst(loop, &h, &s, &b, calls, BURST);
+    assert_int_equal(b.ok, BURST);
     http_free(h);
     loop_free(loop);
     ka_stop(&s);
-    assert_int_equal(s.answered, 2 * BURST);
+    assert_int_equal(s.answered, 3 * BURST);
 }
 
 static void http_free_from_a_callback_drops_the_rest(void **state)

@@ -32,7 +32,9 @@ enum {
     KEEP_CONNECTIONS = 16, /* open connections kept for reuse, whatever is in flight: curl's own
                               default follows the transfers running, so a lull closed them */
     READY_MAX = 64,        /* sockets taken from the epoll set at once */
-    FDS_MAX = 1 << 20      /* descriptors the table of the epoll set's may describe */
+    HEADER_SETS = 8,       /* header lists kept for reuse: an adapter sends one or two kinds */
+    HEADER_KEY_MAX = 16 * 1024, /* the header lines of a request, at most */
+    FDS_MAX = 1 << 20           /* descriptors the table of the epoll set's may describe */
 };
 
 /* What the epoll set holds of a descriptor (struct http's fds[]). */
@@ -47,7 +49,8 @@ enum {
 struct call {
     struct call *prev, *next; /* the transfers running */
     CURL *easy;
-    struct curl_slist *headers;
+    struct header_set *set; /* the request's header lines, shared with other calls, */
+    int own_set;            /* or its own when every shared slot was in use */
     char *body;
     int want_ratelimit;
     struct http_ratelimit rate;
@@ -59,6 +62,16 @@ struct call {
     int retry_after;
     int err;
     char errmsg[CURL_ERROR_SIZE + 64];
+};
+
+/* The header lines of requests, built once and shared: a request with the same token, content
+ * type and extra headers as an earlier one reuses its curl_slist, instead of allocating the
+ * lines again (curl only reads it). */
+struct header_set {
+    struct curl_slist *list; /* owned */
+    char *key;               /* owned: the lines, each ended by a line feed; NULL: slot free */
+    int users;               /* calls running with it: it is never freed or replaced meanwhile */
+    uint64_t used;           /* when last taken, to replace the one unused the longest */
 };
 
 struct http {
@@ -75,8 +88,63 @@ struct http {
     size_t pending; /* calls whose callback has not run */
     int depth;      /* finish_transfers() frames on the stack */
     int dead;       /* http_free() came from a callback: free when they return */
+    struct header_set sets[HEADER_SETS];
+    uint64_t uses;  /* header sets taken so far */
+    struct buf key; /* the lines of the request being made */
     char *ca_file;
 };
+
+static void set_clear(struct header_set *hs)
+{
+    curl_slist_free_all(hs->list);
+    free(hs->key);
+    memset(hs, 0, sizeof *hs);
+}
+
+/* Makes hs hold the lines of key (len bytes); 0, or ERR_NOMEM with hs cleared. */
+static int set_fill(struct header_set *hs, const char *key, size_t len)
+{
+    set_clear(hs);
+    if (!(hs->key = malloc(len + 1)))
+        return ERR_NOMEM;
+    memcpy(hs->key, key, len);
+    hs->key[len] = '\0';
+    for (char *line = hs->key, *end; *line; line = end + 1) {
+        end = strchr(line, '\n');
+        *end = '\0';
+        struct curl_slist *l = curl_slist_append(hs->list, line);
+        *end = '\n';
+        if (!l) {
+            set_clear(hs);
+            return ERR_NOMEM;
+        }
+        hs->list = l;
+    }
+    return 0;
+}
+
+/* The header set whose lines are key (len bytes), made now if no set has them: in a free slot,
+ * or in place of the one unused the longest. NULL when out of memory or every slot is in use
+ * (the caller then makes one of its own). */
+static struct header_set *take_set(struct http *h, const char *key, size_t len)
+{
+    struct header_set *spare = NULL;
+    for (int i = 0; i < HEADER_SETS; i++) {
+        struct header_set *hs = &h->sets[i];
+        if (hs->key && strlen(hs->key) == len && memcmp(hs->key, key, len) == 0) {
+            hs->users++;
+            hs->used = ++h->uses;
+            return hs;
+        }
+        if (!hs->users && (!spare || !hs->key || (spare->key && hs->used < spare->used)))
+            spare = hs;
+    }
+    if (!spare || set_fill(spare, key, len))
+        return NULL;
+    spare->users = 1;
+    spare->used = ++h->uses;
+    return spare;
+}
 
 static void call_free(struct call *c)
 {
@@ -84,7 +152,12 @@ static void call_free(struct call *c)
         return;
     if (c->easy)
         curl_easy_cleanup(c->easy);
-    curl_slist_free_all(c->headers);
+    if (c->set && c->own_set) {
+        set_clear(c->set);
+        free(c->set);
+    } else if (c->set) {
+        c->set->users--;
+    }
     free(c->body);
     buf_free(&c->resp);
     free(c);
@@ -141,7 +214,7 @@ static int start(struct http *h, struct call *c, const struct http_request *req)
     if (req->method && strcmp(req->method, "POST") != 0 && strcmp(req->method, "GET") != 0)
         ok = ok && curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method) == CURLE_OK;
     long timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : 30000;
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->headers);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->set->list);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->curl_err);
@@ -443,6 +516,7 @@ int http_new(struct http **out, struct loop *loop, const char *ca_file, char *er
         goto nomem;
     h->loop = loop;
     h->epfd = -1;
+    buf_init(&h->key, HEADER_KEY_MAX);
     if ((ca_file && !(h->ca_file = strdup(ca_file))) || !(h->multi = curl_multi_init()) ||
         !(h->timer = loop_timer_new(loop, timed_out, h)))
         goto nomem;
@@ -489,6 +563,9 @@ static void really_free(struct http *h)
     if (!h->watch && h->epfd >= 0)
         close(h->epfd);
     loop_timer_free(h->timer);
+    for (int i = 0; i < HEADER_SETS; i++)
+        set_clear(&h->sets[i]);
+    buf_free(&h->key);
     free(h->fds);
     free(h->ca_file);
     free(h);
@@ -503,16 +580,6 @@ void http_free(struct http *h)
         really_free(h);
 }
 
-/* Appends the header line to c's list; 0 or ERR_NOMEM. */
-static int add_header(struct call *c, const char *line)
-{
-    struct curl_slist *l = curl_slist_append(c->headers, line);
-    if (!l)
-        return ERR_NOMEM;
-    c->headers = l;
-    return 0;
-}
-
 /* Whether s is a method name: 1 to 15 upper-case letters. */
 static int is_method(const char *s)
 {
@@ -525,13 +592,40 @@ static int is_method(const char *s)
     return 1;
 }
 
+/* Whether s holds a line break, which would smuggle another header line in. */
+static int breaks_line(const char *s)
+{
+    return s && strpbrk(s, "\r\n") != NULL;
+}
+
+/* The request's header lines, each ended by a line feed, into key. 0 or ERR_TOOBIG. */
+static int header_lines(const struct http_request *req, struct buf *key)
+{
+    buf_reset(key);
+    int rc = 0;
+    if (req->bearer) /* never logged; the token also lives in the caller's configuration */
+        rc = buf_puts(key, "Authorization: Bearer ") || buf_puts(key, req->bearer) ||
+             buf_putc(key, '\n');
+    if (!rc && req->content_type)
+        rc = buf_puts(key, "Content-Type: ") || buf_puts(key, req->content_type) ||
+             buf_putc(key, '\n');
+    for (const char *const *hl = req->headers; !rc && hl && *hl; hl++)
+        rc = buf_puts(key, *hl) || buf_putc(key, '\n');
+    if (!rc) /* no "Expect: 100-continue" round trip for larger bodies */
+        rc = buf_puts(key, "Expect:\n");
+    return rc ? ERR_TOOBIG : 0;
+}
+
 int http_call(struct http *h, const struct http_request *req, http_done_fn done, void *ctx)
 {
-    if (h->dead || (req->method && !is_method(req->method)))
+    if (h->dead || (req->method && !is_method(req->method)) || breaks_line(req->bearer) ||
+        breaks_line(req->content_type))
         return ERR_INVAL;
     for (const char *const *hl = req->headers; hl && *hl; hl++)
-        if (strpbrk(*hl, "\r\n") || !strchr(*hl, ':'))
-            return ERR_INVAL; /* a line break would smuggle another header */
+        if (breaks_line(*hl) || !strchr(*hl, ':'))
+            return ERR_INVAL;
+    if (header_lines(req, &h->key))
+        return ERR_INVAL;
     struct call *c = calloc(1, sizeof *c);
     if (!c)
         return ERR_NOMEM;
@@ -539,8 +633,16 @@ int http_call(struct http *h, const struct http_request *req, http_done_fn done,
     c->ctx = ctx;
     c->want_ratelimit = req->want_ratelimit;
     buf_init(&c->resp, MAX_BODY);
-    int ok = 1;
-    if (req->body) { /* curl reads it while the transfer runs: a copy of our own */
+    c->set = take_set(h, h->key.data, h->key.len);
+    if (!c->set && (c->set = calloc(1, sizeof *c->set)) != NULL) {
+        c->own_set = 1;
+        if (set_fill(c->set, h->key.data, h->key.len)) {
+            free(c->set);
+            c->set = NULL;
+        }
+    }
+    int ok = c->set != NULL;
+    if (ok && req->body) { /* curl reads it while the transfer runs: a copy of our own */
         c->body = malloc(req->body_len + 1);
         ok = c->body != NULL;
         if (ok) {
@@ -548,22 +650,6 @@ int http_call(struct http *h, const struct http_request *req, http_done_fn done,
             c->body[req->body_len] = '\0';
         }
     }
-    struct buf line;
-    buf_init(&line, 8192);
-    if (ok && req->bearer)
-        ok = !buf_printf(&line, "Authorization: Bearer %s", req->bearer) &&
-             !add_header(c, buf_str(&line));
-    buf_free(&line); /* buf_free does not wipe; the token also lives in the caller's config */
-    if (ok && req->content_type) {
-        buf_init(&line, 512);
-        ok = !buf_printf(&line, "Content-Type: %s", req->content_type) &&
-             !add_header(c, buf_str(&line));
-        buf_free(&line);
-    }
-    for (const char *const *hl = req->headers; ok && hl && *hl; hl++)
-        ok = !add_header(c, *hl);
-    if (ok) /* no "Expect: 100-continue" round trip for larger bodies */
-        ok = !add_header(c, "Expect:");
     if (!ok || start(h, c, req)) {
         call_free(c);
         return ERR_NOMEM;

@@ -74,18 +74,26 @@ int buf_putc(struct buf *b, char c)
     return buf_append(b, &c, 1);
 }
 
+/* Formats into the room the buffer has, and only when that is too small grows it and formats
+ * again: most calls format once, not twice. */
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
     va_list ap2;
     va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
+    size_t room = b->data ? b->cap - b->len : 0; /* the terminating NUL's byte included */
+    int n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, ap2);
     va_end(ap2);
-    if (n < 0)
-        return ERR_INVAL;
-    int rc = buf_reserve(b, (size_t)n);
-    if (rc)
+    int rc = n < 0                         ? ERR_INVAL
+             : (size_t)n > b->max - b->len ? ERR_TOOBIG
+             : (size_t)n < room            ? 0
+                                           : buf_reserve(b, (size_t)n);
+    if (rc) {
+        if (b->data)
+            b->data[b->len] = '\0'; /* as it was */
         return rc;
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    }
+    if ((size_t)n >= room)
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     b->len += (size_t)n;
     return 0;
 }
