@@ -15,14 +15,27 @@ static const char *str(const cJSON *o, const char *key)
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
+/* The number of n digits at s, or -1 when they are not all digits. */
+static int digits(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
 void reply_date(const char *iso, char *out, size_t len)
 {
     static const char *const months[] = { "January",   "February", "March",    "April",
                                           "May",       "June",     "July",     "August",
                                           "September", "October",  "November", "December" };
-    int y, m, d;
-    char tail;
-    if (sscanf(iso, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 && m >= 1 && m <= 12)
+    /* exactly YYYY-MM-DD (a day of the month from 0 to 99, as it was stored) */
+    int y = digits(iso, 4), m = y < 0 || iso[4] != '-' ? -1 : digits(iso + 5, 2),
+        d = m < 0 || iso[7] != '-' ? -1 : digits(iso + 8, 2);
+    if (d >= 0 && iso[10] == '\0' && m >= 1 && m <= 12)
         snprintf(out, len, "%d %s %d", d, months[m - 1], y);
     else
         snprintf(out, len, "%s", iso);
@@ -37,9 +50,22 @@ static int names(const cJSON *list, struct buf *out)
     {
         if (rc || !cJSON_IsString(a))
             break;
-        rc = buf_printf(out, "%s%s", i == 0 ? "" : i == n - 1 ? " and " : ", ", a->valuestring);
+        rc = buf_puts(out, i == 0 ? "" : i == n - 1 ? " and " : ", ");
+        if (!rc)
+            rc = buf_puts(out, a->valuestring);
         i++;
     }
+    return rc;
+}
+
+/* Appends the strings up to the first NULL; 0 or the first error. */
+static int puts_all(struct buf *out, const char *a, const char *b, const char *c)
+{
+    int rc = buf_puts(out, a);
+    if (!rc && b)
+        rc = buf_puts(out, b);
+    if (!rc && b && c)
+        rc = buf_puts(out, c);
     return rc;
 }
 
@@ -49,9 +75,9 @@ static int citation(const char *publisher, const char *title, const cJSON *autho
 {
     int rc = 0;
     if (*publisher)
-        rc = buf_printf(out, "%s, ", publisher);
+        rc = puts_all(out, publisher, ", ", NULL);
     if (!rc)
-        rc = buf_printf(out, "“%s”", title);
+        rc = puts_all(out, "“", title, "”");
     if (!rc && cJSON_GetArraySize(authors)) {
         rc = buf_puts(out, ", by ");
         if (!rc)
@@ -60,10 +86,10 @@ static int citation(const char *publisher, const char *title, const cJSON *autho
     if (!rc && *date) {
         char day[64];
         reply_date(date, day, sizeof day);
-        rc = buf_printf(out, ", %s", day);
+        rc = puts_all(out, ", ", day, NULL);
     }
     if (!rc && *url)
-        rc = buf_printf(out, ", %s", url);
+        rc = puts_all(out, ", ", url, NULL);
     return rc;
 }
 
@@ -104,13 +130,15 @@ static int answer_text(const struct kb_card *c, struct buf *out)
             rc = buf_puts(out, "\n> ");
     }
     if (!rc && *c->speaker)
-        rc = buf_printf(out, "\n— %s%s%s", c->speaker, *c->role ? ", " : "", c->role);
+        rc = puts_all(out, "\n— ", c->speaker, *c->role ? ", " : NULL);
+    if (!rc && *c->speaker && *c->role)
+        rc = buf_puts(out, c->role);
     if (!rc)
         rc = buf_puts(out, "\nSource: ");
     if (!rc)
         rc = card_citation(c, out);
     if (!rc)
-        rc = buf_printf(out, " [%s]", c->id);
+        rc = puts_all(out, " [", c->id, "]");
     return rc;
 }
 

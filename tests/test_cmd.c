@@ -17,6 +17,7 @@
 #include "dispatch.h"
 #include "slack_codec.h"
 #include "err.h"
+#include "reply.h"
 #include "testdir.h"
 #include "words.h"
 
@@ -644,9 +645,39 @@ static void a_conversation_carries_its_topic_to_the_next_message(void **state)
     assert_int_equal(say(f, "UMOD", 1, "kb unanswered clear"), 0);
 }
 
+/* How a stored date reads in a citation: "20 November 2025"; anything but YYYY-MM-DD as it is. */
+static void reply_date_reads_iso_dates(void **state)
+{
+    (void)state;
+    static const char *const rows[][2] = {
+        { "2025-11-20", "20 November 2025" },
+        { "2026-01-05", "5 January 2026" },
+        { "1999-12-31", "31 December 1999" },
+        { "2025-13-01", "2025-13-01" },
+        { "2025-00-10", "2025-00-10" },
+        { "2025-11-20T10:00", "2025-11-20T10:00" },
+        { "2025-11-2", "2025-11-2" },
+        { "2025-1-20", "2025-1-20" },
+        { "20 Nov", "20 Nov" },
+        { "", "" },
+        { "2025", "2025" },
+        { "+025-11-20", "+025-11-20" },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char out[64];
+        reply_date(rows[i][0], out, sizeof out);
+        if (strcmp(out, rows[i][1]) != 0)
+            fail_msg("\"%s\" reads \"%s\", expected \"%s\"", rows[i][0], out, rows[i][1]);
+    }
+    char tiny[8];
+    reply_date("2025-11-20", tiny, sizeof tiny); /* cut, never overrun */
+    assert_string_equal(tiny, "20 Nove");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(reply_date_reads_iso_dates),
         cmocka_unit_test(question_is_answered_with_quote_and_citation),
         cmocka_unit_test(off_topic_question_is_declined_politely),
         cmocka_unit_test(a_question_starting_with_help_is_a_question),
