@@ -43,7 +43,7 @@ struct outbox {
     int halted;           /* nothing can be posted: start nothing more */
     int64_t paused_until; /* a rate limit: nothing is started before */
     struct chan *chans;
-    size_t nchans;
+    size_t nchans, capchans;  /* capchans: room kept, so a channel coming back allocates nothing */
     struct loop_timer *timer; /* owned, with outbox_new_on(): the clock is the loop's */
 };
 
@@ -124,11 +124,15 @@ static struct chan *chan_get(struct outbox *ob, const char *id, uint64_t key)
         if (ob->chans[i].busy || ob->chans[i].next_ms > now)
             ob->chans[kept++] = ob->chans[i];
     ob->nchans = kept;
-    struct chan *grown = realloc(ob->chans, (ob->nchans + 1) * sizeof *grown);
-    if (!grown)
-        return NULL;
-    ob->chans = grown;
-    struct chan *c = &grown[ob->nchans++];
+    if (ob->nchans == ob->capchans) {
+        size_t cap = ob->capchans ? 2 * ob->capchans : 16;
+        struct chan *grown = realloc(ob->chans, cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        ob->chans = grown;
+        ob->capchans = cap;
+    }
+    struct chan *c = &ob->chans[ob->nchans++];
     memset(c, 0, sizeof *c);
     snprintf(c->id, sizeof c->id, "%s", id);
     c->key = key;

@@ -274,7 +274,12 @@ struct match {
     struct fwd cache[CACHE_SLOTS];
     uint64_t time_stems[48]; /* the stems of words that state a time (time_words) */
     int ntime;
-    /* scratch for one question */
+    /* scratch for one question, kept from one to the next (never a large malloc per question: an
+     * 80 KiB block freed made malloc consolidate its heap every time) */
+    struct qword *qw; /* owned, made at the first question: 2 * MAX_TOKENS: the question's words,
+                         then the one before */
+    struct buf clean; /* the question cleaned */
+    struct buf query; /* the FTS5 retrieval query */
     struct tokens words, stems;
     struct group groups[MAX_GROUPS];
     struct candidate cand[CANDIDATES];
@@ -1075,9 +1080,11 @@ int match_open(struct match **out, struct kb *kb)
         return ERR_NOMEM;
     m->kb = kb;
     m->resident_max = MATCH_RESIDENT_MAX;
+    buf_init(&m->clean, 2 * MATCH_MAX_QUESTION + 64);
+    buf_init(&m->query, 64 * 1024);
     fts5_api *api;
-    int rc = fts5_api_of(kb->db, &api);
-    if (rc) {
+    int rc;
+    if ((rc = fts5_api_of(kb->db, &api))) {
         kb_fail(kb, rc, "SQLite was built without FTS5");
         goto err;
     }
@@ -1131,6 +1138,9 @@ void match_close(struct match *m)
     sqlite3_finalize(m->load_entry);
     sqlite3_finalize(m->cited);
     free(m->source.block);
+    free(m->qw);
+    buf_free(&m->clean);
+    buf_free(&m->query);
     if (m->porter.inst)
         m->porter.api.xDelete(m->porter.inst);
     if (m->plain.inst)
@@ -1822,27 +1832,23 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
     if (rc)
         return rc;
 
-    struct buf clean;
-    buf_init(&clean, 2 * MATCH_MAX_QUESTION + 64);
-    if ((rc = norm_clean(q, len, &clean))) {
-        buf_free(&clean);
-        return fail(m, rc, "the question is too long once cleaned");
-    }
-    struct qword *qw = malloc(2 * MAX_TOKENS * sizeof *qw);
-    if (!qw) {
-        buf_free(&clean);
+    if (!m->qw && !(m->qw = malloc(2 * MAX_TOKENS * sizeof *m->qw)))
         return fail(m, ERR_NOMEM, "out of memory");
-    }
+    struct buf *clean = &m->clean;
+    struct qword *qw = m->qw;
+    buf_reset(clean);
+    if ((rc = norm_clean(q, len, clean)))
+        return fail(m, rc, "the question is too long once cleaned");
     struct intent intent = { 0 };
-    int nw = question_words(m, buf_str(&clean), clean.len, qw, &intent);
+    int nw = question_words(m, buf_str(clean), clean->len, qw, &intent);
     if (before && blen <= MATCH_MAX_QUESTION) {
         /* the question before: its words after this one's, apart (never one phrase with them),
          * and what it asked for does not change what this one asks */
         struct intent ignored = { 0 };
-        buf_reset(&clean);
-        int nb = norm_clean(before, blen, &clean)
+        buf_reset(clean);
+        int nb = norm_clean(before, blen, clean)
                      ? 0
-                     : question_words(m, buf_str(&clean), clean.len, qw + nw, &ignored);
+                     : question_words(m, buf_str(clean), clean->len, qw + nw, &ignored);
         for (int i = nw; i < nw + nb; i++) {
             qw[i].context = 1;
             qw[i].pos += MAX_TOKENS;
@@ -1850,8 +1856,6 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
         nw += nb;
     }
     int ng = build_groups(m, qw, nw);
-    free(qw);
-    buf_free(&clean);
 
     double total = 0;
     int known = 0;
@@ -1870,20 +1874,15 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
         return 0;
     }
 
-    struct buf query;
-    buf_init(&query, 64 * 1024);
+    struct buf *query = &m->query;
+    buf_reset(query);
     int nrp = 0;
-    if ((rc = retrieval_query(m, ng, total, &query, m->rank, &nrp)) || !query.len) {
-        buf_free(&query);
+    if ((rc = retrieval_query(m, ng, total, query, m->rank, &nrp)) || !query->len)
         return rc ? fail(m, rc, "the question has too many words") : 0;
-    }
     struct fwd *found[CANDIDATES];
     int nc = m->res.e ? resident_retrieve(m, m->rank, nrp, found) : 0;
-    if (!m->res.e && (rc = fts_retrieve(m, &query, nrp, found, &nc))) {
-        buf_free(&query);
+    if (!m->res.e && (rc = fts_retrieve(m, query, nrp, found, &nc)))
         return rc;
-    }
-    buf_free(&query);
     int kept = 0;
     for (int i = 0; i < nc; i++) {
         struct candidate *c = &m->cand[kept++];
