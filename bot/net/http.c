@@ -32,6 +32,7 @@ enum {
     KEEP_CONNECTIONS = 16, /* open connections kept for reuse, whatever is in flight: curl's own
                               default follows the transfers running, so a lull closed them */
     READY_MAX = 64,        /* sockets taken from the epoll set at once */
+    DRIVE_ROUNDS = 4,      /* rounds of finishing and starting transfers in one turn, at most */
     HEADER_SETS = 8,       /* header lists kept for reuse: an adapter sends one or two kinds */
     HEADER_KEY_MAX = 16 * 1024, /* the header lines of a request, at most */
     FDS_MAX = 1 << 20           /* descriptors the table of the epoll set's may describe */
@@ -87,6 +88,7 @@ struct http {
     int nidle;
     size_t pending; /* calls whose callback has not run */
     int depth;      /* finish_transfers() frames on the stack */
+    int due;        /* curl asked to be called at once (a timeout of 0) */
     int dead;       /* http_free() came from a callback: free when they return */
     struct header_set sets[HEADER_SETS];
     uint64_t uses;  /* header sets taken so far */
@@ -323,41 +325,57 @@ static void outcome(struct call *c, CURLcode res)
 
 static void really_free(struct http *h);
 
-/* Hands the transfers curl has finished to their owners, oldest first. They are taken out of
- * curl first, so a callback may start new requests, and even free h (then freed on return). */
+/* Hands the transfers curl has finished to their owners, oldest first, then starts at once what
+ * their callbacks asked for: the next post of an outbox goes out in this turn of the loop, not in
+ * the next (which would cost a wakeup a request). The transfers are taken out of curl first, so
+ * a callback may start new requests, and even free h (then freed on return). */
 static void finish_transfers(struct http *h)
 {
-    struct call *done = NULL, **tail = &done;
-    CURLMsg *m;
-    int left;
-    while ((m = curl_multi_info_read(h->multi, &left))) {
-        if (m->msg != CURLMSG_DONE)
-            continue;
-        struct call *c;
-        CURLcode res = m->data.result;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&c);
-        outcome(c, res);
-        curl_multi_remove_handle(h->multi, c->easy);
-        give_handle(h, c->easy);
-        c->easy = NULL;
-        unlink_call(h, c);
-        *tail = c;
-        tail = &c->next;
-    }
-    h->depth++;
-    while (done) {
-        struct call *c = done;
-        done = c->next;
-        if (!h->dead) {
-            struct http_response r = { c->status,   c->retry_after, c->rate,  buf_str(&c->resp),
-                                       c->resp.len, c->err,         c->errmsg };
-            h->pending--;
-            c->done(c->ctx, &r);
+    for (int round = 0; round < DRIVE_ROUNDS; round++) {
+        struct call *done = NULL, **tail = &done;
+        CURLMsg *m;
+        int left;
+        while ((m = curl_multi_info_read(h->multi, &left))) {
+            if (m->msg != CURLMSG_DONE)
+                continue;
+            struct call *c;
+            CURLcode res = m->data.result;
+            curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&c);
+            outcome(c, res);
+            curl_multi_remove_handle(h->multi, c->easy);
+            give_handle(h, c->easy);
+            c->easy = NULL;
+            unlink_call(h, c);
+            *tail = c;
+            tail = &c->next;
         }
-        call_free(c);
+        h->depth++;
+        while (done) {
+            struct call *c = done;
+            done = c->next;
+            if (!h->dead) {
+                struct http_response r = { c->status,   c->retry_after, c->rate,  buf_str(&c->resp),
+                                           c->resp.len, c->err,         c->errmsg };
+                h->pending--;
+                c->done(c->ctx, &r);
+            }
+            call_free(c);
+        }
+        if (--h->depth > 0)
+            return; /* the outer call goes on */
+        if (h->dead) {
+            really_free(h);
+            return;
+        }
+        if (!h->due)
+            return;
+        h->due = 0; /* curl wants to be called now: new transfers to start */
+        loop_timer_cancel(h->timer);
+        int running;
+        curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     }
-    if (--h->depth == 0 && h->dead)
-        really_free(h);
+    if (h->due) /* still more: the loop's next turn */
+        loop_timer_set(h->timer, 0);
 }
 
 /* What the epoll set holds of descriptor fd, growing the table to hold fd; NULL when out of
@@ -472,6 +490,7 @@ static int on_timer(CURLM *multi, long ms, void *userp)
 {
     (void)multi;
     struct http *h = userp;
+    h->due = ms == 0; /* finish_transfers() may get there first, in this turn */
     if (ms < 0)
         loop_timer_cancel(h->timer);
     else
@@ -482,6 +501,7 @@ static int on_timer(CURLM *multi, long ms, void *userp)
 static void timed_out(void *arg)
 {
     struct http *h = arg;
+    h->due = 0;
     int running;
     curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     finish_transfers(h);
