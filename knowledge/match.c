@@ -1489,10 +1489,22 @@ static int retrieval_query(const struct match *m, int ng, double total, struct b
     return rc;
 }
 
+/* Whether the k stems of needle follow the first at hay + i (hay[i] == needle[0] known). */
+static int rest_matches(const uint64_t *hay, int i, const uint64_t *needle, int k)
+{
+    for (int j = 1; j < k; j++)
+        if (hay[i + j] != needle[j])
+            return 0;
+    return 1;
+}
+
+/* The scans below compare stems inline: most phrases are one or two words, for which a call of
+ * memcmp() cost more than the comparison. */
 static int contains(const uint64_t *hay, int n, const uint64_t *needle, int k)
 {
+    const uint64_t first = needle[0];
     for (int i = 0; i + k <= n; i++)
-        if (hay[i] == needle[0] && memcmp(hay + i, needle, (size_t)k * sizeof *needle) == 0)
+        if (hay[i] == first && rest_matches(hay, i, needle, k))
             return 1;
     return 0;
 }
@@ -1514,9 +1526,10 @@ static int stem_count(const uint64_t *tf, int n, uint64_t stem)
 /* How many times needle occurs in hay. */
 static int occurrences(const uint64_t *hay, int n, const uint64_t *needle, int k)
 {
+    const uint64_t first = needle[0];
     int count = 0;
     for (int i = 0; i + k <= n; i++)
-        if (hay[i] == needle[0] && memcmp(hay + i, needle, (size_t)k * sizeof *needle) == 0)
+        if (hay[i] == first && rest_matches(hay, i, needle, k))
             count++;
     return count;
 }
