@@ -372,14 +372,7 @@ static void *ka_serve(void *arg)
             p[i + 2] = (struct pollfd){ conns[i].fd, POLLIN, 0 };
         if (poll(p, (nfds_t)nconns + 2, 5000) <= 0 || p[1].revents)
             break;
-        if ((p[0].revents & POLLIN) && nconns < KA_CONNS) {
-            int c = accept(s->fd, NULL, NULL);
-            if (c >= 0) {
-                conns[nconns++] = (struct ka_conn){ .fd = c };
-                s->accepted++;
-            }
-        }
-        for (int i = 0; i < nconns; i++) {
+        for (int i = 0; i < nconns; i++) { /* the polled ones; a new one comes after */
             if (!(p[i + 2].revents & (POLLIN | POLLHUP)))
                 continue;
             struct ka_conn *c = &conns[i];
@@ -389,6 +382,13 @@ static void *ka_serve(void *arg)
                 conns[i] = conns[--nconns];
                 p[i + 2] = p[nconns + 2];
                 i--;
+            }
+        }
+        if ((p[0].revents & POLLIN) && nconns < KA_CONNS) {
+            int c = accept(s->fd, NULL, NULL);
+            if (c >= 0) {
+                conns[nconns++] = (struct ka_conn){ .fd = c };
+                s->accepted++;
             }
         }
     }

@@ -490,7 +490,7 @@ static int on_timer(CURLM *multi, long ms, void *userp)
 {
     (void)multi;
     struct http *h = userp;
-    h->due = ms == 0; /* finish_transfers() may get there first, in this turn */
+    h->due = ms == 0; /* http_call() or finish_transfers() may get there first, in this turn */
     if (ms < 0)
         loop_timer_cancel(h->timer);
     else
@@ -675,6 +675,15 @@ int http_call(struct http *h, const struct http_request *req, http_done_fn done,
         return ERR_NOMEM;
     }
     h->pending++;
+    if (h->depth == 0 && h->due) {
+        /* start it now, not at the loop's next turn: the request leaves in this one. Only curl
+         * runs here; what finished meanwhile is handed over by the timer, never from this call */
+        h->due = 0;
+        int running;
+        curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        if (running < (int)h->pending)
+            loop_timer_set(h->timer, 0);
+    }
     return 0;
 }
 
