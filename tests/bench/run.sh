@@ -210,7 +210,7 @@ if command -v node >/dev/null && [ -d "$here/../node_modules/ws" ] && [ -x "$ben
         npm ci --prefix "$peer" --no-audit --no-fund >&2 || echo "run.sh: the peer's npm ci failed" >&2
     fi
     node "$here/slack_compare.js" --planbot "$planbot" --seed "$bench_seed" --questions "$questions" \
-        --peer "$peer" --burst "${BENCH_BURST:-5000}" --rounds "${BENCH_ROUNDS:-15}" \
+        --peer "$peer" --burst "${BENCH_BURST:-5000}" --rounds "${BENCH_ROUNDS:-25}" \
         >"$tmp/compare.txt"
     c=$tmp/compare.txt
     echo

@@ -6,7 +6,7 @@
 //
 //   node tests/bench/slack_compare.js --planbot PLANBOT --seed BENCH_SEED --questions FILE
 //        [--peer DIR] [--histories 0,200000,1000000] [--unanswered 10000] [--burst 5000]
-//        [--rounds 15] [--baseline OTHER_PLANBOT]
+//        [--rounds 25] [--baseline OTHER_PLANBOT]
 //
 // --seed names bench_seed, which gives each knowledge base its history. --peer names the
 // Bolt peer's folder (../shared/peers/bolt, after `npm ci --prefix` it); without it, or when its
@@ -23,7 +23,7 @@ const path = require('node:path');
 const { startFakeSlack } = require('../slack/fake_slack');
 
 function parseArgs(argv) {
-  const o = { histories: '0,200000,1000000', unanswered: '10000', burst: '5000', rounds: '15' };
+  const o = { histories: '0,200000,1000000', unanswered: '10000', burst: '5000', rounds: '25' };
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i].replace(/^--/, '');
     if (!(k in o) && !['planbot', 'seed', 'questions', 'peer', 'baseline'].includes(k)) throw new Error(`unknown option ${argv[i]}`);
