@@ -103,7 +103,7 @@ static int handle(struct adapter *a, struct plat *p, const struct plat_message *
 {
     struct bot *b = a->b;
     const char *platform = a->ops->name;
-    b->d.markup = a->ops->markup;
+    b->d.markup = plat_markup(a->ops, p);
     struct plat_message m = *msg;
     /* rights come from the configuration's list of platform user ids, or from an adapter that
      * vouches for its user (the console) */
@@ -123,7 +123,7 @@ static int handle(struct adapter *a, struct plat *p, const struct plat_message *
                 "%s: %s sent more than %d messages in %d s; sent one notice, and their messages "
                 "go unanswered until the limit allows again",
                 platform, msg->user, b->cfg->flood_messages, b->cfg->flood_seconds);
-        rc = notice_reply(b, a->ops->markup, &b->reply);
+        rc = notice_reply(b, plat_markup(a->ops, p), &b->reply);
     } else {
         /* counted first: a question that crashes planbot must not crash every start after (a
          * new record counts its first attempt already) */

@@ -66,7 +66,7 @@ void config_free(struct config *cfg)
     for (size_t i = 0; i < cfg->nsections; i++) {
         const struct config_key *k = cfg->sections[i].section->keys;
         for (size_t j = 0; cfg->sections[i].values && k[j].name; j++)
-            if (k[j].kind != CONFIG_INT)
+            if (k[j].kind != CONFIG_INT && k[j].kind != CONFIG_BOOL)
                 free(cfg->sections[i].values[j].s);
         free(cfg->sections[i].values);
     }
@@ -112,7 +112,7 @@ int config_add_section(struct config *cfg, const struct config_section *section)
         return ERR_NOMEM;
     for (size_t j = 0; j < n; j++) {
         const struct config_key *k = &section->keys[j];
-        if (k->kind == CONFIG_INT)
+        if (k->kind == CONFIG_INT || k->kind == CONFIG_BOOL)
             v[j].i = k->def;
         else if ((k->kind == CONFIG_URL || k->kind == CONFIG_STRING || k->kind == CONFIG_LIST) &&
                  k->dflt && !(v[j].s = strdup(k->dflt))) {
@@ -131,14 +131,14 @@ const char *config_string(const struct config *cfg, const char *section, const c
 {
     const struct config_key *k;
     const union config_value *v = value_of(cfg, section, key, &k);
-    return v && k->kind != CONFIG_INT ? v->s : NULL;
+    return v && k->kind != CONFIG_INT && k->kind != CONFIG_BOOL ? v->s : NULL;
 }
 
 int config_int(const struct config *cfg, const char *section, const char *key)
 {
     const struct config_key *k;
     const union config_value *v = value_of(cfg, section, key, &k);
-    return v && k->kind == CONFIG_INT ? v->i : 0;
+    return v && (k->kind == CONFIG_INT || k->kind == CONFIG_BOOL) ? v->i : 0;
 }
 
 int config_check_less(const struct config *cfg, const char *section, const char *less,
@@ -384,6 +384,13 @@ static int load_section(struct config *cfg, const cJSON *obj, size_t i, const ch
                 return ERR_INVAL;
             }
             v->i = item->valueint;
+            break;
+        case CONFIG_BOOL:
+            if (!cJSON_IsBool(item)) {
+                snprintf(err, errlen, "%s: \"%s\" must be true or false", origin, key);
+                return ERR_INVAL;
+            }
+            v->i = cJSON_IsTrue(item);
             break;
         case CONFIG_STRING: rc = set_string(&v->s, item, origin, key, err, errlen); break;
         case CONFIG_LIST: rc = set_list(&v->s, item, origin, key, err, errlen); break;

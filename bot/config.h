@@ -23,15 +23,16 @@ enum config_kind {
                           the error points there and to the key NAME_file */
     CONFIG_STRING,     /* a non-empty string without control characters; env overrides it; dflt
                           is its default (NULL: none) */
-    CONFIG_LIST        /* a JSON array of such strings, none holding a comma or a space, kept
+    CONFIG_LIST,       /* a JSON array of such strings, none holding a comma or a space, kept
                           joined by commas; env overrides it with the comma-joined form; dflt is
                           its default */
+    CONFIG_BOOL        /* true or false, read as 1 or 0 with config_int(); def is its default */
 };
 
 struct config_key {
     const char *name;
     enum config_kind kind;
-    int min, max, def; /* CONFIG_INT */
+    int min, max, def; /* CONFIG_INT; def also for CONFIG_BOOL */
     const char *dflt;  /* see enum config_kind */
     const char *env;   /* see enum config_kind; NULL: none */
 };
@@ -82,8 +83,9 @@ int config_defaults(struct config *cfg);
  * adds every adapter's). Returns 0, ERR_NOMEM, or ERR_INVAL for a name taken or too many. */
 int config_add_section(struct config *cfg, const struct config_section *section);
 
-/* A value of an adapter's section: the string (NULL when not set) or the number of key in
- * section. Asking for a key the section does not declare is a programming error: NULL or 0. */
+/* A value of an adapter's section: the string (NULL when not set) or the number (1 or 0 for true
+ * or false) of key in section. Asking for a key the section does not declare is a programming
+ * error: NULL or 0. */
 const char *config_string(const struct config *cfg, const char *section, const char *key);
 int config_int(const struct config *cfg, const char *section, const char *key);
 

@@ -116,7 +116,15 @@ static int one_line(struct buf *out, const char *text)
     return rc;
 }
 
-static int answer_text(const struct kb_card *c, struct buf *out)
+/* Appends the start (open 1) or the end of a citation line as the markup writes it (IRC's bold);
+ * m NULL: nothing. */
+static int cite_mark(const struct markup *m, int open, struct buf *out)
+{
+    const char *mark = !m ? NULL : open ? m->cite_open : m->cite_close;
+    return mark ? buf_puts(out, mark) : 0;
+}
+
+static int answer_text(const struct kb_card *c, const struct markup *m, struct buf *out)
 {
     int rc = buf_puts(out, "> ");
     for (const char *p = c->text, *nl; *p && !rc; p = nl + 1) {
@@ -134,11 +142,17 @@ static int answer_text(const struct kb_card *c, struct buf *out)
     if (!rc && *c->speaker && *c->role)
         rc = buf_puts(out, c->role);
     if (!rc)
-        rc = buf_puts(out, "\nSource: ");
+        rc = buf_putc(out, '\n');
+    if (!rc)
+        rc = cite_mark(m, 1, out);
+    if (!rc)
+        rc = buf_puts(out, "Source: ");
     if (!rc)
         rc = card_citation(c, out);
     if (!rc)
         rc = puts_all(out, " [", c->id, "]");
+    if (!rc)
+        rc = cite_mark(m, 0, out);
     return rc;
 }
 
@@ -190,7 +204,8 @@ static int source_facts(const cJSON *src, struct buf *out)
 }
 
 /* The answer that is a source's record: what it says of its authors and publication. */
-static int source_answer(const cJSON *src, enum layout layout, struct buf *out)
+static int source_answer(const cJSON *src, enum layout layout, const struct markup *m,
+                         struct buf *out)
 {
     int rc = buf_puts(out, layout == LAYOUT_LINE ? "" : "> ");
     if (!rc && layout == LAYOUT_LINE)
@@ -198,11 +213,17 @@ static int source_answer(const cJSON *src, enum layout layout, struct buf *out)
     if (!rc)
         rc = source_facts(src, out);
     if (!rc && layout != LAYOUT_LINE) {
-        rc = buf_puts(out, "\nSource: ");
+        rc = buf_putc(out, '\n');
+        if (!rc)
+            rc = cite_mark(m, 1, out);
+        if (!rc)
+            rc = buf_puts(out, "Source: ");
         if (!rc)
             rc = reply_citation(src, out);
         if (!rc)
-            rc = buf_printf(out, " [%s]", str(src, "id"));
+            rc = puts_all(out, " [", str(src, "id"), "]");
+        if (!rc)
+            rc = cite_mark(m, 0, out);
     }
     return rc;
 }
@@ -213,8 +234,9 @@ static const char *asked_for(enum match_asks asks)
     return asks == MATCH_ASKS_WHEN ? "when" : asks == MATCH_ASKS_COUNT ? "how many" : "that";
 }
 
+/* The answer to res, laid out as layout; m (NULL: none) marks its citation. */
 static int answer(struct kb *kb, const struct match_result *res, enum layout layout,
-                  struct buf *out)
+                  const struct markup *m, struct buf *out)
 {
     int rc = 0;
     struct kb_card c;
@@ -228,7 +250,7 @@ static int answer(struct kb *kb, const struct match_result *res, enum layout lay
                         "The knowledge base does not say %s. What it holds on this, which may "
                         "help:\n",
                         asked_for(res->asks));
-        return rc ? rc : answer_text(&c, out);
+        return rc ? rc : answer_text(&c, m, out);
     }
     if (res->n == 0) {
         rc = buf_puts(out, layout == LAYOUT_LINE
@@ -252,14 +274,14 @@ static int answer(struct kb *kb, const struct match_result *res, enum layout lay
         if (res->answers[i].source) {
             cJSON *src = NULL;
             if (kb_get(kb, KB_SOURCE, res->answers[i].id, &src) == 0)
-                rc = source_answer(src, layout, out);
+                rc = source_answer(src, layout, m, out);
             cJSON_Delete(src);
             continue;
         }
         if (kb_card(kb, res->answers[i].id, &c))
             continue;
         if (i == 0)
-            rc = layout == LAYOUT_LINE ? answer_line(&c, out) : answer_text(&c, out);
+            rc = layout == LAYOUT_LINE ? answer_line(&c, out) : answer_text(&c, m, out);
         else if (layout == LAYOUT_LINE)
             rc = buf_printf(out, "%s%s", i == 1 ? " | related: " : ", ", c.id);
         else
@@ -271,12 +293,12 @@ static int answer(struct kb *kb, const struct match_result *res, enum layout lay
 int reply_answer(struct kb *kb, const struct match_result *res, const struct markup *m,
                  struct buf *out)
 {
-    if (!m->with)
-        return answer(kb, res, LAYOUT_TEXT, out);
+    if (!m->with) /* nothing to escape: the citation's marks go as they are */
+        return answer(kb, res, LAYOUT_TEXT, m, out);
     /* the text reply, its quote markers kept and everything else written literally */
     struct buf text;
     buf_init(&text, out->max);
-    int rc = answer(kb, res, LAYOUT_TEXT, &text);
+    int rc = answer(kb, res, LAYOUT_TEXT, NULL, &text);
     if (!rc)
         rc = markup_escape(m, text.data ? text.data : "", text.len, 1, out);
     buf_free(&text);
@@ -285,7 +307,7 @@ int reply_answer(struct kb *kb, const struct match_result *res, const struct mar
 
 int reply_answer_line(struct kb *kb, const struct match_result *res, struct buf *out)
 {
-    return answer(kb, res, LAYOUT_LINE, out);
+    return answer(kb, res, LAYOUT_LINE, NULL, out);
 }
 
 static cJSON *answer_json(const struct kb_card *c, double score)

@@ -17,6 +17,7 @@
 #include "dispatch.h"
 #include "slack_codec.h"
 #include "err.h"
+#include "irc_codec.h"
 #include "reply.h"
 #include "testdir.h"
 #include "words.h"
@@ -95,6 +96,34 @@ static void question_is_answered_with_quote_and_citation(void **state)
     assert_non_null(strstr(reply(f), "600,000 personnel"));
     assert_non_null(strstr(reply(f), "Source: CNN"));
     assert_non_null(strstr(reply(f), "[army-cap]"));
+}
+
+/* A markup with citation marks (IRC's bold) puts them around the citation line, and nowhere
+ * else: not in the quote, not in a source's own answer's other lines; without them, none. */
+static void citation_marks_wrap_the_source_line_only(void **state)
+{
+    struct fixture *f = *state;
+    f->d.markup = &irc_markup_bold;
+    static const char *const questions[] = { "How big can Ukraine's army be?",
+                                             "Who wrote the article?" };
+    for (size_t i = 0; i < sizeof questions / sizeof *questions; i++) {
+        assert_int_equal(say(f, "U1", 0, questions[i]), 0);
+        const char *r = reply(f), *open = strstr(r, "\n\x02Source: ");
+        if (!open)
+            fail_msg("\"%s\": no bold citation line in:\n%s", questions[i], r);
+        const char *end = strchr(open + 1, '\n');
+        size_t line = end ? (size_t)(end - open - 1) : strlen(open + 1);
+        assert_int_equal(open[line], '\x02'); /* the line ends the bold */
+        size_t marks = 0;
+        for (const char *c = r; *c; c++)
+            marks += *c == '\x02';
+        assert_int_equal(marks, 2);
+    }
+    f->d.markup = &irc_markup;
+    assert_int_equal(say(f, "U1", 0, questions[0]), 0);
+    assert_null(strchr(reply(f), '\x02'));
+    assert_non_null(strstr(reply(f), "\nSource: CNN"));
+    f->d.markup = &markup_plain;
 }
 
 static void off_topic_question_is_declined_politely(void **state)
@@ -679,6 +708,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reply_date_reads_iso_dates),
         cmocka_unit_test(question_is_answered_with_quote_and_citation),
+        cmocka_unit_test(citation_marks_wrap_the_source_line_only),
         cmocka_unit_test(off_topic_question_is_declined_politely),
         cmocka_unit_test(a_question_starting_with_help_is_a_question),
         cmocka_unit_test(help_shows_moderator_commands_only_to_moderators),

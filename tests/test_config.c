@@ -286,6 +286,7 @@ static const struct config_key demo_keys[] = {
     { "token_file", CONFIG_TOKEN_FILE, 0, 0, 0, "dm-", NULL },
     { "retries", CONFIG_INT, 0, 9, 3, NULL, NULL },
     { "limit", CONFIG_INT, 1, 100, 50, NULL, NULL },
+    { "loud", CONFIG_BOOL, 0, 0, 1, NULL, NULL },
     { "token", CONFIG_SECRET, 0, 0, 0, NULL, "DEMO_TOKEN" },
     { NULL, CONFIG_INT, 0, 0, 0, NULL, NULL },
 };
@@ -306,7 +307,10 @@ static void an_adapter_owns_its_section(void **state)
         int rc;
         const char *says;
     } rows[] = {
-        { "{\"demo\": {\"retries\": 5, \"url\": \"http://127.0.0.1:1/x\"}}", 0, "" },
+        { "{\"demo\": {\"retries\": 5, \"url\": \"http://127.0.0.1:1/x\", \"loud\": false}}", 0,
+          "" },
+        { "{\"demo\": {\"loud\": 0}}", ERR_INVAL, "\"demo.loud\" must be true or false" },
+        { "{\"demo\": {\"loud\": \"yes\"}}", ERR_INVAL, "\"demo.loud\" must be true or false" },
         { "{\"demo\": {\"retries\": 10}}", ERR_INVAL,
           "\"demo.retries\" must be a whole number from 0 to 9" },
         { "{\"demo\": {\"limit\": 2, \"retries\": 2}}", ERR_INVAL,
@@ -317,7 +321,8 @@ static void an_adapter_owns_its_section(void **state)
           "name a file with demo.token_file" },
         { "{\"demo\": {\"token_file\": \"dm-123\"}}", ERR_INVAL, "holds a token, not a file" },
         { "{\"demo\": {\"colour\": 1}}", ERR_INVAL,
-          "unknown key \"demo.colour\" (known keys in demo: url, token_file, retries, limit)" },
+          "unknown key \"demo.colour\" (known keys in demo: url, token_file, retries, limit, "
+          "loud)" },
         { "{\"demo\": 1}", ERR_INVAL, "\"demo\" must be an object" },
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -326,12 +331,15 @@ static void an_adapter_owns_its_section(void **state)
         assert_int_equal(config_defaults(&c), 0);
         assert_int_equal(config_add_section(&c, &demo), 0);
         assert_int_equal(config_int(&c, "demo", "retries"), 3);
+        assert_int_equal(config_int(&c, "demo", "loud"), 1); /* its default */
+        assert_null(config_string(&c, "demo", "loud"));
         assert_string_equal(config_string(&c, "demo", "url"), "https://demo.example/api");
         int rc = config_load_text(&c, rows[i].text, strlen(rows[i].text), "f", err, sizeof err);
         if (rc != rows[i].rc || !strstr(err, rows[i].says))
             fail_msg("row %zu: got %d \"%s\"", i, rc, err);
         if (!rc) {
             assert_int_equal(config_int(&c, "demo", "retries"), 5);
+            assert_int_equal(config_int(&c, "demo", "loud"), 0);
             assert_string_equal(config_string(&c, "demo", "url"), "http://127.0.0.1:1/x/");
         }
         config_free(&c);

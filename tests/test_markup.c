@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "irc_codec.h"
 #include "markup.h"
 #include "mattermost_codec.h"
 #include "slack_codec.h"
@@ -97,7 +98,8 @@ static void replace_copies_the_runs_between(void **state)
 }
 
 /* A platform's table names the bytes its with() may replace: it must replace no other, in any
- * context (the escape skips them without asking). */
+ * context (the escape skips them without asking); and a table that escapes has no citation
+ * marks, which only IRC's table, with nothing to escape, has. */
 static void special_names_every_byte_with_replaces(void **state)
 {
     (void)state;
@@ -106,6 +108,9 @@ static void special_names_every_byte_with_replaces(void **state)
         const struct markup *m = tables[t];
         assert_non_null(m->with);
         assert_non_null(m->special);
+        /* an escape would change citation marks: a table with one has none */
+        assert_null(m->cite_open);
+        assert_null(m->cite_close);
         for (int c = 1; c < 256; c++) {
             if (strchr(m->special, c))
                 continue;
@@ -121,6 +126,8 @@ static void special_names_every_byte_with_replaces(void **state)
                 fail_msg("%s: byte 0x%02x alone is replaced but not in special", m->name, c);
         }
     }
+    assert_null(irc_markup_bold.with);
+    assert_non_null(irc_markup_bold.cite_open);
 }
 
 static void mention_table(void **state)

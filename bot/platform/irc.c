@@ -56,6 +56,7 @@ struct plat {
     int port;
     char ws_url[1024];
     int line_ms, burst, ping_secs, timeout_secs, rejoin_secs;
+    int bold_citations;          /* irc.bold_citations: answers' citations in bold */
     struct irc_session *session; /* owned */
     struct irc_reader *reader;   /* owned */
     struct stream *stream;       /* the connection over TCP or TLS, or NULL */
@@ -555,6 +556,7 @@ static int irc_open(struct plat **out, const struct plat_host *host, char *err, 
     p->host = *host;
     p->loop = host->loop;
     p->line_ms = config_int(cfg, "irc", "line_ms");
+    p->bold_citations = config_int(cfg, "irc", "bold_citations");
     p->burst = config_int(cfg, "irc", "burst");
     p->ping_secs = config_int(cfg, "irc", "ping_secs");
     p->timeout_secs = config_int(cfg, "irc", "timeout_secs");
@@ -741,6 +743,7 @@ static const struct config_key irc_keys[] = {
     { "ping_secs", CONFIG_INT, 5, 3600, 90, NULL, NULL },
     { "timeout_secs", CONFIG_INT, 10, 7200, 240, NULL, NULL },
     { "rejoin_secs", CONFIG_INT, 1, 3600, 10, NULL, NULL },
+    { "bold_citations", CONFIG_BOOL, 0, 0, 0, NULL, NULL },
     { "sasl_password", CONFIG_SECRET, 0, 0, 0, NULL, "IRC_SASL_PASSWORD" },
     { "password", CONFIG_SECRET, 0, 0, 0, NULL, "IRC_PASSWORD" },
     { NULL, CONFIG_INT, 0, 0, 0, NULL, NULL },
@@ -748,11 +751,17 @@ static const struct config_key irc_keys[] = {
 
 static const struct config_section irc_settings = { "irc", irc_keys, irc_check };
 
+static const struct markup *irc_markup_of(const struct plat *p)
+{
+    return p->bold_citations ? &irc_markup_bold : &irc_markup;
+}
+
 const struct plat_ops plat_irc = {
     .name = "irc",
     .description = "IRC over TCP, TLS or WebSocket (IRC_URL, IRC_CHANNELS; SASL: IRC_ACCOUNT, "
                    "IRC_SASL_PASSWORD)",
     .markup = &irc_markup,
+    .markup_of = irc_markup_of,
     .caps = PLAT_CAP_LOOP | PLAT_CAP_MODERATORS,
     .settings = &irc_settings,
     .open = irc_open,

@@ -354,6 +354,13 @@ const struct markup irc_markup = { .name = "irc",
                                    .post_max = IRC_LINE_MAX,
                                    .unit = MARKUP_BYTES };
 
+const struct markup irc_markup_bold = { .name = "irc-bold",
+                                        .with = NULL,
+                                        .cite_open = "\x02",
+                                        .cite_close = "\x02",
+                                        .post_max = IRC_LINE_MAX,
+                                        .unit = MARKUP_BYTES };
+
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 int irc_sasl_plain(struct buf *out, const char *account, const char *password)

@@ -105,6 +105,10 @@ size_t irc_text_room(const char *target, const char *nick, size_t user_host_len)
  * cut at IRC_LINE_MAX bytes; the adapter cuts them shorter for each target. */
 extern const struct markup irc_markup;
 
+/* The same, with the citation of an answer in bold (irc.bold_citations): ^B before its line and
+ * after it, so that a client shows "Source: ..." bold and nothing else changes. */
+extern const struct markup irc_markup_bold;
+
 /* Appends the SASL PLAIN response for account and password, base64-encoded, as AUTHENTICATE
  * lines: chunks of 400 characters, with "AUTHENTICATE +" after a last chunk of exactly 400.
  * Returns 0, ERR_TOOBIG or ERR_NOMEM. */

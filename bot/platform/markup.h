@@ -27,8 +27,11 @@ struct markup {
     /* How text is written so that it reads literally on the platform (markup_escape()): what
      * each byte becomes. NULL: text is copied as it is. */
     markup_with_fn with;
-    const char *special;       /* the only bytes with() may replace ("&<>"): the others are
-                                  copied without asking it. NULL: it is asked of every byte */
+    const char *special; /* the only bytes with() may replace ("&<>"): the others are
+                            copied without asking it. NULL: it is asked of every byte */
+    /* Written as they are around the citation line of an answer ("Source: ..."): IRC's bold.
+     * Only in a table with no escape (with NULL), where nothing could change them. NULL: none. */
+    const char *cite_open, *cite_close;
     const char *mention_open;  /* a mention of a user is mention_open, the user's id, */
     const char *mention_close; /* then mention_close: "<@" and ">" on Slack. NULL: none */
     size_t post_max;           /* the longest post planbot sends, in unit; 0: no limit */

@@ -30,3 +30,9 @@ const struct plat_ops *plat_find(const char *name)
             return plat_all[i];
     return NULL;
 }
+
+const struct markup *plat_markup(const struct plat_ops *ops, const struct plat *p)
+{
+    const struct markup *m = ops->markup_of && p ? ops->markup_of(p) : NULL;
+    return m ? m : ops->markup;
+}

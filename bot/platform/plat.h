@@ -87,7 +87,10 @@ struct plat_ops {
     const char *name;            /* as in config "platform" and --platform */
     const char *description;     /* one line for --help */
     const struct markup *markup; /* how replies are written for this platform (markup.h) */
-    unsigned caps;               /* enum plat_caps */
+    /* The markup of one instance, when its settings choose among several (IRC's bold
+     * citations). NULL: markup, always. */
+    const struct markup *(*markup_of)(const struct plat *p);
+    unsigned caps; /* enum plat_caps */
     /* The adapter's section of the configuration ("slack": {...}): its keys, defaults and
      * checks, read with config_string() / config_int(). NULL: it has none. */
     const struct config_section *settings;
@@ -118,6 +121,9 @@ extern const struct plat_ops *const plat_all[];
 
 /* The adapter named name, or NULL. */
 const struct plat_ops *plat_find(const char *name);
+
+/* How instance p of ops writes its replies: ops->markup_of(p), else ops->markup. */
+const struct markup *plat_markup(const struct plat_ops *ops, const struct plat *p);
 
 /* Adds every adapter's section to cfg (config_add_section()), so that the file can set them.
  * Returns 0 or the first error. */

@@ -95,6 +95,21 @@ test('a question in a channel is answered there to its asker, and a private mess
   }
 });
 
+test('with irc.bold_citations, the citation line of an answer comes in bold, and nothing else', async () => {
+  const bot = await startBot({ irc: { bold_citations: true } });
+  const dora = await person('dora');
+  try {
+    const lines = (await ask(dora, CHANNEL, "planbot: How big can Ukraine's army be?")).map((l) => l.params[1]);
+    const cite = lines.filter((l) => l.includes('Source: CNN'));
+    assert.equal(cite.length, 1, lines.join('\n'));
+    assert.match(cite[0], /^dora: \x02Source: CNN.*\x02$/);
+    for (const l of lines) if (l !== cite[0]) assert.doesNotMatch(l, /[\x02\x03\x0f\x1f\x1d]/);
+  } finally {
+    dora.close();
+    await bot.stop();
+  }
+});
+
 test('only what is addressed to planbot is answered; hostile input changes nothing', async () => {
   const bot = await startBot();
   const eve = await person('eve');
