@@ -174,6 +174,92 @@ for (const [name, url] of [['TLS', () => `ircs://127.0.0.1:${irc.tlsPort}`], ['W
   });
 }
 
+// A WebSocket gateway in front of the network's TCP port that chooses no subprotocol (plain text
+// frames, one IRC line each, as IRCv3's WebSocket spec allows): some gateways do.
+async function plainGateway(port) {
+  const { WebSocketServer } = require('ws');
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: () => false });
+  const offered = [];
+  server.on('connection', (ws, req) => {
+    offered.push(req.headers['sec-websocket-protocol'] || '');
+    const tcp = require('node:net').connect(port, '127.0.0.1');
+    let rest = '';
+    tcp.on('data', (d) => {
+      rest += d.toString('utf8');
+      let nl;
+      while ((nl = rest.indexOf('\n')) >= 0) {
+        ws.send(rest.slice(0, nl).replace(/\r$/, ''));
+        rest = rest.slice(nl + 1);
+      }
+    });
+    ws.on('message', (data) => tcp.write(`${data.toString('utf8')}\r\n`));
+    tcp.on('close', () => ws.close());
+    ws.on('close', () => tcp.destroy());
+  });
+  await new Promise((r) => server.once('listening', r));
+  return { port: server.address().port, offered, close: () => new Promise((r) => server.close(r)) };
+}
+
+test('over a WebSocket gateway that chooses no subprotocol: plain text frames, answered', async () => {
+  const gw = await plainGateway(irc.port);
+  const bot = await startBot({ url: `ws://127.0.0.1:${gw.port}/` });
+  const erin = await person('erin');
+  try {
+    assert.match(gw.offered[0], /text\.ircv3\.net/, 'planbot offers the subprotocols');
+    const lines = await ask(erin, CHANNEL, "planbot: How big can Ukraine's army be?");
+    assert.match(lines.map((l) => l.params[1]).join('\n'), /600,000/);
+  } finally {
+    erin.close();
+    await bot.stop();
+    await gw.close();
+  }
+});
+
+test('without account-tag, moderators are known by account-notify, extended-join and WHOX: logging out takes the rights away', async () => {
+  // a network whose messages carry no account: planbot must learn who is logged in from the joins,
+  // the account changes and WHOX; nicks still count for nothing
+  const plain = await startIrc({ accountTag: false });
+  const dir = fs.mkdtempSync(path.join(tmp, 'notag-'));
+  let bot;
+  try {
+    await plain.register('mod', MOD_PASSWORD);
+    // logged in before planbot is there: WHOX, when planbot joins, says who is who
+    const early = new IrcClient();
+    clients.push(early);
+    await early.connect({ port: plain.port, nick: 'earlybird', sasl: { account: 'mod', password: MOD_PASSWORD } });
+    early.send(`JOIN ${CHANNEL}`);
+    await early.waitFor((m) => m.command === 'JOIN' && m.nick === 'earlybird');
+    bot = await startBot({ url: `irc://127.0.0.1:${plain.port}`, dir });
+    const made = await ask(early, CHANNEL, 'planbot: kb teach "what size may the army of Ukraine be" army-cap');
+    assert.doesNotMatch(made.map((l) => l.params[1]).join('\n'), /only moderators/i, made.map((l) => l.line).join('\n'));
+    // joining after planbot, logged in: extended-join says the account
+    const late = new IrcClient();
+    clients.push(late);
+    await late.connect({ port: plain.port, nick: 'latecomer', sasl: { account: 'mod', password: MOD_PASSWORD } });
+    late.send(`JOIN ${CHANNEL}`);
+    await late.waitFor((m) => m.command === 'JOIN' && m.nick === 'latecomer');
+    const taught = await ask(late, CHANNEL, 'planbot: kb teach "how large an army for Ukraine" army-cap');
+    assert.doesNotMatch(taught.map((l) => l.params[1]).join('\n'), /only moderators/i);
+    // logging out (account-notify "*"): the same person, the same nick, no rights any more
+    late.send('PRIVMSG NickServ :LOGOUT');
+    await late.waitFor((m) => m.command === 'NOTICE' && /^NickServ$/i.test(m.nick) && /logged out/i.test(m.params[1]), 10000);
+    await sleep(300);
+    const refused = await ask(late, CHANNEL, 'planbot: kb remove army-cap');
+    assert.match(refused.map((l) => l.params[1]).join('\n'), /only moderators/i);
+    // and someone who merely takes the nick of an account gets nothing either
+    const impostor = new IrcClient();
+    clients.push(impostor);
+    await impostor.connect({ port: plain.port, nick: 'mod' });
+    impostor.send(`JOIN ${CHANNEL}`);
+    await impostor.waitFor((m) => m.command === 'JOIN' && m.nick === 'mod');
+    const no = await ask(impostor, CHANNEL, 'planbot: kb remove army-cap');
+    assert.match(no.map((l) => l.params[1]).join('\n'), /only moderators/i);
+  } finally {
+    if (bot) await bot.stop();
+    await plain.stop();
+  }
+});
+
 test('over TLS, a certificate no CA vouches for is refused', async () => {
   const bot = await startBot({ url: `ircs://127.0.0.1:${irc.tlsPort}`, wait: false });
   try {

@@ -2,7 +2,7 @@
 // listeners, and atheme-services linked to it for accounts and SASL, all on 127.0.0.1 on free
 // ports, in a temporary folder, stopped afterwards.
 //
-//   const net = await startIrc({ flood: false });
+//   const net = await startIrc({ flood: false, accountTag: true });
 //   net.port, net.tlsPort, net.wsPort, net.caFile   where planbot and the test clients connect
 //   await net.register('mod', 'secretpw')            a services account (SASL PLAIN works after)
 //   await net.restart()                              inspircd stopped and started on the same ports
@@ -11,7 +11,9 @@
 // flood: true gives clients the server's own flood protection (fakelag, its default command rate,
 // an 8 KiB receive queue) instead of the permissive class the other tests use, so a test can
 // check that planbot stays under it: a client over it is first delayed and then disconnected with
-// "Excess Flood". See ../../../shared/docs/chat-servers.md for the settings measured here.
+// "Excess Flood". accountTag: false leaves out the account-tag capability (m_ircv3_accounttag), so
+// a client learns accounts only from account-notify, extended-join and WHOX, as on networks that
+// do not tag messages. See ../../../shared/docs/chat-servers.md for the settings measured here.
 'use strict';
 
 const fs = require('node:fs');
@@ -49,15 +51,16 @@ function makeCert(dir) {
   }
 }
 
-function inspircdConf(dir, ports, flood) {
+function inspircdConf(dir, ports, flood, accountTag) {
   const connect = flood
     // the server's defaults: one command a second after a burst, fakelag, an 8 KiB queue
     ? '<connect name="main" allow="127.0.0.1" resolvehostnames="no" useident="no" localmax="1000" globalmax="1000" recvq="8192" threshold="10" commandrate="1000" fakelag="on">'
     : '<connect name="main" allow="127.0.0.1" fakelag="off" commandrate="100000" resolvehostnames="no" useident="no" localmax="1000" globalmax="1000">';
   return `<server name="irc.test" description="planbot tests" network="TestNet" id="0AA">
 <admin name="test" nick="test" email="test@localhost">
-${['cap', 'ircv3', 'ircv3_accounttag', 'ircv3_echomessage', 'ircv3_servertime', 'ircv3_capnotify', 'sasl',
-    'services_account', 'spanningtree', 'ssl_gnutls', 'sha1', 'websocket'].map((m) => `<module name="${m}">`).join('\n')}
+${['cap', 'ircv3', ...(accountTag ? ['ircv3_accounttag'] : []), 'ircv3_echomessage', 'ircv3_servertime',
+    'ircv3_capnotify', 'sasl', 'services_account', 'spanningtree', 'ssl_gnutls', 'sha1', 'websocket']
+    .map((m) => `<module name="${m}">`).join('\n')}
 <sslprofile name="tls" provider="gnutls" certfile="${dir}/cert.pem" keyfile="${dir}/key.pem" requestclientcert="no">
 <websocket defaultmode="text">
 <wsorigin allow="*">
@@ -78,7 +81,7 @@ ${connect}
 
 function athemeConf(ports) {
   return `${['protocol/inspircd', 'backend/opensex', 'crypto/pbkdf2v2', 'nickserv/main', 'nickserv/register',
-    'nickserv/identify', 'saslserv/main', 'saslserv/plain'].map((m) => `loadmodule "modules/${m}";`).join('\n')}
+    'nickserv/identify', 'nickserv/logout', 'saslserv/main', 'saslserv/plain'].map((m) => `loadmodule "modules/${m}";`).join('\n')}
 serverinfo {
   name = "services.test"; desc = "Test Services"; numeric = "00B"; recontime = 1;
   netname = "TestNet"; hidehostsuffix = "users.test"; adminname = "test"; adminemail = "test@localhost";
@@ -111,14 +114,14 @@ async function kill(child) {
   clearTimeout(t);
 }
 
-async function startIrc({ flood = false } = {}) {
+async function startIrc({ flood = false, accountTag = true } = {}) {
   for (const bin of [INSPIRCD, ATHEME]) {
     if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: the IRC tests need Debian's inspircd and atheme-services (tests/deps.sh installs them)`);
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'planbot-irc-'));
   const ports = { tcp: await freePort(), tls: await freePort(), ws: await freePort(), link: await freePort() };
   makeCert(dir);
-  fs.writeFileSync(path.join(dir, 'inspircd.conf'), inspircdConf(dir, ports, flood));
+  fs.writeFileSync(path.join(dir, 'inspircd.conf'), inspircdConf(dir, ports, flood, accountTag));
   fs.writeFileSync(path.join(dir, 'atheme.conf'), athemeConf(ports));
   const srv = {
     host: '127.0.0.1', port: ports.tcp, tlsPort: ports.tls, wsPort: ports.ws, caFile: path.join(dir, 'cert.pem'), dir,
