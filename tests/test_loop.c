@@ -1,5 +1,6 @@
 /* test_loop.c - the event loop (bot/net/loop.c): calls posted from other threads run on the
- * loop's thread in order, and can be taken back; timers fire once, can be cancelled and moved;
+ * loop's thread in order, and can be taken back; timers fire once, can be cancelled and moved, and
+ * one due within a millisecond does not make the loop spin;
  * freeing the loop drops what is pending; a watched descriptor calls back while it is readable,
  * never after its watch is freed, and is closed by the loop. Every wait has a deadline, so a broken
  * loop fails a test instead of hanging. (Connections on the loop: test_ws.c.) */
@@ -303,6 +304,32 @@ static void timer_set_again_moves_the_deadline(void **state)
     assert_true(k.at - t0 < 1500);
 }
 
+/* A timer due within the millisecond must not make the loop turn without waiting until it is due
+ * (lws 4.1 cuts its wait to whole milliseconds, so it used to poll with a timeout of 0, again and
+ * again, through the last millisecond of every timer). */
+static void timer_due_soon_does_not_spin_the_loop(void **state)
+{
+    struct fx *f = *state;
+    struct tick k = { 0 };
+    k.t = loop_timer_new(f->loop, tick_fn, &k);
+    assert_non_null(k.t);
+    uint64_t turns0 = loop_turns(f->loop);
+    int64_t t0 = loop_now_ms();
+    while (k.fired < 20 && loop_now_ms() - t0 < WAIT_MS) {
+        int fired = k.fired;
+        loop_timer_set(k.t, 2);
+        struct tick_wait w = { &k, fired + 1, loop_now_ms() + WAIT_MS };
+        loop_run(f->loop, tick_done, &w);
+    }
+    uint64_t turns = loop_turns(f->loop) - turns0;
+    loop_timer_free(k.t);
+    assert_true(k.fired >= 20);
+    /* a turn or two a firing, and some for the loop's own tick; not hundreds */
+    if (turns > 4 * (uint64_t)k.fired + 20)
+        fail_msg("%llu turns of the loop for %d timers of 2 ms", (unsigned long long)turns,
+                 k.fired);
+}
+
 /* ---- the hook before each wait ---- */
 
 struct hook {
@@ -427,6 +454,7 @@ int main(void)
         LOOP(timer_fires_once_after_its_delay),
         LOOP(timer_cancel_prevents_firing),
         LOOP(timer_set_again_moves_the_deadline),
+        LOOP(timer_due_soon_does_not_spin_the_loop),
         LOOP(before_wait_runs_each_turn_and_again_while_busy),
         LOOP(watch_calls_while_readable_and_never_after_free),
         LOOP(watch_is_closed_by_loop_free),

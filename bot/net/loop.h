@@ -44,6 +44,9 @@ int loop_post(struct loop *l, void (*fn)(void *arg), void *arg);
 /* Drops posted calls whose arg is arg (before arg is freed). Thread-safe. */
 void loop_unpost(struct loop *l, void *arg);
 
+/* How many times the loop has served (waited, then handled what was ready) so far: for tests. */
+uint64_t loop_turns(const struct loop *l);
+
 /* Milliseconds on a monotonic clock. */
 int64_t loop_now_ms(void);
 

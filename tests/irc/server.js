@@ -55,7 +55,7 @@ function inspircdConf(dir, ports, flood, accountTag) {
   const connect = flood
     // the server's defaults: one command a second after a burst, fakelag, an 8 KiB queue
     ? '<connect name="main" allow="127.0.0.1" resolvehostnames="no" useident="no" localmax="1000" globalmax="1000" recvq="8192" threshold="10" commandrate="1000" fakelag="on">'
-    : '<connect name="main" allow="127.0.0.1" fakelag="off" commandrate="100000" resolvehostnames="no" useident="no" localmax="1000" globalmax="1000">';
+    : '<connect name="main" allow="127.0.0.1" fakelag="off" commandrate="100000" threshold="1000" recvq="65536" resolvehostnames="no" useident="no" localmax="1000" globalmax="1000">';
   return `<server name="irc.test" description="planbot tests" network="TestNet" id="0AA">
 <admin name="test" nick="test" email="test@localhost">
 ${['cap', 'ircv3', ...(accountTag ? ['ircv3_accounttag'] : []), 'ircv3_echomessage', 'ircv3_servertime',
