@@ -97,11 +97,14 @@ function startPlanbotBot(dir, port) {
     { IRC_URL: `irc://127.0.0.1:${port}` });
 }
 
-// Limnoria with Factoids: every bundled entry a factoid, under its id and under its title, with
-// its citation; a question addressed to it that is no command is looked up as a key (the
-// plugin's replyWhenInvalidCommand), and an unknown key gets the keys that look like it.
+// Limnoria with Factoids: every bundled entry a factoid with its citation, under its id and its
+// title; a question addressed to it that is no command is looked up as a key (the plugin's
+// replyWhenInvalidCommand), and an unknown key gets the keys that look like it, if any. (With
+// every entry's example questions as keys too, on 2026-12-07, it answered no more of the
+// development questions, and spent 38 ms a question comparing them with each key.)
 function startLimnoria(dir, port, entries) {
-  for (const d of ['conf', 'data', 'logs', 'backup', 'tmp', 'web']) fs.mkdirSync(path.join(dir, d), { recursive: true });
+  // with channelSpecific off, every channel's factoids are in data/#/ (Limnoria's "#" link)
+  for (const d of ['conf', 'data/#', 'logs', 'backup', 'tmp', 'web']) fs.mkdirSync(path.join(dir, d), { recursive: true });
   execFileSync('supybot-adduser', ['-u', 'owner', '-p', 'ownerpass', '-c', 'owner', path.join(dir, 'conf', 'users.conf')],
     { stdio: 'ignore' });
   const facts = entries.map((e) => ({ keys: [e.id, e.title], fact: `${e.text} (Source: CNN, 20 November 2025) [${e.id}]` }));
@@ -118,7 +121,7 @@ for f in json.load(open(sys.argv[2])):
         kid = db.execute("INSERT INTO keys (key) VALUES (?)", (k,)).lastrowid
         db.execute("INSERT INTO relations (key_id, fact_id, usage_count) VALUES (?, ?, 0)", (kid, fid))
 db.commit()
-`, path.join(dir, 'data', 'Factoids.db'), path.join(dir, 'facts.json')]);
+`, path.join(dir, 'data', '#', 'Factoids.db'), path.join(dir, 'facts.json')]);
   const conf = path.join(dir, 'limnoria.conf');
   fs.writeFileSync(conf, [
     'supybot.nick: limnoria', 'supybot.ident: limnoria', 'supybot.user: limnoria',
@@ -219,6 +222,13 @@ async function ask(client, nick, question) {
   return mine().map((l) => l.replace(/^asker: /, '')).join('\n');
 }
 
+// What each bot is first asked, to prove it is set up: its answer must match.
+const PROBES = {
+  planbot: { question: "How big can Ukraine's army be?", answer: /600,000/ },
+  limnoria: { question: 'army-cap', answer: /600,000/ }, // a key: the factoid
+  errbot: { question: 'What is the cap on the size of the Ukrainian armed forces?', answer: /600,000/ },
+};
+
 // Whether a bot's reply declines (says it does not know), as each bot says it.
 const DECLINES = [/^$/, /^I don't know/, /^The knowledge base does not say/, /^I do not know about/, /^Error:/,
   /^Sorry, I don't know/, /No factoid matches/];
@@ -241,6 +251,14 @@ async function measure(name, start, irc, client, tmp) {
       await sleep(100);
     }
     await sleep(1000); // whatever it does once joined
+    // a question it must answer, or the setup is wrong and its figures would mean nothing
+    // (Limnoria takes a few seconds after its join to sync the channel before it answers there)
+    let probe = '';
+    for (let tries = 0; tries < 10 && !PROBES[name].answer.test(probe); tries++) {
+      if (tries) await sleep(1000);
+      probe = await ask(client, name, PROBES[name].question);
+    }
+    if (!PROBES[name].answer.test(probe)) throw new Error(`${name} answered "${PROBES[name].question}" with "${probe}"`);
     // idle: what it spends doing nothing (keepalives, timers), to take out of the bursts
     let cpu0 = cpuMs(child.pid);
     await sleep(IDLE_MS);
@@ -272,6 +290,7 @@ async function measure(name, start, irc, client, tmp) {
     const lines = replies.map((t) => JSON.stringify({ answers: DECLINES.some((d) => d.test(t)) ? [] : [{ text: t }] }));
     const file = path.join(dir, 'answers.jsonl');
     fs.writeFileSync(file, `${lines.join('\n')}\n`);
+    fs.writeFileSync(path.join(dir, 'replies.txt'), replies.map((r, i) => `${questions[i]}\n  ${r.replace(/\n/g, '\n  ')}`).join('\n'));
     let scored = '';
     try {
       scored = execFileSync(PYTHON, [args.score, args.questions, '--', 'cat', file], { encoding: 'utf8' });

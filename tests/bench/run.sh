@@ -260,3 +260,40 @@ else
     echo
     echo "The side-by-side benchmark was skipped: it needs Node.js, \`tests/deps.sh\` and bench_seed."
 fi
+
+# Side by side on IRC (tests/bench/irc_compare.js): planbot, Limnoria with Factoids and errbot with
+# an FTS5 plugin, on one real inspircd with atheme on 127.0.0.1 (tests/deps.sh installs those);
+# Limnoria and errbot are installed from Debian on first use, as the Bolt peer's packages are.
+if command -v node >/dev/null && [ -x /usr/sbin/inspircd ] && [ -x /usr/bin/atheme-services ] &&
+    [ -f "$dev" ]; then
+    if ! command -v supybot >/dev/null || [ ! -x /usr/bin/errbot ]; then
+        echo "Installing Debian's limnoria and errbot for the IRC comparison ..." >&2
+        sudo=""
+        if [ "$(id -u)" != 0 ]; then sudo=sudo; fi
+        $sudo apt-get install -y limnoria errbot >&2 || echo "run.sh: limnoria and errbot could not be installed" >&2
+    fi
+    node "$here/irc_compare.js" --planbot "$planbot" --questions "$dev" --score "$shared/eval/score" \
+        --article "$shared/source/plan-article.txt" --rounds "${BENCH_IRC_ROUNDS:-5}" >"$tmp/irc.txt"
+    i=$tmp/irc.txt
+    echo
+    echo "Side by side on IRC, one inspircd with atheme on 127.0.0.1, each bot in one channel with" \
+        "a line every 50 ms: the $(value questions "$i") development questions asked one at a time" \
+        "(answer quality, scored by eval/score), then all at once $(value rounds "$i") times (CPU," \
+        "all threads' on-CPU time from schedstat, less what the bot spends idle as long); peak RSS."
+    echo
+    echo "| bot | answered right | off-topic declined | CPU ms per question | idle CPU ms per s | peak RSS (MiB) |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    for b in planbot limnoria errbot; do
+        if [ -n "$(value "${b}_answered" "$i")" ]; then
+            echo "| $b | $(value "${b}_answered" "$i") | $(value "${b}_declined" "$i")" \
+                "| $(value "${b}_cpu_ms_per_question" "$i") | $(value "${b}_idle_cpu_ms_per_s" "$i")" \
+                "| $(mib "$(value "${b}_peak_rss_kb" "$i")") |"
+        else
+            echo "| $b | skipped: $(sed -n "s/^${b}_skipped //p" "$i") | | | | |"
+        fi
+    done
+else
+    echo
+    echo "The IRC comparison was skipped: it needs Node.js, inspircd and atheme-services" \
+        "(tests/deps.sh) and the shared development questions."
+fi
