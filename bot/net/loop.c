@@ -211,9 +211,9 @@ void loop_before_wait(struct loop *l, int (*fn)(void *arg), void *arg)
  *
  * lws 4.1 waits in poll() for the time to its next timer cut down to whole milliseconds: in the
  * last millisecond before a timer, poll() is told 0 and returns at once, and lws_service() turns
- * again and again until the timer is due. Measured, that was three in four of the daemon's
- * turns in a burst of questions, and 1,800 turns a second on an idle IRC connection. A sleep of
- * that less-than-a-millisecond ends it; what arrives meanwhile waits as long. */
+ * again and again until the timer is due: 1,800 turns a second on an idle IRC connection, and
+ * 43,185 turns for 20 timers of 2 ms in test_loop. A sleep of that less-than-a-millisecond ends
+ * it; what arrives meanwhile waits as long. */
 static void sleep_to_next_timer(struct loop *l)
 {
     lws_usec_t now = lws_now_usecs(), next = l->tick.us;

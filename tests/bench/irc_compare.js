@@ -15,11 +15,14 @@
 // missing (limnoria, errbot: apt-get install limnoria errbot) is skipped and said so.
 'use strict';
 
-const { spawn, execFileSync } = require('node:child_process');
+const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { startIrc, sleep } = require('../irc/server');
+const { startIrc, sleep, daemon: startDaemon, kill: stop } = require('../irc/server');
+
+// A bot's process, its output in dir/out.out.
+const daemon = (dir, argv, env) => startDaemon(dir, 'out', argv, env);
 const { IrcClient } = require('../irc/client');
 
 function parseArgs(argv) {
@@ -65,24 +68,6 @@ function cpuMs(pid) {
 function peakKiB(pid) {
   const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : 0;
-}
-
-function daemon(dir, argv, env = {}) {
-  const out = fs.openSync(path.join(dir, 'out.log'), 'a');
-  const child = spawn(argv[0], argv.slice(1), { cwd: dir, stdio: ['ignore', out, out], env: { ...process.env, ...env } });
-  fs.closeSync(out);
-  child.exitedWith = null;
-  child.on('exit', (code, signal) => { child.exitedWith = { code, signal }; });
-  return child;
-}
-
-async function stop(child) {
-  if (!child || child.exitedWith) return;
-  const gone = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await gone;
-  clearTimeout(t);
 }
 
 // ---- the bots ----
@@ -242,7 +227,7 @@ async function measure(name, start, irc, client, tmp) {
     while (!client.lines.some((m) => m.command === 'JOIN' && m.nick === name)) {
       if (child.exitedWith || Date.now() > end) {
         let log = '';
-        for (const f of ['out.log', 'logs/messages.log', 'errbot.log']) {
+        for (const f of ['out.out', 'logs/messages.log', 'errbot.log']) {
           try { log += fs.readFileSync(path.join(dir, f), 'utf8').slice(-1500); } catch { /* none */ }
         }
         throw new Error(`${name} did not join ${CHANNEL} (${JSON.stringify(child.exitedWith)}): ${log}\n` +

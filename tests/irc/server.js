@@ -95,16 +95,18 @@ general { flood_msgs = 0; flood_time = 10; commit_interval = 5; language = "en";
 `;
 }
 
-// Starts a daemon in the foreground; its output goes to dir/name.out.
-function daemon(dir, name, argv) {
+// Starts a daemon in the foreground, in dir, with env added to ours; its output goes to
+// dir/name.out. The handle's exitedWith says how it ended (null: running).
+function daemon(dir, name, argv, env = {}) {
   const out = fs.openSync(path.join(dir, `${name}.out`), 'a');
-  const child = spawn(argv[0], argv.slice(1), { cwd: dir, stdio: ['ignore', out, out] });
+  const child = spawn(argv[0], argv.slice(1), { cwd: dir, stdio: ['ignore', out, out], env: { ...process.env, ...env } });
   fs.closeSync(out);
   child.exitedWith = null;
   child.on('exit', (code, signal) => { child.exitedWith = { code, signal }; });
   return child;
 }
 
+// Stops a daemon: SIGTERM, then SIGKILL after 3 s.
 async function kill(child) {
   if (!child || child.exitedWith) return;
   const gone = new Promise((r) => child.once('exit', r));
@@ -188,4 +190,4 @@ async function startIrc({ flood = false, accountTag = true } = {}) {
   return srv;
 }
 
-module.exports = { startIrc, sleep };
+module.exports = { startIrc, sleep, daemon, kill };
