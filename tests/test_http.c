@@ -489,60 +489,75 @@ static void send_burst(struct loop *loop, struct http **h, struct ka_server *s, 
     loop_run(loop, burst_done, &w);
 }
 
+/* A keep-alive server, a loop and a client on it. */
+struct ka_fx {
+    struct ka_server s;
+    struct loop *loop;
+    struct http *h; /* NULL once freed */
+};
+
+static int ka_setup(void **state)
+{
+    struct ka_fx *f = calloc(1, sizeof *f);
+    char err[256];
+    if (!f)
+        return -1;
+    ka_start(&f->s);
+    if (loop_new(&f->loop, NULL, err, sizeof err) ||
+        http_new(&f->h, f->loop, NULL, err, sizeof err))
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int ka_teardown(void **state)
+{
+    struct ka_fx *f = *state;
+    http_free(f->h);
+    loop_free(f->loop);
+    ka_stop(&f->s);
+    free(f);
+    return 0;
+}
+
 static void http_answers_a_burst_over_kept_connections(void **state)
 {
-    (void)state;
-    struct ka_server s;
-    ka_start(&s);
-    char err[256];
-    struct loop *loop;
-    struct http *h;
-    assert_int_equal(loop_new(&loop, NULL, err, sizeof err), 0);
-    assert_int_equal(http_new(&h, loop, NULL, err, sizeof err), 0);
+    struct ka_fx *f = *state;
+    struct ka_server *sp = &f->s;
+    struct loop *loop = f->loop;
+    struct http *h = f->h;
     struct burst_call calls[BURST];
     struct burst b = { .free_at = -1, .h = &h };
-    send_burst(loop, &h, &s, &b, calls, BURST);
+    send_burst(loop, &h, sp, &b, calls, BURST);
     assert_int_equal(b.ok, BURST);
     assert_int_equal(http_pending(h), 0);
-    int first = s.accepted;
+    int first = sp->accepted;
     /* a second burst reuses the connections the first one left open (16 kept) */
     b = (struct burst){ .free_at = -1, .h = &h };
-    send_burst(loop, &h, &s, &b, calls, BURST);
+    send_burst(loop, &h, sp, &b, calls, BURST);
     assert_int_equal(b.ok, BURST);
-    if (s.accepted - first > BURST - 16)
+    if (sp->accepted - first > BURST - 16)
         fail_msg("the second burst opened %d connections: the kept ones were not reused",
-                 s.accepted - first);
+                 sp->accepted - first);
     /* a third with headers of each request's own: more kinds at once than are kept shared */
     b = (struct burst){ .free_at = -1, .h = &h, .tagged = 1 };
-    send_burst(loop, &h, &s, &b, calls, BURST);
+    send_burst(loop, &h, sp, &b, calls, BURST);
     assert_int_equal(b.ok, BURST);
-    http_free(h);
-    loop_free(loop);
-    ka_stop(&s);
-    assert_int_equal(s.answered, 3 * BURST);
+    assert_int_equal(sp->answered, 3 * BURST);
 }
 
 static void http_free_from_a_callback_drops_the_rest(void **state)
 {
-    (void)state;
-    struct ka_server s;
-    ka_start(&s);
-    char err[256];
-    struct loop *loop;
-    struct http *h;
-    assert_int_equal(loop_new(&loop, NULL, err, sizeof err), 0);
-    assert_int_equal(http_new(&h, loop, NULL, err, sizeof err), 0);
+    struct ka_fx *f = *state;
     struct burst_call calls[BURST];
-    struct burst b = { .free_at = 5, .h = &h };
-    send_burst(loop, &h, &s, &b, calls, 5);
+    struct burst b = { .free_at = 5, .h = &f->h };
+    send_burst(f->loop, &f->h, &f->s, &b, calls, 5);
     int64_t deadline = loop_now_ms() + 200; /* the others never come back */
     struct burst_wait w = { &b, BURST, deadline };
-    loop_run(loop, burst_done, &w);
-    assert_null(h);
+    loop_run(f->loop, burst_done, &w);
+    assert_null(f->h); /* freed by the callback: the teardown frees nothing twice */
     assert_int_equal(b.done, 5);
     assert_int_equal(b.wrong, 0);
-    loop_free(loop);
-    ka_stop(&s);
 }
 
 int main(void)
@@ -552,8 +567,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(http_sends_methods_and_headers_and_reads_rate_limits),
         cmocka_unit_test(http_refuses_smuggled_headers_and_bad_methods),
-        cmocka_unit_test(http_answers_a_burst_over_kept_connections),
-        cmocka_unit_test(http_free_from_a_callback_drops_the_rest),
+        cmocka_unit_test_setup_teardown(http_answers_a_burst_over_kept_connections, ka_setup,
+                                        ka_teardown),
+        cmocka_unit_test_setup_teardown(http_free_from_a_callback_drops_the_rest, ka_setup,
+                                        ka_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -62,6 +62,29 @@ static const struct row {
 
 enum { NROWS = sizeof rows / sizeof rows[0] };
 
+/* Asks r for host(i) of each i < n, each answer into a[i], all counted in *counter. */
+static void look_up_all(struct resolver *r, int n, const char *(*host)(int i), struct answer *a,
+                        int *counter)
+{
+    memset(a, 0, (size_t)n * sizeof *a);
+    for (int i = 0; i < n; i++) {
+        a[i].loop_thread = pthread_self();
+        a[i].counter = counter;
+        assert_int_equal(resolver_lookup(r, host(i), on_answer, &a[i]), 0);
+    }
+}
+
+static const char *row_host(int i)
+{
+    return rows[i].host;
+}
+
+static const char *loopback(int i)
+{
+    (void)i;
+    return "127.0.0.1";
+}
+
 static void resolver_answers_in_order_on_the_loop_thread(void **state)
 {
     (void)state;
@@ -72,12 +95,7 @@ static void resolver_answers_in_order_on_the_loop_thread(void **state)
     assert_int_equal(resolver_new(&r, loop), 0);
     int counter = 0;
     struct answer a[NROWS];
-    memset(a, 0, sizeof a);
-    for (int i = 0; i < NROWS; i++) {
-        a[i].loop_thread = pthread_self();
-        a[i].counter = &counter;
-        assert_int_equal(resolver_lookup(r, rows[i].host, on_answer, &a[i]), 0);
-    }
+    look_up_all(r, NROWS, row_host, a, &counter);
     struct until u = { &counter, NROWS, loop_now_ms() + WAIT_MS };
     loop_run(loop, answered, &u);
     resolver_free(r);
@@ -108,12 +126,7 @@ static void resolver_free_abandons_pending_lookups(void **state)
     assert_int_equal(resolver_new(&r, loop), 0);
     int counter = 0;
     struct answer a[3];
-    memset(a, 0, sizeof a);
-    for (int i = 0; i < 3; i++) {
-        a[i].loop_thread = pthread_self();
-        a[i].counter = &counter;
-        assert_int_equal(resolver_lookup(r, "127.0.0.1", on_answer, &a[i]), 0);
-    }
+    look_up_all(r, 3, loopback, a, &counter);
     resolver_free(r); /* before the loop ever ran: nothing was handed back */
     int64_t deadline = loop_now_ms() + 100;
     struct until u = { &counter, 1, deadline };
