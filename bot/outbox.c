@@ -198,6 +198,8 @@ int outbox_send(struct outbox *ob, const char *channel, const char *thread, cons
         ob->head = first;
     ob->tail = last;
     ob->queued += parts;
+    log_msg(LOG_DEBUG, "%s: queued a reply to %s in %s (%zu part%s)", ob->cfg.name,
+            user && *user ? user : "?", channel, parts, parts == 1 ? "" : "s");
     outbox_kick(ob);
     return 0;
 }

@@ -170,10 +170,14 @@ describe('a misbehaving Mattermost', { concurrency }, () => {
   });
 
   it('SIGTERM: the replies already computed are posted, then planbot exits 0', async () => {
-    const t = await start({ mattermost: { pace_ms: 300 } });
+    const t = await start({ mattermost: { pace_ms: 1000 } });
     try {
-      const qs = [ask(t.fake), ask(t.fake), ask(t.fake)]; // one channel: paced, 300 ms apart
+      const qs = [ask(t.fake), ask(t.fake), ask(t.fake)]; // one channel: paced, a second apart
       await t.fake.waitFor(() => t.fake.posts.length >= 1);
+      // all three computed (however slow planbot runs, under valgrind too) and at most the first
+      // posted: the other two wait for the pacing when the signal comes
+      await t.bot.waitLog(/(mattermost: queued a reply[\s\S]*){3}/);
+      assert.ok(t.fake.posts.length < 3, 'the test came too late: every reply was posted already');
       t.bot.child.kill('SIGTERM');
       const r = await t.bot.done;
       assert.equal(r.code, 0);

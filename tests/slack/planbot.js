@@ -76,7 +76,7 @@ async function startPlanbot(fake, { tmp, appToken, botToken, config = {}, env = 
     bot.exited = { code, signal };
     resolve(bot.exited);
   }));
-  bot.waitLog = async (re, ms = 10000) => {
+  bot.waitLog = async (re, ms = wrapper.length ? 60000 : 10000) => { // valgrind is slow
     const end = Date.now() + ms;
     while (!re.test(bot.log)) {
       if (Date.now() > end) throw new Error(`no log line ${re} in:\n${bot.log}`);
