@@ -237,7 +237,7 @@ void outbox_done(struct outbox *ob, struct outbox_item *it, enum outbox_outcome 
         ch->busy = 0;
     switch (outcome) {
     case OUTBOX_POSTED:
-        if (ch)
+        if (ch && now + ob->cfg.pace_ms > ch->next_ms) /* a hold lasts */
             ch->next_ms = now + ob->cfg.pace_ms;
         if (it->last)
             log_msg(LOG_INFO, "%s: answered %s in %s (%lld ms)", name, it->user, it->channel,
@@ -257,6 +257,14 @@ void outbox_done(struct outbox *ob, struct outbox_item *it, enum outbox_outcome 
         ob->halted = 1;
         requeue(ob, q);
         break;
+    case OUTBOX_LIMITED:
+        q->it.attempts++;
+        if (ch && now + wait_ms > ch->next_ms)
+            ch->next_ms = now + wait_ms;
+        log_msg(LOG_WARN, "%s: rate limited in %s; posting there again in %.1f s", name,
+                it->channel, (double)wait_ms / 1000);
+        requeue(ob, q);
+        break;
     case OUTBOX_RETRY:
         q->it.attempts++;
         if (wait_ms > 0) {
@@ -272,6 +280,15 @@ void outbox_done(struct outbox *ob, struct outbox_item *it, enum outbox_outcome 
         requeue(ob, q);
         break;
     }
+    outbox_kick(ob);
+}
+
+void outbox_hold(struct outbox *ob, const char *channel, int64_t wait_ms)
+{
+    struct chan *ch = chan_get(ob, channel, seen_key("channel", channel));
+    int64_t until = now_ms(ob) + wait_ms;
+    if (ch && until > ch->next_ms)
+        ch->next_ms = until;
     outbox_kick(ob);
 }
 

@@ -63,6 +63,8 @@ enum outbox_outcome {
     OUTBOX_POSTED,  /* posted: the channel is paced, the record settled when it is the last part */
     OUTBOX_RETRY,   /* failed, worth another try: after wait_ms for everyone (a rate limit), or
                        with backoff for this channel when wait_ms is 0 */
+    OUTBOX_LIMITED, /* rate limited on this channel's own limit (a Discord bucket): tried again
+                       after wait_ms, while the other channels go on */
     OUTBOX_DROPPED, /* can never be posted (the channel is gone, the bot is not in it): dropped,
                        its record settled as not answered */
     OUTBOX_HALTED   /* nothing can be posted at all (credentials refused): this part goes back
@@ -96,6 +98,10 @@ int outbox_send(struct outbox *ob, const char *channel, const char *thread, cons
  * the log (OUTBOX_RETRY, OUTBOX_DROPPED). Starts what may go next. */
 void outbox_done(struct outbox *ob, struct outbox_item *it, enum outbox_outcome outcome,
                  int64_t wait_ms, const char *why);
+
+/* Holds channel's next post for wait_ms from now (or longer, when it is held longer already):
+ * its limit is used up until then (Discord's X-RateLimit-Remaining: 0). */
+void outbox_hold(struct outbox *ob, const char *channel, int64_t wait_ms);
 
 /* Starts what may go now, and asks for the timer for what must wait. */
 void outbox_kick(struct outbox *ob);

@@ -1,5 +1,5 @@
 /* test_outbox.c - delivery with a fake clock: each channel's parts in order and paced, the
- * in-flight cap, a rate limit pausing everyone, a failed part retried ahead of its channel's
+ * in-flight cap, a rate limit pausing everyone or holding one channel, a failed part retried ahead of its channel's
  * later ones, records settled exactly once, a refused part dropped, a halt, a full outbox
  * refusing a reply whole, and the report of what was never posted. */
 #include <setjmp.h>
@@ -167,6 +167,47 @@ static void outbox_pauses_everyone_after_a_rate_limit(void **state)
     outbox_free(ob);
 }
 
+/* Discord's buckets: a 429 on one channel's limit holds that channel only, and a used-up limit
+ * (X-RateLimit-Remaining: 0) holds its next post until the reset */
+static void outbox_holds_one_channel_for_its_own_limit(void **state)
+{
+    (void)state;
+    struct fake f;
+    struct outbox *ob = make(&f, 0, 8, 100);
+    send(ob, "C1", "aaaa", 1);
+    send(ob, "C1", "bbbb", 2);
+    assert_int_equal(f.nstarted, 1);
+    finish(ob, &f, 0, OUTBOX_LIMITED, 2500);
+    send(ob, "C2", "cccc", 3); /* another channel goes at once */
+    assert_int_equal(f.nstarted, 1);
+    assert_string_equal(f.started[0]->text, "cccc");
+    finish(ob, &f, 0, OUTBOX_POSTED, 0);
+    assert_int_equal(f.armed, 2500);
+    f.now += 2499;
+    outbox_kick(ob);
+    assert_int_equal(f.nstarted, 0);
+    f.now += 1;
+    outbox_kick(ob);
+    assert_int_equal(f.nstarted, 1);
+    assert_string_equal(f.started[0]->text, "aaaa"); /* retried first, before C1's next */
+    assert_int_equal(f.started[0]->attempts, 1);
+    /* the answer said the limit is used up for 0.8 s: held, then reported */
+    outbox_hold(ob, "C1", 800);
+    finish(ob, &f, 0, OUTBOX_POSTED, 0);
+    assert_int_equal(f.nstarted, 0);
+    outbox_hold(ob, "C1", 300); /* a shorter hold never shortens a longer one */
+    f.now += 799;
+    outbox_kick(ob);
+    assert_int_equal(f.nstarted, 0);
+    f.now += 1;
+    outbox_kick(ob);
+    assert_int_equal(f.nstarted, 1);
+    assert_string_equal(f.started[0]->text, "bbbb");
+    finish(ob, &f, 0, OUTBOX_POSTED, 0);
+    assert_int_equal(f.nsettled, 3);
+    outbox_free(ob);
+}
+
 static void outbox_retries_a_failed_part_before_its_channels_next(void **state)
 {
     (void)state;
@@ -266,6 +307,7 @@ int main(void)
         cmocka_unit_test(outbox_keeps_each_channels_order_and_pace),
         cmocka_unit_test(outbox_caps_posts_in_flight),
         cmocka_unit_test(outbox_pauses_everyone_after_a_rate_limit),
+        cmocka_unit_test(outbox_holds_one_channel_for_its_own_limit),
         cmocka_unit_test(outbox_retries_a_failed_part_before_its_channels_next),
         cmocka_unit_test(outbox_settles_a_dropped_reply_as_unanswered),
         cmocka_unit_test(outbox_halts_and_reports_what_was_never_posted),

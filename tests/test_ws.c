@@ -826,6 +826,24 @@ static void close_sends_the_queue_then_status_1000_and_reports_once(void **state
     free(s);
 }
 
+static void close_with(struct fx *f)
+{
+    ws_close_code(f->ws, 4000);
+}
+
+/* Discord keeps a session closed with any status but 1000 or 1001 resumable */
+static void close_code_sends_the_status_asked_for(void **state)
+{
+    struct fx *f = *state;
+    f->then = close_with;
+    srv_start(&f->srv);
+    connect_to_srv(f);
+    WAIT_FOR(f, is_closed, WAIT_MS);
+    WAIT_FOR(f, srv_saw_close, WAIT_MS);
+    assert_int_equal(f->closes, 1);
+    assert_int_equal(atomic_load(&f->srv.peer_close_code), 4000);
+}
+
 static void server_close_status_reaches_on_close(void **state)
 {
     struct fx *f = *state;
@@ -990,6 +1008,7 @@ int main(void)
         NET(handshake_host_header_names_the_port),
         NET(drained_is_called_once_when_the_queue_empties),
         NET(close_sends_the_queue_then_status_1000_and_reports_once),
+        NET(close_code_sends_the_status_asked_for),
         NET(server_close_status_reaches_on_close),
         NET(abort_drops_the_connection_and_reports_once),
         NET(close_before_open_reports_once),

@@ -612,6 +612,18 @@ static int is_method(const char *s)
     return 1;
 }
 
+/* Whether s is an authorization scheme: 1 to 15 letters. */
+static int is_scheme(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 15)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z')))
+            return 0;
+    return 1;
+}
+
 /* Whether s holds a line break, which would smuggle another header line in. */
 static int breaks_line(const char *s)
 {
@@ -624,8 +636,9 @@ static int header_lines(const struct http_request *req, struct buf *key)
     buf_reset(key);
     int rc = 0;
     if (req->bearer) /* never logged; the token also lives in the caller's configuration */
-        rc = buf_puts(key, "Authorization: Bearer ") || buf_puts(key, req->bearer) ||
-             buf_putc(key, '\n');
+        rc = buf_puts(key, "Authorization: ") ||
+             buf_puts(key, req->auth_scheme ? req->auth_scheme : "Bearer") ||
+             buf_putc(key, ' ') || buf_puts(key, req->bearer) || buf_putc(key, '\n');
     if (!rc && req->content_type)
         rc = buf_puts(key, "Content-Type: ") || buf_puts(key, req->content_type) ||
              buf_putc(key, '\n');
@@ -639,7 +652,7 @@ static int header_lines(const struct http_request *req, struct buf *key)
 int http_call(struct http *h, const struct http_request *req, http_done_fn done, void *ctx)
 {
     if (h->dead || (req->method && !is_method(req->method)) || breaks_line(req->bearer) ||
-        breaks_line(req->content_type))
+        breaks_line(req->content_type) || (req->auth_scheme && !is_scheme(req->auth_scheme)))
         return ERR_INVAL;
     for (const char *const *hl = req->headers; hl && *hl; hl++)
         if (breaks_line(*hl) || !strchr(*hl, ':'))

@@ -18,6 +18,7 @@ struct http_request {
                                  a body, GET when not */
     const char *url;          /* http:// or https:// only */
     const char *bearer;       /* the token for "Authorization: Bearer"; never logged */
+    const char *auth_scheme;  /* the scheme before it: NULL for "Bearer"; Discord's "Bot" */
     const char *content_type; /* of body; NULL: no body */
     const char *body;
     size_t body_len;

@@ -44,6 +44,7 @@ struct ws {
     int open, closing, connecting, failed_early;
     int aborting;  /* ws_abort(): no close handshake */
     int peer_code; /* the close status the peer sent */
+    int close_code; /* the close status planbot sends */
     char why[160]; /* why it ended, for on_close */
     char name[32];
 };
@@ -197,7 +198,7 @@ static int writeable(struct ws *ws)
         return 0;
     }
     if (ws->closing) {
-        lws_close_reason(ws->wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)"bye", 3);
+        lws_close_reason(ws->wsi, (enum lws_close_status)ws->close_code, (unsigned char *)"bye", 3);
         snprintf(ws->why, sizeof ws->why, "closed by planbot");
         return -1;
     }
@@ -292,6 +293,7 @@ int ws_connect(struct loop *l, const char *url, const struct ws_options *opt,
     }
     ws->conn.ops = &ws_conn_ops;
     ws->conn.loop = l;
+    ws->close_code = LWS_CLOSE_STATUS_NORMAL;
     ws->h = h;
     ws->ctx = ctx;
     buf_init(&ws->rx, opt && opt->max_message ? opt->max_message : 1024 * 1024);
@@ -361,9 +363,15 @@ int ws_send(struct ws *ws, const char *data, size_t len)
 
 void ws_close(struct ws *ws)
 {
+    ws_close_code(ws, LWS_CLOSE_STATUS_NORMAL);
+}
+
+void ws_close_code(struct ws *ws, int code)
+{
     if (ws->closing)
         return;
     ws->closing = 1;
+    ws->close_code = code >= 1000 && code <= 4999 ? code : LWS_CLOSE_STATUS_NORMAL;
     if (ws->wsi && ws->open)
         lws_callback_on_writable(ws->wsi);
     else if (ws->wsi)
