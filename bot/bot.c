@@ -105,9 +105,10 @@ static int handle(struct adapter *a, struct plat *p, const struct plat_message *
     const char *platform = a->ops->name;
     b->d.markup = plat_markup(a->ops, p);
     struct plat_message m = *msg;
-    /* rights come from the configuration's list of platform user ids, or from an adapter that
-     * vouches for its user (the console) */
-    m.moderator = msg->moderator || config_is_moderator(b->cfg, platform, msg->user);
+    /* rights come from the configuration's list of platform user ids, from a role the platform
+     * says the user holds (Discord), or from an adapter that vouches for its user (the console) */
+    m.moderator =
+        msg->moderator || msg->by_role || config_is_moderator(b->cfg, platform, msg->user);
     /* every message counts, commands and help included, so nobody can flood a channel through
      * planbot; moderators too, with the same limit; the adapter's own user (the console) never */
     enum flood_verdict v = msg->moderator || replayed
@@ -212,7 +213,9 @@ static void replay_one(void *arg, const struct inbox_question *q)
         r->expired++;
         return;
     }
-    struct plat_message m = { q->user, q->channel, q->thread, q->text, q->len, q->direct, 0, q->n };
+    struct plat_message m = {
+        q->user, q->channel, q->thread, q->text, q->len, q->direct, 0, q->n, 0
+    };
     handle(r->a, r->p, &m, 1);
     r->answered++;
 }

@@ -1,7 +1,7 @@
 /* test_outbox.c - delivery with a fake clock: each channel's parts in order and paced, the
- * in-flight cap, a rate limit pausing everyone or holding one channel, a failed part retried ahead of its channel's
- * later ones, records settled exactly once, a refused part dropped, a halt, a full outbox
- * refusing a reply whole, and the report of what was never posted. */
+ * in-flight cap, a rate limit pausing everyone or holding one channel, a failed part retried ahead
+ * of its channel's later ones, records settled exactly once, a refused part dropped, a halt, a full
+ * outbox refusing a reply whole, and the report of what was never posted. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -637,8 +637,8 @@ static int header_lines(const struct http_request *req, struct buf *key)
     int rc = 0;
     if (req->bearer) /* never logged; the token also lives in the caller's configuration */
         rc = buf_puts(key, "Authorization: ") ||
-             buf_puts(key, req->auth_scheme ? req->auth_scheme : "Bearer") ||
-             buf_putc(key, ' ') || buf_puts(key, req->bearer) || buf_putc(key, '\n');
+             buf_puts(key, req->auth_scheme ? req->auth_scheme : "Bearer") || buf_putc(key, ' ') ||
+             buf_puts(key, req->bearer) || buf_putc(key, '\n');
     if (!rc && req->content_type)
         rc = buf_puts(key, "Content-Type: ") || buf_puts(key, req->content_type) ||
              buf_putc(key, '\n');

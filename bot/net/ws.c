@@ -42,10 +42,10 @@ struct ws {
     struct out *head, *tail; /* send queue */
     size_t queued, max_queue;
     int open, closing, connecting, failed_early;
-    int aborting;  /* ws_abort(): no close handshake */
-    int peer_code; /* the close status the peer sent */
+    int aborting;   /* ws_abort(): no close handshake */
+    int peer_code;  /* the close status the peer sent */
     int close_code; /* the close status planbot sends */
-    char why[160]; /* why it ended, for on_close */
+    char why[160];  /* why it ended, for on_close */
     char name[32];
 };
 

@@ -8,9 +8,10 @@ extern const struct plat_ops plat_console;
 extern const struct plat_ops plat_slack;
 extern const struct plat_ops plat_mattermost;
 extern const struct plat_ops plat_irc;
+extern const struct plat_ops plat_discord;
 
 const struct plat_ops *const plat_all[] = {
-    &plat_console, &plat_slack, &plat_mattermost, &plat_irc, NULL,
+    &plat_console, &plat_slack, &plat_mattermost, &plat_irc, &plat_discord, NULL,
 };
 
 int plat_add_settings(struct config *cfg)

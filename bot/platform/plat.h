@@ -41,6 +41,8 @@ struct plat_message {
     int direct;     /* a direct message rather than a channel */
     int moderator;  /* the adapter vouches that user may change the knowledge base (console) */
     int64_t record; /* the host's durable record of the question (0: none), for settle() */
+    int by_role;    /* the platform says user holds the configured moderators' role (Discord):
+                       a moderator's rights, but counted against the flood limit as others */
 };
 
 /* What an adapter is (plat_ops.caps): what the host must do for it. */

@@ -232,9 +232,8 @@ static void conn_free(struct conn *c)
 static struct plat_message message(const struct slack_frame *f, int direct, int64_t record)
 {
     const char *thread = f->thread_ts[0] ? f->thread_ts : direct ? "" : f->ts;
-    struct plat_message m = {
-        f->user, f->channel, thread, f->text, f->text_len, direct, 0, record
-    };
+    struct plat_message m = { f->user, f->channel, thread, f->text, f->text_len,
+                              direct,  0,          record, 0 };
     return m;
 }
 
