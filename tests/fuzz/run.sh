@@ -5,7 +5,7 @@
 #   BIN_DIR  the folder holding the built targets (BUILD/tests/fuzz)
 #   SECONDS  fuzzing time per target, 60 when not given
 # environment:
-#   FUZZ_TARGETS  the targets to run, space-separated (default: all six)
+#   FUZZ_TARGETS  the targets to run, space-separated (default: all seven)
 #   FUZZ_WORK     where corpora, logs and crash inputs go (default: a new folder under /tmp)
 #   FUZZ_RESUME   the FUZZ_WORK of an earlier run: its corpora are read too (longer runs in steps)
 #
@@ -19,7 +19,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${1:?usage: run.sh BIN_DIR [SECONDS]}
 seconds=${2:-60}
-targets=${FUZZ_TARGETS:-fuzz_slack_frame fuzz_mattermost_frame fuzz_irc_line fuzz_config fuzz_match fuzz_kb_import}
+targets=${FUZZ_TARGETS:-fuzz_slack_frame fuzz_mattermost_frame fuzz_discord_frame fuzz_irc_line fuzz_config fuzz_match fuzz_kb_import}
 work=${FUZZ_WORK:-$(mktemp -d /tmp/planbot-fuzz.XXXXXX)}
 mkdir -p "$work"
 if [ -n "${FUZZ_RESUME:-}" ] && [ "$(cd "$FUZZ_RESUME" && pwd)" = "$(cd "$work" && pwd)" ]; then
@@ -31,7 +31,7 @@ fi
 # seeds; a question over 4 KiB (MATCH_MAX_QUESTION) is refused, so a little more suffices.
 max_len() {
     case $1 in
-    fuzz_slack_frame | fuzz_mattermost_frame | fuzz_irc_line) echo 16384 ;;
+    fuzz_slack_frame | fuzz_mattermost_frame | fuzz_discord_frame | fuzz_irc_line) echo 16384 ;;
     fuzz_config) echo 4096 ;;
     fuzz_match) echo 4200 ;;
     fuzz_kb_import) echo 32768 ;;
