@@ -3,7 +3,7 @@
 # services the IRC tests start on 127.0.0.1 (Debian's inspircd and atheme-services, when missing;
 # their system services are left stopped), Node.js and npm (from Debian, only when this machine
 # has no npm: a Node.js that brings its own npm, such as NodeSource's, conflicts with Debian's npm
-# package), then the npm packages the Slack and Mattermost tests use, exactly as
+# package), then the npm packages the Slack, Mattermost and Discord tests use, exactly as
 # tests/package-lock.json pins them. The README's test command runs it first.
 set -eu
 cd "$(dirname "$0")"

@@ -1,9 +1,9 @@
 #!/bin/bash
 # valgrind.sh - the test suite under valgrind's memcheck: every cmocka program, the Node tests that
-# start planbot (slack e2e, tls, flood; mattermost e2e, faults; irc e2e) and a 2,000-question soak.
-# Not the command-line tests nor the Slack fault matrix: AddressSanitizer runs them in .ci/run,
-# and under valgrind they took 250 and 200 s, mostly planbot starting and faults waiting out
-# their timeouts. Any invalid read or write, use of uninitialised memory, bad free, or a definite or
+# start planbot (slack e2e, tls, flood; mattermost e2e; discord e2e; irc e2e) and a 2,000-question
+# soak. Not the command-line tests nor the fault matrices (Slack, Mattermost, Discord):
+# AddressSanitizer runs them in .ci/run, and under valgrind they took 250, 200 and 130 s, mostly
+# planbot starting and faults waiting out their timeouts. Any invalid read or write, use of uninitialised memory, bad free, or a definite or
 # indirect leak fails it; memory still reachable at exit does not (a library may keep some until
 # the end by design; tests/valgrind.supp says what was seen). ASan (.ci/run) finds most of the
 # same bugs faster; valgrind checks the uninstrumented binary and the libraries it calls.
@@ -11,8 +11,8 @@
 # Usage: tests/valgrind.sh BUILD_DIR
 #   BUILD_DIR is configured (Debug, tests on, no sanitizers) if it has no CMakeCache.txt yet, then
 #   built. The parts run in three lanes at once: the cmocka programs, then the Slack tls and
-#   flood tests and the soak; the Slack e2e then the IRC e2e tests; the Mattermost e2e then faults
-#   tests. Each part's output is kept in BUILD_DIR/valgrind/. The paths of the checkout and of BUILD_DIR must
+#   flood tests and the soak; the Slack e2e then the IRC e2e tests; the Mattermost e2e then the
+#   Discord e2e tests. Each part's output is kept in BUILD_DIR/valgrind/. The paths of the checkout and of BUILD_DIR must
 #   have no spaces (the valgrind command is split at spaces).
 set -u
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -107,10 +107,10 @@ lane_slack_irc() {
     return $rc
 }
 
-lane_mattermost() {
+lane_mattermost_discord() {
     local rc=0
     part mattermost_e2e node_test mattermost/e2e.test.js || rc=1
-    part mattermost_faults node_test mattermost/faults.test.js || rc=1
+    part discord_e2e node_test discord/e2e.test.js || rc=1
     return $rc
 }
 
@@ -119,7 +119,7 @@ lane_cmocka_node &
 lane1=$!
 lane_slack_irc &
 lane2=$!
-lane_mattermost
+lane_mattermost_discord
 rc=$?
 wait $lane1 || rc=1
 wait $lane2 || rc=1

@@ -39,7 +39,7 @@ async function start({ before, mattermost = {}, waitConnected = true } = {}) {
     env: { MATTERMOST_URL: fake.url, MATTERMOST_TOKEN: TOKEN },
     waitConnected: false,
   });
-  if (waitConnected) await bot.waitLog(/mattermost: connected as @planbot/, 20000);
+  if (waitConnected) await bot.waitLog(/mattermost: connected as @planbot/, process.env.PLANBOT_WRAPPER ? 60000 : 20000);
   return { fake, bot };
 }
 
