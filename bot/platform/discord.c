@@ -272,14 +272,15 @@ static void recorded(void *arg, int rc, int64_t record)
 }
 
 /* Takes a message: answers it when it is a question to planbot, once. Takes m's text when it
- * does. */
-static void take(struct plat *p, struct dc_message *m)
+ * does. direct: it was said in a direct message (a Gateway event says so by having no
+ * guild_id; the REST history never carries guild_id, so there the channel's kind tells). */
+static void take(struct plat *p, struct dc_message *m, int direct)
 {
     chan_saw(p, m);
     if (strcmp(m->author_id, p->self_id) == 0 || m->author_bot || m->webhook ||
         (m->type != 0 && m->type != 19) || !m->author_id[0])
         return; /* planbot's own, another bot's, a webhook's, or a system message */
-    int direct = !m->guild_id[0], named;
+    int named;
     m->text_len = dc_text_plain(m->text, m->text_len, p->self_id, &named);
     if (!direct && !m->mentions_self && !named)
         return; /* a plain message in a server channel: only mentions are answered there */
@@ -365,7 +366,7 @@ static void page_read(void *ctx, const struct http_response *r)
     for (size_t i = 0; i < n && !p->stopping; i++) {
         if (dc_snowflake_cmp(list[i].id, c->chan.newest) > 0)
             snprintf(c->chan.newest, sizeof c->chan.newest, "%s", list[i].id);
-        take(p, &list[i]);
+        take(p, &list[i], c->chan.direct);
     }
     dc_messages_free(list, n);
     if (n == DC_MESSAGES_MAX && ++c->pages < HISTORY_PAGES_MAX && !p->stopping)
@@ -559,7 +560,7 @@ static void on_text(void *ctx, struct ws *ws, const char *data, size_t len)
             reconnect_succeeded(&p->rc);
             log_msg(LOG_INFO, "discord: resumed the session at seq %lld", (long long)p->seq);
         } else if (f.event == DC_EV_MESSAGE_CREATE && p->self_id[0]) {
-            take(p, &f.msg);
+            take(p, &f.msg, !f.msg.guild_id[0]);
         }
         break;
     default: break;

@@ -200,6 +200,7 @@ test('a session that cannot be resumed starts anew, and what was said meanwhile 
     fake.invalidSession(false); // the session is over: its replay is lost
     const q1 = fake.say(mention('Would Ukraine have to leave Donetsk?'));
     const q2 = fake.dm('What did Rubio say?', { user: BOB });
+    fake.say('What did Rubio say?'); // no mention: read back from the history, and not answered
     await fake.waitFor(() => fake.identifies === 2, 10000);
     await fake.waitFor(() => fake.posts.length === 4, 10000);
     const answered = fake.posts.slice(2).map((p) => p.body.message_reference.message_id).sort();
