@@ -45,6 +45,8 @@ struct outbox {
     struct chan *chans;
     size_t nchans, capchans;  /* capchans: room kept, so a channel coming back allocates nothing */
     struct loop_timer *timer; /* owned, with outbox_new_on(): the clock is the loop's */
+    int64_t *starts;          /* owned, with per_second: when the last per_second posts began */
+    size_t next_start;        /* the oldest of them, overwritten by the next */
 };
 
 static int64_t now_ms(const struct outbox *ob)
@@ -78,6 +80,16 @@ struct outbox *outbox_new(const struct outbox_config *cfg, const struct outbox_o
     ob->ctx = ctx;
     if (ob->cfg.inflight_max < 1)
         ob->cfg.inflight_max = 1;
+    if (ob->cfg.per_second > OUTBOX_PER_SECOND_MAX)
+        ob->cfg.per_second = OUTBOX_PER_SECOND_MAX;
+    if (ob->cfg.per_second > 0) {
+        if (!(ob->starts = malloc((size_t)ob->cfg.per_second * sizeof *ob->starts))) {
+            free(ob);
+            return NULL;
+        }
+        for (int i = 0; i < ob->cfg.per_second; i++)
+            ob->starts[i] = INT64_MIN / 2; /* long ago */
+    }
     return ob;
 }
 
@@ -109,6 +121,7 @@ void outbox_free(struct outbox *ob)
             part_free(q);
         }
     free(ob->chans);
+    free(ob->starts);
     free(ob);
 }
 
@@ -304,6 +317,13 @@ void outbox_kick(struct outbox *ob)
     struct part **pp = &ob->head, *prev = NULL;
     while (*pp && ob->inflight < ob->cfg.inflight_max && !ob->halted) {
         struct part *q = *pp;
+        /* per_second posts began in the last second: the next waits until the oldest of them is
+         * a second old */
+        if (ob->starts && ob->starts[ob->next_start] + 1000 > now) {
+            if (ob->starts[ob->next_start] + 1000 < wake)
+                wake = ob->starts[ob->next_start] + 1000;
+            break;
+        }
         struct chan *ch = chan_get(ob, q->it.channel, q->channel_key);
         /* a channel's later parts wait behind its first: once that is sent, the channel is
          * busy; while it waits, the same pacing or backoff holds them too */
@@ -322,6 +342,10 @@ void outbox_kick(struct outbox *ob)
         ob->inflight++;
         q->next = ob->flying;
         ob->flying = q;
+        if (ob->starts) {
+            ob->starts[ob->next_start] = now;
+            ob->next_start = (ob->next_start + 1) % (size_t)ob->cfg.per_second;
+        }
         if (ob->ops.start(ob->ctx, &q->it)) {
             ob->flying = q->next;
             ch->busy = 0;

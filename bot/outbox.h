@@ -56,7 +56,11 @@ struct outbox_config {
     int inflight_max;  /* posts in flight at once, across channels */
     size_t queued_max; /* parts waiting; a reply that would go over is refused whole */
     int64_t backoff_cap_ms;
+    int per_second; /* posts started in any one second, across channels (Discord's global
+                       limit), at most OUTBOX_PER_SECOND_MAX; 0: no such cap */
 };
+
+enum { OUTBOX_PER_SECOND_MAX = 10000 };
 
 /* How a post went (outbox_done()). */
 enum outbox_outcome {

@@ -1,7 +1,8 @@
 /* test_outbox.c - delivery with a fake clock: each channel's parts in order and paced, the
- * in-flight cap, a rate limit pausing everyone or holding one channel, a failed part retried ahead
- * of its channel's later ones, records settled exactly once, a refused part dropped, a halt, a full
- * outbox refusing a reply whole, and the report of what was never posted. */
+ * in-flight cap, a rate limit pausing everyone or holding one channel, a cap on posts a second, a
+ * failed part retried ahead of its channel's later ones, records settled exactly once, a refused
+ * part dropped, a halt, a full outbox refusing a reply whole, and the report of what was never
+ * posted. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -67,7 +68,7 @@ static struct outbox *make(struct fake *f, int pace_ms, int inflight_max, size_t
     memset(f, 0, sizeof *f);
     f->now = 1000000;
     f->armed = -1;
-    struct outbox_config cfg = { "test", pace_ms, inflight_max, queued_max, 60000 };
+    struct outbox_config cfg = { "test", pace_ms, inflight_max, queued_max, 60000, 0 };
     struct outbox *ob = outbox_new(&cfg, &ops, f);
     assert_non_null(ob);
     return ob;
@@ -79,7 +80,8 @@ static void finish(struct outbox *ob, struct fake *f, int i, enum outbox_outcome
 {
     assert_true(i < f->nstarted);
     struct outbox_item *it = f->started[i];
-    memmove(&f->started[i], &f->started[i + 1], (size_t)(f->nstarted - i - 1) * sizeof *it);
+    memmove(&f->started[i], &f->started[i + 1],
+            (size_t)(f->nstarted - i - 1) * sizeof f->started[0]);
     f->nstarted--;
     outbox_done(ob, it, outcome, wait_ms, "because");
 }
@@ -208,6 +210,39 @@ static void outbox_holds_one_channel_for_its_own_limit(void **state)
     outbox_free(ob);
 }
 
+/* Discord's global limit: no more than per_second posts begin in any one second */
+static void outbox_starts_at_most_per_second_posts_a_second(void **state)
+{
+    (void)state;
+    struct fake f;
+    memset(&f, 0, sizeof f);
+    f.now = 1000000;
+    f.armed = -1;
+    struct outbox_config cfg = { "test", 0, 8, 100, 60000, 3 };
+    struct outbox *ob = outbox_new(&cfg, &ops, &f);
+    assert_non_null(ob);
+    const char *chans[] = { "C1", "C2", "C3", "C4", "C5" };
+    for (int i = 0; i < 5; i++)
+        send(ob, chans[i], "aaaa", i + 1);
+    assert_int_equal(f.nstarted, 3);
+    assert_int_equal(f.armed, 1000);
+    for (int i = 0; i < 3; i++)
+        finish(ob, &f, 0, OUTBOX_POSTED, 0);
+    assert_int_equal(f.nstarted, 0); /* answered at once, but the second is not over */
+    f.now += 400;
+    outbox_kick(ob);
+    assert_int_equal(f.nstarted, 0);
+    assert_int_equal(f.armed, 600);
+    f.now += 600;
+    outbox_kick(ob);
+    assert_int_equal(f.nstarted, 2);
+    assert_string_equal(f.started[0]->channel, "C4");
+    finish(ob, &f, 0, OUTBOX_POSTED, 0);
+    finish(ob, &f, 0, OUTBOX_POSTED, 0);
+    assert_int_equal(f.nsettled, 5);
+    outbox_free(ob);
+}
+
 static void outbox_retries_a_failed_part_before_its_channels_next(void **state)
 {
     (void)state;
@@ -308,6 +343,7 @@ int main(void)
         cmocka_unit_test(outbox_caps_posts_in_flight),
         cmocka_unit_test(outbox_pauses_everyone_after_a_rate_limit),
         cmocka_unit_test(outbox_holds_one_channel_for_its_own_limit),
+        cmocka_unit_test(outbox_starts_at_most_per_second_posts_a_second),
         cmocka_unit_test(outbox_retries_a_failed_part_before_its_channels_next),
         cmocka_unit_test(outbox_settles_a_dropped_reply_as_unanswered),
         cmocka_unit_test(outbox_halts_and_reports_what_was_never_posted),

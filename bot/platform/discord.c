@@ -865,7 +865,10 @@ static int discord_open(struct plat **out, const struct plat_host *host, char *e
                 !(p->hello_timer = loop_timer_new(p->loop, hello_late, p)) ||
                 !(p->seen = seen_new(SEEN)) || !(p->arena = json_arena_new(ARENA))))
         rc = ERR_NOMEM;
-    struct outbox_config oc = { "discord", p->pace_ms, INFLIGHT_MAX, OUTBOX_MAX, BACKOFF_CAP_MS };
+    /* the global limit counts every request: the replies keep a few a second for the rest */
+    int global = config_int(cfg, "discord", "global_per_second");
+    struct outbox_config oc = { "discord",  p->pace_ms,     INFLIGHT_MAX,
+                                OUTBOX_MAX, BACKOFF_CAP_MS, global > 10 ? global - 5 : global };
     if (!rc && !(p->outbox = outbox_new_on(p->loop, &oc, &outbox_ops, p)))
         rc = ERR_NOMEM;
     if (rc) {
@@ -964,6 +967,7 @@ static const struct config_key discord_keys[] = {
     { "moderator_role", CONFIG_STRING, 0, 0, 0, NULL, NULL },
     { "message_content", CONFIG_BOOL, 0, 0, 1, NULL, NULL },
     { "pace_ms", CONFIG_INT, 0, 60000, 0, NULL, NULL },
+    { "global_per_second", CONFIG_INT, 0, OUTBOX_PER_SECOND_MAX, 50, NULL, NULL },
     { "timeout_secs", CONFIG_INT, 2, 3600, 30, NULL, NULL },
     { "token", CONFIG_SECRET, 0, 0, 0, NULL, "DISCORD_TOKEN" },
     { NULL, CONFIG_INT, 0, 0, 0, NULL, NULL },

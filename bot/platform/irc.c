@@ -633,7 +633,7 @@ static int irc_open(struct plat **out, const struct plat_host *host, char *err, 
         (!(p->reader = irc_reader_new()) || !(p->retry = loop_timer_new(p->loop, connect_now, p)) ||
          !(p->tick = loop_timer_new(p->loop, tick, p))))
         rc = ERR_NOMEM;
-    struct outbox_config oc = { "irc", 0, 1, OUTBOX_MAX, BACKOFF_CAP_MS };
+    struct outbox_config oc = { "irc", 0, 1, OUTBOX_MAX, BACKOFF_CAP_MS, 0 };
     if (!rc && !(p->outbox = outbox_new_on(p->loop, &oc, &outbox_ops, p)))
         rc = ERR_NOMEM;
     if (rc) {

@@ -702,8 +702,8 @@ static int mattermost_open(struct plat **out, const struct plat_host *host, char
                 !(p->auth_timer = loop_timer_new(p->loop, auth_late, p)) ||
                 !(p->seen = seen_new(SEEN)) || !(p->arena = json_arena_new(ARENA))))
         rc = ERR_NOMEM;
-    struct outbox_config oc = { "mattermost", p->pace_ms, INFLIGHT_MAX, OUTBOX_MAX,
-                                BACKOFF_CAP_MS };
+    struct outbox_config oc = { "mattermost", p->pace_ms,     INFLIGHT_MAX,
+                                OUTBOX_MAX,   BACKOFF_CAP_MS, 0 };
     if (!rc && !(p->outbox = outbox_new_on(p->loop, &oc, &outbox_ops, p)))
         rc = ERR_NOMEM;
     if (rc) {

@@ -759,7 +759,7 @@ static int slack_open(struct plat **out, const struct plat_host *host, char *err
     if (!rc && (!(p->retry = loop_timer_new(p->loop, connect_now, p)) ||
                 !(p->seen = seen_new(SEEN)) || !(p->arena = json_arena_new(ARENA))))
         rc = ERR_NOMEM;
-    struct outbox_config oc = { "slack", p->pace_ms, INFLIGHT_MAX, OUTBOX_MAX, BACKOFF_CAP_MS };
+    struct outbox_config oc = { "slack", p->pace_ms, INFLIGHT_MAX, OUTBOX_MAX, BACKOFF_CAP_MS, 0 };
     if (!rc && !(p->outbox = outbox_new_on(p->loop, &oc, &outbox_ops, p)))
         rc = ERR_NOMEM;
     if (rc) {

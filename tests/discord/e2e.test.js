@@ -289,6 +289,12 @@ test('a 429 on a channel holds that channel only; a global 429 holds everything;
     await sleep(500);
     assert.equal(fake.posts.length, 17, 'each answered once');
     assert.equal(fake.violations, 0, 'never over a bucket');
+    // a burst over 60 channels at once stays under Discord's global 50 requests a second
+    const t1 = Date.now();
+    for (let i = 0; i < 60; i++) fake.dm('What did Rubio say?', { user: { id: String(6100000000000000000n + BigInt(i)), username: `u${i}` } });
+    await fake.waitFor(() => fake.posts.length === 77, 15000);
+    assert.ok(Date.now() - t1 >= 1000, 'sixty posts took at least a second');
+    assert.equal(fake.violations, 0, 'never over the global limit');
   } finally {
     await bot.stop();
     await fake.close();
