@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "discord_codec.h"
 #include "err.h"
 #include "irc_codec.h"
 #include "markup.h"
@@ -37,6 +38,8 @@ static void escape_table(void **state)
         { &mm_markup, 1, "> quote by a@b.example", "> quote by a@" ZWSP "b.example" },
         { &mm_markup, 0, "a @ b, trailing @", "a @ b, trailing @" },
         { &mm_markup, 0, "<b>&amp;</b>", "<b>&amp;</b>" },
+        { &dc_markup, 0, "@everyone <@1> **x**", "@" ZWSP "everyone \\<@" ZWSP "1> \\*\\*x\\*\\*" },
+        { &dc_markup, 1, "> kept\n> too", "> kept\n> too" },
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         struct buf b;
@@ -54,7 +57,7 @@ static void escape_table(void **state)
 static void escape_leaves_output_unchanged_when_full(void **state)
 {
     (void)state;
-    const struct markup *const all[] = { &slack_markup, &mm_markup };
+    const struct markup *const all[] = { &slack_markup, &mm_markup, &dc_markup };
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
         struct buf b;
         buf_init(&b, 8);
@@ -103,7 +106,7 @@ static void replace_copies_the_runs_between(void **state)
 static void special_names_every_byte_with_replaces(void **state)
 {
     (void)state;
-    const struct markup *tables[] = { &slack_markup, &mm_markup };
+    const struct markup *tables[] = { &slack_markup, &mm_markup, &dc_markup };
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
         const struct markup *m = tables[t];
         assert_non_null(m->with);

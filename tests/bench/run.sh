@@ -199,6 +199,31 @@ else
     echo "The Mattermost benchmark was skipped: it needs Node.js and \`npm ci --prefix tests\`."
 fi
 
+# Through the fake Discord (tests/discord/fake_discord.js), beside the smallest discord.js bot
+# (discord_peer.js: replies "ok", looks nothing up) on the same fake, in this one run.
+if command -v node >/dev/null && [ -d "$here/../node_modules/discord.js" ]; then
+    node "$here/discord_bench.js" "$planbot" "$questions" >"$tmp/discord.txt"
+    d=$tmp/discord.txt
+    echo
+    echo "Through the fake Discord on 127.0.0.1, its rate limits lifted (and planbot's and" \
+        "discord.js's own), the bundled knowledge base: time from a MESSAGE_CREATE sent on the" \
+        "Gateway to its reply's POST received, $(value latency_n "$d") questions one at a time;" \
+        "questions per second and CPU with $(value window "$d") in flight over 50 direct" \
+        "messages ($(value throughput_n "$d") questions). The discord.js bot replies \"ok\" and looks" \
+        "nothing up: any discord.js bot costs at least what it does."
+    echo
+    echo "| bot | p50 (µs) | p99 (µs) | max (µs) | questions/s | CPU ms per 1,000 | peak RSS (MiB) |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
+    echo "| planbot | $(value p50_us "$d") | $(value p99_us "$d") | $(value max_us "$d")" \
+        "| $(value qps "$d") | $(value cpu_ms_per_1000 "$d") | $(mib "$(value peak_rss_kb "$d")") |"
+    echo "| discord.js, replying \"ok\" | $(value peer_p50_us "$d") | $(value peer_p99_us "$d")" \
+        "| $(value peer_max_us "$d") | $(value peer_qps "$d") | $(value peer_cpu_ms_per_1000 "$d")" \
+        "| $(mib "$(value peer_peak_rss_kb "$d")") |"
+else
+    echo
+    echo "The Discord benchmark was skipped: it needs Node.js and \`npm ci --prefix tests\`."
+fi
+
 # Side by side with the Bolt peer (../shared/peers/bolt: Slack's official framework, Bolt for JS,
 # with SQLite FTS5), through the same fake Slack, in this one run; and planbot at 0, 200,000 and
 # 1,000,000 settled questions of history. The peer's npm packages are installed on first use.
