@@ -362,3 +362,28 @@ test('a crash between receipt and reply is answered at the next start', async ()
     await fake.close();
   }
 });
+
+test('one process serves Mattermost and Discord at once, with one knowledge base', async () => {
+  const { startFakeMattermost } = require('../mattermost/fake_mattermost');
+  const mm = await startFakeMattermost({ token: 'mm-multi-token' });
+  const fake = await startFakeDiscord({ token: TOKEN });
+  const bot = await startBot(fake, {
+    config: { platforms: ['mattermost', 'discord'], moderators: { discord: [MODERATOR.id] }, mattermost: { pace_ms: 0 } },
+    env: { MATTERMOST_URL: mm.url, MATTERMOST_TOKEN: 'mm-multi-token' },
+  });
+  try {
+    await bot.waitLog(/mattermost: connected as @planbot/);
+    // a moderator on Discord teaches; the Mattermost user's question finds it
+    await ask(fake, 'kb teach "how many soldiers may Kyiv keep" army-cap', { dm: true, user: MODERATOR });
+    mm.say('@planbot how many soldiers may Kyiv keep');
+    await mm.waitFor(() => mm.posts.length === 1, 10000);
+    assert.match(mm.posts[0].message, /600,000/);
+    const { reply } = await ask(fake, mention('What did Rubio say?'));
+    assert.match(reply.body.content, /Rubio/);
+  } finally {
+    await bot.stop();
+    assert.ok(!bot.log.includes('mm-multi-token'));
+    await mm.close();
+    await fake.close();
+  }
+});
