@@ -369,10 +369,15 @@ static void page_read(void *ctx, const struct http_response *r)
         take(p, &list[i], c->chan.direct);
     }
     dc_messages_free(list, n);
-    if (n == DC_MESSAGES_MAX && ++c->pages < HISTORY_PAGES_MAX && !p->stopping)
-        read_page(c); /* a full page: there is more after it */
-    else
+    if (n == DC_MESSAGES_MAX && ++c->pages < HISTORY_PAGES_MAX && !p->stopping) {
+        /* a full page: there is more after it, once the route's bucket allows */
+        if (r->rate.remaining == 0 && r->rate.reset_after > 0)
+            loop_timer_set(c->again, (int64_t)(r->rate.reset_after * 1000 + 0.999));
+        else
+            read_page(c);
+    } else {
         catchup_free(c);
+    }
 }
 
 static void read_page(struct catchup *c)
