@@ -174,6 +174,7 @@ int outbox_send(struct outbox *ob, const char *channel, const char *thread, cons
     if (ob->queued + parts > ob->cfg.queued_max)
         return ERR_TOOBIG; /* all of the reply or nothing */
     struct part *first = NULL, **end = &first, *last = NULL;
+    int index = 0;
     for (size_t at = 0, next; at < len; at = next) {
         size_t n = markup_split(markup, text + at, len - at, &next);
         next += at;
@@ -193,6 +194,7 @@ int outbox_send(struct outbox *ob, const char *channel, const char *thread, cons
         q->it.len = n;
         q->it.queued = queued;
         q->it.arg = ob->ctx;
+        q->it.part = index++;
         q->it.last = next >= len;
         q->it.record = q->it.last ? record : 0;
         copy_id(q->it.channel, channel);

@@ -29,6 +29,7 @@ struct outbox_item {
     char user[OUTBOX_ID_MAX];   /* who asked, for the log */
     const char *text;           /* this part, NUL-terminated */
     size_t len;
+    int part;       /* its place in its reply: 0, 1, ... */
     int last;       /* the last part of its reply */
     int attempts;   /* tries that failed so far */
     int64_t record; /* the last part: the host's record of the question (0: none) */

@@ -115,7 +115,7 @@ static void dc_reads_ready_and_invalid_session(void **state)
     (void)state;
     const char *ready =
         "{\"op\":0,\"s\":1,\"t\":\"READY\",\"d\":{\"v\":10,\"user\":{\"id\":\"" SELF "\","
-        "\"username\":\"planbot\",\"bot\":true},\"guilds\":[{\"id\":\"2001\",\"unavailable\":true}]"
+        "\"username\":\"Plan B\\u00f6t\",\"bot\":true},\"guilds\":[{\"id\":\"2001\",\"unavailable\":true}]"
         ","
         "\"session_id\":\"abc123\",\"resume_gateway_url\":\"wss://gateway-us-east1-b.discord.gg\","
         "\"shard\":[0,1],\"application\":{\"id\":\"" SELF "\",\"flags\":0}}}";
@@ -125,7 +125,7 @@ static void dc_reads_ready_and_invalid_session(void **state)
     assert_int_equal(f.event, DC_EV_READY);
     assert_int_equal(f.seq, 1);
     assert_string_equal(f.self_id, SELF);
-    assert_string_equal(f.self_name, "planbot");
+    assert_string_equal(f.self_name, "Plan B\xC3\xB6t"); /* old-style bot names have spaces */
     assert_string_equal(f.session_id, "abc123");
     assert_string_equal(f.resume_url, "wss://gateway-us-east1-b.discord.gg");
     dc_frame_free(&f);
@@ -330,7 +330,7 @@ static void dc_writes_frames_and_bodies_cjson_reads_back(void **state)
 
     buf_reset(&b);
     const char *text = "> quote \xFF\n\"x\" @everyone";
-    assert_int_equal(dc_reply_body(text, strlen(text), "9001", &b), 0);
+    assert_int_equal(dc_reply_body(text, strlen(text), "9001", 2, &b), 0);
     o = parse_buf(&b);
     assert_string_equal(path_str(o, "content", NULL), "> quote \xEF\xBF\xBD\n\"x\" @everyone");
     assert_string_equal(path_str(o, "message_reference", "message_id"), "9001");
@@ -342,20 +342,62 @@ static void dc_writes_frames_and_bodies_cjson_reads_back(void **state)
     assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(am, "replied_user")));
     assert_null(cJSON_GetObjectItemCaseSensitive(am, "users"));
     assert_int_equal(path_num(o, "flags", NULL), 4);
+    /* a retry after a lost answer returns the message made: one nonce per part of a reply */
+    assert_string_equal(path_str(o, "nonce", NULL), "9001-2");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "enforce_nonce")));
     cJSON_Delete(o);
+    buf_reset(&b);
+    assert_int_equal(dc_reply_body("x", 1, "12345678901234567890", 999, &b), 0);
+    o = parse_buf(&b);
+    assert_true(strlen(path_str(o, "nonce", NULL)) <= 25);
+    cJSON_Delete(o);
+    buf_reset(&b);
+    assert_int_equal(dc_reply_body("x", 1, "9001", -1, &b), 0);
+    o = parse_buf(&b);
+    assert_null(cJSON_GetObjectItemCaseSensitive(o, "nonce"));
+    cJSON_Delete(o);
+    assert_int_equal(dc_reply_body("x", 1, "9001", 1000, &b), ERR_INVAL);
 
     buf_reset(&b);
-    assert_int_equal(dc_reply_body("hi", 2, "", &b), 0);
+    assert_int_equal(dc_reply_body("hi", 2, "", 0, &b), 0);
     o = parse_buf(&b);
     assert_null(cJSON_GetObjectItemCaseSensitive(o, "message_reference"));
+    assert_null(cJSON_GetObjectItemCaseSensitive(o, "nonce"));
     cJSON_Delete(o);
 
     struct buf small;
     buf_init(&small, 16);
-    assert_int_equal(dc_reply_body("a long enough reply", 19, "1", &small), ERR_TOOBIG);
+    assert_int_equal(dc_reply_body("a long enough reply", 19, "1", 0, &small), ERR_TOOBIG);
     assert_int_equal(small.len, 0);
     buf_free(&small);
     buf_free(&b);
+}
+
+static void dc_builds_the_socket_url(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *base, *url;
+        int rc;
+    } cases[] = {
+        { "wss://gateway.discord.gg", "wss://gateway.discord.gg/?v=10&encoding=json", 0 },
+        { "wss://gateway-us-east1-b.discord.gg/",
+          "wss://gateway-us-east1-b.discord.gg/?v=10&encoding=json", 0 },
+        { "ws://127.0.0.1:4000/resume", "ws://127.0.0.1:4000/resume?v=10&encoding=json", 0 },
+        { "wss://h?x=1", "wss://h/?x=1&v=10&encoding=json", 0 },
+        { "wss://h/p?x=1", "wss://h/p?x=1&v=10&encoding=json", 0 },
+        { "https://gateway.discord.gg", NULL, ERR_INVAL },
+        { "wss://h/#frag", NULL, ERR_INVAL },
+        { "gateway.discord.gg", NULL, ERR_INVAL },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char url[128];
+        int rc = dc_socket_url(cases[i].base, url, sizeof url);
+        if (rc != cases[i].rc || (cases[i].url && strcmp(url, cases[i].url) != 0))
+            fail_msg("%s: got %d \"%s\"", cases[i].base, rc, rc ? "" : url);
+    }
+    char tiny[16];
+    assert_int_equal(dc_socket_url("wss://gateway.discord.gg", tiny, sizeof tiny), ERR_TOOBIG);
 }
 
 static void dc_close_codes_say_what_to_do(void **state)
@@ -372,7 +414,7 @@ static void dc_close_codes_say_what_to_do(void **state)
         { 4001, DC_CLOSE_RESUME, NULL },
         { 4002, DC_CLOSE_RESUME, NULL },
         { 1000, DC_CLOSE_IDENTIFY, NULL },
-        { 1001, DC_CLOSE_IDENTIFY, NULL },
+        { 1001, DC_CLOSE_RESUME, NULL },
         { 4003, DC_CLOSE_IDENTIFY, NULL },
         { 4005, DC_CLOSE_IDENTIFY, NULL },
         { 4007, DC_CLOSE_IDENTIFY, NULL },
@@ -509,6 +551,7 @@ int main(void)
         cmocka_unit_test(dc_refuses_malformed_frames_saying_why),
         cmocka_unit_test(dc_reads_rest_answers),
         cmocka_unit_test(dc_writes_frames_and_bodies_cjson_reads_back),
+        cmocka_unit_test(dc_builds_the_socket_url),
         cmocka_unit_test(dc_close_codes_say_what_to_do),
         cmocka_unit_test(dc_takes_discord_markup_out_of_a_question),
         cmocka_unit_test(dc_markup_escapes_and_pings_no_one),

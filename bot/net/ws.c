@@ -371,7 +371,10 @@ void ws_close_code(struct ws *ws, int code)
     if (ws->closing)
         return;
     ws->closing = 1;
-    ws->close_code = code >= 1000 && code <= 4999 ? code : LWS_CLOSE_STATUS_NORMAL;
+    /* 1004-1006 and 1015 are never sent (RFC 6455, 7.4.1), nor the unassigned 1016-2999 */
+    int sendable = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+                   (code >= 3000 && code <= 4999);
+    ws->close_code = sendable ? code : LWS_CLOSE_STATUS_NORMAL;
     if (ws->wsi && ws->open)
         lws_callback_on_writable(ws->wsi);
     else if (ws->wsi)

@@ -68,8 +68,9 @@ int ws_send(struct ws *ws, const char *data, size_t len);
 /* Sends what is queued, then closes with status 1000 (normal closure); on_close follows. */
 void ws_close(struct ws *ws);
 
-/* The same with another status, 1000 to 4999: Discord ends a session closed with 1000 or
- * 1001, so an adapter that means to resume closes with 4000. */
+/* The same with another status (one a peer may be sent: 1000-1003, 1007-1014, 3000-4999;
+ * any other is sent as 1000): Discord ends a session closed with 1000 or 1001, so an adapter
+ * that means to resume closes with 4000. */
 void ws_close_code(struct ws *ws, int code);
 
 /* Drops the connection at once, without a close handshake; on_close follows. */

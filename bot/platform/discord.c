@@ -48,6 +48,11 @@ enum {
     STABLE_MS = 10000,      /* a session that served this long resets the backoff */
     CHANNELS_MAX = 1024,    /* channels remembered for the catch-up after a new session */
     HISTORY_PAGES_MAX = 10, /* pages of 100 read per channel in one catch-up */
+    CATCHUP_INFLIGHT = 2,   /* channels read at once: the replies keep most of the global limit */
+    CATCHUP_TRIES = 5,      /* a page that fails (no answer, 5xx) is asked for again so often */
+    RECORD_TRIES = 30,      /* a question the inbox cannot take is offered again so often, */
+    RECORD_RETRY_MS = 2000, /* this far apart: a minute, then it is lost, and says so */
+    RESUME_TRIES = 3,       /* connections to the resume URL that never resume: then identify */
     RESUME_CLOSE = 4000,    /* the close status planbot sends when it means to resume */
     WS_PING_SECS = 60,      /* the heartbeat is the check that counts; these are a backstop */
     WS_HANGUP_SECS = 180,
@@ -69,6 +74,8 @@ struct pending {
     struct plat *p;
     struct dc_message msg; /* owned */
     int direct, by_role;
+    int tries;                /* records refused so far */
+    struct loop_timer *again; /* the next try, once one was refused; owned */
 };
 
 /* A page of a channel's history being read (the catch-up). */
@@ -77,7 +84,9 @@ struct catchup {
     struct plat *p;
     struct chan chan;         /* newest: read the messages after it */
     int pages;                /* read so far */
-    struct loop_timer *again; /* after a 429 */
+    int tries;                /* failures of this page so far */
+    int started;              /* reading (or waiting to read again): takes one of the slots */
+    struct loop_timer *again; /* after a 429, a failure, or a used-up bucket */
 };
 
 struct plat {
@@ -101,7 +110,9 @@ struct plat {
     enum after after;        /* planbot closed the socket, and why */
     int64_t next_delay;      /* the delay asked for the next connection (-1: backoff) */
     int opening, replayed, served;
-    int catchup_due; /* the next READY starts a session after one that was lost */
+    int resume_tries;     /* connections to resume_url since the session last served */
+    int catchups_running; /* catch-ups started and not yet done (at most CATCHUP_INFLIGHT) */
+    int catchup_due;      /* the next READY starts a session after one that was lost */
     struct reconnect rc;
     struct loop_timer *retry, *beat, *hello_timer;
     volatile sig_atomic_t *stop;
@@ -232,9 +243,19 @@ static void chan_saw(struct plat *p, const struct dc_message *m)
 static void pending_free(struct pending *e)
 {
     if (e) {
+        loop_timer_free(e->again);
         dc_message_free(&e->msg);
         free(e);
     }
+}
+
+static void unlink_pending(struct plat *p, struct pending *e)
+{
+    for (struct pending **pp = &p->recording; *pp; pp = &(*pp)->next)
+        if (*pp == e) {
+            *pp = e->next;
+            break;
+        }
 }
 
 static struct plat_message message(struct pending *e, int64_t record)
@@ -246,29 +267,59 @@ static struct plat_message message(struct pending *e, int64_t record)
     return m;
 }
 
+static void submit(struct plat *p, struct pending *e);
+
+static void submit_again(void *arg)
+{
+    struct pending *e = arg;
+    submit(e->p, e);
+}
+
+/* The inbox could not take e (locked, a full disk, too many waiting): Discord sends nothing
+ * twice, so planbot offers it again a while later, and gives up on it only after a minute. */
+static void record_failed(struct plat *p, struct pending *e, int rc)
+{
+    if (!p->stopping && e->tries++ < RECORD_TRIES &&
+        (e->again || (e->again = loop_timer_new(p->loop, submit_again, e)))) {
+        if (e->tries == 1)
+            log_msg(LOG_WARN, "discord: cannot record message %s (%s); trying again every %d s",
+                    e->msg.id, err_str(rc), RECORD_RETRY_MS / 1000);
+        loop_timer_set(e->again, RECORD_RETRY_MS);
+        return;
+    }
+    log_msg(LOG_ERROR, "discord: cannot record message %s (%s); it is not answered", e->msg.id,
+            err_str(rc));
+    unlink_pending(p, e);
+    pending_free(e);
+}
+
 static void recorded(void *arg, int rc, int64_t record)
 {
     struct pending *e = arg;
     struct plat *p = e->p;
-    for (struct pending **pp = &p->recording; *pp; pp = &(*pp)->next)
-        if (*pp == e) {
-            *pp = e->next;
-            break;
-        }
-    if (!rc || rc == ERR_EXISTS)
-        seen_add(p->seen, seen_key("message", e->msg.id));
+    if (rc && rc != ERR_EXISTS) {
+        record_failed(p, e, rc);
+        return;
+    }
+    unlink_pending(p, e);
+    seen_add(p->seen, seen_key("message", e->msg.id));
     if (rc == ERR_EXISTS) {
         log_msg(LOG_INFO, "discord: message %s was answered before: not again", e->msg.id);
-    } else if (rc) {
-        log_msg(LOG_WARN,
-                "discord: cannot record message %s (%s); it is not answered until a new "
-                "session reads the channel again",
-                e->msg.id, err_str(rc));
     } else if (!p->stopping) { /* stopping: its record stays open; the next start answers it */
         struct plat_message m = message(e, record);
         p->host.on_message(p->host.ctx, p, &m);
     }
     pending_free(e);
+}
+
+/* Offers e (on p->recording) to the host's inbox: recorded() follows, unless it is refused at
+ * once. */
+static void submit(struct plat *p, struct pending *e)
+{
+    struct plat_message pm = message(e, 0);
+    int rc = p->host.record(p->host.ctx, "discord", e->msg.id, &pm, recorded, e);
+    if (rc)
+        record_failed(p, e, rc);
 }
 
 /* Takes a message: answers it when it is a question to planbot, once. Takes m's text when it
@@ -298,20 +349,29 @@ static void take(struct plat *p, struct dc_message *m, int direct)
     e->msg = *m;
     e->direct = direct;
     e->by_role = p->role_id[0] && m->has_role;
-    struct plat_message pm = message(e, 0);
-    int rc = p->host.record(p->host.ctx, "discord", m->id, &pm, recorded, e);
-    if (rc) {
-        log_msg(LOG_WARN, "discord: cannot record message %s (%s); it is not answered", m->id,
-                err_str(rc));
-        free(e);
-        return;
-    }
     memset(m, 0, sizeof *m); /* moved into e */
     e->next = p->recording;
     p->recording = e;
+    submit(p, e);
 }
 
 /* ---- the catch-up after a new session ---- */
+
+static void read_page(struct catchup *c);
+
+/* Starts the catch-ups waiting, while fewer than CATCHUP_INFLIGHT are under way. */
+static void catchups_pump(struct plat *p)
+{
+    for (struct catchup *c = p->catchups; c && p->catchups_running < CATCHUP_INFLIGHT;) {
+        struct catchup *next = c->next;
+        if (!c->started && !p->stopping) {
+            c->started = 1;
+            p->catchups_running++;
+            read_page(c); /* may free c */
+        }
+        c = next;
+    }
+}
 
 static void catchup_free(struct catchup *c)
 {
@@ -321,11 +381,19 @@ static void catchup_free(struct catchup *c)
             *pp = c->next;
             break;
         }
+    if (c->started)
+        p->catchups_running--;
     loop_timer_free(c->again);
     free(c);
 }
 
-static void read_page(struct catchup *c);
+/* Done with c: the next waiting one may start. */
+static void catchup_done(struct catchup *c)
+{
+    struct plat *p = c->p;
+    catchup_free(c);
+    catchups_pump(p);
+}
 
 static void page_read(void *ctx, const struct http_response *r)
 {
@@ -344,9 +412,19 @@ static void page_read(void *ctx, const struct http_response *r)
     if (r->status != 200) {
         dc_error_parse(r->body, r->len, &e);
         why_failed(r, &e, why, sizeof why);
+        /* no answer, or the server's trouble (an outage often ends a session): again later */
+        if ((r->status == 0 || r->status >= 500) && c->tries++ < CATCHUP_TRIES && !p->stopping) {
+            int64_t wait = reconnect_backoff_ms((unsigned)c->tries, BACKOFF_CAP_MS);
+            log_msg(LOG_WARN,
+                    "discord: cannot read what was said in %s while away (%s); again in "
+                    "%.1f s",
+                    c->chan.id, why, (double)wait / 1000);
+            loop_timer_set(c->again, wait);
+            return;
+        }
         log_msg(LOG_WARN, "discord: cannot read what was said in %s while away: %s", c->chan.id,
                 why);
-        catchup_free(c);
+        catchup_done(c);
         return;
     }
     struct dc_message *list;
@@ -358,9 +436,10 @@ static void page_read(void *ctx, const struct http_response *r)
     if (bad) {
         log_msg(LOG_WARN, "discord: ignored a history of %s planbot cannot read: %s", c->chan.id,
                 why);
-        catchup_free(c);
+        catchup_done(c);
         return;
     }
+    c->tries = 0;
     if (n)
         log_msg(LOG_DEBUG, "discord: read %zu messages of %s said while away", n, c->chan.id);
     for (size_t i = 0; i < n && !p->stopping; i++) {
@@ -376,7 +455,7 @@ static void page_read(void *ctx, const struct http_response *r)
         else
             read_page(c);
     } else {
-        catchup_free(c);
+        catchup_done(c);
     }
 }
 
@@ -386,7 +465,7 @@ static void read_page(struct catchup *c)
     snprintf(path, sizeof path, "channels/%s/messages?after=%s&limit=%d", c->chan.id,
              c->chan.newest, DC_MESSAGES_MAX);
     if (call(c->p, "GET", path, NULL, 0, page_read, c))
-        catchup_free(c);
+        catchup_free(c); /* not pumped from here: the caller goes on */
 }
 
 static void read_again(void *arg)
@@ -395,24 +474,28 @@ static void read_again(void *arg)
 }
 
 /* After a new session: reads, in every channel planbot was asked in, what was said after the
- * newest message it saw there (the old session's replay is lost with it). */
+ * newest message it saw there (the old session's replay is lost with it), a few channels at a
+ * time so that Discord's global limit stays the replies'. */
 static void catch_up(struct plat *p)
 {
-    for (size_t i = 0; i < p->nchans && !p->stopping; i++) {
-        if (!p->chans[i].newest[0])
-            continue;
-        struct catchup *c = calloc(1, sizeof *c);
+    for (size_t i = 0; i < p->nchans; i++) {
+        struct catchup *c = p->catchups;
+        while (c && strcmp(c->chan.id, p->chans[i].id) != 0)
+            c = c->next;
+        if (c || !p->chans[i].newest[0])
+            continue; /* being read already (an earlier catch-up), or nothing seen there */
+        c = calloc(1, sizeof *c);
         if (!c || !(c->again = loop_timer_new(p->loop, read_again, c))) {
             free(c);
             log_msg(LOG_WARN, "discord: out of memory; not reading what was said while away");
-            return;
+            break;
         }
         c->p = p;
         c->chan = p->chans[i];
         c->next = p->catchups;
         p->catchups = c;
-        read_page(c);
     }
+    catchups_pump(p);
 }
 
 /* ---- the Gateway ---- */
@@ -452,6 +535,7 @@ static void close_for(struct plat *p, enum after after, int64_t delay)
         return;
     p->after = after;
     p->next_delay = delay;
+    loop_timer_cancel(p->beat); /* no beat may decide otherwise while it closes */
     ws_close_code(p->ws, RESUME_CLOSE);
 }
 
@@ -459,12 +543,13 @@ static void forget_session(struct plat *p)
 {
     p->session_id[0] = p->resume_url[0] = '\0';
     p->seq = -1;
+    p->resume_tries = 0;
 }
 
 static void beat(void *arg)
 {
     struct plat *p = arg;
-    if (!p->ws || !p->hello)
+    if (!p->ws || !p->hello || !ws_is_open(p->ws))
         return;
     if (!p->acked) {
         log_msg(LOG_WARN,
@@ -508,6 +593,7 @@ static void on_ready(struct plat *p, const struct dc_frame *f)
     snprintf(p->self_name, sizeof p->self_name, "%s", f->self_name);
     p->ready = 1;
     p->ready_at = loop_now_ms();
+    p->resume_tries = 0;
     reconnect_succeeded(&p->rc);
     log_msg(LOG_INFO, "discord: connected as %s (user %s)", p->self_name, p->self_id);
     if (!p->replayed && p->host.replay) {
@@ -562,6 +648,7 @@ static void on_text(void *ctx, struct ws *ws, const char *data, size_t len)
         } else if (f.event == DC_EV_RESUMED) {
             p->ready = 1;
             p->ready_at = loop_now_ms();
+            p->resume_tries = 0;
             reconnect_succeeded(&p->rc);
             log_msg(LOG_INFO, "discord: resumed the session at seq %lld", (long long)p->seq);
         } else if (f.event == DC_EV_MESSAGE_CREATE && p->self_id[0]) {
@@ -659,7 +746,8 @@ static void looked_up(void *ctx, int err, const char *addr, const char *why)
 static void connect_socket(struct plat *p, const char *base)
 {
     struct ws_url u;
-    if (ws_url_parse(base, &u)) {
+    if (dc_socket_url(base, p->socket_url, sizeof p->socket_url) ||
+        ws_url_parse(p->socket_url, &u)) {
         log_msg(LOG_WARN, "discord: the Gateway URL \"%s\" is not one planbot can use", base);
         forget_session(p);
         p->gateway_url[0] = '\0';
@@ -667,10 +755,6 @@ static void connect_socket(struct plat *p, const char *base)
         want_socket(p, -1);
         return;
     }
-    const char *scheme_end = strstr(base, "://") + 3;
-    int has_path = strchr(scheme_end, '/') != NULL;
-    snprintf(p->socket_url, sizeof p->socket_url, "%s%s%sv=10&encoding=json", base,
-             has_path ? "" : "/", strchr(base, '?') ? "&" : "?");
     unsigned char bin[16];
     if (inet_pton(AF_INET, u.host, bin) == 1 || inet_pton(AF_INET6, u.host, bin) == 1) {
         open_socket(p, NULL);
@@ -737,7 +821,15 @@ static void connect_now(void *arg)
     struct plat *p = arg;
     if (p->stopping || p->fatal || p->opening || p->ws)
         return;
+    if (p->session_id[0] && p->resume_tries >= RESUME_TRIES) {
+        log_msg(LOG_WARN,
+                "discord: the session could not be resumed on %s in %d tries; starting a new one",
+                p->resume_url, RESUME_TRIES);
+        forget_session(p);
+        p->catchup_due = p->served;
+    }
     if (p->session_id[0]) { /* a session to resume: straight to its URL */
+        p->resume_tries++;
         connect_socket(p, p->resume_url);
         return;
     }
@@ -800,7 +892,7 @@ static int start_post(void *ctx, struct outbox_item *it)
     buf_init(&body, it->len * 6 + 4096);
     char path[OUTBOX_ID_MAX + 32];
     snprintf(path, sizeof path, "channels/%s/messages", it->channel);
-    int rc = dc_reply_body(it->text, it->len, it->thread, &body);
+    int rc = dc_reply_body(it->text, it->len, it->thread, it->part < 1000 ? it->part : -1, &body);
     if (!rc)
         rc = call(p, "POST", path, body.data, body.len, posted, it);
     buf_free(&body);

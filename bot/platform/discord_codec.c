@@ -188,6 +188,21 @@ static int read_message(const cJSON *o, const char *path, const struct dc_lookfo
     return m->text ? 0 : codec_fail(err, errlen, ERR_NOMEM, "out of memory for the content");
 }
 
+/* A name as the log shows it: v's string, control characters as '?', cut on a character
+ * boundary to fit cap; "?" when v is not a string. Names are for people: an old-style bot
+ * username may hold spaces and any letter. */
+static void name_for_log(const cJSON *v, char *dst, size_t cap)
+{
+    const char *s = cJSON_IsString(v) && v->valuestring && v->valuestring[0] ? v->valuestring : "?";
+    size_t n = 0;
+    for (; s[n] && n + 1 < cap; n++)
+        dst[n] = (unsigned char)s[n] < 0x20 || s[n] == 0x7f ? '?' : s[n];
+    if (s[n]) /* cut: not inside a character */
+        while (n > 0 && ((unsigned char)dst[n] & 0xC0) == 0x80)
+            n--;
+    dst[n] = '\0';
+}
+
 static int read_ready(const cJSON *d, struct dc_frame *f, char *err, size_t errlen)
 {
     const cJSON *user = NULL;
@@ -195,8 +210,7 @@ static int read_ready(const cJSON *d, struct dc_frame *f, char *err, size_t errl
     if (!rc)
         rc = get_snowflake(user, "id", "d.user.id", f->self_id, err, errlen);
     if (!rc)
-        rc = codec_get_token(user, "username", "d.user.username", f->self_name, sizeof f->self_name,
-                             err, errlen);
+        name_for_log(codec_member(user, "username"), f->self_name, sizeof f->self_name);
     if (!rc)
         rc = codec_get_token(d, "session_id", "d.session_id", f->session_id, sizeof f->session_id,
                              err, errlen);
@@ -415,9 +429,9 @@ int dc_heartbeat_frame(int64_t seq, struct buf *out)
                     : buf_puts(out, "{\"op\":1,\"d\":null}");
 }
 
-int dc_reply_body(const char *text, size_t len, const char *reply_to, struct buf *out)
+int dc_reply_body(const char *text, size_t len, const char *reply_to, int part, struct buf *out)
 {
-    if (!text && len)
+    if ((!text && len) || part > 999)
         return ERR_INVAL;
     size_t start = out->len;
     int rc = buf_puts(out, "{\"content\":");
@@ -429,6 +443,9 @@ int dc_reply_body(const char *text, size_t len, const char *reply_to, struct buf
             rc = codec_append_json_string(out, reply_to, strlen(reply_to));
         if (!rc)
             rc = buf_puts(out, ",\"fail_if_not_exists\":false}");
+        /* a nonce is at most 25 characters: a snowflake (20), '-', the part (3) */
+        if (!rc && part >= 0 && dc_is_snowflake(reply_to))
+            rc = buf_printf(out, ",\"nonce\":\"%s-%d\",\"enforce_nonce\":true", reply_to, part);
     }
     /* nothing in a reply pings anyone; its links (the citation) show no preview (flags:
      * SUPPRESS_EMBEDS) */
@@ -465,8 +482,8 @@ enum dc_close_verdict dc_close_verdict(int code, const char **why)
             return DC_CLOSE_FATAL;
         }
     switch (code) {
-    case 1000: /* the session is over: Discord ends it when either side closes so */
-    case 1001:
+    case 1000: /* the session is over (a client's 1000 or 1001 ends it too; a server's 1001,
+                  "going away", is a restart: resumable) */
     case 4003: /* not authenticated */
     case 4005: /* already authenticated */
     case 4007: /* invalid seq */
@@ -475,6 +492,22 @@ enum dc_close_verdict dc_close_verdict(int code, const char **why)
     default: /* lost (0, 1006), 4000 unknown error, 4001, 4002, or planbot's own 4000 */
         return DC_CLOSE_RESUME;
     }
+}
+
+int dc_socket_url(const char *base, char *out, size_t cap)
+{
+    const char *host = strstr(base, "://");
+    if (!host || (strncmp(base, "ws://", 5) != 0 && strncmp(base, "wss://", 6) != 0))
+        return ERR_INVAL;
+    host += 3;
+    size_t authority = strcspn(host, "/?#");
+    const char *rest = host + authority;
+    if (*rest == '#' || strchr(rest, '#'))
+        return ERR_INVAL; /* a fragment has no place in a Gateway URL */
+    /* the path ("/" when none), then the query with v and encoding added */
+    int n = snprintf(out, cap, "%.*s%s%s%sv=10&encoding=json", (int)(rest - base), base,
+                     *rest == '/' ? "" : "/", rest, strchr(rest, '?') ? "&" : "?");
+    return n < 0 || (size_t)n >= cap ? ERR_TOOBIG : 0;
 }
 
 /* ---- the text of a question ---- */

@@ -142,14 +142,23 @@ int dc_heartbeat_frame(int64_t seq, struct buf *out);
 
 /* Appends the body of POST /channels/{id}/messages: content, a message_reference to the
  * question reply_to ("" or NULL: none) that does not fail when the question is gone, and
- * allowed_mentions that let nothing in it ping anyone, not even the person it answers. Invalid
- * UTF-8 becomes U+FFFD. 0, or ERR_TOOBIG / ERR_NOMEM with out unchanged. */
-int dc_reply_body(const char *text, size_t len, const char *reply_to, struct buf *out);
+ * allowed_mentions that let nothing in it ping anyone, not even the person it answers. With a
+ * question, part (its place in the reply, 0 to 999; -1: none) makes the nonce "REPLY_TO-PART" with
+ * enforce_nonce, so that a post tried again after Discord made it (an answer lost) returns
+ * the message made instead of a second one. Invalid UTF-8 becomes U+FFFD. 0, ERR_INVAL for a
+ * part over 999, or ERR_TOOBIG / ERR_NOMEM with out unchanged. */
+int dc_reply_body(const char *text, size_t len, const char *reply_to, int part, struct buf *out);
+
+/* The URL to open for a Gateway base (GET /gateway/bot's url, or READY's
+ * resume_gateway_url): base with "/" for a path when it has none and the query v=10 and
+ * encoding=json added to any it has. 0, ERR_INVAL (not ws:// or wss://, a fragment), or
+ * ERR_TOOBIG when cap is too small. Pure. */
+int dc_socket_url(const char *base, char *out, size_t cap);
 
 /* What a Gateway close code means (protocols.md §3.2). */
 enum dc_close_verdict {
     DC_CLOSE_RESUME,   /* reconnect and resume the session */
-    DC_CLOSE_IDENTIFY, /* reconnect with a new session */
+    DC_CLOSE_IDENTIFY, /* reconnect with a new session (the server's 1000, 4003, 4005, 4007-4009) */
     DC_CLOSE_FATAL     /* never reconnect: *why says what to fix */
 };
 

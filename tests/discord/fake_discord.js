@@ -109,6 +109,8 @@ class FakeDiscord extends FakeServer {
     this.globalWindow = { count: 0, resetAt: 0 };
     this.injected = []; // {scope, count, retryAfter}
     this.faults = []; // {method, path, mode, n}: see fail()
+    this.nonces = new Map(); // channel/nonce -> {message, at}: enforce_nonce
+    this.nonceHits = 0; // posts answered with the message their nonce made before
     this.cuts = 0; // dispatches to cut in the middle of their frame: see cutNext()
     this.globalUntil = 0; // end of the injected global wait
     this.sockets = new Set();
@@ -170,7 +172,12 @@ class FakeDiscord extends FakeServer {
     if (path === '/gateway/bot') return known('GET', () => answer(200, this.gatewayBot()));
     if (path === '/users/@me') return known('GET', () => answer(200, this.botUser));
     const m = /^\/channels\/(\d+)\/messages$/.exec(path);
-    if (m && req.method === 'POST') return this.createMessage(m[1], req, entry, at, mode === 'garbage' ? (status, body, extra) => (status === 200 ? this.garbage(res, entry) : answer(status, body, extra)) : answer);
+    if (m && req.method === 'POST') {
+      let reply = answer;
+      if (mode === 'garbage') reply = (status, body, extra) => (status === 200 ? this.garbage(res, entry) : answer(status, body, extra));
+      if (mode === 'lost') reply = (status, body, extra) => (status === 200 ? answer(500, { message: '500: Internal Server Error', code: 0 }) : answer(status, body, extra));
+      return this.createMessage(m[1], req, entry, at, reply);
+    }
     if (m) return known('GET', () => this.listMessages(m[1], url.searchParams, answer));
     return answer(404, { message: '404: Not Found', code: 0 });
   }
@@ -286,12 +293,24 @@ class FakeDiscord extends FakeServer {
       reference = this.findMessage(ref.channel_id || channelId, ref.message_id);
       if (!reference && ref.fail_if_not_exists !== false) return fail(400, formError('message_reference', 'REPLIES_UNKNOWN_MESSAGE', 'Unknown message'));
     }
+    if (body.nonce !== undefined && (typeof body.nonce !== 'string' || body.nonce.length > 25) && typeof body.nonce !== 'number') {
+      return fail(400, formError('nonce', 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 25 in length.'));
+    }
+    // enforce_nonce: the same nonce from the same author in the same channel within a few
+    // minutes returns the message made the first time, and makes none
+    const nonceKey = body.enforce_nonce === true && body.nonce !== undefined ? `${channelId}/${body.nonce}` : null;
+    const made = nonceKey && this.nonces.get(nonceKey);
+    if (made && Date.now() - made.at < 5 * 60 * 1000) {
+      this.nonceHits++;
+      return answer(200, made.message, rl);
+    }
     const message = this.makeMessage(channel, this.users.get(BOT_ID), content, {
       reference,
       embeds,
       tts: body.tts === true,
       nonce: body.nonce,
     });
+    if (nonceKey) this.nonces.set(nonceKey, { message, at: Date.now() });
     this.posts.push({ channel_id: channelId, body, message, at });
     this.deliver(channel, message, memberObject());
     this.emit('post', message);
@@ -638,8 +657,8 @@ class FakeDiscord extends FakeServer {
   }
 
   // The next n calls of method on path (the URL's path, /api/v10/...) are answered 500, with a
-  // 200 whose JSON is cut short ('garbage': a message is created all the same), or never
-  // ('hang').
+  // 200 whose JSON is cut short ('garbage': a message is created all the same), 500 after the
+  // message is made ('lost': a client cannot tell it from a failure), or never ('hang').
   fail(method, path, mode, n = 1) {
     this.faults.push({ method, path, mode, n });
   }

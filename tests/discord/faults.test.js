@@ -10,6 +10,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { startFakeDiscord, BOT_ID } = require('./fake_discord');
 const { startPlanbot, sleep } = require('../slack/planbot');
+const { spawn } = require('node:child_process');
 
 const TOKEN = 'discord-faults-secret-token';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'planbot-discord-faults-'));
@@ -134,6 +135,44 @@ describe('a misbehaving Discord', { concurrency }, () => {
       const second = ask(t.fake);
       await answeredOnce(t.fake, [first, second]);
     } finally {
+      await stop(t);
+    }
+  });
+
+  it('a reply Discord made but whose answer was lost is tried again and not posted twice (its nonce)', async () => {
+    const t = await start();
+    try {
+      const POST = /^\/api\/v10\/channels\/\d+\/messages$/;
+      t.fake.fail('POST', POST, 'lost', 1);
+      const q = ask(t.fake);
+      const posts = () => t.fake.requests.filter((r) => r.method === 'POST' && POST.test(r.path)).length;
+      await t.fake.waitFor(() => posts() === 2, 10000); // made, the answer lost; then again
+      await answeredOnce(t.fake, [q]);
+      assert.equal(posts(), 2);
+      assert.equal(t.fake.nonceHits, 1, 'the second try was answered with the message the first made');
+    } finally {
+      await stop(t);
+    }
+  });
+
+  it('a locked inbox: the question is recorded once the lock is gone, and answered once', async () => {
+    const t = await start();
+    let locker;
+    try {
+      // another process holds the inbox's write lock for 4 s (planbot waits 250 ms for it)
+      const script = 'import sqlite3, sys, time\n' +
+        'db = sqlite3.connect(sys.argv[1], isolation_level=None)\n' +
+        'db.execute("BEGIN EXCLUSIVE")\nprint("locked", flush=True)\ntime.sleep(4)\ndb.execute("COMMIT")\n';
+      locker = spawn('python3', ['-c', script, `${t.bot.dbPath}.inbox`], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise((resolve, reject) => {
+        locker.stdout.on('data', (d) => { if (/locked/.test(d)) resolve(); });
+        locker.on('exit', (code) => reject(new Error(`the locker exited ${code}`)));
+      });
+      const q = ask(t.fake);
+      await t.bot.waitLog(/discord: cannot record message \d+ \(.*\); trying again every 2 s/);
+      await answeredOnce(t.fake, [q], 20000);
+    } finally {
+      if (locker && locker.exitCode === null) locker.kill();
       await stop(t);
     }
   });

@@ -38,7 +38,7 @@ static void check_message(const struct dc_message *m)
     CHECK(id_ok(m->guild_id, 0) && id_ok(m->author_id, 0));
     struct buf body;
     buf_init(&body, m->text_len * 6 + 4096);
-    if (dc_reply_body(m->text, m->text_len, m->id, &body) == 0) {
+    if (dc_reply_body(m->text, m->text_len, m->id, 0, &body) == 0) {
         cJSON *doc = cJSON_ParseWithLength(body.data, body.len);
         CHECK(doc != NULL);
         const cJSON *parse = cJSON_GetObjectItemCaseSensitive(
