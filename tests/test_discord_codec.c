@@ -115,7 +115,8 @@ static void dc_reads_ready_and_invalid_session(void **state)
     (void)state;
     const char *ready =
         "{\"op\":0,\"s\":1,\"t\":\"READY\",\"d\":{\"v\":10,\"user\":{\"id\":\"" SELF "\","
-        "\"username\":\"Plan B\\u00f6t\",\"bot\":true},\"guilds\":[{\"id\":\"2001\",\"unavailable\":true}]"
+        "\"username\":\"Plan "
+        "B\\u00f6t\",\"bot\":true},\"guilds\":[{\"id\":\"2001\",\"unavailable\":true}]"
         ","
         "\"session_id\":\"abc123\",\"resume_gateway_url\":\"wss://gateway-us-east1-b.discord.gg\","
         "\"shard\":[0,1],\"application\":{\"id\":\"" SELF "\",\"flags\":0}}}";
