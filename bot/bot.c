@@ -213,9 +213,8 @@ static void replay_one(void *arg, const struct inbox_question *q)
         r->expired++;
         return;
     }
-    struct plat_message m = {
-        q->user, q->channel, q->thread, q->text, q->len, q->direct, 0, q->n, 0
-    };
+    struct plat_message m = { q->user,   q->channel, q->thread, q->text, q->len,
+                              q->direct, 0,          q->n,      0,       NULL };
     handle(r->a, r->p, &m, 1);
     r->answered++;
 }

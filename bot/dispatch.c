@@ -195,7 +195,8 @@ int dispatch_message(struct dispatch *d, const char *platform, const struct plat
     /* the conversation so far: a number picks a suggestion; a follow-up reads with the question
      * before it */
     int64_t now = now_ms();
-    const struct convo_turn *last = convo_last(d->convo, platform, msg->channel, msg->thread, now);
+    const char *thread = msg->convo ? msg->convo : msg->thread;
+    const struct convo_turn *last = convo_last(d->convo, platform, msg->channel, thread, now);
     struct match_result res;
     int pick = last ? suggestion_pick(text, len, last->nsuggest) : 0;
     if (pick) {
@@ -210,7 +211,7 @@ int dispatch_message(struct dispatch *d, const char *platform, const struct plat
         }
         char topic[CONVO_MAX_QUESTION + 1]; /* the question stays the conversation's topic */
         snprintf(topic, sizeof topic, "%s", last->question);
-        convo_note(d->convo, platform, msg->channel, msg->thread, now, topic, strlen(topic), &res);
+        convo_note(d->convo, platform, msg->channel, thread, now, topic, strlen(topic), &res);
         return rc;
     }
     char joined[2 * CONVO_MAX_QUESTION + 2];
@@ -249,7 +250,7 @@ int dispatch_message(struct dispatch *d, const char *platform, const struct plat
                           "moment.");
         return rc;
     }
-    convo_note(d->convo, platform, msg->channel, msg->thread, now, asked, asked_len, &res);
+    convo_note(d->convo, platform, msg->channel, thread, now, asked, asked_len, &res);
     static const char pick_hint[] = "\nReply with the number of a topic to read it.";
     if (res.n == 0 && res.nsuggest > 0 && d->convo && !replied)
         replied = markup_escape(d->markup, pick_hint, sizeof pick_hint - 1, 0, reply);

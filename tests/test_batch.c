@@ -361,7 +361,7 @@ static void no_statement_on_a_question_path_scans_a_table_that_grows(void **stat
             assert_int_equal(record(f, event, &o), 0);
             batch_flush(f->b);
             struct plat_message msg = { "U1", "C1",     "", questions[i], strlen(questions[i]), 0,
-                                        0,    o.record, 0 };
+                                        0,    o.record, 0,  NULL };
             buf_reset(&reply);
             dispatch_message(&d, "slack", &msg, &reply);
             batch_settle(f->b, o.record, 1);

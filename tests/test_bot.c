@@ -74,7 +74,7 @@ static struct script *script_of(const char *name)
 static struct plat_message message_of(const struct step *st, int64_t record)
 {
     struct plat_message m = { st->user,   st->channel, "",     st->text, strlen(st->text),
-                              st->direct, 0,           record, 0 };
+                              st->direct, 0,           record, 0,        NULL };
     return m;
 }
 

@@ -81,7 +81,9 @@ static int console_run(struct plat *p, volatile sig_atomic_t *stop)
             fprintf(stderr, "planbot: reading the terminal failed\n");
             break;
         }
-        struct plat_message m = { p->user, "console", "", buf_str(&msg), msg.len, 1, 1, 0, 0 };
+        struct plat_message m = {
+            p->user, "console", "", buf_str(&msg), msg.len, 1, 1, 0, 0, NULL
+        };
         p->host.on_message(p->host.ctx, p, &m);
     }
     if (p->tty)

@@ -261,9 +261,18 @@ static void unlink_pending(struct plat *p, struct pending *e)
 static struct plat_message message(struct pending *e, int64_t record)
 {
     const struct dc_message *q = &e->msg;
-    struct plat_message m = { q->author_id, q->channel_id, q->id, q->text,
-                              q->text_len,  e->direct,     0,     record,
-                              e->by_role };
+    /* a reply threads nothing on Discord: a follow-up continues the asker's conversation in
+     * the channel (a direct message's is the channel's) */
+    struct plat_message m = { q->author_id,
+                              q->channel_id,
+                              q->id,
+                              q->text,
+                              q->text_len,
+                              e->direct,
+                              0,
+                              record,
+                              e->by_role,
+                              e->direct ? "" : q->author_id };
     return m;
 }
 

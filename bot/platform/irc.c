@@ -150,7 +150,7 @@ static void on_question(struct plat *p, const struct irc_event *ev)
         snprintf(user, sizeof user, "nick:%s", ev->nick);
     /* in a channel the reply is addressed to the asker: the thread is the asker's nick */
     struct plat_message m = {
-        user, ev->reply_to, ev->direct ? "" : ev->nick, ev->text, ev->len, ev->direct, 0, 0, 0
+        user, ev->reply_to, ev->direct ? "" : ev->nick, ev->text, ev->len, ev->direct, 0, 0, 0, NULL
     };
     p->host.on_message(p->host.ctx, p, &m);
 }

@@ -192,7 +192,8 @@ static struct plat_message message(struct pending *e, int64_t record)
     const struct mm_post *q = &e->post;
     struct plat_message m = { q->user_id, q->channel_id, q->root_id[0] ? q->root_id : q->id,
                               q->text,    q->text_len,   e->direct,
-                              0,          record,        0 };
+                              0,          record,        0,
+                              NULL };
     return m;
 }
 

@@ -38,11 +38,14 @@ struct plat_message {
     const char *thread;  /* the adapter's key for the reply's thread ("": none); opaque here */
     const char *text;    /* as plain text: the adapter has decoded its platform's markup */
     size_t len;
-    int direct;     /* a direct message rather than a channel */
-    int moderator;  /* the adapter vouches that user may change the knowledge base (console) */
-    int64_t record; /* the host's durable record of the question (0: none), for settle() */
-    int by_role;    /* the platform says user holds the configured moderators' role (Discord):
-                       a moderator's rights, but counted against the flood limit as others */
+    int direct;        /* a direct message rather than a channel */
+    int moderator;     /* the adapter vouches that user may change the knowledge base (console) */
+    int64_t record;    /* the host's durable record of the question (0: none), for settle() */
+    int by_role;       /* the platform says user holds the configured moderators' role (Discord):
+                          a moderator's rights, but counted against the flood limit as others */
+    const char *convo; /* the conversation a follow-up continues, where it is not the thread
+                          (Discord, whose replies thread nothing: the asker's in a channel);
+                          NULL: the thread's */
 };
 
 /* What an adapter is (plat_ops.caps): what the host must do for it. */

@@ -233,7 +233,7 @@ static struct plat_message message(const struct slack_frame *f, int direct, int6
 {
     const char *thread = f->thread_ts[0] ? f->thread_ts : direct ? "" : f->ts;
     struct plat_message m = { f->user, f->channel, thread, f->text, f->text_len,
-                              direct,  0,          record, 0 };
+                              direct,  0,          record, 0,       NULL };
     return m;
 }
 

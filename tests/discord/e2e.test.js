@@ -397,3 +397,29 @@ test('one process serves Mattermost and Discord at once, with one knowledge base
     await fake.close();
   }
 });
+
+test("follow-ups continue the asker's conversation: a topic's number, and a question read with the one before", async () => {
+  const fake = await startFakeDiscord({ token: TOKEN });
+  const bot = await startBot(fake);
+  try {
+    const declined = await ask(fake, mention('what about the ceasefire bananas?'));
+    assert.match(declined.reply.body.content, /Reply with the number of a topic/);
+    const first = /1\. ([^\n;]*?) \\\[([a-z0-9-]+)\]/.exec(declined.reply.body.content);
+    assert.ok(first, declined.reply.body.content);
+    // someone else's "1" in the same channel is not a pick of alice's topics
+    const other = await ask(fake, mention('1'), { user: BOB });
+    assert.doesNotMatch(other.reply.body.content, new RegExp(`\\[${first[2]}\\]`));
+    const pick = await ask(fake, mention('1'));
+    assert.match(pick.reply.body.content, new RegExp(`\\[${first[2]}\\]`), 'the first topic suggested');
+    // "and the russians?" alone is nothing; after a question about Donetsk it is about what
+    // Russia gets there; in a DM the conversation is the channel's
+    const alone = await ask(fake, 'and the russians?', { dm: true, user: BOB });
+    assert.match(alone.reply.body.content, /I don't know/);
+    await ask(fake, 'what happens to donetsk?', { dm: true, user: CAROL });
+    const more = await ask(fake, 'and the russians?', { dm: true, user: CAROL });
+    assert.match(more.reply.body.content, /de facto Russian/);
+  } finally {
+    await bot.stop();
+    await fake.close();
+  }
+});
