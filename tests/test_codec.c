@@ -105,6 +105,37 @@ static void codec_getters_type_check_and_cap(void **state)
     cJSON_Delete(v);
 }
 
+/* A message's text: "" when missing, repaired, capped, and only a string */
+static void codec_reads_text_repaired_and_capped(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json, *text, *why;
+        int rc;
+    } rows[] = {
+        { "{}", "", NULL, 0 },
+        { "{\"t\":\"caf\xC3\xA9 \xFF!\"}", "caf\xC3\xA9 \xEF\xBF\xBD!", NULL, 0 },
+        { "{\"t\":\"\"}", "", NULL, 0 },
+        { "{\"t\":5}", NULL, "e.t must be a string", ERR_INVAL },
+        { "{\"t\":null}", "", NULL, 0 },
+        { "{\"t\":\"0123456789abc\"}", NULL, "e.t is over 12 bytes", ERR_TOOBIG },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        cJSON *o = cJSON_Parse(rows[i].json);
+        assert_non_null(o);
+        char *text, err[128] = "";
+        size_t len;
+        int rc = codec_get_text(o, "t", "e.t", 12, &text, &len, err, sizeof err);
+        cJSON_Delete(o);
+        if (rc != rows[i].rc || (rows[i].why && !strstr(err, rows[i].why)) ||
+            (rows[i].text && (!text || strcmp(text, rows[i].text) != 0 || len != strlen(text))))
+            fail_msg("%s: got %d \"%s\" (%s)", rows[i].json, rc, text ? text : "(null)", err);
+        if (rc)
+            assert_null(text);
+        free(text);
+    }
+}
+
 static void codec_writes_json_strings_cjson_reads_back(void **state)
 {
     (void)state;
@@ -235,6 +266,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(codec_parses_one_object_or_says_why_not),
         cmocka_unit_test(codec_getters_type_check_and_cap),
+        cmocka_unit_test(codec_reads_text_repaired_and_capped),
         cmocka_unit_test(codec_writes_json_strings_cjson_reads_back),
         cmocka_unit_test(codec_splits_on_lines_spaces_then_characters),
         cmocka_unit_test(codec_strips_shortcodes_and_only_them),

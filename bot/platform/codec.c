@@ -316,6 +316,28 @@ int codec_get_object(const cJSON *obj, const char *key, const char *path, const 
     return 0;
 }
 
+int codec_get_text(const cJSON *obj, const char *key, const char *path, size_t cap, char **out,
+                   size_t *len, char *err, size_t errlen)
+{
+    const cJSON *v = codec_member(obj, key);
+    *out = NULL;
+    *len = 0;
+    if (v && (!cJSON_IsString(v) || !v->valuestring))
+        return codec_fail(err, errlen, ERR_INVAL, "%s must be a string", path);
+    const char *s = v ? v->valuestring : "";
+    struct buf b;
+    buf_init(&b, cap);
+    int rc = codec_append_utf8(&b, s, strlen(s));
+    if (rc) {
+        buf_free(&b);
+        return rc == ERR_TOOBIG ? codec_fail(err, errlen, rc, "%s is over %zu bytes", path, cap)
+                                : codec_fail(err, errlen, rc, "out of memory for %s", path);
+    }
+    *len = b.len;
+    *out = buf_take(&b); /* "" when there was nothing */
+    return *out ? 0 : codec_fail(err, errlen, ERR_NOMEM, "out of memory for %s", path);
+}
+
 /* ---- splitting ---- */
 
 size_t codec_split(const char *text, size_t len, size_t max, size_t *next)

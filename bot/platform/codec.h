@@ -55,6 +55,13 @@ int codec_get_bool(const cJSON *obj, const char *key, const char *path, int *out
 int codec_get_object(const cJSON *obj, const char *key, const char *path, const cJSON **out,
                      char *err, size_t errlen);
 
+/* Copies the string member key of obj (named path; "" when missing) into *out, a new
+ * NUL-terminated string with every invalid UTF-8 sequence replaced (caller frees), and its
+ * length into *len: a message's text as every codec reads it. ERR_INVAL when it is not a string,
+ * ERR_TOOBIG when it is over cap bytes once repaired, ERR_NOMEM; then *out is NULL. */
+int codec_get_text(const cJSON *obj, const char *key, const char *path, size_t cap, char **out,
+                   size_t *len, char *err, size_t errlen);
+
 /* Appends n bytes of s with every invalid UTF-8 sequence replaced by one U+FFFD (per maximal
  * subpart). 0, or ERR_TOOBIG when out's cap is reached, ERR_NOMEM. */
 int codec_append_utf8(struct buf *out, const char *s, size_t n);

@@ -165,27 +165,10 @@ static int read_message(const cJSON *o, const char *path, const struct dc_lookfo
         rc = array_has(member, "roles", where, NULL, look ? look->role_id : NULL, &m->has_role, err,
                        errlen);
     }
-    const cJSON *c = rc ? NULL : codec_member(o, "content");
-    if (c && (!cJSON_IsString(c) || !c->valuestring))
-        rc = codec_fail(err, errlen, ERR_INVAL, "%s.content must be a string", path);
     if (rc)
         return rc;
-    const char *s = c ? c->valuestring : "";
-    struct buf b;
-    buf_init(&b, DC_TEXT_MAX);
-    rc = codec_append_utf8(&b, s, strlen(s));
-    if (!rc && !b.data)
-        rc = buf_puts(&b, "");
-    if (rc) {
-        buf_free(&b);
-        return rc == ERR_TOOBIG
-                   ? codec_fail(err, errlen, rc, "%s.content is over %d bytes", path, DC_TEXT_MAX)
-                   : codec_fail(err, errlen, rc, "out of memory for the content");
-    }
-    m->text_len = b.len;
-    m->text = buf_take(&b);
-    buf_free(&b);
-    return m->text ? 0 : codec_fail(err, errlen, ERR_NOMEM, "out of memory for the content");
+    snprintf(where, sizeof where, "%s.content", path);
+    return codec_get_text(o, "content", where, DC_TEXT_MAX, &m->text, &m->text_len, err, errlen);
 }
 
 /* A name as the log shows it: v's string, control characters as '?', cut on a character

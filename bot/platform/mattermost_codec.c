@@ -98,27 +98,10 @@ static int read_post(const cJSON *o, const char *path, struct mm_post *p, char *
         p->from_bot = prop_true(props, "from_bot");
         p->from_webhook = prop_true(props, "from_webhook");
     }
-    const cJSON *m = rc ? NULL : codec_member(o, "message");
-    if (m && (!cJSON_IsString(m) || !m->valuestring))
-        rc = codec_fail(err, errlen, ERR_INVAL, "%s.message must be a string", path);
     if (rc)
         return rc;
-    const char *s = m ? m->valuestring : "";
-    struct buf b;
-    buf_init(&b, MM_TEXT_MAX);
-    rc = codec_append_utf8(&b, s, strlen(s));
-    if (!rc && !b.data)
-        rc = buf_puts(&b, "");
-    if (rc) {
-        buf_free(&b);
-        return rc == ERR_TOOBIG
-                   ? codec_fail(err, errlen, rc, "%s.message is over %d bytes", path, MM_TEXT_MAX)
-                   : codec_fail(err, errlen, rc, "out of memory for the message");
-    }
-    p->text_len = b.len;
-    p->text = buf_take(&b);
-    buf_free(&b);
-    return p->text ? 0 : codec_fail(err, errlen, ERR_NOMEM, "out of memory for the message");
+    snprintf(where, sizeof where, "%s.message", path);
+    return codec_get_text(o, "message", where, MM_TEXT_MAX, &p->text, &p->text_len, err, errlen);
 }
 
 /* Parses the JSON text inside the string member key of data (named path). */

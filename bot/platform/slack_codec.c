@@ -23,27 +23,12 @@
 /* Copies event.text into f->text: repaired to valid UTF-8, capped, then made plain. */
 static int read_text(const cJSON *event, struct slack_frame *f, char *err, size_t errlen)
 {
-    const cJSON *v = codec_member(event, "text");
-    const char *s = "";
-    if (v && (!cJSON_IsString(v) || !v->valuestring))
-        return codec_fail(err, errlen, ERR_INVAL, "payload.event.text must be a string");
-    if (v)
-        s = v->valuestring;
-    size_t n = strlen(s);
-    struct buf b;
-    buf_init(&b, SLACK_TEXT_MAX);
-    int rc = codec_append_utf8(&b, s, n); /* the cap of b is the cap of the text */
-    if (rc == ERR_TOOBIG) {
-        buf_free(&b);
-        return codec_fail(err, errlen, rc, "payload.event.text is over %d bytes", SLACK_TEXT_MAX);
-    }
-    size_t len = b.len;
-    f->text = rc ? NULL : buf_take(&b);
-    buf_free(&b);
-    if (!f->text)
-        return codec_fail(err, errlen, ERR_NOMEM, "out of memory for the text");
-    f->text_len = slack_text_plain(f->text, len);
-    return 0;
+    size_t len;
+    int rc = codec_get_text(event, "text", "payload.event.text", SLACK_TEXT_MAX, &f->text, &len,
+                            err, errlen);
+    if (!rc)
+        f->text_len = slack_text_plain(f->text, len);
+    return rc;
 }
 
 /* Reads the event of an event_callback payload. */
