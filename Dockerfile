@@ -1,6 +1,7 @@
 # planbot in a container: `docker build -t planbot .` then `docker run -it -v planbot:/var/lib/planbot planbot`
 # talks in the terminal; the knowledge base lives on the volume. In Slack:
 # `docker run -e SLACK_APP_TOKEN -e SLACK_BOT_TOKEN -v planbot:/var/lib/planbot planbot run --platform slack`
+# (Mattermost, IRC and Discord alike, with their variables: README.md)
 
 # Build stage: the same Debian packages as the README's quick start.
 FROM debian:bookworm-slim AS build
