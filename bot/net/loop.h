@@ -116,6 +116,13 @@ const struct lws_retry_bo *loop_keepalive(struct loop *l, int ping_secs, int han
 /* The CA bundle given to loop_new() (NULL: the system's), for a transport that does its own TLS. */
 const char *loop_ca_file(const struct loop *l);
 
+/* Points an OpenSSL client context (an SSL_CTX *) at the system's certificate authorities, as
+ * OpenSSL's default paths would but for reading the default bundle whole: the hashed directory
+ * ($SSL_CERT_DIR, or OpenSSL's default, /etc/ssl/certs on Debian), from which OpenSSL reads an
+ * authority only when a chain needs it, and a bundle $SSL_CERT_FILE names; the default bundle
+ * (/usr/lib/ssl/cert.pem) only where there is no hashed directory. 0, or ERR_IO. */
+int loop_trust_system_cas(void *ssl_ctx);
+
 /* Whether loop_free() is running (a transport then calls no handler). */
 int loop_destroying(const struct loop *l);
 

@@ -125,7 +125,7 @@ static int tls_start(struct stream *s)
     SSL_CTX_set_min_proto_version(s->tls_ctx, TLS1_2_VERSION);
     SSL_CTX_set_verify(s->tls_ctx, SSL_VERIFY_PEER, NULL);
     if (ca ? SSL_CTX_load_verify_locations(s->tls_ctx, ca, NULL) != 1
-           : SSL_CTX_set_default_verify_paths(s->tls_ctx) != 1) {
+           : loop_trust_system_cas(s->tls_ctx) != 0) {
         tls_why(s, "setup (the CA file)");
         return -1;
     }

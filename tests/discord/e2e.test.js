@@ -423,3 +423,41 @@ test("follow-ups continue the asker's conversation: a topic's number, and a ques
     await fake.close();
   }
 });
+
+// planbot reads the system's certificate authorities from their hashed directory, one when a
+// chain needs it, not the whole bundle at every start (which was 87% of a start). Here the
+// directory (SSL_CERT_DIR) holds a stand-in system CA that signed the certificate of a TLS proxy in
+// front of the fake's Gateway.
+test("the system's authorities are read from their hashed directory when a chain needs one", async () => {
+  const { makeCerts, startTlsProxy, hashName } = require('../fake/pki');
+  const pki = path.join(tmp, 'pki');
+  const certs = makeCerts(pki);
+  const store = path.join(tmp, 'store');
+  const other = path.join(tmp, 'other-store');
+  for (const [dir, ca] of [[store, certs.systemCaFile], [other, certs.otherCaFile]]) {
+    fs.mkdirSync(dir);
+    fs.copyFileSync(ca, path.join(dir, hashName(pki, ca)));
+  }
+  const fake = await startFakeDiscord({ token: TOKEN });
+  const proxy = await startTlsProxy(certs.systemSigned, { port: fake.port });
+  const gatewayBot = fake.gatewayBot.bind(fake);
+  fake.gatewayBot = () => ({ ...gatewayBot(), url: `wss://127.0.0.1:${proxy.port}` });
+  try {
+    // a store without that CA: refused, and tried again
+    const refused = await startBot(fake, { env: { SSL_CERT_DIR: other }, waitConnected: false });
+    await refused.waitLog(/discord: disconnected \(.*SSL/);
+    assert.equal(fake.identifies, 0);
+    await refused.stop();
+    const bot = await startBot(fake, { env: { SSL_CERT_DIR: store } });
+    try {
+      const { reply } = await ask(fake, mention("How big can Ukraine's army be?"));
+      assert.match(reply.body.content, /600,000/);
+      assert.ok(proxy.handshakes >= 1);
+    } finally {
+      await bot.stop();
+    }
+  } finally {
+    await proxy.close();
+    await fake.close();
+  }
+});

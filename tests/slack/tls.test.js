@@ -1,6 +1,7 @@
 // tls.test.js - planbot against the fake Slack over https:// and wss:// on 127.0.0.1: a certificate
 // from the CA named by tls_ca_file is accepted, any other chain is refused before a request is sent.
-// The certificates are made here, with the openssl command line tool, in a temporary folder.
+// The certificates are made here (../fake/pki.js, with the openssl command line tool), in a
+// temporary folder.
 // Run: PLANBOT=build/planbot node --test tests/slack/tls.test.js
 'use strict';
 
@@ -11,99 +12,14 @@ const fs = require('node:fs');
 const https = require('node:https');
 const os = require('node:os');
 const path = require('node:path');
-const tls = require('node:tls');
 const { startFakeSlack } = require('./fake_slack');
 const { startPlanbot, sleep } = require('./planbot');
+const { makeCerts, startTlsProxy } = require('../fake/pki');
 
 const APP_TOKEN = 'xapp-1-A1-tls-secret-app';
 const BOT_TOKEN = 'xoxb-tls-secret-bot';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'planbot-tls-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-// ---------------------------------------------------------------- certificates
-
-const OPENSSL_CNF = `
-[req]
-distinguished_name = dn
-prompt = no
-[dn]
-CN = unused
-[ca_ext]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[server_ext]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature,keyEncipherment
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-subjectAltName = IP:127.0.0.1
-[wrong_name_ext]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature,keyEncipherment
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-subjectAltName = IP:127.0.0.2, DNS:wrong.invalid
-`;
-
-function openssl(dir, args) {
-  const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
-  if (r.error && r.error.code === 'ENOENT') {
-    throw new Error('the openssl command line tool is not installed; tls.test.js needs it to make its ' +
-      'test certificates (Debian: apt-get install openssl)');
-  }
-  if (r.error) throw r.error;
-  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
-  return r.stdout;
-}
-
-// Makes a throw-away CA, a server certificate for 127.0.0.1 signed by it, a certificate signed by it
-// for another address, a second, unrelated CA, and a third CA (a stand-in for the system's store) with
-// a certificate for 127.0.0.1. Returns their paths and PEM contents.
-function makeCerts(dir) {
-  fs.mkdirSync(dir, { recursive: true });
-  openssl(dir, ['version']);
-  fs.writeFileSync(path.join(dir, 'openssl.cnf'), OPENSSL_CNF);
-  const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  const ca = (name, cn) => openssl(dir, ['req', '-config', 'openssl.cnf', '-x509', ...key,
-    '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '2', '-subj', `/CN=${cn}`, '-extensions', 'ca_ext']);
-  let serial = 1;
-  const leaf = (name, caName, ext) => {
-    openssl(dir, ['req', '-config', 'openssl.cnf', '-new', ...key, '-keyout', `${name}.key`,
-      '-out', `${name}.csr`, '-subj', '/CN=planbot test server']);
-    openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', `${caName}.pem`, '-CAkey', `${caName}.key`,
-      '-set_serial', String(serial++), '-days', '2', '-out', `${name}.pem`,
-      '-extfile', 'openssl.cnf', '-extensions', ext]);
-  };
-  ca('ca', 'planbot test CA');
-  ca('other-ca', 'planbot unrelated CA');
-  ca('system-ca', 'planbot stand-in system CA');
-  leaf('server', 'ca', 'server_ext');
-  leaf('wrong-name', 'ca', 'wrong_name_ext');
-  leaf('system-signed', 'system-ca', 'server_ext');
-  // the chain is what the tests assume: server and wrong-name verify against ca, not against other-ca
-  openssl(dir, ['verify', '-CAfile', 'ca.pem', 'server.pem', 'wrong-name.pem']);
-  assert.match(openssl(dir, ['x509', '-in', 'server.pem', '-noout', '-ext', 'subjectAltName']), /IP Address:127\.0\.0\.1\b/);
-  const bad = spawnSync('openssl', ['verify', '-CAfile', 'other-ca.pem', 'server.pem'], { cwd: dir });
-  assert.notEqual(bad.status, 0, 'the server certificate verifies against the unrelated CA');
-  const pair = (name) => ({
-    key: fs.readFileSync(path.join(dir, `${name}.key`)),
-    cert: fs.readFileSync(path.join(dir, `${name}.pem`)),
-    keyFile: path.join(dir, `${name}.key`),
-    certFile: path.join(dir, `${name}.pem`),
-  });
-  return {
-    caFile: path.join(dir, 'ca.pem'),
-    otherCaFile: path.join(dir, 'other-ca.pem'),
-    ca: fs.readFileSync(path.join(dir, 'ca.pem')),
-    systemCaFile: path.join(dir, 'system-ca.pem'),
-    server: pair('server'),
-    wrongName: pair('wrong-name'),
-    systemSigned: pair('system-signed'),
-  };
-}
 
 let certs;
 before(() => {
@@ -152,40 +68,6 @@ async function startBot(fake, { caFile, env = {}, waitConnected = true } = {}) {
   };
   if (waitConnected) await bot.waitLog(/slack: connected/);
   return bot;
-}
-
-// A TLS terminating proxy on 127.0.0.1 with its own certificate, in front of the fake's port
-// (target.port, filled in later); it checks the fake's certificate against target.ca.
-function startTlsProxy({ key, cert }, target) {
-  const proxy = { handshakes: 0, errors: [], sockets: new Set() };
-  const server = tls.createServer({ key, cert }, (client) => {
-    proxy.handshakes++;
-    const up = tls.connect({ host: '127.0.0.1', port: target.port, ca: target.ca });
-    for (const [a, b] of [[client, up], [up, client]]) {
-      proxy.sockets.add(a);
-      a.pipe(b);
-      a.on('error', () => b.destroy());
-      a.on('close', () => {
-        proxy.sockets.delete(a);
-        b.destroy();
-      });
-    }
-  });
-  server.on('tlsClientError', (e, socket) => {
-    proxy.errors.push(e.message);
-    socket.destroy();
-  });
-  proxy.close = () => new Promise((resolve) => {
-    for (const s of proxy.sockets) s.destroy();
-    server.close(() => resolve());
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      proxy.port = server.address().port;
-      resolve(proxy);
-    });
-  });
 }
 
 // A question planbot answers from its bundled knowledge base.
