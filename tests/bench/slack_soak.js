@@ -53,7 +53,8 @@ async function main() {
   });
   let log = '';
   child.stderr.on('data', (d) => { log += d; if (log.length > 1e6) log = log.slice(-5e5); });
-  await fake.waitFor(() => fake.stats().socketsOpen > 0, 10000);
+  // a minute: under valgrind (tests/valgrind.sh), beside other tests, planbot starts slowly
+  await fake.waitFor(() => fake.stats().socketsOpen > 0, 60000);
   await sleep(300);
 
   const replies = new Map(); // "channel ts" -> posts seen
