@@ -15,6 +15,7 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { peakKiB, cpuMs, percentile } = require('./proc');
 const { startFakeDiscord, BOT_ID } = require('../discord/fake_discord');
 
 const [planbot, questionsFile, latencyArg, throughputArg] = process.argv.slice(2);
@@ -27,23 +28,10 @@ const THROUGHPUT_N = Number(throughputArg || 10000);
 const WINDOW = 64;
 const CHANNELS = 50;
 const TOKEN = 'discord-bench-token';
-const TICK_MS = 1000 / 100; // USER_HZ: /proc/PID/stat counts CPU in ticks of 10 ms
 
 const questions = fs.readFileSync(questionsFile, 'utf8').split('\n')
   .map((l) => l.split('\t')[0].trim()).filter((l) => l && !l.startsWith('#'));
 const users = Array.from({ length: CHANNELS }, (_, i) => ({ id: String(6200000000000000000n + BigInt(i)), username: `asker${i}` }));
-
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
-
-function peakKiB(pid) {
-  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : 0;
-}
-
-function cpuMs(pid) {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) * TICK_MS; // utime, stime
-}
 
 // Runs one bot (argv, env) against a fresh fake; resolves to its figures.
 async function measure(argv, env, tmp) {

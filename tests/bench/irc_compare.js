@@ -19,6 +19,7 @@ const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { peakKiB } = require('./proc');
 const { startIrc, sleep, daemon: startDaemon, kill: stop } = require('../irc/server');
 
 // A bot's process, its output in dir/out.out.
@@ -63,11 +64,6 @@ function cpuMs(pid) {
     } catch { /* a thread that just ended */ }
   }
   return ns / 1e6;
-}
-
-function peakKiB(pid) {
-  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : 0;
 }
 
 // ---- the bots ----

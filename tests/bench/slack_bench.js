@@ -11,6 +11,7 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { peakKiB, percentile } = require('./proc');
 const { startFakeSlack } = require('../slack/fake_slack');
 
 const [planbot, questionsFile, latencyArg, throughputArg] = process.argv.slice(2);
@@ -25,16 +26,6 @@ const CHANNELS = 50;
 
 const questions = fs.readFileSync(questionsFile, 'utf8').split('\n')
   .map((l) => l.split('\t')[0].trim()).filter((l) => l && !l.startsWith('#'));
-
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
-}
-
-function peakKiB(pid) {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const m = /VmHWM:\s+(\d+) kB/.exec(status);
-  return m ? Number(m[1]) : 0;
-}
 
 async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'planbot-slack-bench-'));

@@ -20,6 +20,7 @@ const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { peakKiB } = require('./proc');
 const { startFakeSlack } = require('../slack/fake_slack');
 
 function parseArgs(argv) {
@@ -56,11 +57,6 @@ function cpuMs(pid) {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return [(Number(f[11]) * 1000) / TICK, (Number(f[12]) * 1000) / TICK];
-}
-
-function peakKiB(pid) {
-  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : 0;
 }
 
 function median(xs) {
