@@ -552,15 +552,17 @@ size_t dc_text_plain(char *text, size_t len, const char *self_id, int *named)
 
 /* ---- replies ---- */
 
-/* Whether text[i] is inside a link (a run without white space that starts with http:// or
- * https://): Discord reads a backslash there as part of the address. */
-static int in_link(const char *text, size_t i)
+/* Whether text[i] (of len bytes) is inside a link (a run without white space that starts with
+ * http:// or https://): Discord reads a backslash there as part of the address. */
+static int in_link(const char *text, size_t len, size_t i)
 {
     size_t s = i;
     while (s > 0 && text[s - 1] != ' ' && text[s - 1] != '\n' && text[s - 1] != '\t' &&
            text[s - 1] != '(')
         s--;
-    return strncmp(text + s, "http://", 7) == 0 || strncmp(text + s, "https://", 8) == 0;
+    /* text is len bytes, not a string: compare no further */
+    return (len - s >= 7 && memcmp(text + s, "http://", 7) == 0) ||
+           (len - s >= 8 && memcmp(text + s, "https://", 8) == 0);
 }
 
 /* What Discord's Markdown could read as formatting, a masked link, a mention, a spoiler, code,
@@ -582,7 +584,7 @@ static const char *dc_with(const char *text, size_t len, size_t i, int quotes)
     }
     if (c == '#' || c == '-') /* headings, "-#" subtext and lists start a line */
         return line_start ? escaped[c] : NULL;
-    if (c >= 128 || !escaped[c] || in_link(text, i))
+    if (c >= 128 || !escaped[c] || in_link(text, len, i))
         return NULL;
     return escaped[c];
 }
