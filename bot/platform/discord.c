@@ -346,9 +346,8 @@ static void take(struct plat *p, struct dc_message *m, int direct)
         return; /* a plain message in a server channel: only mentions are answered there */
     if (seen_has(p->seen, seen_key("message", m->id)))
         return; /* answered already (the Gateway's replay, then the catch-up) */
-    struct chan *c = chan_note(p, m->channel_id, direct);
-    if (c && (!c->newest[0] || dc_snowflake_cmp(m->id, c->newest) > 0))
-        snprintf(c->newest, sizeof c->newest, "%s", m->id);
+    if (chan_note(p, m->channel_id, direct))
+        chan_saw(p, m); /* a channel new to the catch-up starts at this message */
     struct pending *e = calloc(1, sizeof *e);
     if (!e) {
         log_msg(LOG_WARN, "discord: out of memory; message %s is not answered", m->id);
