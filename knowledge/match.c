@@ -104,7 +104,7 @@ static const char *const field_names[NFIELDS] = { "title", "text",     "speaker"
 #define MATCH_EXAMPLE_COVERAGE 0.5
 #endif
 #ifndef MATCH_ANSWER_COVERAGE /* an answer covers more than this share of the question */
-#define MATCH_ANSWER_COVERAGE 0.55
+#define MATCH_ANSWER_COVERAGE 0.65
 #endif
 #ifndef MATCH_SPECIFIC_SHARE /* an answer holds a word found in at most this share of entries */
 #define MATCH_SPECIFIC_SHARE 0.2
@@ -187,6 +187,7 @@ struct group {
     int first, last; /* positions of its words in the question */
     int context;     /* from the question before, not this one (match_ask_after) */
     uint32_t df;
+    uint32_t own_df; /* entries holding the question's own word (else its rarest synonym) */
     double weight;
 };
 
@@ -230,6 +231,7 @@ struct candidate {
                             question before it (always set when there is none) */
     int speaker;         /* a quote whose speaker (or their role, or another name) was named */
     int speaker_at;      /* where in the question first (INT_MAX: not named) */
+    int specific;        /* it holds a question word found in few entries (see answers()) */
     int close;           /* one of its example questions is close to the question */
 };
 
@@ -266,8 +268,9 @@ struct match {
     uint64_t stamp;
     int loaded;
     double nentries;
-    struct vocab *vocab;       /* porter stems and their entry counts */
-    struct vocab *words_vocab; /* surface words, loaded on first need (surface_words) */
+    struct vocab *vocab;         /* porter stems and their entry counts */
+    struct vocab *words_vocab;   /* surface words, loaded on first need (surface_words) */
+    struct vocab *speaker_words; /* the words of speakers' names, roles and other names */
     struct rule *rules;
     int nrules;
     int *rule_order; /* owned: the rules' indexes by their first stem, then by index */
@@ -630,6 +633,40 @@ static int load_rules(struct match *m)
     return rc ? rc : order_rules(m);
 }
 
+/* The words of every speaker's name, role and other names (folded, as the question's are):
+ * what a word that names who said something may be corrected into. */
+static int load_speaker_words(struct match *m)
+{
+    struct vocab *v = vocab_new();
+    sqlite3_stmt *st = NULL;
+    int rc = v ? kb_prepare(m->kb,
+                            "SELECT name || ' ' || role || ' ' || aliases FROM speakers"
+                            " UNION ALL SELECT speaker || ' ' || role FROM entries"
+                            " WHERE kind = 'quote'",
+                            &st)
+               : ERR_NOMEM;
+    int step = SQLITE_DONE;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *t = kb_col(st, 0);
+        if (tokenize(&m->plain, t, strlen(t), &m->words))
+            continue; /* a row the tokenizer cannot read names no one */
+        for (int i = 0; i < m->words.n && !rc; i++)
+            if (m->words.t[i].text[0])
+                rc = vocab_add_word(v, m->words.t[i].text, 1);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = kb_dbfail(m->kb, step, "reading the speakers");
+    sqlite3_finalize(st);
+    if (!rc)
+        rc = vocab_finish(v);
+    if (rc) {
+        vocab_free(v);
+        return rc;
+    }
+    m->speaker_words = v;
+    return 0;
+}
+
 /* Reloads what depends on the data when it has changed since the last question. */
 static int load_fwd(struct match *m, sqlite3_stmt *st, struct fwd *f);
 
@@ -642,6 +679,8 @@ static int refresh(struct match *m)
     clear_cache(m);
     vocab_free(m->words_vocab);
     m->words_vocab = NULL;
+    vocab_free(m->speaker_words);
+    m->speaker_words = NULL;
     struct vocab *stems = NULL;
     int rc = load_vocab(m, stems_sql, 1, 1, &stems);
     if (!rc) {
@@ -649,6 +688,8 @@ static int refresh(struct match *m)
         m->vocab = stems;
         rc = load_rules(m);
     }
+    if (!rc)
+        rc = load_speaker_words(m);
     if (rc)
         return fail(m, rc, kb_errmsg(m->kb));
     m->nentries = (double)kb_count_entries(m->kb);
@@ -1134,6 +1175,7 @@ void match_close(struct match *m)
     free_rules(m);
     vocab_free(m->vocab);
     vocab_free(m->words_vocab);
+    vocab_free(m->speaker_words);
     sqlite3_finalize(m->retrieve);
     sqlite3_finalize(m->load_entry);
     sqlite3_finalize(m->cited);
@@ -1205,6 +1247,7 @@ struct intent {
     int count;    /* how many: an entry that states no number cannot answer */
     int when;     /* when, what year, how long: an entry that states no time cannot answer */
     int source;   /* who wrote it, who published it: the source's record may answer */
+    int who_at;   /* "what did X say", "X's take": where X is in the question (-1: nowhere) */
 };
 
 /* Words that ask about the source itself: its authors, publisher, publication. Sorted. */
@@ -1288,6 +1331,61 @@ static int stem_word(struct match *m, const char *word, char *out, size_t len)
     return 0;
 }
 
+static int in_sorted(const char *const *list, size_t n, const char *w)
+{
+    return bsearch(&w, list, n, sizeof *list, by_string) != NULL;
+}
+
+/* Verbs of saying, sorted: "Putin said", "did Rubio comment". A noun of saying names who said it
+ * only after a possessive ("Leavitt's take"); before it, a word is the topic ("the Groundhog
+ * Day comment"). */
+static const char *const say_verbs[] = {
+    "argue",    "argued",    "believe", "believes", "claim",  "claimed", "commented",
+    "describe", "described", "feel",    "feels",    "react",  "reacted", "reacts",
+    "respond",  "responded", "said",    "say",      "saying", "says",    "speak",
+    "speaking", "speaks",    "spoke",   "think",    "thinks", "thought", "told",
+    "tweet",    "tweeted",   "warn",    "warned",   "wrote",
+};
+
+/* Forms of "to be", the other auxiliaries, and participles of saying, sorted: "was Moscow
+ * told", "was anyone in Europe warned" are passive, about who was told; "is Zelensky saying"
+ * and "what has Rubio said" are not. */
+static const char *const be_forms[] = { "am", "are", "be", "been", "being", "is", "was", "were" };
+static const char *const auxiliaries[] = { "did", "do", "does", "had", "has", "have" };
+static const char *const say_participles[] = { "described", "informed", "quoted",
+                                               "said",      "told",     "warned" };
+
+#define IN_SORTED(list, w) in_sorted(list, sizeof list / sizeof *list, w)
+
+/* Whether the participle of saying at i is passive: a form of "to be" comes before it, and no
+ * other auxiliary does. */
+static int passive_at(const struct tokens *w, int i)
+{
+    if (i >= w->n || !IN_SORTED(say_participles, w->t[i].text))
+        return 0;
+    int be = 0;
+    for (int j = 0; j < i; j++) {
+        if (IN_SORTED(auxiliaries, w->t[j].text))
+            return 0;
+        be |= IN_SORTED(be_forms, w->t[j].text);
+    }
+    return be;
+}
+
+/* Whether word i of the question comes right before a word of saying that makes it the one who
+ * said it ("what did Putin say", "Leavitt's take"). */
+static int names_who(const struct tokens *w, int i)
+{
+    if (norm_class(w->t[i].text) != NORM_CONTENT || i + 1 >= w->n)
+        return 0;
+    const char *next = w->t[i + 1].text;
+    if (passive_at(w, i + 1))
+        return 0;               /* "was Moscow told" */
+    if (strcmp(next, "s") == 0) /* the possessive */
+        return i + 2 < w->n && norm_class(w->t[i + 2].text) == NORM_SAY;
+    return IN_SORTED(say_verbs, next);
+}
+
 /* Splits the cleaned question into words and corrects the unknown ones. Returns the count. */
 static int question_words(struct match *m, const char *text, size_t len, struct qword *qw,
                           struct intent *intent)
@@ -1312,17 +1410,21 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         copy_str(q->word, sizeof q->word, w);
         copy_str(q->stem, sizeof q->stem, s);
         q->cls = norm_class(w);
-        if (q->cls == NORM_SAY)
+        if (q->cls == NORM_SAY && !passive_at(&m->words, i))
             intent->say = 1;
         const char *prev = i > 0 ? m->words.t[i - 1].text : "";
         if (is_quantity(w, prev))
             intent->quantity = 1;
-        if (strcmp(prev, "how") == 0 && (strcmp(w, "many") == 0 || strcmp(w, "much") == 0))
-            intent->count = 1;
+        if (strcmp(prev, "how") == 0 &&
+            (strcmp(w, "many") == 0 || strcmp(w, "much") == 0 || strcmp(w, "old") == 0))
+            intent->count = 1; /* "how old": an age is a number */
         if (is_when(w, prev))
             intent->when = 1;
         if (is_source_cue(w))
             intent->source = 1;
+        int who = names_who(&m->words, i);
+        if (who)
+            intent->who_at = i;
         q->hash = hash(s, strlen(s));
         int at = m->words.t[i].start;
         q->proper =
@@ -1339,8 +1441,14 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
             vocab_correct(known, w, &fix);
         if (known && !fix)
             vocab_neighbour(known, w, &fix);
-        if (!fix || stem_word(m, fix, stem, sizeof stem))
+        /* the one who said it is corrected only into a speaker's name: "Starmer" is not the
+         * "starter" of a quote, but "Zelenksy" is Zelensky */
+        if (fix && who && !vocab_word_df(m->speaker_words, fix))
+            fix = NULL;
+        if (!fix || stem_word(m, fix, stem, sizeof stem)) {
+            q->proper |= who; /* a name the knowledge base does not know */
             continue;
+        }
         copy_str(q->word, sizeof q->word, fix);
         copy_str(q->stem, sizeof q->stem, stem);
         q->hash = hash(stem, strlen(stem));
@@ -1407,6 +1515,7 @@ static int build_groups(struct match *m, const struct qword *qw, int n)
             if (g->phrases[k].df && (df == 0 || g->phrases[k].df < df))
                 df = g->phrases[k].df;
         g->df = df;
+        g->own_df = df;
         for (int k = 0; k < g->nphrases; k++)
             if (g->phrases[k].df > g->df)
                 g->df = g->phrases[k].df; /* for retrieval costs: the most common phrase */
@@ -1594,13 +1703,14 @@ static int in_carrying_fields(const struct fwd *f, const struct group *g, int cl
 }
 
 /* Scores one candidate: for each group, the best field any of its phrases occurs in. */
-static void score(const struct match *m, int ng, double total, const struct intent *in,
-                  struct candidate *c)
+static void score(const struct match *m, int ng, double total, double specific,
+                  const struct intent *in, struct candidate *c)
 {
     const struct fwd *f = c->f;
     double s = 0, matched = 0;
     int speaker_hit = 0, beyond = 0, topical = 0, own = 1;
     c->speaker_at = INT_MAX;
+    c->specific = 0;
     for (int i = 0; i < ng; i++)
         own &= !m->groups[i].context; /* with context, a word of the question must be held */
     int close = f->nexamples > 0 && examples_close(m, ng, f);
@@ -1641,6 +1751,11 @@ static void score(const struct match *m, int ng, double total, const struct inte
                 own = 1;
             if (!beyond && in_carrying_fields(f, g, close))
                 beyond = 1;
+            /* a word of the question itself found in few entries, however little it weighs
+             * here (a typo fixed, a name found through a synonym) */
+            if (g->cls != NORM_WEAK && !g->context && g->own_df > 0 &&
+                idf(m->nentries, g->own_df) >= specific)
+                c->specific = 1;
             if (!speaker_hit && f->quote &&
                 (in_span(f, F_SPEAKER, 0, f->n[F_SPEAKER], g) ||
                  in_span(f, F_ROLE, 0, f->n[F_ROLE], g))) {
@@ -1679,6 +1794,17 @@ static void score(const struct match *m, int ng, double total, const struct inte
     c->close = close;
     c->matched = matched;
     c->coverage = total > 0 ? matched / total : 0;
+}
+
+/* Whether a word that counts, of the question itself, is at position at ("what did X say"). */
+static int names_group(const struct match *m, int ng, int at)
+{
+    for (int i = 0; at >= 0 && i < ng; i++) {
+        const struct group *g = &m->groups[i];
+        if (!g->context && g->cls != NORM_WEAK && g->first <= at && at <= g->last)
+            return 1;
+    }
+    return 0;
 }
 
 static int by_score(const void *a, const void *b)
@@ -1740,15 +1866,16 @@ static void explain_candidate(const struct match *m, int ng, const struct candid
  * and holds a question word outside its keywords (aliases support an answer, never carry it). */
 static int answers(const struct candidate *c, double specific)
 {
-    return c->coverage > answer_coverage && c->matched >= specific && c->beyond_keywords && c->own;
+    return c->coverage > answer_coverage && (c->matched >= specific || c->specific) &&
+           c->beyond_keywords && c->own;
 }
 
 /* Whether the best candidate, under the bar, is close enough to it and clearly ahead of the next
  * one (whose score is next, 0 when there is none) to answer all the same. */
 static int nearly_answers(const struct candidate *c, double next, double specific)
 {
-    return c->coverage > near_coverage && c->matched >= specific && c->beyond_keywords && c->own &&
-           c->score >= near_margin * next;
+    return c->coverage > near_coverage && (c->matched >= specific || c->specific) &&
+           c->beyond_keywords && c->own && c->score >= near_margin * next;
 }
 
 /* Whether the question asks about the source itself (who wrote it, who published it, when) and
@@ -1852,12 +1979,12 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
     buf_reset(clean);
     if ((rc = norm_clean(q, len, clean)))
         return fail(m, rc, "the question is too long once cleaned");
-    struct intent intent = { 0 };
+    struct intent intent = { .who_at = -1 };
     int nw = question_words(m, buf_str(clean), clean->len, qw, &intent);
     if (before && blen <= MATCH_MAX_QUESTION) {
         /* the question before: its words after this one's, apart (never one phrase with them),
          * and what it asked for does not change what this one asks */
-        struct intent ignored = { 0 };
+        struct intent ignored = { .who_at = -1 };
         buf_reset(clean);
         int nb = norm_clean(before, blen, clean)
                      ? 0
@@ -1896,17 +2023,16 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
     int nc = m->res.e ? resident_retrieve(m, m->rank, nrp, found) : 0;
     if (!m->res.e && (rc = fts_retrieve(m, query, nrp, found, &nc)))
         return rc;
+    /* The answer: the best candidate that covers enough of the question and holds at least one
+     * specific word; related entries must pass the same bar with at least half its score. */
+    double specific = idf(m->nentries, ceil(m->nentries * specific_share));
     int kept = 0;
     for (int i = 0; i < nc; i++) {
         struct candidate *c = &m->cand[kept++];
         c->f = found[i];
-        score(m, ng, total, &intent, c);
+        score(m, ng, total, specific, &intent, c);
     }
     qsort(m->cand, (size_t)kept, sizeof *m->cand, by_score);
-
-    /* The answer: the best candidate that covers enough of the question and holds at least one
-     * specific word; related entries must pass the same bar with at least half its score. */
-    double specific = idf(m->nentries, ceil(m->nentries * specific_share));
     int best = -1;
     /* An entry that holds the topic but not what the question asks for (a time, a number) does
      * not answer; one below it may. If none does, it is what planbot knows instead. */
@@ -1916,6 +2042,12 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
     for (int i = 0; i < kept && intent.say; i++)
         if (m->cand[i].speaker && m->cand[i].speaker_at < named)
             named = m->cand[i].speaker_at;
+    /* "what did Putin say" when no quote is his: no one else's words answer */
+    if (intent.say && named == INT_MAX && names_group(m, ng, intent.who_at)) {
+        named = -1;
+        if (explain)
+            buf_puts(explain, "no quote is by the one named: quotes do not answer\n");
+    }
 #define SOMEONE_ELSES(c) (named != INT_MAX && (c)->f->quote && (c)->speaker_at != named)
     for (int i = 0; i < kept && best < 0; i++) {
         if (!answers(&m->cand[i], specific) || SOMEONE_ELSES(&m->cand[i]))
