@@ -1340,11 +1340,11 @@ static int in_sorted(const char *const *list, size_t n, const char *w)
  * only after a possessive ("Leavitt's take"); before it, a word is the topic ("the Groundhog
  * Day comment"). */
 static const char *const say_verbs[] = {
-    "argue",    "argued",    "believe", "believes", "claim",  "claimed", "commented",
-    "describe", "described", "feel",    "feels",    "react",  "reacted", "reacts",
-    "respond",  "responded", "said",    "say",      "saying", "says",    "speak",
-    "speaking", "speaks",    "spoke",   "think",    "thinks", "thought", "told",
-    "tweet",    "tweeted",   "warn",    "warned",   "wrote",
+    "argue",     "argued",    "believe",   "believes", "chime",   "chimed", "claim",   "claimed",
+    "commented", "describe",  "described", "feel",     "feels",   "react",  "reacted", "reacts",
+    "respond",   "responded", "said",      "say",      "saying",  "says",   "speak",   "speaking",
+    "speaks",    "spoke",     "think",     "thinks",   "thought", "told",   "tweet",   "tweeted",
+    "warn",      "warned",    "weigh",     "weighed",  "wrote",
 };
 
 /* Forms of "to be", the other auxiliaries, and participles of saying, sorted: "was Moscow

@@ -135,6 +135,7 @@ static const struct question_row behaviours[] = {
                    "quote-peskov-not-informed|driscoll-delivered-plan" },
     { "why did an army guy deliver it instead of diplomats", "why-army-delivered" },
     { "btw how big can ukraine's army be rn", "army-cap" },
+    { "how did rubio weigh in", "quote-rubio-potential-ideas|quote-rubio-x-post-concessions" },
     /* quotes when asking what someone said, provisions otherwise */
     { "What did the Kremlin spokesman say?", "quote-peskov-anchorage|quote-peskov-not-informed" },
     { "What did Kaja Kallas say?", "quote-kallas-on-board" },
@@ -178,7 +179,7 @@ static void matcher_follows_behaviour_table(void **state)
 
 /* The team's question set: the matcher must stay at or above these rates, in percent (the
  * README reports the current ones). A change that lowers them needs a reason. */
-enum { ANSWER_FLOOR = 89, DECLINE_FLOOR = 92 };
+enum { ANSWER_FLOOR = 90, DECLINE_FLOOR = 92 };
 
 static void matcher_meets_quality_floors_on_question_set(void **state)
 {
