@@ -231,7 +231,10 @@ static int source_answer(const cJSON *src, enum layout layout, const struct mark
 /* What the question asked for that no entry states: "when", "how many". */
 static const char *asked_for(enum match_asks asks)
 {
-    return asks == MATCH_ASKS_WHEN ? "when" : asks == MATCH_ASKS_COUNT ? "how many" : "that";
+    return asks == MATCH_ASKS_WHEN    ? "when"
+           : asks == MATCH_ASKS_COUNT ? "how many"
+           : asks == MATCH_ASKS_SAID  ? "what that person said"
+                                      : "that";
 }
 
 /* The answer to res, laid out as layout; m (NULL: none) marks its citation. */
@@ -388,7 +391,10 @@ cJSON *reply_answer_json(struct kb *kb, const char *question, const struct match
     cJSON_AddItemToObject(o, "answers", answers);
     cJSON_AddItemToObject(o, "suggestions", sugg);
     static const char *const asks[] = {
-        [MATCH_ASKS_TOPIC] = "topic", [MATCH_ASKS_WHEN] = "when", [MATCH_ASKS_COUNT] = "how many"
+        [MATCH_ASKS_TOPIC] = "topic",
+        [MATCH_ASKS_WHEN] = "when",
+        [MATCH_ASKS_COUNT] = "how many",
+        [MATCH_ASKS_SAID] = "what someone said",
     };
     cJSON_AddStringToObject(o, "asks", asks[res->asks]);
     struct kb_card c;

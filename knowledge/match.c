@@ -1357,6 +1357,13 @@ static const char *const say_participles[] = { "described", "informed", "quoted"
 
 #define IN_SORTED(list, w) in_sorted(list, sizeof list / sizeof *list, w)
 
+/* Words for a text, sorted: "what does the draft say" asks what it states, not who said it. */
+static const char *const text_words[] = {
+    "accord",   "agreement", "article",    "clause", "clauses", "deal",  "document",
+    "draft",    "framework", "memo",       "paper",  "plan",    "point", "points",
+    "proposal", "provision", "provisions", "report", "section", "text",  "treaty",
+};
+
 /* Whether the participle of saying at i is passive: a form of "to be" comes before it, and no
  * other auxiliary does. */
 static int passive_at(const struct tokens *w, int i)
@@ -1376,7 +1383,8 @@ static int passive_at(const struct tokens *w, int i)
  * said it ("what did Putin say", "Leavitt's take"). */
 static int names_who(const struct tokens *w, int i)
 {
-    if (norm_class(w->t[i].text) != NORM_CONTENT || i + 1 >= w->n)
+    if (norm_class(w->t[i].text) != NORM_CONTENT || i + 1 >= w->n ||
+        IN_SORTED(text_words, w->t[i].text))
         return 0;
     const char *next = w->t[i + 1].text;
     if (passive_at(w, i + 1))
@@ -2042,17 +2050,21 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
     for (int i = 0; i < kept && intent.say; i++)
         if (m->cand[i].speaker && m->cand[i].speaker_at < named)
             named = m->cand[i].speaker_at;
-    /* "what did Putin say" when no quote is his: no one else's words answer */
-    if (intent.say && named == INT_MAX && names_group(m, ng, intent.who_at)) {
+    /* "what did Trump say" when no quote is his: no one else's words answer, and what else the
+     * knowledge base holds on it is offered instead */
+    int unquoted = intent.say && named == INT_MAX && names_group(m, ng, intent.who_at);
+    if (unquoted) {
         named = -1;
+        res->asks = MATCH_ASKS_SAID;
         if (explain)
-            buf_puts(explain, "no quote is by the one named: quotes do not answer\n");
+            buf_puts(explain, "no quote is by the one named: no entry answers; another may be "
+                              "offered instead\n");
     }
 #define SOMEONE_ELSES(c) (named != INT_MAX && (c)->f->quote && (c)->speaker_at != named)
     for (int i = 0; i < kept && best < 0; i++) {
         if (!answers(&m->cand[i], specific) || SOMEONE_ELSES(&m->cand[i]))
             continue;
-        if (!m->cand[i].mismatch)
+        if (!m->cand[i].mismatch && !unquoted)
             best = i;
         else if (instead < 0)
             instead = i;
@@ -2060,7 +2072,7 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
     int near = 0;
     if (best < 0 && instead < 0 && kept > 0 && !SOMEONE_ELSES(&m->cand[0]) &&
         nearly_answers(&m->cand[0], kept > 1 ? m->cand[1].score : 0, specific)) {
-        if (!m->cand[0].mismatch)
+        if (!m->cand[0].mismatch && !unquoted)
             best = 0, near = 1;
         else
             instead = 0;
@@ -2092,8 +2104,11 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
         res->has_instead = 1;
         hit_of(&m->cand[instead], &res->instead);
         if (explain)
-            buf_printf(explain, "decline: %s holds the topic but states no %s; offered instead\n",
-                       res->instead.id, res->asks == MATCH_ASKS_WHEN ? "time" : "number");
+            buf_printf(explain, "decline: %s holds the topic but %s; offered instead\n",
+                       res->instead.id,
+                       res->asks == MATCH_ASKS_WHEN   ? "states no time"
+                       : res->asks == MATCH_ASKS_SAID ? "is no quote of the one named"
+                                                      : "states no number");
         return 0;
     }
     for (int i = 0; i < kept && res->nsuggest < MATCH_MAX_SUGGESTIONS; i++)

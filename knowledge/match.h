@@ -35,7 +35,8 @@ struct match_hit {
 enum match_asks {
     MATCH_ASKS_TOPIC, /* anything about its topic */
     MATCH_ASKS_WHEN,  /* a time: "when", "what year", "how long", "how soon" */
-    MATCH_ASKS_COUNT  /* a number: "how many", "how much" */
+    MATCH_ASKS_COUNT, /* a number: "how many", "how much" */
+    MATCH_ASKS_SAID   /* what someone named said, and no quote is theirs: "what did Trump say" */
 };
 
 struct match_result {
@@ -45,8 +46,8 @@ struct match_result {
     struct match_hit suggestions[MATCH_MAX_SUGGESTIONS];
     enum match_asks asks;
     /* Declining because the entry that holds the topic does not state what the question asks
-     * for (it says when nothing happened, or gives no number): that entry, which a reply may
-     * offer as what the knowledge base knows instead. */
+     * for (it says when nothing happened, gives no number, or is no quote of the one named):
+     * that entry, which a reply may offer as what the knowledge base knows instead. */
     int has_instead;
     struct match_hit instead;
 };

@@ -98,6 +98,18 @@ static void question_is_answered_with_quote_and_citation(void **state)
     assert_non_null(strstr(reply(f), "[army-cap]"));
 }
 
+/* "What did Trump say?" when no quote is Trump's: planbot says so, and offers what it holds on
+ * him, never someone else's words as his. */
+static void a_question_for_someone_never_quoted_is_told_so(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(say(f, "U1", 0, "what did trump say about the plan?"), 0);
+    const char *r = reply(f);
+    if (!strstr(r, "does not say what that person said") || !strstr(r, "[trump-reviewed-supports]"))
+        fail_msg("want what is held on Trump, offered instead; got:\n%s", r);
+    assert_null(strstr(r, "Leavitt"));
+}
+
 /* A markup with citation marks (IRC's bold) puts them around the citation line, and nowhere
  * else: not in the quote, not in a source's own answer's other lines; without them, none. */
 static void citation_marks_wrap_the_source_line_only(void **state)
@@ -708,6 +720,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reply_date_reads_iso_dates),
         cmocka_unit_test(question_is_answered_with_quote_and_citation),
+        cmocka_unit_test(a_question_for_someone_never_quoted_is_told_so),
         cmocka_unit_test(citation_marks_wrap_the_source_line_only),
         cmocka_unit_test(off_topic_question_is_declined_politely),
         cmocka_unit_test(a_question_starting_with_help_is_a_question),

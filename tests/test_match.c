@@ -445,6 +445,13 @@ static void a_question_for_a_time_or_number_needs_an_entry_that_states_it(void *
         { "how many fighter jets go to poland", MATCH_ASKS_COUNT, NULL, "european-jets-poland" },
         { "how many troops can ukraine keep", MATCH_ASKS_COUNT, "army-cap", NULL },
         { "how big can ukraine's army be", MATCH_ASKS_TOPIC, "army-cap", NULL },
+        /* what someone said, when no quote is theirs: no one else's quote, and what the
+         * knowledge base holds on them offered instead */
+        { "what did trump say about it", MATCH_ASKS_SAID, NULL, "trump-reviewed-supports" },
+        { "what did Putin say about the plan?", MATCH_ASKS_SAID, NULL, "icc-putin-warrant" },
+        { "what does the draft say about kherson", MATCH_ASKS_TOPIC, "kherson-zaporizhzhia-frozen",
+          NULL },
+        { "what did the kremlin say", MATCH_ASKS_TOPIC, "quote-peskov-not-informed", NULL },
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         struct match_result r;
