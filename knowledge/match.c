@@ -1263,10 +1263,17 @@ static int by_string(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Whether w is in list, a sorted array of n strings. */
+static int in_sorted(const char *const *list, size_t n, const char *w)
+{
+    return bsearch(&w, list, n, sizeof *list, by_string) != NULL;
+}
+
+#define IN_SORTED(list, w) in_sorted(list, sizeof list / sizeof *list, w)
+
 static int is_source_cue(const char *w)
 {
-    return bsearch(&w, source_cues, sizeof source_cues / sizeof *source_cues, sizeof *source_cues,
-                   by_string) != NULL;
+    return IN_SORTED(source_cues, w);
 }
 
 /* Whether a word (after prev) asks when: "when", "what year", "which day", "how long". */
@@ -1331,11 +1338,6 @@ static int stem_word(struct match *m, const char *word, char *out, size_t len)
     return 0;
 }
 
-static int in_sorted(const char *const *list, size_t n, const char *w)
-{
-    return bsearch(&w, list, n, sizeof *list, by_string) != NULL;
-}
-
 /* Verbs of saying, sorted: "Putin said", "did Rubio comment". A noun of saying names who said it
  * only after a possessive ("Leavitt's take"); before it, a word is the topic ("the Groundhog
  * Day comment"). */
@@ -1354,8 +1356,6 @@ static const char *const be_forms[] = { "am", "are", "be", "been", "being", "is"
 static const char *const auxiliaries[] = { "did", "do", "does", "had", "has", "have" };
 static const char *const say_participles[] = { "described", "informed", "quoted",
                                                "said",      "told",     "warned" };
-
-#define IN_SORTED(list, w) in_sorted(list, sizeof list / sizeof *list, w)
 
 /* Words for a text, sorted: "what does the draft say" asks what it states, not who said it. */
 static const char *const text_words[] = {
@@ -1383,15 +1383,14 @@ static int passive_at(const struct tokens *w, int i)
  * said it ("what did Putin say", "Leavitt's take"). */
 static int names_who(const struct tokens *w, int i)
 {
-    if (norm_class(w->t[i].text) != NORM_CONTENT || i + 1 >= w->n ||
-        IN_SORTED(text_words, w->t[i].text))
+    if (i + 1 >= w->n)
         return 0;
     const char *next = w->t[i + 1].text;
-    if (passive_at(w, i + 1))
-        return 0;               /* "was Moscow told" */
-    if (strcmp(next, "s") == 0) /* the possessive */
-        return i + 2 < w->n && norm_class(w->t[i + 2].text) == NORM_SAY;
-    return IN_SORTED(say_verbs, next);
+    int before_say = strcmp(next, "s") == 0 /* the possessive */
+                         ? i + 2 < w->n && norm_class(w->t[i + 2].text) == NORM_SAY
+                         : IN_SORTED(say_verbs, next) && !passive_at(w, i + 1); /* "was X told" */
+    return before_say && norm_class(w->t[i].text) == NORM_CONTENT &&
+           !IN_SORTED(text_words, w->t[i].text);
 }
 
 /* Splits the cleaned question into words and corrects the unknown ones. Returns the count. */
