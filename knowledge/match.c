@@ -187,7 +187,7 @@ struct group {
     int first, last; /* positions of its words in the question */
     int context;     /* from the question before, not this one (match_ask_after) */
     uint32_t df;
-    uint32_t own_df; /* entries holding the question's own word (else its rarest synonym) */
+    int specific; /* the question's own word (else its rarest synonym) is in few entries */
     double weight;
 };
 
@@ -1058,12 +1058,18 @@ static int resident_retrieve(struct match *m, const struct rank_phrase *rp, int 
             r->gbest[e] = 0;
         }
     }
+    /* the best CANDIDATES, in order: each entry goes into its place among them, if it has one */
+    int kept = 0;
     for (int k = 0; k < nt; k++) {
-        r->ranked[k] = (struct ranked){ r->acc[r->touched[k]], r->touched[k] };
+        struct ranked x = { r->acc[r->touched[k]], r->touched[k] };
         r->acc[r->touched[k]] = 0;
+        if (kept == CANDIDATES && by_rank(&x, &r->ranked[kept - 1]) >= 0)
+            continue;
+        int at = kept < CANDIDATES ? kept++ : kept - 1;
+        for (; at > 0 && by_rank(&x, &r->ranked[at - 1]) < 0; at--)
+            r->ranked[at] = r->ranked[at - 1];
+        r->ranked[at] = x;
     }
-    qsort(r->ranked, (size_t)nt, sizeof *r->ranked, by_rank);
-    int kept = nt < CANDIDATES ? nt : CANDIDATES;
     for (int k = 0; k < kept; k++)
         out[k] = &r->e[r->ranked[k].entry];
     return kept;
@@ -1522,7 +1528,8 @@ static int build_groups(struct match *m, const struct qword *qw, int n)
             if (g->phrases[k].df && (df == 0 || g->phrases[k].df < df))
                 df = g->phrases[k].df;
         g->df = df;
-        g->own_df = df;
+        /* idf() falls as df grows: a word in at most that share of the entries is specific */
+        g->specific = df > 0 && df <= ceil(m->nentries * specific_share);
         for (int k = 0; k < g->nphrases; k++)
             if (g->phrases[k].df > g->df)
                 g->df = g->phrases[k].df; /* for retrieval costs: the most common phrase */
@@ -1710,8 +1717,8 @@ static int in_carrying_fields(const struct fwd *f, const struct group *g, int cl
 }
 
 /* Scores one candidate: for each group, the best field any of its phrases occurs in. */
-static void score(const struct match *m, int ng, double total, double specific,
-                  const struct intent *in, struct candidate *c)
+static void score(const struct match *m, int ng, double total, const struct intent *in,
+                  struct candidate *c)
 {
     const struct fwd *f = c->f;
     double s = 0, matched = 0;
@@ -1760,8 +1767,7 @@ static void score(const struct match *m, int ng, double total, double specific,
                 beyond = 1;
             /* a word of the question itself found in few entries, however little it weighs
              * here (a typo fixed, a name found through a synonym) */
-            if (g->cls != NORM_WEAK && !g->context && g->own_df > 0 &&
-                idf(m->nentries, g->own_df) >= specific)
+            if (g->cls != NORM_WEAK && !g->context && g->specific)
                 c->specific = 1;
             if (!speaker_hit && f->quote &&
                 (in_span(f, F_SPEAKER, 0, f->n[F_SPEAKER], g) ||
@@ -2037,9 +2043,16 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
     for (int i = 0; i < nc; i++) {
         struct candidate *c = &m->cand[kept++];
         c->f = found[i];
-        score(m, ng, total, specific, &intent, c);
+        score(m, ng, total, &intent, c);
     }
-    qsort(m->cand, (size_t)kept, sizeof *m->cand, by_score);
+    /* at most CANDIDATES, nearly in order already (retrieval's): insertion sort */
+    for (int i = 1; i < kept; i++) {
+        struct candidate x = m->cand[i];
+        int at = i;
+        for (; at > 0 && by_score(&x, &m->cand[at - 1]) < 0; at--)
+            m->cand[at] = m->cand[at - 1];
+        m->cand[at] = x;
+    }
     int best = -1;
     /* An entry that holds the topic but not what the question asks for (a time, a number) does
      * not answer; one below it may. If none does, it is what planbot knows instead. */
