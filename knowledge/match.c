@@ -1423,9 +1423,11 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         copy_str(q->word, sizeof q->word, w);
         copy_str(q->stem, sizeof q->stem, s);
         q->cls = norm_class(w);
-        if (q->cls == NORM_SAY && !passive_at(&m->words, i))
-            intent->say = 1;
         const char *prev = i > 0 ? m->words.t[i - 1].text : "";
+        /* "was Moscow told" asks who was told; "what does the plan say" (or "it") what it states */
+        if (q->cls == NORM_SAY && !passive_at(&m->words, i) && !IN_SORTED(text_words, prev) &&
+            strcmp(prev, "it") != 0)
+            intent->say = 1;
         if (is_quantity(w, prev))
             intent->quantity = 1;
         if (strcmp(prev, "how") == 0 &&
@@ -1763,11 +1765,13 @@ static void score(const struct match *m, int ng, double total, const struct inte
                 topical = 1;
             if (g->cls != NORM_WEAK && !g->context)
                 own = 1;
-            if (!beyond && in_carrying_fields(f, g, close))
+            int carried = -1; /* not known yet */
+            if (!beyond && (carried = in_carrying_fields(f, g, close)))
                 beyond = 1;
             /* a word of the question itself found in few entries, however little it weighs
-             * here (a typo fixed, a name found through a synonym) */
-            if (g->cls != NORM_WEAK && !g->context && g->specific)
+             * here (a typo fixed, a name found through a synonym), in a field that carries */
+            if (g->cls != NORM_WEAK && !g->context && g->specific && !c->specific &&
+                (carried >= 0 ? carried : in_carrying_fields(f, g, close)))
                 c->specific = 1;
             if (!speaker_hit && f->quote &&
                 (in_span(f, F_SPEAKER, 0, f->n[F_SPEAKER], g) ||
@@ -1884,11 +1888,13 @@ static int answers(const struct candidate *c, double specific)
 }
 
 /* Whether the best candidate, under the bar, is close enough to it and clearly ahead of the next
- * one (whose score is next, 0 when there is none) to answer all the same. */
-static int nearly_answers(const struct candidate *c, double next, double specific)
+ * one (whose score is next, 0 when there is none) to answer all the same; a specific word of the
+ * question must be in a field that carries an answer, not only in its keywords or an example
+ * question that is not close (the sum of many words' weights does not do here). */
+static int nearly_answers(const struct candidate *c, double next)
 {
-    return c->coverage > near_coverage && (c->matched >= specific || c->specific) &&
-           c->beyond_keywords && c->own && c->score >= near_margin * next;
+    return c->coverage > near_coverage && c->specific && c->beyond_keywords && c->own &&
+           c->score >= near_margin * next;
 }
 
 /* Whether the question asks about the source itself (who wrote it, who published it, when) and
@@ -2083,7 +2089,7 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
     }
     int near = 0;
     if (best < 0 && instead < 0 && kept > 0 && !SOMEONE_ELSES(&m->cand[0]) &&
-        nearly_answers(&m->cand[0], kept > 1 ? m->cand[1].score : 0, specific)) {
+        nearly_answers(&m->cand[0], kept > 1 ? m->cand[1].score : 0)) {
         if (!m->cand[0].mismatch && !unquoted)
             best = 0, near = 1;
         else

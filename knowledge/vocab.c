@@ -327,6 +327,36 @@ static size_t common_prefix(const char *a, const char *b)
     return n;
 }
 
+/* Endings that make another form of one word, sorted: "compar" + "ed" and "compar" + "ison"
+ * are one word's forms; "refer" + "endum" and "refer" + "ence" are two words. */
+static const char *const endings[] = {
+    "",    "able", "al",    "ally", "ance",  "ant", "ate",     "ated", "ation", "ations", "e",
+    "ed",  "ence", "ent",   "er",   "ers",   "es",  "ibility", "ible", "ing",   "ion",    "ions",
+    "ise", "ised", "ism",   "ison", "isons", "ist", "ists",    "ity",  "ive",   "ize",    "ized",
+    "ly",  "ment", "ments", "ness", "or",    "ors", "ous",     "s",    "y",
+};
+
+static int cmp_ending(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int is_ending(const char *s)
+{
+    return bsearch(&s, endings, sizeof endings / sizeof *endings, sizeof *endings, cmp_ending) !=
+           NULL;
+}
+
+/* Whether a and b, sharing their first shared bytes, are forms of one word: some stem of at least
+ * need bytes of that prefix leaves each an ending of the list. */
+static int one_word(const char *a, const char *b, size_t shared, size_t need)
+{
+    for (size_t p = shared; p >= need; p--)
+        if (is_ending(a + p) && is_ending(b + p))
+            return 1;
+    return 0;
+}
+
 int vocab_neighbour(const struct vocab *v, const char *word, const char **out)
 {
     size_t n = strlen(word);
@@ -347,7 +377,7 @@ int vocab_neighbour(const struct vocab *v, const char *word, const char **out)
         const struct word *c = &v->words[i];
         size_t cn = strlen(c->text), shared = common_prefix(word, c->text);
         size_t need = n <= 6 || cn <= 6 ? 5 : 6;
-        if (shared < need || strcmp(c->text, word) == 0)
+        if (shared < need || strcmp(c->text, word) == 0 || !one_word(word, c->text, shared, need))
             continue;
         if (!best || c->df > best->df)
             best = c;

@@ -37,7 +37,9 @@ int vocab_correct(struct vocab *v, const char *word, const char **out);
 
 /* The most frequent known word that shares a long prefix with word (a morphological neighbour
  * the stemmer does not join: "compared" and "comparison"): at least 6 bytes in common, or 5 when
- * either word has at most 6. Returns 1 and the word in out (borrowed), or 0. */
+ * either word has at most 6, after which each has only an ending of a word's forms ("ed",
+ * "ison", "ation"...): "referendum" is no form of "reference". Returns 1 and the word in out
+ * (borrowed), or 0. */
 int vocab_neighbour(const struct vocab *v, const char *word, const char **out);
 
 /* Number of distinct surface words. */
