@@ -1348,11 +1348,11 @@ static int stem_word(struct match *m, const char *word, char *out, size_t len)
  * only after a possessive ("Leavitt's take"); before it, a word is the topic ("the Groundhog
  * Day comment"). */
 static const char *const say_verbs[] = {
-    "argue",     "argued",    "believe",   "believes", "chime",   "chimed", "claim",   "claimed",
-    "commented", "describe",  "described", "feel",     "feels",   "react",  "reacted", "reacts",
-    "respond",   "responded", "said",      "say",      "saying",  "says",   "speak",   "speaking",
-    "speaks",    "spoke",     "think",     "thinks",   "thought", "told",   "tweet",   "tweeted",
-    "warn",      "warned",    "weigh",     "weighed",  "wrote",
+    "argue",     "argued",   "believe",   "believes", "chime",   "chimed",  "claim", "claimed",
+    "commented", "describe", "described", "feel",     "feels",   "posted",  "react", "reacted",
+    "reacts",    "respond",  "responded", "said",     "say",     "saying",  "says",  "speak",
+    "speaking",  "speaks",   "spoke",     "think",    "thinks",  "thought", "told",  "tweet",
+    "tweeted",   "warn",     "warned",    "weigh",    "weighed", "wrote",
 };
 
 /* Forms of "to be", the other auxiliaries, and participles of saying, sorted: "was Moscow
@@ -1433,8 +1433,12 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         if (strcmp(prev, "how") == 0 &&
             (strcmp(w, "many") == 0 || strcmp(w, "much") == 0 || strcmp(w, "old") == 0))
             intent->count = 1; /* "how old": an age is a number */
-        if (is_when(w, prev))
+        if (is_when(w, prev)) {
             intent->when = 1;
+            /* "what day", "which year": the kind of answer, not its topic ("Groundhog Day") */
+            if (strcmp(prev, "what") == 0 || strcmp(prev, "which") == 0)
+                q->cls = NORM_STOP;
+        }
         if (is_source_cue(w))
             intent->source = 1;
         int who = names_who(&m->words, i);

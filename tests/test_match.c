@@ -146,6 +146,11 @@ static const struct question_row behaviours[] = {
     /* requests and chat spellings of function words weigh nothing */
     { "can you explain the security guarantee part", "security-guarantees-compensation" },
     { "wat did rubio say", "quote-rubio-potential-ideas|quote-rubio-x-post-concessions" },
+    /* "what day" asks for a time and is not a topic ("Groundhog Day": "obtained Thursday by
+     * CNN" answers); digits are their words */
+    { "what day did cnn get the draft", "plan-overview" },
+    { "what happens to occupied territories outside the 5 regions",
+      "russia-relinquishes-territories" },
     /* quotes when asking what someone said, provisions otherwise */
     { "What did the Kremlin spokesman say?", "quote-peskov-anchorage|quote-peskov-not-informed" },
     { "What did Kaja Kallas say?", "quote-kallas-on-board" },
