@@ -270,7 +270,7 @@ struct match {
     double nentries;
     struct vocab *vocab;         /* porter stems and their entry counts */
     struct vocab *words_vocab;   /* surface words, loaded on first need (surface_words) */
-    struct vocab *speaker_words; /* the words of speakers' names, roles and other names */
+    struct vocab *speaker_words; /* speakers' name words, loaded on first need (speaker_words) */
     struct rule *rules;
     int nrules;
     int *rule_order; /* owned: the rules' indexes by their first stem, then by index */
@@ -493,14 +493,22 @@ static int make_phrase(struct match *m, const char *text, size_t len, struct phr
     return 0;
 }
 
-/* Fills a new vocabulary from queries of (term[, entries]) rows: stems when stems is set, else
- * surface words. Returns 0 and *out, or an error. */
-static int load_vocab(struct match *m, const char *const *sql, int nsql, int stems,
+/* What the rows of a vocabulary's queries hold: (stem, entries), (word, entries), or a text whose
+ * words each count once. */
+enum vocab_rows { ROWS_STEMS, ROWS_WORDS, ROWS_TEXT };
+
+/* Fills a new vocabulary from the rows of queries. Returns 0 and *out, or an error. */
+static int load_vocab(struct match *m, const char *const *sql, int nsql, enum vocab_rows rows,
                       struct vocab **out)
 {
     struct vocab *v = vocab_new();
-    if (!v)
+    /* not m->words: a question may be reading it (surface_words(), speaker_words()) */
+    struct tokens *words = rows == ROWS_TEXT ? malloc(sizeof *words) : NULL;
+    if (!v || (rows == ROWS_TEXT && !words)) {
+        vocab_free(v);
+        free(words);
         return ERR_NOMEM;
+    }
     int rc = 0;
     for (int q = 0; q < nsql && !rc; q++) {
         sqlite3_stmt *st;
@@ -510,15 +518,20 @@ static int load_vocab(struct match *m, const char *const *sql, int nsql, int ste
         while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
             const char *t = kb_col(st, 0);
             uint32_t df = sqlite3_column_count(st) > 1 ? (uint32_t)sqlite3_column_int(st, 1) : 1;
-            if (stems)
+            if (rows == ROWS_STEMS)
                 rc = vocab_add_stem(v, t, df);
-            else if (!strchr(t, ' '))
+            else if (rows == ROWS_WORDS && !strchr(t, ' '))
                 rc = vocab_add_word(v, t, df);
+            else if (rows == ROWS_TEXT && !tokenize(&m->plain, t, strlen(t), words))
+                for (int i = 0; i < words->n && !rc; i++)
+                    if (words->t[i].text[0])
+                        rc = vocab_add_word(v, words->t[i].text, 1);
         }
         if (!rc && step != SQLITE_DONE)
             rc = kb_dbfail(m->kb, step, "reading the vocabulary");
         sqlite3_finalize(st);
     }
+    free(words);
     if (!rc)
         rc = vocab_finish(v);
     if (rc) {
@@ -535,7 +548,7 @@ static struct vocab *surface_words(struct match *m)
 {
     static const char *const sql[] = { "SELECT term, doc FROM entries_words_terms",
                                        "SELECT term FROM synonyms" };
-    if (!m->words_vocab && load_vocab(m, sql, 2, 0, &m->words_vocab))
+    if (!m->words_vocab && load_vocab(m, sql, 2, ROWS_WORDS, &m->words_vocab))
         return NULL;
     return m->words_vocab;
 }
@@ -634,37 +647,17 @@ static int load_rules(struct match *m)
 }
 
 /* The words of every speaker's name, role and other names (folded, as the question's are):
- * what a word that names who said something may be corrected into. */
-static int load_speaker_words(struct match *m)
+ * what a word that names who said something may be corrected into. Loaded when a question first
+ * needs them, as surface_words() is. NULL when they cannot be read. */
+static struct vocab *speaker_words(struct match *m)
 {
-    struct vocab *v = vocab_new();
-    sqlite3_stmt *st = NULL;
-    int rc = v ? kb_prepare(m->kb,
-                            "SELECT name || ' ' || role || ' ' || aliases FROM speakers"
-                            " UNION ALL SELECT speaker || ' ' || role FROM entries"
-                            " WHERE kind = 'quote'",
-                            &st)
-               : ERR_NOMEM;
-    int step = SQLITE_DONE;
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *t = kb_col(st, 0);
-        if (tokenize(&m->plain, t, strlen(t), &m->words))
-            continue; /* a row the tokenizer cannot read names no one */
-        for (int i = 0; i < m->words.n && !rc; i++)
-            if (m->words.t[i].text[0])
-                rc = vocab_add_word(v, m->words.t[i].text, 1);
-    }
-    if (!rc && step != SQLITE_DONE)
-        rc = kb_dbfail(m->kb, step, "reading the speakers");
-    sqlite3_finalize(st);
-    if (!rc)
-        rc = vocab_finish(v);
-    if (rc) {
-        vocab_free(v);
-        return rc;
-    }
-    m->speaker_words = v;
-    return 0;
+    static const char *const sql[] = {
+        "SELECT name || ' ' || role || ' ' || aliases FROM speakers",
+        "SELECT speaker || ' ' || role FROM entries WHERE kind = 'quote'"
+    };
+    if (!m->speaker_words && load_vocab(m, sql, 2, ROWS_TEXT, &m->speaker_words))
+        return NULL;
+    return m->speaker_words;
 }
 
 /* Reloads what depends on the data when it has changed since the last question. */
@@ -682,14 +675,12 @@ static int refresh(struct match *m)
     vocab_free(m->speaker_words);
     m->speaker_words = NULL;
     struct vocab *stems = NULL;
-    int rc = load_vocab(m, stems_sql, 1, 1, &stems);
+    int rc = load_vocab(m, stems_sql, 1, ROWS_STEMS, &stems);
     if (!rc) {
         vocab_free(m->vocab);
         m->vocab = stems;
         rc = load_rules(m);
     }
-    if (!rc)
-        rc = load_speaker_words(m);
     if (rc)
         return fail(m, rc, kb_errmsg(m->kb));
     m->nentries = (double)kb_count_entries(m->kb);
@@ -1462,8 +1453,11 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
             vocab_neighbour(known, w, &fix);
         /* the one who said it is corrected only into a speaker's name: "Starmer" is not the
          * "starter" of a quote, but "Zelenksy" is Zelensky */
-        if (fix && who && !vocab_word_df(m->speaker_words, fix))
-            fix = NULL;
+        if (fix && who) {
+            struct vocab *names = speaker_words(m);
+            if (!names || !vocab_word_df(names, fix))
+                fix = NULL;
+        }
         if (!fix || stem_word(m, fix, stem, sizeof stem)) {
             q->proper |= who; /* a name the knowledge base does not know */
             continue;
