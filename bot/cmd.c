@@ -76,6 +76,9 @@ static int c_syn_remove(struct cmd_ctx *, const struct args *);
 static int c_spk_list(struct cmd_ctx *, const struct args *);
 static int c_spk_add(struct cmd_ctx *, const struct args *);
 static int c_spk_remove(struct cmd_ctx *, const struct args *);
+static int c_party_list(struct cmd_ctx *, const struct args *);
+static int c_party_add(struct cmd_ctx *, const struct args *);
+static int c_party_remove(struct cmd_ctx *, const struct args *);
 static int c_src_list(struct cmd_ctx *, const struct args *);
 static int c_src_show(struct cmd_ctx *, const struct args *);
 static int c_src_add(struct cmd_ctx *, const struct args *);
@@ -135,6 +138,13 @@ static const struct cmd commands[] = {
       "add a speaker (their name as the quotes give it), or other names people call them by" },
     { "kb speaker remove", c_spk_remove, 1, -1, CMD_MODERATOR, "", "",
       "kb speaker remove NAME [ALIAS...]", "remove a speaker, or some of their other names" },
+    { "kb party list", c_party_list, 0, 0, 0, "json", "", "kb party list [--json]",
+      "list the parties (Russia, Ukraine, ...) with the words that name them" },
+    { "kb party add", c_party_add, 1, -1, CMD_MODERATOR, "", "", "kb party add NAME [WORD...]",
+      "add a party, or words that name it (\"Russian\", \"Moscow\"): whose army a question asks "
+      "about" },
+    { "kb party remove", c_party_remove, 1, -1, CMD_MODERATOR, "", "",
+      "kb party remove NAME [WORD...]", "remove a party, or some of the words that name it" },
     { "kb source list", c_src_list, 0, 0, 0, "json", "", "kb source list [--json]",
       "list the sources" },
     { "kb source show", c_src_show, 1, 1, 0, "json", "", "kb source show ID [--json]",
@@ -490,7 +500,9 @@ static int put(struct cmd_ctx *ctx, enum kb_type t, cJSON *rec, enum kb_put_mode
 {
     int64_t change = 0;
     int rc = kb_put(ctx->kb, t, rec, mode, &ctx->actor, &change);
-    const char *key = str(rec, t == KB_SYNONYM ? "term" : t == KB_SPEAKER ? "name" : "id");
+    const char *key = str(rec, t == KB_SYNONYM                    ? "term"
+                               : t == KB_SPEAKER || t == KB_PARTY ? "name"
+                                                                  : "id");
     if (rc)
         return kbfail(ctx, rc);
     if (!change)
@@ -1165,14 +1177,18 @@ static int add_words(cJSON *words, const struct args *a, int from)
 }
 
 /* A record that is a name and a list: a synonym (its term and words), a speaker (their name and
- * other names). The commands that add to it and take from it are the same. */
+ * other names), a party (its name and the words that name it). The commands that add to it and
+ * take from it are the same. */
 struct named_list {
     enum kb_type type;
     const char *key, *list, *item; /* its JSON fields; what one item is called */
+    const char *plural;            /* what several records are called */
     int keep_empty;                /* it stays when its last item goes (a speaker stays one) */
 };
-static const struct named_list synonyms = { KB_SYNONYM, "term", "words", "word", 0 };
-static const struct named_list speakers = { KB_SPEAKER, "name", "aliases", "other name", 1 };
+static const struct named_list synonyms = { KB_SYNONYM, "term", "words", "word", "synonyms", 0 };
+static const struct named_list speakers = { KB_SPEAKER,   "name",     "aliases",
+                                            "other name", "speakers", 1 };
+static const struct named_list parties = { KB_PARTY, "name", "words", "word", "parties", 1 };
 
 /* kb synonym add TERM WORD..., kb speaker add NAME [ALIAS...] [--role R]: creates the record or
  * extends its list. */
@@ -1272,6 +1288,16 @@ static int c_spk_remove(struct cmd_ctx *ctx, const struct args *a)
     return list_remove(ctx, a, &speakers);
 }
 
+static int c_party_add(struct cmd_ctx *ctx, const struct args *a)
+{
+    return list_add(ctx, a, &parties);
+}
+
+static int c_party_remove(struct cmd_ctx *ctx, const struct args *a)
+{
+    return list_remove(ctx, a, &parties);
+}
+
 /* kb synonym list, kb speaker list: each record, its role when it has one, and its list. */
 static int list_show(struct cmd_ctx *ctx, const struct args *a, const struct named_list *nl)
 {
@@ -1295,8 +1321,8 @@ static int list_show(struct cmd_ctx *ctx, const struct args *a, const struct nam
                 break;
         }
         if (!rc)
-            rc = buf_printf(ctx->out, "%d %s%s\n", cJSON_GetArraySize(list), kb_type_name(nl->type),
-                            cJSON_GetArraySize(list) == 1 ? "" : "s");
+            rc = buf_printf(ctx->out, "%d %s\n", cJSON_GetArraySize(list),
+                            cJSON_GetArraySize(list) == 1 ? kb_type_name(nl->type) : nl->plural);
     }
     cJSON_Delete(list);
     return rc;
@@ -1310,6 +1336,11 @@ static int c_syn_list(struct cmd_ctx *ctx, const struct args *a)
 static int c_spk_list(struct cmd_ctx *ctx, const struct args *a)
 {
     return list_show(ctx, a, &speakers);
+}
+
+static int c_party_list(struct cmd_ctx *ctx, const struct args *a)
+{
+    return list_show(ctx, a, &parties);
 }
 
 static int c_src_list(struct cmd_ctx *ctx, const struct args *a)

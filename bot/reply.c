@@ -228,13 +228,15 @@ static int source_answer(const cJSON *src, enum layout layout, const struct mark
     return rc;
 }
 
-/* What the question asked for that no entry states: "when", "how many". */
-static const char *asked_for(enum match_asks asks)
+/* What the question asked for that no entry states: "when", "how many", "that about Russia". */
+static int asked_for(const struct match_result *res, struct buf *out)
 {
-    return asks == MATCH_ASKS_WHEN    ? "when"
-           : asks == MATCH_ASKS_COUNT ? "how many"
-           : asks == MATCH_ASKS_SAID  ? "what that person said"
-                                      : "that";
+    return res->asks == MATCH_ASKS_PARTY
+               ? buf_printf(out, "that about %s", res->party)
+               : buf_puts(out, res->asks == MATCH_ASKS_WHEN    ? "when"
+                               : res->asks == MATCH_ASKS_COUNT ? "how many"
+                               : res->asks == MATCH_ASKS_SAID  ? "what that person said"
+                                                               : "that");
 }
 
 /* The answer to res, laid out as layout; m (NULL: none) marks its citation. */
@@ -246,13 +248,18 @@ static int answer(struct kb *kb, const struct match_result *res, enum layout lay
     if (res->n == 0 && res->has_instead && !kb_card(kb, res->instead.id, &c)) {
         /* the topic is known, what was asked of it is not: say so, and what is known */
         if (layout == LAYOUT_LINE) {
-            rc = buf_printf(out, "(no answer: nothing says %s) instead: ", asked_for(res->asks));
+            rc = buf_puts(out, "(no answer: nothing says ");
+            if (!rc)
+                rc = asked_for(res, out);
+            if (!rc)
+                rc = buf_puts(out, ") instead: ");
             return rc ? rc : answer_line(&c, out);
         }
-        rc = buf_printf(out,
-                        "The knowledge base does not say %s. What it holds on this, which may "
-                        "help:\n",
-                        asked_for(res->asks));
+        rc = buf_puts(out, "The knowledge base does not say ");
+        if (!rc)
+            rc = asked_for(res, out);
+        if (!rc)
+            rc = buf_puts(out, ". What it holds on this, which may help:\n");
         return rc ? rc : answer_text(&c, m, out);
     }
     if (res->n == 0) {
@@ -391,12 +398,13 @@ cJSON *reply_answer_json(struct kb *kb, const char *question, const struct match
     cJSON_AddItemToObject(o, "answers", answers);
     cJSON_AddItemToObject(o, "suggestions", sugg);
     static const char *const asks[] = {
-        [MATCH_ASKS_TOPIC] = "topic",
-        [MATCH_ASKS_WHEN] = "when",
-        [MATCH_ASKS_COUNT] = "how many",
-        [MATCH_ASKS_SAID] = "what someone said",
+        [MATCH_ASKS_TOPIC] = "topic",         [MATCH_ASKS_WHEN] = "when",
+        [MATCH_ASKS_COUNT] = "how many",      [MATCH_ASKS_SAID] = "what someone said",
+        [MATCH_ASKS_PARTY] = "about a party",
     };
     cJSON_AddStringToObject(o, "asks", asks[res->asks]);
+    if (res->asks == MATCH_ASKS_PARTY)
+        cJSON_AddStringToObject(o, "party", res->party);
     struct kb_card c;
     if (res->n == 0 && res->has_instead && !kb_card(kb, res->instead.id, &c)) {
         cJSON *a = answer_json(&c, res->instead.score);

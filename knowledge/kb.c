@@ -253,13 +253,14 @@ const char *kb_type_name(enum kb_type t)
     case KB_ENTRY: return "entry";
     case KB_SYNONYM: return "synonym";
     case KB_SPEAKER: return "speaker";
+    case KB_PARTY: return "party";
     }
     return "?";
 }
 
 int kb_type_parse(const char *name)
 {
-    static const enum kb_type all[] = { KB_SOURCE, KB_ENTRY, KB_SYNONYM, KB_SPEAKER };
+    static const enum kb_type all[] = { KB_SOURCE, KB_ENTRY, KB_SYNONYM, KB_SPEAKER, KB_PARTY };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (strcmp(name, kb_type_name(all[i])) == 0)
             return (int)all[i];

@@ -16,8 +16,10 @@
 struct kb;
 
 /* The kinds of record the knowledge base holds. A speaker is the person or body quotes are by
- * (an entry's "speaker"), with the other names people call them by. */
-enum kb_type { KB_SOURCE, KB_ENTRY, KB_SYNONYM, KB_SPEAKER };
+ * (an entry's "speaker"), with the other names people call them by. A party is a side of the
+ * conflict or a body in it (Russia, Ukraine, NATO) with the words that name it ("Russian",
+ * "Moscow"): whose army, whose troops a question asks about. */
+enum kb_type { KB_SOURCE, KB_ENTRY, KB_SYNONYM, KB_SPEAKER, KB_PARTY };
 
 /* Who makes a change and through what: recorded in the audit log. */
 struct kb_actor {
@@ -69,14 +71,14 @@ void kb_read_release(struct kb *kb);
  * keyed by it stay right. Noting an unanswered question through this handle does not change it. */
 uint64_t kb_stamp(struct kb *kb);
 
-/* The name of a record type ("source", "entry", "synonym", "speaker") and its parse; -1 when
- * unknown. */
+/* The name of a record type ("source", "entry", "synonym", "speaker", "party") and its parse; -1
+ * when unknown. */
 const char *kb_type_name(enum kb_type t);
 int kb_type_parse(const char *name);
 
-/* Reads one record by id (a synonym's id is its term, a speaker's its name). Returns 0 and *out
- * (caller frees with cJSON_Delete), or ERR_NOTFOUND. Entries carry their metadata (created/updated
- * at/by). */
+/* Reads one record by id (a synonym's id is its term, a speaker's or a party's its name). Returns 0
+ * and *out (caller frees with cJSON_Delete), or ERR_NOTFOUND. Entries carry their metadata
+ * (created/updated at/by). */
 int kb_get(struct kb *kb, enum kb_type t, const char *id, cJSON **out);
 
 /* How kb_put treats an existing record. */
@@ -256,9 +258,9 @@ struct kb_check_report {
  * reads. FTS5's check needs the write lock: on a read-only database, or when another process holds
  * the lock for 250 ms, it runs on a copy in memory (as large as the database). Returns 0, *rep,
  * and in *problems (caller frees) an array of at most max (at least 1) {"check", "problem"} in the
- * order found, "check" one of integrity, fts, entry, source, verbatim, synonym, speaker, change; or
- * ERR_BUSY, ERR_NOMEM, ERR_DB when the check could not run. Damage that stops a check is a
- * problem, not an error. */
+ * order found, "check" one of integrity, fts, entry, source, verbatim, synonym, speaker, party,
+ * change; or ERR_BUSY, ERR_NOMEM, ERR_DB when the check could not run. Damage that stops a check is
+ * a problem, not an error. */
 int kb_check(struct kb *kb, int max, struct kb_check_report *rep, cJSON **problems);
 
 #endif

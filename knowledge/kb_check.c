@@ -650,7 +650,7 @@ static int check_entries(struct check *c)
 }
 
 /* Sources' author lists; synonyms: a term stored as questions look it up, words that parse;
- * speakers' other names that parse. */
+ * speakers' other names and parties' words that parse. */
 static int check_lists(struct check *c)
 {
     sqlite3_stmt *st;
@@ -693,6 +693,18 @@ static int check_lists(struct check *c)
                     CHECK_NAME_MAX, kb_col(st, 0));
     if (step != SQLITE_DONE)
         rc = stopped(c, step, "speaker", "the speakers");
+    sqlite3_finalize(st);
+    if (rc || c->kb->version < KB_SCHEMA_PARTIES ||
+        (rc = prepare(c, "SELECT name, words FROM parties ORDER BY rowid", "party", "the parties",
+                      &st)))
+        return rc;
+    step = SQLITE_DONE;
+    while (st && (step = sqlite3_step(st)) == SQLITE_ROW)
+        if (!is_word_list(kb_col(st, 1), 0))
+            problem(c, "party", "party \"%.*s\": the words that name it are not a JSON list",
+                    CHECK_NAME_MAX, kb_col(st, 0));
+    if (step != SQLITE_DONE)
+        rc = stopped(c, step, "party", "the parties");
     sqlite3_finalize(st);
     return rc;
 }

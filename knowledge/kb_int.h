@@ -44,6 +44,9 @@ struct kb {
     char errmsg[1024];          /* detail of the last failure */
 };
 
+/* The schema version that added the parties: a read-only database before it has none. */
+enum { KB_SCHEMA_PARTIES = 6 };
+
 /* Size caps of record fields and files. */
 enum {
     KB_MAX_ID = 64,

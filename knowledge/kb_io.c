@@ -25,6 +25,7 @@ static const struct {
 } sections[] = { { "sources", KB_SOURCE },
                  { "synonyms", KB_SYNONYM },
                  { "speakers", KB_SPEAKER },
+                 { "parties", KB_PARTY },
                  { "entries", KB_ENTRY } };
 enum { NSECTIONS = sizeof sections / sizeof sections[0] };
 

@@ -166,14 +166,39 @@ static const char *const migrations[] = {
         "title, text, speaker, role, keywords, examples",
         "new.title, new.text, new.speaker, new.role, new.keywords, new.examples",
         "old.title, old.text, old.speaker, old.role, old.keywords, old.examples"),
+    /* version 6: the parties, with the words that name them (match.c: whose army a question asks
+     * about); the audit log is copied into a table whose type may be a party. */
+    "CREATE TABLE parties ("
+    "  name TEXT PRIMARY KEY NOT NULL,"
+    "  words TEXT NOT NULL DEFAULT '[]',"
+    "  created_at TEXT NOT NULL, created_by TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL, updated_by TEXT NOT NULL);"
+    "CREATE TABLE changes_v6 ("
+    "  n INTEGER PRIMARY KEY,"
+    "  at TEXT NOT NULL,"
+    "  who TEXT NOT NULL,"
+    "  via TEXT NOT NULL,"
+    "  action TEXT NOT NULL CHECK (action IN ('add', 'edit', 'remove', 'undo')),"
+    "  type TEXT NOT NULL CHECK (type IN ('source', 'entry', 'synonym', 'speaker', 'party')),"
+    "  id TEXT NOT NULL,"
+    "  before TEXT,"
+    "  after TEXT,"
+    "  undoes INTEGER REFERENCES changes(n),"
+    "  note TEXT NOT NULL DEFAULT '');"
+    "INSERT INTO changes_v6 SELECT n, at, who, via, action, type, id, before, after, undoes, note"
+    "  FROM changes;"
+    "DROP TABLE changes;"
+    "ALTER TABLE changes_v6 RENAME TO changes;"
+    "CREATE INDEX changes_by_record ON changes(type, id);",
 };
 
 enum { SCHEMA_OWN_INBOX = 4 /* the version from which the inbox is a file of its own */ };
 
 /* SCHEMA_VERSION is what a database is migrated to. A read-only handle cannot migrate, and reads
  * a database from SCHEMA_READABLE on as it is: the later versions do not touch the entries or
- * their indexes (none yet). Before it, version 5 added columns that every read of an entry or a
- * source names, so an older read-only database must be opened once to write first. */
+ * their indexes (version 6 adds the parties, which such a handle reads as none). Before it, version
+ * 5 added columns that every read of an entry or a source names, so an older read-only database
+ * must be opened once to write first. */
 enum { SCHEMA_VERSION = sizeof migrations / sizeof migrations[0], SCHEMA_READABLE = 5 };
 
 /* Finalizes every statement of the handle and closes the connection. */

@@ -83,6 +83,11 @@ static const struct field speaker_fields[] = {
     { "aliases", FT_LIST, 0, KB_MAX_LIST },
 };
 
+static const struct field party_fields[] = {
+    { "name", FT_LINE, FF_REQUIRED, KB_MAX_NAME },
+    { "words", FT_LIST, 0, KB_MAX_LIST },
+};
+
 static const struct field synonym_fields[] = {
     { "term", FT_TERM, FF_REQUIRED, KB_MAX_ITEM },
     { "words", FT_LIST, FF_REQUIRED, KB_MAX_LIST },
@@ -97,6 +102,7 @@ static const struct table tables[] = {
     [KB_ENTRY] = TABLE("entries", "n", entry_fields),
     [KB_SYNONYM] = TABLE("synonyms", "rowid", synonym_fields),
     [KB_SPEAKER] = TABLE("speakers", "rowid", speaker_fields),
+    [KB_PARTY] = TABLE("parties", "rowid", party_fields),
 };
 
 /* Metadata every record carries: shown by kb_get, ignored when given as input. */
@@ -877,6 +883,8 @@ int kb_list(struct kb *kb, enum kb_type t, const struct kb_filter *filter, int b
     struct buf sql;
     sqlite3_stmt *st = NULL;
     *out = NULL;
+    if (t == KB_PARTY && kb->version < KB_SCHEMA_PARTIES) /* read-only, from before them */
+        return (*out = cJSON_CreateArray()) ? 0 : ERR_NOMEM;
     buf_init(&sql, 4096);
     int rc = select_sql(&sql, tb, 1);
     int filtered = t == KB_ENTRY && filter;

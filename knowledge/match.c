@@ -23,6 +23,7 @@
 #include "err.h"
 #include "kb_int.h"
 #include "norm.h"
+#include "party.h"
 #include "vocab.h"
 
 enum {
@@ -41,7 +42,8 @@ enum {
     CANDIDATES = 32,           /* entries scored per question */
     FULL_OR_POSTINGS = 500,    /* below this many postings, retrieve with every group */
     MATCH_RESIDENT_MAX = 4096, /* knowledge bases up to this many entries are held in memory */
-    MATCH_MAX_EXAMPLES = KB_MAX_LIST /* example questions of an entry read */
+    MATCH_MAX_EXAMPLES = KB_MAX_LIST, /* example questions of an entry read */
+    MAX_OWNED = 4                     /* words of one question a party owns ("Russia's army") */
 };
 
 struct phrase;
@@ -233,6 +235,15 @@ struct candidate {
     int speaker_at;      /* where in the question first (INT_MAX: not named) */
     int specific;        /* it holds a question word found in few entries (see answers()) */
     int close;           /* one of its example questions is close to the question */
+    int other_party;     /* the question asks about one party's thing ("Russia's army") and it
+                            holds only another's ("the Ukrainian armed forces"): that party's
+                            index in owned[], else -1 */
+};
+
+/* A word of the question that a party owns: "army" in "how big is Russia's army". */
+struct owned {
+    int group;
+    int party;
 };
 
 /* An entry retrieved, with its planbot_rank() score. */
@@ -273,6 +284,9 @@ struct match {
     struct vocab *speaker_words; /* speakers' name words, loaded on first need (speaker_words) */
     struct rule *rules;
     int nrules;
+    struct party_set *parties; /* the parties' words (load_parties) */
+    char (*party_names)[KB_MAX_NAME + 1];
+    int nparties;
     int *rule_order; /* owned: the rules' indexes by their first stem, then by index */
     struct fwd cache[CACHE_SLOTS];
     uint64_t time_stems[48]; /* the stems of words that state a time (time_words) */
@@ -285,6 +299,8 @@ struct match {
     struct buf query; /* the FTS5 retrieval query */
     struct tokens words, stems;
     struct group groups[MAX_GROUPS];
+    struct owned owned[MAX_OWNED];
+    int nowned;
     struct candidate cand[CANDIDATES];
     struct rank_phrase rank[MAX_GROUPS * MAX_PHRASES];
     char errmsg[512];
@@ -660,6 +676,54 @@ static struct vocab *speaker_words(struct match *m)
     return m->speaker_words;
 }
 
+/* The parties and the words that name them, their names first: what owns a word of a question
+ * or an entry (party.h). A read-only database from before the parties has none. */
+static int load_parties(struct match *m)
+{
+    party_set_free(m->parties);
+    m->parties = NULL;
+    free(m->party_names);
+    m->party_names = NULL;
+    m->nparties = 0;
+    const struct party_glue glue = { hash("s", 1), hash("the", 3), hash("of", 2) };
+    int rc = party_set_new(&m->parties, &glue);
+    sqlite3_stmt *st = NULL;
+    if (rc || m->kb->version < KB_SCHEMA_PARTIES ||
+        (rc = kb_prepare(m->kb, "SELECT name, words FROM parties ORDER BY rowid", &st)))
+        return rc;
+    int step, cap = 0;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (m->nparties == cap) {
+            cap = cap ? 2 * cap : 16;
+            void *grown = realloc(m->party_names, (size_t)cap * sizeof *m->party_names);
+            if (!grown) {
+                rc = ERR_NOMEM;
+                break;
+            }
+            m->party_names = grown;
+        }
+        const char *name = kb_col(st, 0);
+        copy_str(m->party_names[m->nparties], sizeof m->party_names[0], name);
+        cJSON *words = cJSON_Parse(kb_col(st, 1));
+        struct phrase p;
+        if (!make_phrase(m, name, strlen(name), &p))
+            rc = party_set_add(m->parties, m->nparties, p.stems, p.nstems);
+        const cJSON *w;
+        cJSON_ArrayForEach(w, words)
+        {
+            if (!rc && cJSON_IsString(w) &&
+                !make_phrase(m, w->valuestring, strlen(w->valuestring), &p))
+                rc = party_set_add(m->parties, m->nparties, p.stems, p.nstems);
+        }
+        cJSON_Delete(words);
+        m->nparties++;
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = kb_dbfail(m->kb, step, "reading the parties");
+    sqlite3_finalize(st);
+    return rc == ERR_FULL ? 0 : rc; /* more words than a set holds: the first ones count */
+}
+
 /* Reloads what depends on the data when it has changed since the last question. */
 static int load_fwd(struct match *m, sqlite3_stmt *st, struct fwd *f);
 
@@ -681,6 +745,8 @@ static int refresh(struct match *m)
         m->vocab = stems;
         rc = load_rules(m);
     }
+    if (!rc)
+        rc = load_parties(m);
     if (rc)
         return fail(m, rc, kb_errmsg(m->kb));
     m->nentries = (double)kb_count_entries(m->kb);
@@ -1170,6 +1236,8 @@ void match_close(struct match *m)
     clear_cache(m);
     resident_free(&m->res);
     free_rules(m);
+    party_set_free(m->parties);
+    free(m->party_names);
     vocab_free(m->vocab);
     vocab_free(m->words_vocab);
     vocab_free(m->speaker_words);
@@ -1390,6 +1458,10 @@ static int names_who(const struct tokens *w, int i)
            !IN_SORTED(text_words, w->t[i].text);
 }
 
+/* After "how", the words that ask for a number, sorted: a size, an age, a distance. */
+static const char *const how_count[] = { "big",  "far",  "high", "large",
+                                         "many", "much", "old",  "small" };
+
 /* Splits the cleaned question into words and corrects the unknown ones. Returns the count. */
 static int question_words(struct match *m, const char *text, size_t len, struct qword *qw,
                           struct intent *intent)
@@ -1421,9 +1493,11 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
             intent->say = 1;
         if (is_quantity(w, prev))
             intent->quantity = 1;
-        if (strcmp(prev, "how") == 0 &&
-            (strcmp(w, "many") == 0 || strcmp(w, "much") == 0 || strcmp(w, "old") == 0))
-            intent->count = 1; /* "how old": an age is a number */
+        const char *next = i + 1 < n ? m->words.t[i + 1].text : "";
+        if (strcmp(prev, "how") == 0 && IN_SORTED(how_count, w) && strcmp(next, "a") != 0 &&
+            strcmp(next, "an") != 0)
+            intent->count = 1; /* "how old": an age is a number; "how big": a size (but "how big
+                                  a shift" asks how much it matters) */
         if (is_when(w, prev)) {
             intent->when = 1;
             /* "what day", "which year": the kind of answer, not its topic ("Groundhog Day") */
@@ -1716,6 +1790,58 @@ static int in_carrying_fields(const struct fwd *f, const struct group *g, int cl
     return 0;
 }
 
+/* Whether f's title and text hold the question's word o only as another party's: an occurrence
+ * owned by another party, and none by the one the question names ("the Ukrainian armed forces"
+ * for "Russia's army"). An occurrence that no party owns says nothing either way. */
+static int owned_elsewhere(const struct match *m, const struct fwd *f, const struct owned *o)
+{
+    static const int fields[] = { F_TITLE, F_TEXT };
+    const struct group *g = &m->groups[o->group];
+    int other = 0;
+    for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++) {
+        const uint64_t *h = f->stems[fields[k]];
+        int n = f->n[fields[k]];
+        for (int p = 0; p < g->nphrases; p++) {
+            const struct phrase *ph = &g->phrases[p];
+            if (!may_hold(f, fields[k], ph->stems[0]))
+                continue;
+            for (int i = 0; i + ph->nstems <= n; i++) {
+                if (h[i] != ph->stems[0] || !rest_matches(h, i, ph->stems, ph->nstems))
+                    continue;
+                int owner = party_owner(m->parties, h, n, i, i + ph->nstems - 1);
+                if (owner == o->party)
+                    return 0;
+                other |= owner >= 0;
+            }
+        }
+    }
+    return other;
+}
+
+/* The question's words that a party owns ("Russia's army"): m->owned. */
+static void find_owned(struct match *m, const struct qword *qw, int nw, int ng)
+{
+    uint64_t h[MAX_TOKENS] = { 0 };
+    int n = 0;
+    m->nowned = 0;
+    if (!party_set_words(m->parties))
+        return;
+    for (int i = 0; i < nw; i++)
+        if (!qw[i].context && qw[i].pos < MAX_TOKENS) {
+            h[qw[i].pos] = qw[i].hash;
+            if (qw[i].pos >= n)
+                n = qw[i].pos + 1;
+        }
+    for (int i = 0; i < ng && m->nowned < MAX_OWNED; i++) {
+        const struct group *g = &m->groups[i];
+        if (g->context || g->cls != NORM_CONTENT)
+            continue;
+        int party = party_owner(m->parties, h, n, g->first, g->last);
+        if (party >= 0)
+            m->owned[m->nowned++] = (struct owned){ i, party };
+    }
+}
+
 /* Scores one candidate: for each group, the best field any of its phrases occurs in. */
 static void score(const struct match *m, int ng, double total, const struct intent *in,
                   struct candidate *c)
@@ -1799,6 +1925,10 @@ static void score(const struct match *m, int ng, double total, const struct inte
     if (in->quantity && f->number)
         s *= quantity_bonus;
     c->mismatch = (in->count && !f->number) || (in->when && !f->time);
+    c->other_party = -1;
+    for (int o = 0; o < m->nowned && c->other_party < 0; o++)
+        if (owned_elsewhere(m, f, &m->owned[o]))
+            c->other_party = o;
     if (speaker_hit && f->quote)
         s *= speaker_bonus;
     c->score = s;
@@ -1849,6 +1979,9 @@ static void explain_groups(const struct match *m, int ng, double total, const st
                              : ", unknown");
         for (int k = 0; k < g->nphrases; k++)
             buf_printf(out, " \"%s\"%s", g->phrases[k].text, g->phrases[k].synonym ? "(syn)" : "");
+        for (int o = 0; o < m->nowned; o++)
+            if (m->owned[o].group == i)
+                buf_printf(out, "; %s's", m->party_names[m->owned[o].party]);
         buf_putc(out, '\n');
     }
 }
@@ -1856,8 +1989,9 @@ static void explain_groups(const struct match *m, int ng, double total, const st
 static void explain_candidate(const struct match *m, int ng, const struct candidate *c,
                               struct buf *out)
 {
-    buf_printf(out, "  %-36s score %6.2f  coverage %3.0f%%%s%s%s%s  has:", c->f->id, c->score,
+    buf_printf(out, "  %-36s score %6.2f  coverage %3.0f%%%s%s%s%s%s  has:", c->f->id, c->score,
                c->coverage * 100, c->mismatch ? "  (states no time or number asked for)" : "",
+               c->other_party >= 0 ? "  (another party's, not the one asked about)" : "",
                c->speaker ? "  (the speaker named)" : "",
                c->close ? "  (an example question is close)" : "",
                c->own ? "" : "  (holds only words of the question before)");
@@ -2013,6 +2147,7 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
         nw += nb;
     }
     int ng = build_groups(m, qw, nw);
+    find_owned(m, qw, nw, ng);
 
     double total = 0;
     int known = 0;
@@ -2077,10 +2212,12 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
                               "offered instead\n");
     }
 #define SOMEONE_ELSES(c) (named != INT_MAX && (c)->f->quote && (c)->speaker_at != named)
+    /* holds the topic but not what is asked of it: a time, a number, the one named, the party */
+#define BLOCKED(c) ((c)->mismatch || (c)->other_party >= 0 || unquoted)
     for (int i = 0; i < kept && best < 0; i++) {
         if (!answers(&m->cand[i], specific) || SOMEONE_ELSES(&m->cand[i]))
             continue;
-        if (!m->cand[i].mismatch && !unquoted)
+        if (!BLOCKED(&m->cand[i]))
             best = i;
         else if (instead < 0)
             instead = i;
@@ -2088,7 +2225,7 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
     int near = 0;
     if (best < 0 && instead < 0 && kept > 0 && !SOMEONE_ELSES(&m->cand[0]) &&
         nearly_answers(&m->cand[0], kept > 1 ? m->cand[1].score : 0)) {
-        if (!m->cand[0].mismatch && !unquoted)
+        if (!BLOCKED(&m->cand[0]))
             best = 0, near = 1;
         else
             instead = 0;
@@ -2117,14 +2254,21 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
         return 0;
     }
     if (instead >= 0) {
+        const struct candidate *c = &m->cand[instead];
         res->has_instead = 1;
-        hit_of(&m->cand[instead], &res->instead);
+        hit_of(c, &res->instead);
+        if (!c->mismatch && !unquoted && c->other_party >= 0) {
+            res->asks = MATCH_ASKS_PARTY;
+            copy_str(res->party, sizeof res->party, m->party_names[m->owned[c->other_party].party]);
+        }
         if (explain)
-            buf_printf(explain, "decline: %s holds the topic but %s; offered instead\n",
+            buf_printf(explain, "decline: %s holds the topic but %s%s; offered instead\n",
                        res->instead.id,
-                       res->asks == MATCH_ASKS_WHEN   ? "states no time"
-                       : res->asks == MATCH_ASKS_SAID ? "is no quote of the one named"
-                                                      : "states no number");
+                       res->asks == MATCH_ASKS_WHEN    ? "states no time"
+                       : res->asks == MATCH_ASKS_SAID  ? "is no quote of the one named"
+                       : res->asks == MATCH_ASKS_PARTY ? "only another party's, not "
+                                                       : "states no number",
+                       res->asks == MATCH_ASKS_PARTY ? res->party : "");
         return 0;
     }
     for (int i = 0; i < kept && res->nsuggest < MATCH_MAX_SUGGESTIONS; i++)

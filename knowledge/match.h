@@ -21,7 +21,8 @@ enum {
     MATCH_MAX_QUESTION = 4096, /* bytes; longer questions are refused with ERR_TOOBIG */
     MATCH_MAX_ANSWERS = 10,
     MATCH_MAX_SUGGESTIONS = 3,
-    MATCH_MAX_ID = 64
+    MATCH_MAX_ID = 64,
+    MATCH_MAX_PARTY = 200 /* bytes of a party's name */
 };
 
 struct match_hit {
@@ -36,7 +37,9 @@ enum match_asks {
     MATCH_ASKS_TOPIC, /* anything about its topic */
     MATCH_ASKS_WHEN,  /* a time: "when", "what year", "how long", "how soon" */
     MATCH_ASKS_COUNT, /* a number: "how many", "how much" */
-    MATCH_ASKS_SAID   /* what someone named said, and no quote is theirs: "what did Trump say" */
+    MATCH_ASKS_SAID,  /* what someone named said, and no quote is theirs: "what did Trump say" */
+    MATCH_ASKS_PARTY  /* about one party's thing ("Russia's army"), and the entry that holds the
+                         topic is about another's (Ukraine's army cap) */
 };
 
 struct match_result {
@@ -50,6 +53,7 @@ struct match_result {
      * that entry, which a reply may offer as what the knowledge base knows instead. */
     int has_instead;
     struct match_hit instead;
+    char party[MATCH_MAX_PARTY + 1]; /* MATCH_ASKS_PARTY: the party asked about ("Russia") */
 };
 
 /* A matcher over kb (borrowed: it must outlive the matcher). Returns 0 and *out, or an error with

@@ -40,7 +40,7 @@ static const char *const stop_words[] = {
     "ve",        "very",     "via",      "wait",    "wanna",     "was",      "wasn",    "wat",
     "we",        "were",     "weren",    "what",    "whats",     "when",     "whens",   "where",
     "whereas",   "wheres",   "which",    "while",   "who",       "whom",     "whos",    "whose",
-    "why",       "will",     "with",     "won",     "wot",       "would",    "wouldn",  "wut",
+    "why",       "will",     "with",     "wont",    "wot",       "would",    "wouldn",  "wut",
     "y",         "ya",       "yeah",     "yep",     "yes",       "you",      "your",    "yours",
 };
 
@@ -152,9 +152,26 @@ static int us_abbrev(const char *s, size_t n, size_t *len)
     return 1;
 }
 
+/* Matches "won't" (with a straight or a curly apostrophe), or "won", as a whole word at s: *len
+ * gets its length, *past whether it is "won". */
+static int won(const char *s, size_t n, size_t *len, int *past)
+{
+    size_t l = n >= 5 && strncasecmp(s, "won't", 5) == 0 ? 5
+               : n >= 7 && strncasecmp(s, "won", 3) == 0 && memcmp(s + 3, "\xE2\x80\x99", 3) == 0 &&
+                       (s[6] == 't' || s[6] == 'T')
+                   ? 7
+               : n >= 3 && strncasecmp(s, "won", 3) == 0 ? 3
+                                                         : 0;
+    if (!l || (l < n && is_word_byte((unsigned char)s[l])))
+        return 0;
+    *len = l;
+    *past = l == 3;
+    return 1;
+}
+
 int norm_clean(const char *in, size_t len, struct buf *out)
 {
-    int rc = 0;
+    int rc = 0, past;
     size_t i = 0, skip;
     while (i < len && !rc) {
         unsigned char c = (unsigned char)in[i];
@@ -176,6 +193,12 @@ int norm_clean(const char *in, size_t len, struct buf *out)
                 j++;
             rc = buf_putc(out, ' ');
             i = j;
+            continue;
+        } else if ((c == 'w' || c == 'W') && boundary && won(in + i, len - i, &skip, &past)) {
+            /* "won't" is "will not", and "won" is "win": the index holds the "won" of "won't",
+             * which is no win */
+            rc = buf_puts(out, past ? "win" : "will not");
+            i += skip;
             continue;
         } else if (c == 'U' && boundary && us_abbrev(in + i, len - i, &skip)) {
             /* "US" and "U.S." in capitals name the country, not the pronoun "us". */

@@ -5,9 +5,15 @@
 
 #include <sqlite3.h>
 
+/* Version 5's layout: no parties, and none in the audit log. SQL, run on a database of the
+ * current version; user_version is left for the caller to set. */
+#define OLDSCHEMA_5 "DELETE FROM changes WHERE type = 'party'; DROP TABLE parties;"
+
+static const char oldschema_5[] = OLDSCHEMA_5;
+
 /* Version 4's layout of the entries' indexes and of the columns version 5 added; the rows kept.
  * SQL, run on a database of the current version; user_version is left for the caller to set. */
-static const char oldschema_4[] =
+static const char oldschema_4[] = OLDSCHEMA_5
     "DROP TRIGGER entries_ai; DROP TRIGGER entries_ad; DROP TRIGGER entries_au;"
     "DROP TABLE entries_fts_terms; DROP TABLE entries_words_terms;"
     "DROP TABLE entries_fts; DROP TABLE entries_words;"

@@ -330,7 +330,7 @@ static void kb_open_empty_flag_creates_empty_database(void **state)
     assert_int_equal(history_len(kb), 0);
     cJSON *doc = export_doc(kb);
     cJSON *want = sq("{'format': 'planbot-kb', 'version': 1, 'sources': [], 'synonyms': [], "
-                     "'speakers': [], 'entries': []}");
+                     "'speakers': [], 'parties': [], 'entries': []}");
     assert_true(cJSON_Compare(doc, want, 1));
     cJSON_Delete(doc);
     cJSON_Delete(want);
@@ -1751,6 +1751,7 @@ static void kb_export_import_round_trips(void **state)
     assert_int_equal(rep.added, cJSON_GetArraySize(cJSON_GetObjectItem(doc_a, "sources")) +
                                     cJSON_GetArraySize(cJSON_GetObjectItem(doc_a, "synonyms")) +
                                     cJSON_GetArraySize(cJSON_GetObjectItem(doc_a, "speakers")) +
+                                    cJSON_GetArraySize(cJSON_GetObjectItem(doc_a, "parties")) +
                                     cJSON_GetArraySize(cJSON_GetObjectItem(doc_a, "entries")));
     cJSON *doc_b = export_doc(b);
     assert_true(cJSON_Compare(doc_a, doc_b, 1));
@@ -2485,6 +2486,52 @@ static int user_version_of(const char *path)
     return v;
 }
 
+/* A database of version 5 (no parties): read-only, it answers as it is, with no parties; opened
+ * to write, it gains the table, and the audit log takes the parties' changes. */
+static void kb_open_migrates_a_version_5_database_to_the_parties(void **state)
+{
+    struct fx *f = *state;
+    kb_close(f->kb);
+    f->kb = NULL;
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, oldschema_5, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 5;", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    struct kb *ro = open_kb(f->path, KB_OPEN_READONLY);
+    cJSON *list = NULL;
+    assert_int_equal(kb_list(ro, KB_PARTY, NULL, 1, &list), 0);
+    assert_int_equal(cJSON_GetArraySize(list), 0);
+    cJSON_Delete(list);
+    cJSON *doc = export_doc(ro);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "parties")), 0);
+    assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "entries")) > 0);
+    cJSON_Delete(doc);
+    struct kb_check_report rep;
+    cJSON *problems = NULL;
+    assert_int_equal(kb_check(ro, 10, &rep, &problems), 0);
+    assert_int_equal(rep.problems, 0);
+    cJSON_Delete(problems);
+    kb_close(ro);
+    assert_int_equal(user_version_of(f->path), 5);
+
+    f->kb = open_kb(f->path, 0);
+    assert_int_equal(user_version_of(f->path), 6);
+    int before = history_len(f->kb);
+    int64_t change = 0;
+    assert_int_equal(put(f->kb, KB_PARTY, "{'name': 'Russia', 'words': ['Russian', 'Moscow']}",
+                         KB_PUT_ADD, &bob, &change),
+                     0);
+    assert_int_equal(history_len(f->kb), before + 1);
+    assert_int_equal(kb_undo(f->kb, change, 0, &alice, NULL), 0);
+    cJSON *p = NULL;
+    assert_int_equal(kb_get(f->kb, KB_PARTY, "Russia", &p), ERR_NOTFOUND);
+    assert_int_equal(kb_check(f->kb, 10, &rep, &problems), 0);
+    assert_int_equal(rep.problems, 0);
+    cJSON_Delete(problems);
+}
+
 static void kb_open_migrates_a_version_1_database_and_keeps_its_data(void **state)
 {
     struct fx *f = *state;
@@ -2511,12 +2558,12 @@ static void kb_open_migrates_a_version_1_database_and_keeps_its_data(void **stat
     struct kb *ro = NULL;
     char err[512];
     assert_int_equal(kb_open(&ro, f->path, KB_OPEN_READONLY, err, sizeof err), ERR_READONLY);
-    assert_non_null(strstr(err, "needs its schema upgraded from version 1 to 5 but is read-only"));
+    assert_non_null(strstr(err, "needs its schema upgraded from version 1 to 6 but is read-only"));
     assert_int_equal(user_version_of(f->path), 1);
 
     /* opened to write, it is migrated and keeps everything; the entries' new fields are empty */
     f->kb = open_kb(f->path, 0);
-    assert_int_equal(user_version_of(f->path), 5);
+    assert_int_equal(user_version_of(f->path), 6);
     assert_unchanged(f->kb, &s);
     cJSON *e = NULL;
     assert_int_equal(kb_get(f->kb, KB_ENTRY, "army-cap", &e), 0);
@@ -3205,6 +3252,7 @@ int main(void)
         SMALL_TEST(kb_unanswered_is_not_a_change_to_the_knowledge),
         SMALL_TEST(kb_unanswered_on_a_readonly_database_lists_but_records_nothing),
         SMALL_TEST(kb_open_migrates_a_version_1_database_and_keeps_its_data),
+        SMALL_TEST(kb_open_migrates_a_version_5_database_to_the_parties),
         SMALL_TEST(kb_uncovered_lists_the_sentences_no_entry_holds),
         cmocka_unit_test(kb_type_names_round_trip),
         SMALL_TEST(kb_backup_copies_everything_into_a_planbot_database),

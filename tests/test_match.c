@@ -194,7 +194,7 @@ static void matcher_follows_behaviour_table(void **state)
 
 /* The team's question set: the matcher must stay at or above these rates, in percent (the
  * README reports the current ones). A change that lowers them needs a reason. */
-enum { ANSWER_FLOOR = 87, DECLINE_FLOOR = 89 };
+enum { ANSWER_FLOOR = 87, DECLINE_FLOOR = 92 };
 
 static void matcher_meets_quality_floors_on_question_set(void **state)
 {
@@ -459,7 +459,9 @@ static void a_question_for_a_time_or_number_needs_an_entry_that_states_it(void *
           NULL },
         { "how many fighter jets go to poland", MATCH_ASKS_COUNT, NULL, "european-jets-poland" },
         { "how many troops can ukraine keep", MATCH_ASKS_COUNT, "army-cap", NULL },
-        { "how big can ukraine's army be", MATCH_ASKS_TOPIC, "army-cap", NULL },
+        { "how big can ukraine's army be", MATCH_ASKS_COUNT, "army-cap", NULL },
+        { "how big a shift in US policy would recognising Crimea be", MATCH_ASKS_TOPIC,
+          "us-policy-reversal-crimea", NULL },
         /* what someone said, when no quote is theirs: no one else's quote, and what the
          * knowledge base holds on them offered instead */
         { "what did trump say about it", MATCH_ASKS_SAID, NULL, "trump-reviewed-supports" },
@@ -546,6 +548,58 @@ static void a_quote_is_never_given_for_someone_else(void **state)
     }
 }
 
+/* A question about one party's thing ("Russia's army") is not answered with another's ("the
+ * Ukrainian armed forces"): that is offered instead, with the party asked about. The parties are
+ * data: a party added or removed applies to the next question. */
+static void a_question_about_one_party_is_not_answered_with_another(void **state)
+{
+    struct fixture *f = *state;
+    static const struct {
+        const char *question;
+        enum match_asks asks;
+        const char *answer, *instead, *party;
+    } rows[] = {
+        { "how big is russia's army", MATCH_ASKS_PARTY, NULL, "army-cap", "Russia" },
+        { "does the plan cap the army of Russia?", MATCH_ASKS_PARTY, NULL, "army-cap", "Russia" },
+        { "do Russian forces have to withdraw from donetsk", MATCH_ASKS_PARTY, NULL,
+          "donetsk-withdrawal-buffer-zone", "Russia" },
+        { "who is ukraine's defence minister", MATCH_ASKS_PARTY, NULL,
+          "quote-sikorski-involve-europe", "Ukraine" },
+        /* the party the entry names, by another of its words, or no party at all */
+        { "how big can kyiv's army be", MATCH_ASKS_COUNT, "army-cap", NULL, NULL },
+        { "can russian forces enter the buffer zone", MATCH_ASKS_TOPIC, "dmz-no-russian-forces",
+          NULL, NULL },
+        { "do ukrainian forces have to leave donetsk", MATCH_ASKS_TOPIC,
+          "donetsk-withdrawal-buffer-zone", NULL, NULL },
+        /* two parties before a word: about both, no one's */
+        { "what does the us-russia working group do", MATCH_ASKS_TOPIC, "us-russia-working-group",
+          NULL, NULL },
+        { "what does the trump ukraine plan say about elections", MATCH_ASKS_TOPIC,
+          "elections-100-days", NULL, NULL },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        struct match_result r;
+        const char *got = ask(f, rows[i].question, &r);
+        const char *instead = r.has_instead ? r.instead.id : NULL;
+        const char *party = r.asks == MATCH_ASKS_PARTY ? r.party : NULL;
+        if (r.asks != rows[i].asks || !got != !rows[i].answer ||
+            (got && strcmp(got, rows[i].answer) != 0) || !instead != !rows[i].instead ||
+            (instead && strcmp(instead, rows[i].instead) != 0) || !party != !rows[i].party ||
+            (party && strcmp(party, rows[i].party) != 0))
+            fail_msg("%s: want asks %d, answer %s, instead %s, party %s; got %d, %s, %s, %s",
+                     rows[i].question, rows[i].asks, rows[i].answer ? rows[i].answer : "-",
+                     rows[i].instead ? rows[i].instead : "-", rows[i].party ? rows[i].party : "-",
+                     r.asks, got ? got : "-", instead ? instead : "-", party ? party : "-");
+    }
+    /* without the party, "Russia's army" is an army again; with it back, it is not */
+    struct kb_actor who = { "tester", "test" };
+    int64_t change;
+    assert_int_equal(kb_remove(f->kb, KB_PARTY, "Russia", &who, &change), 0);
+    assert_string_equal(answer(f, "how big is russia's army"), "army-cap");
+    assert_int_equal(kb_undo(f->kb, change, 0, &who, NULL), 0);
+    assert_string_equal(answer(f, "how big is russia's army"), "(declined)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -563,6 +617,7 @@ int main(void)
         cmocka_unit_test(a_question_for_a_time_or_number_needs_an_entry_that_states_it),
         cmocka_unit_test(a_question_about_the_source_is_answered_from_its_record),
         cmocka_unit_test(a_quote_is_never_given_for_someone_else),
+        cmocka_unit_test(a_question_about_one_party_is_not_answered_with_another),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

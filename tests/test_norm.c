@@ -72,6 +72,15 @@ static const struct clean_case clean_cases[] = {
     { "US at the start", "US troops", 0, "USA troops" },
     { "US at the end", "troops from the US", 0, "troops from the USA" },
     { "US before punctuation", "the US? (US) US, US.", 0, "the USA? (USA) USA, USA." },
+
+    /* "won't" is "will not", and "won" the past of "win" (the index holds won't's "won"). */
+    { "won't", "what won't Ukraine get", 0, "what will not Ukraine get" },
+    { "won't, curly", "Russia won\xE2\x80\x99t agree", 0, "Russia will not agree" },
+    { "WON'T in capitals", "THEY WON'T", 0, "THEY will not" },
+    { "won", "who won the war", 0, "who win the war" },
+    { "won at the end", "who has won", 0, "who has win" },
+    { "words that start with won stay", "wonder wonky wont", 0, "wonder wonky wont" },
+    { "won inside a word stays", "nowon", 0, "nowon" },
     { "pronoun us unchanged", "tell us about it", 0, "tell us about it" },
     { "Us unchanged", "Us and them", 0, "Us and them" },
     { "USB unchanged", "a USB stick", 0, "a USB stick" },
