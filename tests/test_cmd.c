@@ -624,6 +624,40 @@ static void a_moderator_gives_a_speaker_another_name(void **state)
     assert_int_equal(say(f, "UMOD", 1, "kb unanswered clear"), 0);
 }
 
+/* Parties: "Russia's army" is not answered with Ukraine's army cap, which is offered instead with
+ * what was asked; the words that name a party are the moderators' to change ("Russian forces" are
+ * Russia's only while "Russian" names Russia); anyone else is refused; the list shows them. */
+static void a_moderator_changes_the_words_that_name_a_party(void **state)
+{
+    struct fixture *f = *state;
+    say(f, "U1", 0, "how big is russia's army");
+    assert_non_null(strstr(reply(f), "The knowledge base does not say that about Russia."));
+    assert_non_null(strstr(reply(f), "600,000"));
+    const char *q = "do russian forces have to withdraw from donetsk";
+    say(f, "U1", 0, q);
+    assert_non_null(strstr(reply(f), "The knowledge base does not say that about Russia."));
+    /* words count by their stems: "Russians" names Russia as "Russian" does */
+    assert_int_equal(say(f, "U1", 0, "kb party remove Russia Russian Russians"), ERR_PERM);
+    assert_int_equal(say(f, "UMOD", 1, "kb party remove Russia Russian Russians"), 0);
+    assert_non_null(strstr(reply(f), "Changed party \"Russia\""));
+    say(f, "U1", 0, q);
+    assert_null(strstr(reply(f), "does not say"));
+    assert_non_null(strstr(reply(f), "Ukrainian forces to withdraw"));
+    assert_int_equal(say(f, "UMOD", 1, "kb party add Russia Russians"), 0);
+    say(f, "U1", 0, q);
+    assert_non_null(strstr(reply(f), "The knowledge base does not say that about Russia."));
+    assert_int_equal(say(f, "U1", 0, "kb party list"), 0);
+    assert_non_null(strstr(reply(f), "\"Russians\"]"));
+    assert_non_null(strstr(reply(f), "parties"));
+    assert_int_equal(say(f, "UMOD", 1, "kb party remove Russia Belarusian"), ERR_NOTFOUND);
+    assert_non_null(strstr(reply(f), "party \"Russia\" has no word \"Belarusian\""));
+    assert_int_equal(say(f, "UMOD", 1, "kb party add Belarus Belarusian Minsk"), 0);
+    assert_non_null(strstr(reply(f), "Added party \"Belarus\""));
+    assert_int_equal(say(f, "UMOD", 1, "kb party remove Belarus"), 0);
+    assert_non_null(strstr(reply(f), "Removed party \"Belarus\""));
+    assert_int_equal(say(f, "UMOD", 1, "kb unanswered clear"), 0);
+}
+
 /* A message in a thread, through a dispatcher that remembers conversations. */
 static const char *say_thread(struct dispatch *d, struct buf *out, const char *thread,
                               const char *text)
@@ -740,6 +774,7 @@ int main(void)
         cmocka_unit_test(clearing_the_unanswered_questions_is_not_a_knowledge_change),
         cmocka_unit_test(a_moderator_teaches_a_declined_question),
         cmocka_unit_test(a_moderator_gives_a_speaker_another_name),
+        cmocka_unit_test(a_moderator_changes_the_words_that_name_a_party),
         cmocka_unit_test(a_conversation_carries_its_topic_to_the_next_message),
         cmocka_unit_test(a_readonly_database_declines_as_usual_and_keeps_no_list),
         cmocka_unit_test(a_change_from_the_chat_while_the_terminal_writes_says_try_again),
