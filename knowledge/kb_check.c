@@ -649,25 +649,35 @@ static int check_entries(struct check *c)
     return rc;
 }
 
+/* The records of one type that sql reads as (name, a list of names): a list that does not parse
+ * is a problem, "<type> "<name>": <list> are not a JSON list". */
+static int check_name_lists(struct check *c, const char *sql, const char *type, const char *all,
+                            const char *list)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(c, sql, type, all, &st);
+    int step = SQLITE_DONE;
+    while (!rc && st && (step = sqlite3_step(st)) == SQLITE_ROW)
+        if (!is_word_list(kb_col(st, 1), 0))
+            problem(c, type, "%s \"%.*s\": %s are not a JSON list", type, CHECK_NAME_MAX,
+                    kb_col(st, 0), list);
+    if (!rc && step != SQLITE_DONE)
+        rc = stopped(c, step, type, all);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* Sources' author lists; synonyms: a term stored as questions look it up, words that parse;
  * speakers' other names and parties' words that parse. */
 static int check_lists(struct check *c)
 {
+    int rc = check_name_lists(c, "SELECT id, authors FROM sources ORDER BY rowid", "source",
+                              "the sources", "its authors");
     sqlite3_stmt *st;
-    int rc =
-        prepare(c, "SELECT id, authors FROM sources ORDER BY rowid", "source", "the sources", &st);
-    int step = SQLITE_DONE;
-    while (!rc && st && (step = sqlite3_step(st)) == SQLITE_ROW)
-        if (!is_word_list(kb_col(st, 1), 0))
-            problem(c, "source", "source \"%.*s\": its authors are not a JSON list of names",
-                    CHECK_NAME_MAX, kb_col(st, 0));
-    if (!rc && step != SQLITE_DONE)
-        rc = stopped(c, step, "source", "the sources");
-    sqlite3_finalize(st);
     if (rc || (rc = prepare(c, "SELECT term, words FROM synonyms ORDER BY rowid", "synonym",
                             "the synonyms", &st)))
         return rc;
-    step = SQLITE_DONE;
+    int step = SQLITE_DONE;
     while (st && (step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *term = kb_col(st, 0);
         char key[KB_MAX_ITEM + 1];
@@ -683,29 +693,12 @@ static int check_lists(struct check *c)
     if (step != SQLITE_DONE)
         rc = stopped(c, step, "synonym", "the synonyms");
     sqlite3_finalize(st);
-    if (rc || (rc = prepare(c, "SELECT name, aliases FROM speakers ORDER BY rowid", "speaker",
-                            "the speakers", &st)))
-        return rc;
-    step = SQLITE_DONE;
-    while (st && (step = sqlite3_step(st)) == SQLITE_ROW)
-        if (!is_word_list(kb_col(st, 1), 0))
-            problem(c, "speaker", "speaker \"%.*s\": their other names are not a JSON list",
-                    CHECK_NAME_MAX, kb_col(st, 0));
-    if (step != SQLITE_DONE)
-        rc = stopped(c, step, "speaker", "the speakers");
-    sqlite3_finalize(st);
-    if (rc || c->kb->version < KB_SCHEMA_PARTIES ||
-        (rc = prepare(c, "SELECT name, words FROM parties ORDER BY rowid", "party", "the parties",
-                      &st)))
-        return rc;
-    step = SQLITE_DONE;
-    while (st && (step = sqlite3_step(st)) == SQLITE_ROW)
-        if (!is_word_list(kb_col(st, 1), 0))
-            problem(c, "party", "party \"%.*s\": the words that name it are not a JSON list",
-                    CHECK_NAME_MAX, kb_col(st, 0));
-    if (step != SQLITE_DONE)
-        rc = stopped(c, step, "party", "the parties");
-    sqlite3_finalize(st);
+    if (!rc)
+        rc = check_name_lists(c, "SELECT name, aliases FROM speakers ORDER BY rowid", "speaker",
+                              "the speakers", "their other names");
+    if (!rc && c->kb->version >= KB_SCHEMA_PARTIES)
+        rc = check_name_lists(c, "SELECT name, words FROM parties ORDER BY rowid", "party",
+                              "the parties", "the words that name it");
     return rc;
 }
 

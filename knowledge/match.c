@@ -27,17 +27,14 @@
 #include "vocab.h"
 
 enum {
-    MAX_TOKENS = 256,     /* words of one question considered */
-    MAX_TOKEN = 64,       /* bytes of one word; longer words are ignored */
-    MAX_GROUPS = 24,      /* question words that count */
-    MAX_PHRASES = 8,      /* phrases per group: the word and its synonyms */
-    MAX_PHRASE_WORDS = 6, /* words per phrase */
-    NFIELDS = 6,          /* title, text, speaker, role, keywords, examples */
-    SIG_WORDS = 4,
-    TF_MIN = 24,
-    /* fields of this many stems or more get counts to look up */ /* 64-bit words of a field's
-                                                                     signature: 256 bits, a power of
-                                                                     2 */
+    MAX_TOKENS = 256,          /* words of one question considered */
+    MAX_TOKEN = 64,            /* bytes of one word; longer words are ignored */
+    MAX_GROUPS = 24,           /* question words that count */
+    MAX_PHRASES = 8,           /* phrases per group: the word and its synonyms */
+    MAX_PHRASE_WORDS = 6,      /* words per phrase */
+    NFIELDS = 6,               /* title, text, speaker, role, keywords, examples */
+    SIG_WORDS = 4,             /* 64-bit words of a field's signature: 256 bits, a power of 2 */
+    TF_MIN = 24,               /* fields of this many stems or more get counts to look up */
     CACHE_SLOTS = 2048,        /* cached entries (direct-mapped by rowid) */
     CANDIDATES = 32,           /* entries scored per question */
     FULL_OR_POSTINGS = 500,    /* below this many postings, retrieve with every group */
