@@ -44,6 +44,10 @@ struct kb {
     char errmsg[1024];          /* detail of the last failure */
 };
 
+/* The most words of a word or phrase a question is matched against (a synonym, a speaker's other
+ * name, a party's word). */
+enum { KB_MAX_PHRASE_WORDS = 6 };
+
 /* The schema version that added the parties: a read-only database before it has none. */
 enum { KB_SCHEMA_PARTIES = 6 };
 

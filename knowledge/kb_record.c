@@ -30,7 +30,8 @@ enum ftype {
 
 enum {
     FF_REQUIRED = 1 << 0, /* must be present and not empty */
-    FF_LONG = 1 << 1      /* left out of brief listings */
+    FF_LONG = 1 << 1,     /* left out of brief listings */
+    FF_PHRASE = 1 << 2    /* words a question is matched against: at most KB_MAX_PHRASE_WORDS */
 };
 
 struct field {
@@ -78,19 +79,19 @@ static const struct field entry_fields[] = {
 };
 
 static const struct field speaker_fields[] = {
-    { "name", FT_LINE, FF_REQUIRED, KB_MAX_NAME },
+    { "name", FT_LINE, FF_REQUIRED | FF_PHRASE, KB_MAX_NAME },
     { "role", FT_LINE, 0, KB_MAX_NAME },
-    { "aliases", FT_LIST, 0, KB_MAX_LIST },
+    { "aliases", FT_LIST, FF_PHRASE, KB_MAX_LIST },
 };
 
 static const struct field party_fields[] = {
-    { "name", FT_LINE, FF_REQUIRED, KB_MAX_NAME },
-    { "words", FT_LIST, 0, KB_MAX_LIST },
+    { "name", FT_LINE, FF_REQUIRED | FF_PHRASE, KB_MAX_NAME },
+    { "words", FT_LIST, FF_PHRASE, KB_MAX_LIST },
 };
 
 static const struct field synonym_fields[] = {
-    { "term", FT_TERM, FF_REQUIRED, KB_MAX_ITEM },
-    { "words", FT_LIST, FF_REQUIRED, KB_MAX_LIST },
+    { "term", FT_TERM, FF_REQUIRED | FF_PHRASE, KB_MAX_ITEM },
+    { "words", FT_LIST, FF_REQUIRED | FF_PHRASE, KB_MAX_LIST },
 };
 
 #define TABLE(sql, order, f)                                                                       \
@@ -324,6 +325,32 @@ static int repeated(const cJSON *list, const cJSON *e)
     return 0;
 }
 
+/* The words of s as the search index splits them: runs of letters and digits (any byte of a
+ * multibyte character counts as a letter). */
+static int count_words(const char *s)
+{
+    int n = 0, in = 0;
+    for (; *s; s++) {
+        int letter = isalnum((unsigned char)*s) || (unsigned char)*s >= 0x80;
+        n += letter && !in;
+        in = letter;
+    }
+    return n;
+}
+
+/* A word or phrase a question is matched against has at most KB_MAX_PHRASE_WORDS words: a longer
+ * one would never match, so it is refused rather than kept and ignored. */
+static int check_phrase(struct kb *kb, const struct field *f, const char *s)
+{
+    int n = count_words(s);
+    if (!(f->flags & FF_PHRASE) || n <= KB_MAX_PHRASE_WORDS)
+        return 0;
+    char why[KB_MAX_NAME + 96];
+    snprintf(why, sizeof why, "\"%.*s\" has %d words; a word or phrase to match has at most %d",
+             KB_MAX_NAME, s, n, KB_MAX_PHRASE_WORDS);
+    return bad(kb, f, why);
+}
+
 static int check_field(struct kb *kb, const struct field *f, cJSON *v)
 {
     if (is_list(f)) {
@@ -349,7 +376,8 @@ static int check_field(struct kb *kb, const struct field *f, cJSON *v)
                 return rc;
             if (!*e->valuestring)
                 return bad(kb, f, "items must not be empty");
-            if ((rc = check_text(kb, &item, e->valuestring, 0)))
+            if ((rc = check_text(kb, &item, e->valuestring, 0)) ||
+                (rc = check_phrase(kb, f, e->valuestring)))
                 return rc;
             if (questions && repeated(v, e)) {
                 char why[KB_MAX_QUESTION + 64];
@@ -369,6 +397,8 @@ static int check_field(struct kb *kb, const struct field *f, cJSON *v)
     const char *s = v->valuestring;
     if ((f->flags & FF_REQUIRED) && !s[strspn(s, " \t\r\n")])
         return bad(kb, f, "must not be empty");
+    if ((rc = check_phrase(kb, f, s)))
+        return rc;
     switch (f->type) {
     case FT_SLUG:
     case FT_SOURCE:

@@ -27,12 +27,12 @@
 #include "vocab.h"
 
 enum {
-    MAX_TOKENS = 256,          /* words of one question considered */
-    MAX_TOKEN = 64,            /* bytes of one word; longer words are ignored */
-    MAX_GROUPS = 24,           /* question words that count */
-    MAX_PHRASES = 8,           /* phrases per group: the word and its synonyms */
-    MAX_PHRASE_WORDS = 6,      /* words per phrase */
-    NFIELDS = 6,               /* title, text, speaker, role, keywords, examples */
+    MAX_TOKENS = 256,                       /* words of one question considered */
+    MAX_TOKEN = 64,                         /* bytes of one word; longer words are ignored */
+    MAX_GROUPS = 24,                        /* question words that count */
+    MAX_PHRASES = 8,                        /* phrases per group: the word and its synonyms */
+    MAX_PHRASE_WORDS = KB_MAX_PHRASE_WORDS, /* words per phrase */
+    NFIELDS = 6,                            /* title, text, speaker, role, keywords, examples */
     SIG_WORDS = 4,             /* 64-bit words of a field's signature: 256 bits, a power of 2 */
     TF_MIN = 24,               /* fields of this many stems or more get counts to look up */
     CACHE_SLOTS = 2048,        /* cached entries (direct-mapped by rowid) */

@@ -748,6 +748,22 @@ static const struct invalid_case invalid_cases[] = {
     { "synonym without term", KB_SYNONYM, KB_PUT_ADD, "{'words': ['y']}", NULL, 0,
       "field \"term\"" },
 
+    /* Words a question is matched against: at most 6 words, else they would never match. */
+    { "synonym word of seven words", KB_SYNONYM, KB_PUT_ADD,
+      "{'term': 'x', 'words': ['one two three four five six', 'a b c d e f g']}", NULL, 0,
+      "field \"words\": \"a b c d e f g\" has 7 words; a word or phrase to match has at most 6" },
+    { "synonym term of seven words", KB_SYNONYM, KB_PUT_ADD,
+      "{'term': 'The army of the Russian Federation today', 'words': ['y']}", NULL, 0,
+      "field \"term\": \"the army of the russian federation today\" has 7 words" },
+    { "speaker's other name of seven words", KB_SPEAKER, KB_PUT_ADD,
+      "{'name': 'Dmitry Peskov', 'aliases': ['the man who speaks for the Kremlin']}", NULL, 0,
+      "field \"aliases\": \"the man who speaks for the Kremlin\" has 7 words" },
+    { "party word of seven words", KB_PARTY, KB_PUT_ADD,
+      "{'name': 'Russia', 'words': ['Russian', 'the armed forces of the Russian Federation']}",
+      NULL, 0, "field \"words\": \"the armed forces of the Russian Federation\" has 7 words" },
+    { "party without a name", KB_PARTY, KB_PUT_ADD, "{'words': ['Russian']}", NULL, 0,
+      "field \"name\"" },
+
     /* Sizes. */
     { "title too long", KB_ENTRY, KB_PUT_ADD, "{'id': 'x', " ENTRY_OK "}", "title",
       KB_MAX_TITLE + 1, "field \"title\": too long" },
