@@ -41,6 +41,7 @@ enum {
     REGISTER_TIMEOUT_MS = 60000, /* a server that does not welcome planbot in this long: dropped */
     TICK_MS = 1000,              /* the keepalive's and the line bucket's clock */
     REJOIN_EVERY_MS = 60000,     /* channels planbot should be in but is not: joined this often */
+    HOLD_MAX_MS = 10000,         /* a question held for a WHOX's answer waits at most this long */
     USER_HOST_MAX = 74,          /* user@host at its longest, while the server has not shown it */
     ROOM_MIN = 64                /* bytes a line must leave for text */
 };
@@ -67,6 +68,7 @@ struct plat {
     struct loop_timer *retry; /* the next connection */
     struct loop_timer *tick;  /* keepalive, bucket, rejoin */
     int64_t next_rejoin;
+    int64_t held_since; /* when the session began holding questions (0: it holds none) */
     volatile sig_atomic_t *stop;
     int stopping, fatal, quit_sent;
     int64_t stop_deadline;
@@ -188,6 +190,18 @@ static void on_event(struct plat *p, const struct irc_event *ev)
     }
 }
 
+/* Asks the questions the session held for its WHOX queries, once they are answered (or now). */
+static void asked_held(struct plat *p, int now)
+{
+    struct irc_event ev;
+    while (irc_session_held(p->session, now, &ev))
+        on_event(p, &ev);
+    if (!irc_session_holding(p->session))
+        p->held_since = 0;
+    else if (!p->held_since)
+        p->held_since = loop_now_ms();
+}
+
 static int on_line(void *ctx, const char *line, size_t len)
 {
     struct plat *p = ctx;
@@ -203,6 +217,7 @@ static int on_line(void *ctx, const char *line, size_t len)
         log_msg(LOG_WARN, "irc: cannot answer the server's %s: %s", m->command, err_str(rc));
     flush_out(p);
     on_event(p, &ev);
+    asked_held(p, 0);
     return p->fatal || !link_open(p);
 }
 
@@ -394,6 +409,13 @@ static void tick(void *arg)
             const char *param[] = { "planbot" };
             if (!irc_line(&p->out, "PING", 1, param))
                 flush_out(p);
+        }
+        if (p->held_since && now - p->held_since > HOLD_MAX_MS) {
+            log_msg(LOG_WARN,
+                    "irc: the server did not answer planbot's WHO within %d s: the questions held "
+                    "for it are asked now, with the accounts planbot knows",
+                    HOLD_MAX_MS / 1000);
+            asked_held(p, 1);
         }
         if (p->welcomed_at && now >= p->next_rejoin && !p->stopping) {
             p->next_rejoin = now + REJOIN_EVERY_MS;

@@ -10,7 +10,9 @@
 
 enum {
     CHANNELS_MAX = 64,
-    ACCOUNTS_MAX = 4096 /* nicks whose account planbot remembers (without account-tag) */
+    ACCOUNTS_MAX = 4096, /* nicks whose account planbot remembers (without account-tag) */
+    HELD_MAX = 32,       /* questions held until planbot's WHOX queries are answered */
+    CHAN_NAME_MAX = 200
 };
 
 /* Marks the replies to planbot's own WHOX queries. */
@@ -41,8 +43,19 @@ static const struct {
 };
 
 struct chan {
-    char name[200];
+    char name[CHAN_NAME_MAX];
     int joined;
+    int who_pending; /* planbot's WHOX of it is not answered yet (no 315) */
+};
+
+/* A question from someone whose account was not known yet while a WHOX was under way: it waits
+ * for the answer, which may say that they are a moderator. */
+struct held {
+    char nick[IRC_NAME_MAX];
+    char reply_to[CHAN_NAME_MAX]; /* a channel, or the asker's nick */
+    int direct;
+    char text[IRC_LINE_MAX];
+    size_t len;
 };
 
 struct account {
@@ -66,6 +79,9 @@ struct irc_session {
     size_t user_host_len;
     struct account *accounts; /* owned, without account-tag: nick -> account */
     size_t naccounts;
+    struct held *held;               /* owned, HELD_MAX: questions waiting for a WHOX */
+    size_t nheld, held_next;         /* held[held_next..nheld) wait */
+    char held_account[IRC_NAME_MAX]; /* the account of the question last released */
 };
 
 static char *dup_or_null(const char *s, int *bad)
@@ -94,6 +110,9 @@ void irc_session_free(struct irc_session *s)
     wipe_free(s->sasl_account);
     wipe_free(s->sasl_password);
     free(s->accounts);
+    if (s->held)
+        memset(s->held, 0, HELD_MAX * sizeof *s->held); /* people's words */
+    free(s->held);
     free(s);
 }
 
@@ -175,7 +194,7 @@ int irc_session_begin(struct irc_session *s, struct buf *out)
     s->user_host_len = 0;
     s->naccounts = 0;
     for (size_t i = 0; i < s->nchans; i++)
-        s->chans[i].joined = 0;
+        s->chans[i].joined = s->chans[i].who_pending = 0;
     const char *user[] = { s->user, "0", "*", s->realname };
     int rc = irc_line(out, "CAP", 2, (const char *[]){ "LS", "302" });
     if (!rc && s->password)
@@ -391,6 +410,59 @@ static int is_self(const struct irc_session *s, const struct irc_msg *m)
     return irc_name_eq(m->nick, s->nick);
 }
 
+/* Whether planbot's WHOX of channel is under way (NULL: of any channel). */
+static int who_pending(const struct irc_session *s, const char *channel)
+{
+    for (size_t i = 0; i < s->nchans; i++)
+        if (s->chans[i].who_pending && (!channel || irc_name_eq(s->chans[i].name, channel)))
+            return 1;
+    return 0;
+}
+
+/* Holds a question until the WHOX queries are answered; 0 when it cannot (the queue is full,
+ * or out of memory): it is then asked at once, as from someone with no account. */
+static int hold(struct irc_session *s, const char *nick, const char *reply_to, int direct,
+                const char *text, size_t len)
+{
+    if (s->held_next == s->nheld)
+        s->held_next = s->nheld = 0;
+    if (s->nheld == HELD_MAX || len >= sizeof s->held->text || strlen(reply_to) >= CHAN_NAME_MAX)
+        return 0;
+    if (!s->held && !(s->held = calloc(HELD_MAX, sizeof *s->held)))
+        return 0;
+    struct held *h = &s->held[s->nheld++];
+    snprintf(h->nick, sizeof h->nick, "%s", nick);
+    snprintf(h->reply_to, sizeof h->reply_to, "%s", reply_to);
+    h->direct = direct;
+    memcpy(h->text, text, len);
+    h->text[len] = '\0';
+    h->len = len;
+    return 1;
+}
+
+int irc_session_held(struct irc_session *s, int now, struct irc_event *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    if (s->held_next == s->nheld || (!now && who_pending(s, NULL)))
+        return 0;
+    const struct held *h = &s->held[s->held_next++];
+    const struct account *a = account_find(s, h->nick);
+    snprintf(s->held_account, sizeof s->held_account, "%s", a ? a->account : "");
+    ev->kind = IRC_EV_QUESTION;
+    ev->nick = h->nick;
+    ev->account = s->held_account;
+    ev->reply_to = h->reply_to;
+    ev->direct = h->direct;
+    ev->text = h->text;
+    ev->len = h->len;
+    return 1;
+}
+
+size_t irc_session_holding(const struct irc_session *s)
+{
+    return s->nheld - s->held_next;
+}
+
 static void on_privmsg(struct irc_session *s, struct irc_msg *m, struct irc_event *ev)
 {
     if (m->nparams < 2 || !strchr(m->source, '!') || is_self(s, m))
@@ -415,6 +487,10 @@ static void on_privmsg(struct irc_session *s, struct irc_msg *m, struct irc_even
     } else if (irc_session_knows_accounts(s)) {
         const struct account *a = account_find(s, m->nick);
         account = a ? a->account : "";
+        /* not known yet, perhaps only because the WHOX that would say is under way */
+        if (!a && who_pending(s, direct ? NULL : target) &&
+            hold(s, m->nick, direct ? m->nick : target, direct, text + start, len - start))
+            return;
     }
     ev->kind = IRC_EV_QUESTION;
     ev->nick = m->nick;
@@ -455,7 +531,10 @@ static int on_join(struct irc_session *s, struct irc_msg *m, struct buf *out, st
     if (!(s->enabled & CAP_ACCOUNT_TAG) && irc_session_knows_accounts(s) && s->whox) {
         char fields[32];
         snprintf(fields, sizeof fields, "%%tna,%s", whox_token);
-        return line2(out, "WHO", name, fields);
+        int rc = line2(out, "WHO", name, fields);
+        if (!rc && c)
+            c->who_pending = 1;
+        return rc;
     }
     return 0;
 }
@@ -466,7 +545,7 @@ static void left(struct irc_session *s, const char *name, struct irc_event *ev, 
     struct chan *c = chan_find(s, name);
     if (!c)
         return;
-    c->joined = 0;
+    c->joined = c->who_pending = 0;
     ev->kind = IRC_EV_LEFT;
     ev->channel = c->name;
     snprintf(ev->why, sizeof ev->why, "%s %s", how, by);
@@ -561,6 +640,12 @@ int irc_session_take(struct irc_session *s, struct irc_msg *m, struct buf *out,
     }
     if (strcmp(cmd, "354") == 0 && m->nparams >= 4 && strcmp(m->params[1], whox_token) == 0) {
         account_note(s, m->params[2], m->params[3]);
+        return 0;
+    }
+    if (strcmp(cmd, "315") == 0 && m->nparams >= 2) { /* the end of a WHO's replies */
+        struct chan *c = chan_find(s, m->params[1]);
+        if (c)
+            c->who_pending = 0;
         return 0;
     }
     if (strcmp(cmd, "471") == 0 || strcmp(cmd, "473") == 0 || strcmp(cmd, "474") == 0 ||

@@ -70,6 +70,18 @@ int irc_session_begin(struct irc_session *s, struct buf *out);
 int irc_session_take(struct irc_session *s, struct irc_msg *m, struct buf *out,
                      struct irc_event *ev);
 
+/* Without account-tag, planbot learns who is logged in from a WHOX of each channel it joins.
+ * A question from a nick whose account is not known while such a WHOX is under way is held
+ * (up to 32; then, or when out of memory, it is asked at once as from no account) until the
+ * server has answered them all, so that a moderator who speaks right after planbot joins is
+ * not refused. After each irc_session_take, call this until it returns 0: each 1 fills *ev with
+ * a held question now asked, with the account the WHOX said (strings valid until the next
+ * call). now: release them even though a WHOX is still unanswered (the adapter's deadline). */
+int irc_session_held(struct irc_session *s, int now, struct irc_event *ev);
+
+/* How many questions are held. */
+size_t irc_session_holding(const struct irc_session *s);
+
 /* Appends a JOIN of each configured channel planbot is not in, and a NICK back to the wanted
  * nick when it has another. For after a kick, and every now and then. */
 int irc_session_rejoin(struct irc_session *s, struct buf *out);

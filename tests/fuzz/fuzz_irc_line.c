@@ -52,6 +52,12 @@ static int on_line(void *ctx, const char *line, size_t len)
         for (size_t i = 0; i < ev.len; i++)
             CHECK(ev.text[i] != 0x02 && ev.text[i] != 0x03 && ev.text[i] != 0x0f);
     }
+    /* the questions held for a WHOX, as the adapter asks them (at its deadline: now) */
+    CHECK(irc_session_holding(session) <= 32);
+    while (irc_session_held(session, msg.line[0] == 'X', &ev)) {
+        CHECK(ev.kind == IRC_EV_QUESTION && ev.len > 0 && ev.len < IRC_LINE_MAX);
+        CHECK(strlen(ev.text) == ev.len && ev.account && ev.reply_to[0]);
+    }
     return 0;
 }
 

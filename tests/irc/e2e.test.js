@@ -17,6 +17,9 @@ const CHANNEL = '#plan';
 const BOT_PASSWORD = 'bot-account-secret';
 const MOD_PASSWORD = 'mod-account-secret';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'planbot-irc-e2e-'));
+// Under valgrind (tests/valgrind.sh sets PLANBOT_WRAPPER), beside the other tests on two cores,
+// planbot answers many times more slowly: every wait on it is this many times longer.
+const SLOW = process.env.PLANBOT_WRAPPER ? 6 : 1;
 let irc;
 const clients = [];
 
@@ -47,7 +50,7 @@ async function startBot({ url = `irc://127.0.0.1:${irc.port}`, irc: settings = {
     waitConnected: false,
     dir,
   });
-  if (wait) await bot.waitLog(new RegExp(`irc: joined ${CHANNEL}`), 20000);
+  if (wait) await bot.waitLog(new RegExp(`irc: joined ${CHANNEL}`), 20000 * SLOW);
   return bot;
 }
 
@@ -66,7 +69,8 @@ async function person(nick, opts = {}) {
 async function ask(c, target, text, quiet = 600) {
   const from = c.lines.length;
   c.send(`PRIVMSG ${target} :${text}`);
-  await c.waitFor((m) => m.command === 'PRIVMSG' && m.nick === 'planbot', 10000, from);
+  await c.waitFor((m) => m.command === 'PRIVMSG' && m.nick === 'planbot', 10000 * SLOW, from);
+  quiet *= SLOW;
   let n = -1;
   for (;;) {
     const now = c.lines.slice(from).filter((m) => m.command === 'PRIVMSG' && m.nick === 'planbot');
@@ -122,12 +126,21 @@ test('only what is addressed to planbot is answered; hostile input changes nothi
     eve.send(`PRIVMSG ${CHANNEL} :\x01ACTION planbot: waves\x01`);
     eve.sendRaw(Buffer.concat([Buffer.from(`PRIVMSG ${CHANNEL} :planbot: `), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(' army?\r\n')]));
     eve.send(`PRIVMSG ${CHANNEL} :planbot: ${'x'.repeat(2000)}`); // the server cuts it at 512 bytes
-    await sleep(1500);
+    // planbot reads in order: once the answer to this last question is in, so is everything
+    // it said to the lines before (however slowly it runs)
+    eve.send(`PRIVMSG ${CHANNEL} :planbot: What did Rubio say?`);
+    await eve.waitFor((m) => m.nick === 'planbot' && /Rubio/.test(m.params[1] || ''), 10000 * SLOW, from);
+    await sleep(600 * SLOW); // the rest of that answer's lines
     const answered = eve.lines.slice(from).filter((m) => m.nick === 'planbot');
-    // only the two questions (the invalid UTF-8 one and the long one) got answers, no notice,
-    // no CTCP reply
+    // only the three questions (the invalid UTF-8 one, the long one and Rubio) got answers, no
+    // notice, no CTCP reply
     assert.ok(answered.every((m) => m.command === 'PRIVMSG' && m.params[0] === CHANNEL), answered.map((m) => m.line).join('\n'));
     assert.ok(answered.every((m) => /^eve: /.test(m.params[1])));
+    // one answer each to the invalid UTF-8 question and to Rubio (a citation each), one "I don't
+    // know" to the 2,000 x's cut at 512 bytes, and nothing for the rest
+    const said = answered.map((m) => m.line).join('\n');
+    assert.equal(answered.filter((m) => /^eve: Source: CNN/.test(m.params[1])).length, 2, said);
+    assert.equal(answered.filter((m) => /^eve: I don't know/.test(m.params[1])).length, 1, said);
     const colour = await ask(eve, CHANNEL, "\x02planbot\x02: \x034,12How big\x0f can Ukraine's \x1farmy\x1f be?");
     assert.match(colour.map((l) => l.params[1]).join('\n'), /600,000/);
     for (const l of colour) assert.doesNotMatch(l.params[1], /[\x02\x03\x0f\x1f\x1d]/, 'no formatting is sent');
@@ -242,7 +255,7 @@ test('without account-tag, moderators are known by account-notify, extended-join
     assert.doesNotMatch(taught.map((l) => l.params[1]).join('\n'), /only moderators/i);
     // logging out (account-notify "*"): the same person, the same nick, no rights any more
     late.send('PRIVMSG NickServ :LOGOUT');
-    await late.waitFor((m) => m.command === 'NOTICE' && /^NickServ$/i.test(m.nick) && /logged out/i.test(m.params[1]), 10000);
+    await late.waitFor((m) => m.command === 'NOTICE' && /^NickServ$/i.test(m.nick) && /logged out/i.test(m.params[1]), 10000 * SLOW);
     await sleep(300);
     const refused = await ask(late, CHANNEL, 'planbot: kb remove army-cap');
     assert.match(refused.map((l) => l.params[1]).join('\n'), /only moderators/i);
@@ -263,7 +276,7 @@ test('without account-tag, moderators are known by account-notify, extended-join
 test('over TLS, a certificate no CA vouches for is refused', async () => {
   const bot = await startBot({ url: `ircs://127.0.0.1:${irc.tlsPort}`, wait: false });
   try {
-    await bot.waitLog(/irc: disconnected \(TLS handshake failed: the certificate was refused/, 30000);
+    await bot.waitLog(/irc: disconnected \(TLS handshake failed: the certificate was refused/, 30000 * SLOW);
     assert.doesNotMatch(bot.log, /irc: connected/);
   } finally {
     await bot.stop();
@@ -278,17 +291,17 @@ test('kicked, planbot joins again; after a server restart it reconnects and answ
   await op.waitFor((m) => m.command === 'JOIN' && m.nick === 'op');
   const bot = await startBot({ irc: { channels: ['#kicks', CHANNEL] } });
   try {
-    await op.waitFor((m) => m.command === 'JOIN' && m.nick === 'planbot');
+    await op.waitFor((m) => m.command === 'JOIN' && m.nick === 'planbot', 10000 * SLOW);
     const from = op.lines.length;
     op.send('KICK #kicks planbot :out');
-    await op.waitFor((m) => m.command === 'JOIN' && m.nick === 'planbot', 10000, from);
+    await op.waitFor((m) => m.command === 'JOIN' && m.nick === 'planbot', 10000 * SLOW, from);
     assert.match(bot.log, /kicked by op \(out\) from #kicks/);
     op.close();
 
     const joins = bot.count(/irc: joined #plan/); // before: the rejoin can follow at once
     await irc.restart();
-    await bot.waitLog(/irc: disconnected/, 10000);
-    await bot.waitLog(new RegExp(`(irc: joined #plan[\\s\\S]*){${joins + 1}}`), 30000);
+    await bot.waitLog(/irc: disconnected/, 10000 * SLOW);
+    await bot.waitLog(new RegExp(`(irc: joined #plan[\\s\\S]*){${joins + 1}}`), 30000 * SLOW);
     const carol = await person('carol');
     const lines = await ask(carol, CHANNEL, "planbot: How big can Ukraine's army be?");
     assert.match(lines.map((l) => l.params[1]).join('\n'), /600,000/);
@@ -355,7 +368,7 @@ test('a nick in use: planbot takes another and still answers to it', async () =>
     assert.match(bot.log, /connected to 127\.0\.0\.1 as planbot_/);
     const from = gus.lines.length;
     gus.send(`PRIVMSG ${CHANNEL} :planbot_: How big can Ukraine's army be?`);
-    const l = await gus.waitFor((m) => m.command === 'PRIVMSG' && m.nick === 'planbot_', 10000, from);
+    const l = await gus.waitFor((m) => m.command === 'PRIVMSG' && m.nick === 'planbot_', 10000 * SLOW, from);
     assert.match(l.params[1], /^gus: /);
     squatter.close();
   } finally {
