@@ -193,6 +193,7 @@ struct group {
 struct rule { /* one synonym */
     uint64_t term[MAX_PHRASE_WORDS];
     int nterm;
+    uint32_t term_df;     /* entries holding the term (its words together) */
     struct phrase *words; /* owned */
     int nwords;
 };
@@ -272,6 +273,7 @@ struct match {
     struct resident res;
     struct tokenizer porter, plain;
     sqlite3_stmt *retrieve, *load_entry, *cited;
+    sqlite3_stmt *phrase_count; /* how many entries hold a phrase of several words */
     struct fwd source; /* the source most entries cite, its record's words; rowid 0: none */
     uint64_t stamp;
     int loaded;
@@ -503,6 +505,16 @@ static int make_phrase(struct match *m, const char *text, size_t len, struct phr
             p->df = df;
     }
     p->nstems = w->n;
+    /* several words: the entries that hold them together, not merely the rarest of them
+     * ("defence guarantees" is in no entry, though "defence" is in one) */
+    if (p->nstems > 1 && p->df > 0 && m->phrase_count) {
+        char q[sizeof p->text + 2];
+        snprintf(q, sizeof q, "\"%s\"", p->text);
+        sqlite3_bind_text(m->phrase_count, 1, q, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(m->phrase_count) == SQLITE_ROW)
+            p->df = (uint32_t)sqlite3_column_int64(m->phrase_count, 0);
+        sqlite3_reset(m->phrase_count);
+    }
     return 0;
 }
 
@@ -635,6 +647,7 @@ static int load_rules(struct match *m)
         memset(r, 0, sizeof *r);
         memcpy(r->term, tp.stems, sizeof tp.stems);
         r->nterm = tp.nstems;
+        r->term_df = tp.df;
         r->words = calloc((size_t)cJSON_GetArraySize(words) + 1, sizeof *r->words);
         if (!r->words) {
             cJSON_Delete(words);
@@ -673,6 +686,8 @@ static struct vocab *speaker_words(struct match *m)
     return m->speaker_words;
 }
 
+static int stem_word(struct match *m, const char *word, char *out, size_t len);
+
 /* The parties and the words that name them, their names first: what owns a word of a question
  * or an entry (party.h). A read-only database from before the parties has none. */
 static int load_parties(struct match *m)
@@ -682,7 +697,14 @@ static int load_parties(struct match *m)
     free(m->party_names);
     m->party_names = NULL;
     m->nparties = 0;
-    const struct party_glue glue = { hash("s", 1), hash("the", 3), hash("of", 2) };
+    static const char *const aux[] = { "do",    "does", "did",   "can",  "could",  "will",
+                                       "would", "may",  "might", "must", "should", "shall" };
+    struct party_glue glue = { hash("s", 1), hash("the", 3), hash("of", 2), { 0 }, 0 };
+    for (size_t i = 0; i < sizeof aux / sizeof *aux && glue.naux < PARTY_AUX_MAX; i++) {
+        char stem[MAX_TOKEN];
+        if (!stem_word(m, aux[i], stem, sizeof stem))
+            glue.aux[glue.naux++] = hash(stem, strlen(stem));
+    }
     int rc = party_set_new(&m->parties, &glue);
     sqlite3_stmt *st = NULL;
     if (rc || m->kb->version < KB_SCHEMA_PARTIES ||
@@ -1171,8 +1193,6 @@ static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_conte
     sqlite3_result_double(ctx, score);
 }
 
-static int stem_word(struct match *m, const char *word, char *out, size_t len);
-
 int match_open(struct match **out, struct kb *kb)
 {
     *out = NULL;
@@ -1217,7 +1237,9 @@ int match_open(struct match **out, struct kb *kb)
                          " FROM sources ORDER BY"
                          " (SELECT count(*) FROM entries WHERE source = sources.id) DESC, rowid"
                          " LIMIT 1",
-                         &m->cited)))
+                         &m->cited)) ||
+        (rc = kb_prepare(kb, "SELECT count(*) FROM entries_fts WHERE entries_fts MATCH ?",
+                         &m->phrase_count)))
         goto err;
     *out = m;
     return 0;
@@ -1241,6 +1263,7 @@ void match_close(struct match *m)
     sqlite3_finalize(m->retrieve);
     sqlite3_finalize(m->load_entry);
     sqlite3_finalize(m->cited);
+    sqlite3_finalize(m->phrase_count);
     free(m->source.block);
     free(m->qw);
     buf_free(&m->clean);
@@ -1575,6 +1598,8 @@ static int build_groups(struct match *m, const struct qword *qw, int n)
             if (df < self.df)
                 self.df = df;
         }
+        if (r && span > 1)
+            self.df = r->term_df; /* the words together, counted when the synonyms were read */
         copy_str(g->label, sizeof g->label, self.text);
         g->context = qw[i].context;
         g->first = qw[i].pos;

@@ -91,6 +91,14 @@ static int party_ending(const struct party_set *ps, const uint64_t *h, int end, 
     return best;
 }
 
+static int is_aux(const struct party_set *ps, uint64_t h)
+{
+    for (int i = 0; i < ps->glue.naux && i < PARTY_AUX_MAX; i++)
+        if (ps->glue.aux[i] == h)
+            return 1;
+    return 0;
+}
+
 int party_owner(const struct party_set *ps, const uint64_t *h, int n, int first, int last)
 {
     if (!ps || !ps->n || first < 0 || last >= n || first > last)
@@ -115,6 +123,14 @@ int party_owner(const struct party_set *ps, const uint64_t *h, int n, int first,
         if (at < n && h[at] == ps->glue.article)
             at++;
         return party_at(ps, h, n, at, NULL);
+    }
+    /* the subject after an auxiliary, with a verb after it: "troops does Russia have" */
+    if (at < n && is_aux(ps, h[at])) {
+        at++;
+        if (at < n && h[at] == ps->glue.article)
+            at++;
+        p = party_at(ps, h, n, at, &len);
+        return p >= 0 && at + len < n ? p : -1;
     }
     return -1;
 }

@@ -12,10 +12,15 @@
 
 struct party_set;
 
+enum { PARTY_AUX_MAX = 16 };
+
 /* The hashes of the words that join an owner to what it owns: the possessive "s" of "Russia's",
- * the article ("the Ukrainian forces"), and "of" ("the army of Russia"). */
+ * the article ("the Ukrainian forces"), "of" ("the army of Russia"), and the auxiliary verbs
+ * before a subject that has the thing ("how many troops does Russia have"). */
 struct party_glue {
     uint64_t possessive, article, of;
+    uint64_t aux[PARTY_AUX_MAX];
+    int naux;
 };
 
 /* An empty set. Returns 0 and *out, or ERR_NOMEM. Free with party_set_free(). */
@@ -37,9 +42,11 @@ int party_set_words(const struct party_set *ps);
 int party_at(const struct party_set *ps, const uint64_t *h, int n, int at, int *len);
 
 /* The party that owns the words h[first..last]: one named right before them ("the Ukrainian armed
- * forces", "Russia's army"; "Poland's foreign minister" past one word after a possessive), or
- * right after them past "of" ("the army of Russia"). -1 when none does, when two parties come
- * before them ("the US-Russia working group"), or when the words name a party themselves. */
+ * forces", "Russia's army"; "Poland's foreign minister" past one word after a possessive), right
+ * after them past "of" ("the army of Russia"), or the subject of a question about having them,
+ * after an auxiliary verb and before another verb ("how many troops does Russia have", "what
+ * army can Ukraine keep"). -1 when none does, when two parties come before them ("the US-Russia
+ * working group"), or when the words name a party themselves. */
 int party_owner(const struct party_set *ps, const uint64_t *h, int n, int first, int last);
 
 #endif

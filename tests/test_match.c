@@ -81,6 +81,9 @@ static const char *answer(struct fixture *f, const char *q)
 
 /* Behaviours: each row names one thing the matcher must do. */
 static const struct question_row behaviours[] = {
+    /* a phrase weighs by the entries that hold it whole: "defence guarantees" is in none, so it
+     * weighs what its synonym "security guarantees" does */
+    { "defence guarantees for ukraine?", "security-guarantees-compensation" },
     /* a speaker's other names, held on the speaker, find their quotes */
     { "what did the WH press secretary say",
       "quote-leavitt-frustrated|quote-leavitt-steadfast|quote-leavitt-in-flux|"
@@ -565,6 +568,9 @@ static void a_question_about_one_party_is_not_answered_with_another(void **state
           "donetsk-withdrawal-buffer-zone", "Russia" },
         { "who is ukraine's defence minister", MATCH_ASKS_PARTY, NULL,
           "quote-sikorski-involve-europe", "Ukraine" },
+        /* the subject after an auxiliary verb owns what is asked about */
+        { "how many troops does russia have", MATCH_ASKS_PARTY, NULL, "army-cap", "Russia" },
+        { "how many soldiers may ukraine keep", MATCH_ASKS_COUNT, "army-cap", NULL, NULL },
         /* the party the entry names, by another of its words, or no party at all */
         { "how big can kyiv's army be", MATCH_ASKS_COUNT, "army-cap", NULL, NULL },
         { "can russian forces enter the buffer zone", MATCH_ASKS_TOPIC, "dmz-no-russian-forces",

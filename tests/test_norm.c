@@ -180,6 +180,7 @@ static const struct class_case class_cases[] = {
     { "planbot", NORM_STOP },     { "please", NORM_STOP },        { "us", NORM_STOP },
     { "big", NORM_WEAK },         { "soon", NORM_WEAK },          { "happen", NORM_WEAK },
     { "new", NORM_WEAK },         { "really", NORM_WEAK },        { "say", NORM_SAY },
+    { "beforehand", NORM_WEAK },  { "later", NORM_WEAK },         { "officially", NORM_WEAK },
     { "think", NORM_SAY },        { "reaction", NORM_SAY },       { "said", NORM_SAY },
     { "opinion", NORM_SAY },      { "crimea", NORM_CONTENT },     { "nato", NORM_CONTENT },
     { "army", NORM_CONTENT },     { "sanctions", NORM_CONTENT },  { "usa", NORM_CONTENT },

@@ -45,7 +45,9 @@ static const char *const party_words[][6] = {
 
 static int setup(void **state)
 {
-    const struct party_glue glue = { hash("s", 1), hash("the", 3), hash("of", 2) };
+    const struct party_glue glue = {
+        hash("s", 1), hash("the", 3), hash("of", 2), { hash("does", 4), hash("can", 3) }, 2
+    };
     struct party_set *ps;
     assert_int_equal(party_set_new(&ps, &glue), 0);
     for (int p = 0; p < 3; p++)
@@ -79,6 +81,12 @@ static const struct owner_case owner_cases[] = {
     { "ukraine s defence minister", 3, 3, "Ukraine" },
     { "european fighter jets", 2, 2, NULL },
     { "does russia get jets", 3, 3, NULL },
+    /* the subject after an auxiliary, a verb after it */
+    { "how many troops does russia have", 2, 2, "Russia" },
+    { "what army can the ukrainian side keep", 1, 1, "Ukraine" },
+    { "how many troops does russia", 2, 2, NULL },
+    { "troops does the plan allow", 0, 0, NULL },
+    { "troops and russia have", 0, 0, NULL },
     /* "of" after the word */
     { "the army of russia", 1, 1, "Russia" },
     { "the army of the kremlin", 1, 1, "Russia" },
