@@ -40,8 +40,12 @@ enum {
     FULL_OR_POSTINGS = 500,    /* below this many postings, retrieve with every group */
     MATCH_RESIDENT_MAX = 4096, /* knowledge bases up to this many entries are held in memory */
     MATCH_MAX_EXAMPLES = KB_MAX_LIST, /* example questions of an entry read */
-    MAX_OWNED = 4                     /* words of one question a party owns ("Russia's army") */
+    MAX_OWNED = 4,                    /* words of one question a party owns ("Russia's army") */
+    FACTS_MAX = 16 /* numbers and times of an entry's title and text located (fact_near) */
 };
+
+/* What a token of an entry states, for a question that asks how many or when. */
+enum fact { FACT_NUMBER = 1, FACT_TIME = 2 };
 
 struct phrase;
 
@@ -129,6 +133,10 @@ static const char *const field_names[NFIELDS] = { "title", "text",     "speaker"
 #ifndef MATCH_QUANTITY_BONUS /* "how many": entries that state a number */
 #define MATCH_QUANTITY_BONUS 1.15
 #endif
+#ifndef MATCH_FACT_NEAR /* "how many", "when": the number or time within this many words of a      \
+                           word of the question */
+#define MATCH_FACT_NEAR 8
+#endif
 
 /* How much a hit in each field counts: titles, speakers and keywords say what an entry is about;
  * a word somewhere in the body says less. field_weight decides which field a word counts in for
@@ -202,8 +210,11 @@ struct fwd {       /* a cached entry: its fields as stem hashes */
     int64_t rowid; /* 0: empty slot */
     char id[MATCH_MAX_ID + 1];
     int quote;
-    int number;               /* its title or text states a number */
-    int time;                 /* its title or text states a time: a day, a date, a year, days */
+    int number;             /* its title or text states a number */
+    int time;               /* its title or text states a time: a day, a date, a year, days */
+    int fact_at[FACTS_MAX]; /* where (index in block) its title and text state them */
+    unsigned char fact_kind[FACTS_MAX]; /* enum fact, each */
+    int nfacts;
     uint64_t *stems[NFIELDS]; /* point into block */
     int n[NFIELDS];
     uint64_t sig[NFIELDS][SIG_WORDS]; /* a bit per stem hash (its low 8 bits): a field without a
@@ -398,6 +409,10 @@ struct hashes {
     int n, cap;
     int digits; /* a token was all digits */
     int year;   /* a token was a year: four digits from 1900 to 2099 */
+    /* where the tokens that state a number or a year are (index in h), the first FACTS_MAX */
+    int fact_at[FACTS_MAX];
+    unsigned char fact_kind[FACTS_MAX];
+    int nfacts;
     /* the items of a JSON list, when set: where each starts in the text, and (filled in) the
      * index in h of its first token */
     const int *item_at;
@@ -425,9 +440,15 @@ static int collect_hash(void *ctx, int flags, const char *tok, int n, int start,
     int digits = n > 0;
     for (int i = 0; i < n && digits; i++)
         digits = tok[i] >= '0' && tok[i] <= '9';
-    hs->digits |= digits || number_word(tok, n);
-    hs->year |=
-        digits && n == 4 && (tok[0] == '1' ? tok[1] == '9' : tok[0] == '2' && tok[1] == '0');
+    int number = digits || number_word(tok, n);
+    int year = digits && n == 4 && (tok[0] == '1' ? tok[1] == '9' : tok[0] == '2' && tok[1] == '0');
+    hs->digits |= number;
+    hs->year |= year;
+    if ((number || year) && hs->nfacts < FACTS_MAX) {
+        hs->fact_at[hs->nfacts] = hs->n - 1;
+        hs->fact_kind[hs->nfacts++] =
+            (unsigned char)((number ? FACT_NUMBER : 0) | (year ? FACT_TIME : 0));
+    }
     return SQLITE_OK;
 }
 
@@ -895,8 +916,21 @@ static int load_fwd(struct match *m, sqlite3_stmt *st, struct fwd *f)
         if (i == F_TEXT && hs.year)
             f->time = 1;
     }
-    for (int k = start[F_TITLE]; k < start[F_TEXT] + f->n[F_TEXT] && !f->time; k++)
-        f->time = is_time_stem(m, hs.h[k]);
+    /* where the title and the text state a number or a time, for fact_near() */
+    int end = start[F_TEXT] + f->n[F_TEXT];
+    for (int k = 0; k < hs.nfacts; k++)
+        if (hs.fact_at[k] >= start[F_TITLE] && hs.fact_at[k] < end && f->nfacts < FACTS_MAX) {
+            f->fact_at[f->nfacts] = hs.fact_at[k];
+            f->fact_kind[f->nfacts++] = hs.fact_kind[k];
+        }
+    for (int k = start[F_TITLE]; k < end; k++)
+        if (is_time_stem(m, hs.h[k])) {
+            f->time = 1;
+            if (f->nfacts < FACTS_MAX) {
+                f->fact_at[f->nfacts] = k;
+                f->fact_kind[f->nfacts++] = FACT_TIME;
+            }
+        }
     /* the examples' first stems, after the stems (an example without words has none) */
     int nex = hs.item, total = hs.n;
     if (nex > 0) {
@@ -1864,6 +1898,44 @@ static void find_owned(struct match *m, const struct qword *qw, int nw, int ng)
     }
 }
 
+/* Whether f states a fact of kind (a number, a time) near a word of the question in its title or
+ * text: "how many troops does Russia have" is not answered by "the two countries would commit not
+ * to change the arrangements by force", whose number is of something else. When no word of the
+ * question is in the title or text (a quote found by its speaker), any fact there will do. */
+static int fact_near(const struct match *m, int ng, const struct fwd *f, int kind)
+{
+    static const int fields[] = { F_TITLE, F_TEXT };
+    int held = 0;
+    for (int i = 0; i < ng; i++) {
+        const struct group *g = &m->groups[i];
+        if (g->context || g->cls == NORM_WEAK)
+            continue;
+        for (int p = 0; p < g->nphrases; p++) {
+            const struct phrase *ph = &g->phrases[p];
+            for (size_t k = 0; k < sizeof fields / sizeof *fields; k++) {
+                int fi = fields[k], n = f->n[fi];
+                int at = (int)(f->stems[fi] - f->block);
+                const uint64_t *h = f->stems[fi];
+                if (!may_hold(f, fi, ph->stems[0]))
+                    continue;
+                for (int j = 0; j + ph->nstems <= n; j++) {
+                    if (h[j] != ph->stems[0] || !rest_matches(h, j, ph->stems, ph->nstems))
+                        continue;
+                    held = 1;
+                    for (int x = 0; x < f->nfacts; x++) {
+                        int pos = f->fact_at[x] - at;
+                        if ((f->fact_kind[x] & kind) && pos >= 0 && pos < n &&
+                            pos >= j - MATCH_FACT_NEAR &&
+                            pos <= j + ph->nstems - 1 + MATCH_FACT_NEAR)
+                            return 1;
+                    }
+                }
+            }
+        }
+    }
+    return !held;
+}
+
 /* Scores one candidate: for each group, the best field any of its phrases occurs in. */
 static void score(const struct match *m, int ng, double total, const struct intent *in,
                   struct candidate *c)
@@ -1946,7 +2018,8 @@ static void score(const struct match *m, int ng, double total, const struct inte
         s *= f->quote ? say_quote : say_other;
     if (in->quantity && f->number)
         s *= quantity_bonus;
-    c->mismatch = (in->count && !f->number) || (in->when && !f->time);
+    c->mismatch = (in->count && (!f->number || !fact_near(m, ng, f, FACT_NUMBER))) ||
+                  (in->when && (!f->time || !fact_near(m, ng, f, FACT_TIME)));
     c->other_party = -1;
     for (int o = 0; o < m->nowned && c->other_party < 0; o++)
         if (owned_elsewhere(m, f, &m->owned[o]))
@@ -2012,7 +2085,8 @@ static void explain_candidate(const struct match *m, int ng, const struct candid
                               struct buf *out)
 {
     buf_printf(out, "  %-36s score %6.2f  coverage %3.0f%%%s%s%s%s%s  has:", c->f->id, c->score,
-               c->coverage * 100, c->mismatch ? "  (states no time or number asked for)" : "",
+               c->coverage * 100,
+               c->mismatch ? "  (states no time or number asked for near its words)" : "",
                c->other_party >= 0 ? "  (another party's, not the one asked about)" : "",
                c->speaker ? "  (the speaker named)" : "",
                c->close ? "  (an example question is close)" : "",

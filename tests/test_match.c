@@ -81,6 +81,13 @@ static const char *answer(struct fixture *f, const char *q)
 
 /* Behaviours: each row names one thing the matcher must do. */
 static const struct question_row behaviours[] = {
+    /* "how many" and "when" want the number or the time near a word of the question: "the two
+     * countries" is no count of troops, and "in the coming days" is about a call, not the war's end
+     */
+    { "how many troops does russia have in ukraine", NULL },
+    { "when will the war end", NULL },
+    { "how many days until the elections", "elections-100-days" },
+    { "when did driscoll deliver the plan", "driscoll-delivered-plan" },
     /* a phrase weighs by the entries that hold it whole: "defence guarantees" is in none, so it
      * weighs what its synonym "security guarantees" does */
     { "defence guarantees for ukraine?", "security-guarantees-compensation" },
