@@ -133,8 +133,8 @@ static const char *const field_names[NFIELDS] = { "title", "text",     "speaker"
 #ifndef MATCH_QUANTITY_BONUS /* "how many": entries that state a number */
 #define MATCH_QUANTITY_BONUS 1.15
 #endif
-#ifndef MATCH_FACT_NEAR /* "how many", "when": the number or time within this many words of a      \
-                           word of the question */
+/* "how many", "when": the number or time within this many words of a word of the question */
+#ifndef MATCH_FACT_NEAR
 #define MATCH_FACT_NEAR 8
 #endif
 
