@@ -300,18 +300,29 @@ static void a_kick_is_reported_and_rejoin_joins_again(void **state)
     irc_session_free(s);
 }
 
+/* Registered with account-notify and extended-join but no account-tag, on a server that does
+ * WHOX, and joined to #ukraine: planbot asks who is in it. */
+#define NOTIFY_JOINED                                                                                   \
+    { ":s CAP * LS :account-notify extended-join",                                                      \
+      "CAP REQ :account-notify extended-join\r\n",                                                      \
+      IRC_EV_NONE,                                                                                      \
+      0,                                                                                                \
+      0,                                                                                                \
+      0,                                                                                                \
+      0 },                                                                                              \
+        { ":s CAP * ACK :account-notify extended-join", "CAP :END\r\n", IRC_EV_NONE, 0, 0, 0, 0 },      \
+        { ":s 001 planbot :Welcome", "JOIN :#ukraine\r\nJOIN :#news\r\n", IRC_EV_WELCOME, 0, 0, 0, 0 }, \
+        { ":s 005 planbot WHOX :are supported", "", IRC_EV_NONE, 0, 0, 0, 0 },                          \
+    {                                                                                                   \
+        ":planbot!p@h JOIN #ukraine * :planbot", "WHO #ukraine :%tna,152\r\n", IRC_EV_JOINED,           \
+            "#ukraine", 0, 0, 0                                                                         \
+    }
+
 static void without_account_tag_accounts_come_from_notify_and_whox(void **state)
 {
     (void)state;
     static const struct step steps[] = {
-        { ":s CAP * LS :account-notify extended-join", "CAP REQ :account-notify extended-join\r\n",
-          IRC_EV_NONE, 0, 0, 0, 0 },
-        { ":s CAP * ACK :account-notify extended-join", "CAP :END\r\n", IRC_EV_NONE, 0, 0, 0, 0 },
-        { ":s 001 planbot :Welcome", "JOIN :#ukraine\r\nJOIN :#news\r\n", IRC_EV_WELCOME, 0, 0, 0,
-          0 },
-        { ":s 005 planbot WHOX :are supported", "", IRC_EV_NONE, 0, 0, 0, 0 },
-        { ":planbot!p@h JOIN #ukraine * :planbot", "WHO #ukraine :%tna,152\r\n", IRC_EV_JOINED,
-          "#ukraine", 0, 0, 0 },
+        NOTIFY_JOINED,
         { ":s 354 planbot 152 Mod mod", "", IRC_EV_NONE, 0, 0, 0, 0 },
         { ":s 354 planbot 152 anon 0", "", IRC_EV_NONE, 0, 0, 0, 0 },
         { ":s 315 planbot #ukraine :End of /WHO list.", "", IRC_EV_NONE, 0, 0, 0, 0 },
@@ -341,14 +352,7 @@ static void questions_wait_for_the_whox_that_says_who_is_logged_in(void **state)
 {
     (void)state;
     static const struct step steps[] = {
-        { ":s CAP * LS :account-notify extended-join", "CAP REQ :account-notify extended-join\r\n",
-          IRC_EV_NONE, 0, 0, 0, 0 },
-        { ":s CAP * ACK :account-notify extended-join", "CAP :END\r\n", IRC_EV_NONE, 0, 0, 0, 0 },
-        { ":s 001 planbot :Welcome", "JOIN :#ukraine\r\nJOIN :#news\r\n", IRC_EV_WELCOME, 0, 0, 0,
-          0 },
-        { ":s 005 planbot WHOX :are supported", "", IRC_EV_NONE, 0, 0, 0, 0 },
-        { ":planbot!p@h JOIN #ukraine * :planbot", "WHO #ukraine :%tna,152\r\n", IRC_EV_JOINED,
-          "#ukraine", 0, 0, 0 },
+        NOTIFY_JOINED,
         /* before the answer: held, in the channel and in private */
         { ":mod!u@h PRIVMSG #ukraine :planbot: kb teach early", "", IRC_EV_NONE, 0, 0, 0, 0 },
         { ":anon!u@h PRIVMSG planbot :a private one", "", IRC_EV_NONE, 0, 0, 0, 0 },
