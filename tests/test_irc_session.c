@@ -257,6 +257,8 @@ static void questions_are_what_is_addressed_to_planbot(void **state)
         { ":planbot!planbot@h PRIVMSG #ukraine :planbot: an echo of its own", "", IRC_EV_NONE, 0, 0,
           0, 0 },
         { ":irc.test PRIVMSG planbot :from a server", "", IRC_EV_NONE, 0, 0, 0, 0 },
+        { ":!u@h PRIVMSG planbot :from no nick to answer", "", IRC_EV_NONE, 0, 0, 0, 0 },
+        { ":@!u@h PRIVMSG planbot :nor from this one", "", IRC_EV_NONE, 0, 0, 0, 0 },
         { ":anon!u@h PRIVMSG planbot :   ", "", IRC_EV_NONE, 0, 0, 0, 0 },
     };
     run(&plain, PLAIN_BEGIN, steps, sizeof steps / sizeof steps[0]);

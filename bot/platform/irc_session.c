@@ -465,8 +465,8 @@ size_t irc_session_holding(const struct irc_session *s)
 
 static void on_privmsg(struct irc_session *s, struct irc_msg *m, struct irc_event *ev)
 {
-    if (m->nparams < 2 || !strchr(m->source, '!') || is_self(s, m))
-        return; /* from a server, or planbot's own (echo-message) */
+    if (m->nparams < 2 || !strchr(m->source, '!') || !m->nick[0] || is_self(s, m))
+        return; /* from a server, from no nick to answer (":!u@h"), or planbot's own */
     const char *target = m->params[0];
     char *text = (char *)m->params[1]; /* into m's own copy */
     size_t len = strlen(text);
