@@ -70,7 +70,6 @@ async function ask(c, target, text, quiet = 600) {
   const from = c.lines.length;
   c.send(`PRIVMSG ${target} :${text}`);
   await c.waitFor((m) => m.command === 'PRIVMSG' && m.nick === 'planbot', 10000 * SLOW, from);
-  quiet *= SLOW;
   let n = -1;
   for (;;) {
     const now = c.lines.slice(from).filter((m) => m.command === 'PRIVMSG' && m.nick === 'planbot');
