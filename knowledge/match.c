@@ -1428,6 +1428,18 @@ struct qword {
     int context; /* a word of the question before (match_ask_after) */
 };
 
+/* Whether the words before word i open a question with "what's" ("what's the deal with",
+ * "whats up with"): then the idiom's words name no topic. */
+static int idiom_opens(const struct tokens *w, int i)
+{
+    int k = i - 1;
+    if (k >= 0 && strcmp(w->t[k].text, "the") == 0)
+        k--;
+    if (k >= 1 && strcmp(w->t[k].text, "s") == 0 && strcmp(w->t[k - 1].text, "what") == 0)
+        return 1;
+    return k >= 0 && strcmp(w->t[k].text, "whats") == 0;
+}
+
 /* Whether a word (after prev) asks for a quantity: "how many", "how soon", "maximum". */
 static int is_quantity(const char *w, const char *prev)
 {
@@ -1558,6 +1570,10 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
             if (strcmp(prev, "what") == 0 || strcmp(prev, "which") == 0)
                 q->cls = NORM_STOP;
         }
+        /* "what's the deal with Kherson", "what's up with Rubio": asks about what follows */
+        if (strcmp(next, "with") == 0 && (strcmp(w, "deal") == 0 || strcmp(w, "up") == 0) &&
+            (strcmp(prev, "the") == 0 || strcmp(w, "up") == 0) && idiom_opens(&m->words, i))
+            q->cls = NORM_STOP;
         if (is_source_cue(w))
             intent->source = 1;
         int who = names_who(&m->words, i);

@@ -88,6 +88,9 @@ static const struct question_row behaviours[] = {
     { "when will the war end", NULL },
     { "how many days until the elections", "elections-100-days" },
     { "when did driscoll deliver the plan", "driscoll-delivered-plan" },
+    /* "what's the deal with X" asks about X; a deal with someone is still a deal */
+    { "whats the deal with zaporizhia", "kherson-zaporizhzhia-frozen|zaporizhzhia-nuclear-plant" },
+    { "what's up with rubio", "quote-rubio-potential-ideas|quote-rubio-x-post-concessions" },
     /* a phrase weighs by the entries that hold it whole: "defence guarantees" is in none, so it
      * weighs what its synonym "security guarantees" does */
     { "defence guarantees for ukraine?", "security-guarantees-compensation" },
