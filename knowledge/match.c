@@ -1428,6 +1428,12 @@ struct qword {
     int context; /* a word of the question before (match_ask_after) */
 };
 
+/* Words that ask for news of what follows them, before one of news_after ("any update on the
+ * Donbas", "the latest on Crimea", "the situation in Kherson"): no topic of their own. Sorted. */
+static const char *const news_words[] = { "latest",    "lowdown", "rundown", "scoop",
+                                          "situation", "status",  "update",  "updates" };
+static const char *const news_after[] = { "about", "in", "on", "re", "regarding", "with" };
+
 /* Whether the words before word i open a question with "what's" ("what's the deal with",
  * "whats up with"): then the idiom's words name no topic. */
 static int idiom_opens(const struct tokens *w, int i)
@@ -1570,9 +1576,11 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
             if (strcmp(prev, "what") == 0 || strcmp(prev, "which") == 0)
                 q->cls = NORM_STOP;
         }
-        /* "what's the deal with Kherson", "what's up with Rubio": asks about what follows */
-        if (strcmp(next, "with") == 0 && (strcmp(w, "deal") == 0 || strcmp(w, "up") == 0) &&
-            (strcmp(prev, "the") == 0 || strcmp(w, "up") == 0) && idiom_opens(&m->words, i))
+        /* "what's the deal with Kherson", "what's up with Rubio", "any update on the Donbas",
+         * "the latest on Crimea": asks about what follows */
+        if ((strcmp(next, "with") == 0 && (strcmp(w, "deal") == 0 || strcmp(w, "up") == 0) &&
+             (strcmp(prev, "the") == 0 || strcmp(w, "up") == 0) && idiom_opens(&m->words, i)) ||
+            (IN_SORTED(news_words, w) && IN_SORTED(news_after, next)))
             q->cls = NORM_STOP;
         if (is_source_cue(w))
             intent->source = 1;

@@ -91,6 +91,9 @@ static const struct question_row behaviours[] = {
     /* "what's the deal with X" asks about X; a deal with someone is still a deal */
     { "whats the deal with zaporizhia", "kherson-zaporizhzhia-frozen|zaporizhzhia-nuclear-plant" },
     { "what's up with rubio", "quote-rubio-potential-ideas|quote-rubio-x-post-concessions" },
+    { "any update on the donbas", "donbas-partially-held|crimea-donbas-de-facto-russian" },
+    { "what's the situation with kherson", "kherson-zaporizhzhia-frozen" },
+    { "has the story been updated", "story-updated" },
     /* a phrase weighs by the entries that hold it whole: "defence guarantees" is in none, so it
      * weighs what its synonym "security guarantees" does */
     { "defence guarantees for ukraine?", "security-guarantees-compensation" },
