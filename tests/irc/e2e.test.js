@@ -18,7 +18,8 @@ const BOT_PASSWORD = 'bot-account-secret';
 const MOD_PASSWORD = 'mod-account-secret';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'planbot-irc-e2e-'));
 // Under valgrind (tests/valgrind.sh sets PLANBOT_WRAPPER), beside the other tests on two cores,
-// planbot answers many times more slowly: every wait on it is this many times longer.
+// planbot answers many times more slowly: every wait for it to act is this many times longer
+// (not the silence that ends an answer's lines, which leave together once it is computed).
 const SLOW = process.env.PLANBOT_WRAPPER ? 6 : 1;
 let irc;
 const clients = [];
