@@ -116,18 +116,43 @@ async function kill(child) {
   clearTimeout(t);
 }
 
+// Waits until inspircd, started with its output going to file out from byte from, has tried
+// all its listeners. Returns the lines that say which failed to bind, or '' when all are bound.
+async function bindFailures(out, from, child, ms = 20000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    let text = '';
+    try {
+      const fd = fs.openSync(out, 'r');
+      const size = fs.fstatSync(fd).size;
+      const buf = Buffer.alloc(Math.max(0, size - from));
+      fs.readSync(fd, buf, 0, buf.length, from);
+      fs.closeSync(fd);
+      text = buf.toString('utf8');
+    } catch { /* not written yet */ }
+    if (/is now running/.test(text)) {
+      return /failed to bind/.test(text) ? text.split('\n').filter((l) => /in use|failed to bind/.test(l)).join('; ') : '';
+    }
+    if (child.exitedWith) throw new Error(`inspircd exited ${JSON.stringify(child.exitedWith)}: ${text}`);
+    if (Date.now() > end) throw new Error(`inspircd did not start within ${ms} ms: ${text}`);
+    await sleep(50);
+  }
+}
+
 async function startIrc({ flood = false, accountTag = true } = {}) {
   for (const bin of [INSPIRCD, ATHEME]) {
     if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: the IRC tests need Debian's inspircd and atheme-services (tests/deps.sh installs them)`);
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'planbot-irc-'));
-  const ports = { tcp: await freePort(), tls: await freePort(), ws: await freePort(), link: await freePort() };
+  const ports = {};
   makeCert(dir);
-  fs.writeFileSync(path.join(dir, 'inspircd.conf'), inspircdConf(dir, ports, flood, accountTag));
-  fs.writeFileSync(path.join(dir, 'atheme.conf'), athemeConf(ports));
-  const srv = {
-    host: '127.0.0.1', port: ports.tcp, tlsPort: ports.tls, wsPort: ports.ws, caFile: path.join(dir, 'cert.pem'), dir,
-    ircd: null, services: null,
+  const srv = { host: '127.0.0.1', caFile: path.join(dir, 'cert.pem'), dir, ircd: null, services: null };
+  // New free ports, in the configuration and in srv.
+  const choosePorts = async () => {
+    Object.assign(ports, { tcp: await freePort(), tls: await freePort(), ws: await freePort(), link: await freePort() });
+    Object.assign(srv, { port: ports.tcp, tlsPort: ports.tls, wsPort: ports.ws });
+    fs.writeFileSync(path.join(dir, 'inspircd.conf'), inspircdConf(dir, ports, flood, accountTag));
+    fs.writeFileSync(path.join(dir, 'atheme.conf'), athemeConf(ports));
   };
 
   // Resolves once a client sees NickServ on the network (services linked).
@@ -150,8 +175,22 @@ async function startIrc({ flood = false, accountTag = true } = {}) {
       await sleep(200);
     }
   };
-  srv.startIrcd = () => {
-    srv.ircd = daemon(dir, 'inspircd', [INSPIRCD, `--config=${dir}/inspircd.conf`, '--nofork', '--nopid', '--runasroot']);
+  // Starts inspircd until all its listeners are bound. A port found free can be taken before
+  // inspircd binds it (by a test running beside this one), and inspircd then runs without that
+  // listener: on the first start it gets new ports, on a restart (where planbot must find the
+  // same ones) it tries the same ports again.
+  srv.startIrcd = async (newPorts) => {
+    for (let attempt = 1; ; attempt++) {
+      if (newPorts) await choosePorts();
+      const out = path.join(dir, 'inspircd.out');
+      const from = fs.existsSync(out) ? fs.statSync(out).size : 0;
+      srv.ircd = daemon(dir, 'inspircd', [INSPIRCD, `--config=${dir}/inspircd.conf`, '--nofork', '--nopid', '--runasroot']);
+      const failed = await bindFailures(out, from, srv.ircd);
+      if (!failed) return;
+      await kill(srv.ircd);
+      if (attempt === 5) throw new Error(`inspircd could not bind its ports 5 times: ${failed}\n${srv.log()}`);
+      await sleep(newPorts ? 0 : 500);
+    }
   };
   srv.log = () => ['inspircd.out', 'ircd.log', 'atheme.out']
     .map((f) => { try { return `== ${f}\n${fs.readFileSync(path.join(dir, f), 'utf8').slice(-3000)}`; } catch { return ''; } })
@@ -170,7 +209,7 @@ async function startIrc({ flood = false, accountTag = true } = {}) {
   };
   srv.restart = async () => {
     await kill(srv.ircd);
-    srv.startIrcd();
+    await srv.startIrcd(false);
     await srv.ready();
   };
   srv.stop = async () => {
@@ -179,7 +218,12 @@ async function startIrc({ flood = false, accountTag = true } = {}) {
     fs.rmSync(dir, { recursive: true, force: true });
   };
 
-  srv.startIrcd();
+  try {
+    await srv.startIrcd(true);
+  } catch (e) {
+    await srv.stop();
+    throw e;
+  }
   srv.services = daemon(dir, 'atheme', [ATHEME, '-n', '-c', `${dir}/atheme.conf`, '-D', dir, '-l', `${dir}/atheme.log`, '-p', `${dir}/atheme.pid`]);
   try {
     await srv.ready();
