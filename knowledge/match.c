@@ -44,8 +44,10 @@ enum {
     FACTS_MAX = 16 /* numbers and times of an entry's title and text located (fact_near) */
 };
 
-/* What a token of an entry states, for a question that asks how many or when. */
-enum fact { FACT_NUMBER = 1, FACT_TIME = 2 };
+/* What a token of an entry states, for a question that asks how many or when: a time may be a
+ * point ("Thursday", "in August", "2022", "yesterday") that says when something happened, or
+ * only a span ("within 100 days", "for a month") that says how long or by when. */
+enum fact { FACT_NUMBER = 1, FACT_TIME = 2, FACT_POINT = 4 };
 
 struct phrase;
 
@@ -299,7 +301,8 @@ struct match {
     int nparties;
     int *rule_order; /* owned: the rules' indexes by their first stem, then by index */
     struct fwd cache[CACHE_SLOTS];
-    uint64_t time_stems[48]; /* the stems of words that state a time (time_words) */
+    uint64_t time_stems[48];      /* the stems of words that state a time (time_points, spans) */
+    unsigned char time_point[48]; /* ... each a point in time */
     int ntime;
     /* scratch for one question, kept from one to the next (never a large malloc per question: an
      * 80 KiB block freed made malloc consolidate its heap every time) */
@@ -447,7 +450,7 @@ static int collect_hash(void *ctx, int flags, const char *tok, int n, int start,
     if ((number || year) && hs->nfacts < FACTS_MAX) {
         hs->fact_at[hs->nfacts] = hs->n - 1;
         hs->fact_kind[hs->nfacts++] =
-            (unsigned char)((number ? FACT_NUMBER : 0) | (year ? FACT_TIME : 0));
+            (unsigned char)((number ? FACT_NUMBER : 0) | (year ? FACT_TIME | FACT_POINT : 0));
     }
     return SQLITE_OK;
 }
@@ -844,21 +847,24 @@ static int list_items(const char *t, int n, int *at, int max)
     return k;
 }
 
-/* Words that state a time, besides years: an entry that holds none cannot say when. */
-static const char *const time_words[] = {
-    "monday",   "tuesday",  "wednesday", "thursday", "friday",  "saturday",  "sunday",
-    "january",  "february", "april",     "june",     "july",    "august",    "september",
-    "october",  "november", "december",  "day",      "days",    "week",      "weeks",
-    "month",    "months",   "year",      "years",    "today",   "tonight",   "yesterday",
-    "tomorrow", "ago",      "since",     "until",    "morning", "afternoon", "evening",
-    "night",    "date",     "deadline",  "timeline"
+/* Words that state a time, besides years (an entry that holds none cannot say when): a point in
+ * time (with "since" and "until", which name one: "since the Anchorage summit"), or a span. */
+static const char *const time_points[] = {
+    "monday",  "tuesday",   "wednesday", "thursday", "friday",   "saturday",
+    "sunday",  "january",   "february",  "april",    "june",     "july",
+    "august",  "september", "october",   "november", "december", "today",
+    "tonight", "yesterday", "tomorrow",  "ago",      "morning",  "afternoon",
+    "evening", "night",     "date",      "since",    "until"
 };
+static const char *const time_spans[] = { "day",    "days", "week",  "weeks",    "month",
+                                          "months", "year", "years", "deadline", "timeline" };
 
-static int is_time_stem(const struct match *m, uint64_t stem)
+/* What the stem states: FACT_TIME, with FACT_POINT for a point in time, or 0. */
+static int time_stem(const struct match *m, uint64_t stem)
 {
     for (int i = 0; i < m->ntime; i++)
         if (m->time_stems[i] == stem)
-            return 1;
+            return FACT_TIME | (m->time_point[i] ? FACT_POINT : 0);
     return 0;
 }
 
@@ -923,14 +929,16 @@ static int load_fwd(struct match *m, sqlite3_stmt *st, struct fwd *f)
             f->fact_at[f->nfacts] = hs.fact_at[k];
             f->fact_kind[f->nfacts++] = hs.fact_kind[k];
         }
-    for (int k = start[F_TITLE]; k < end; k++)
-        if (is_time_stem(m, hs.h[k])) {
+    for (int k = start[F_TITLE]; k < end; k++) {
+        int kind = time_stem(m, hs.h[k]);
+        if (kind) {
             f->time = 1;
             if (f->nfacts < FACTS_MAX) {
                 f->fact_at[f->nfacts] = k;
-                f->fact_kind[f->nfacts++] = FACT_TIME;
+                f->fact_kind[f->nfacts++] = (unsigned char)kind;
             }
         }
+    }
     /* the examples' first stems, after the stems (an example without words has none) */
     int nex = hs.item, total = hs.n;
     if (nex > 0) {
@@ -1248,11 +1256,15 @@ int match_open(struct match **out, struct kb *kb)
         kb_fail(kb, rc, "cannot create the FTS5 tokenizers");
         goto err;
     }
-    for (size_t i = 0; i < sizeof time_words / sizeof *time_words; i++) {
+    const size_t npoints = sizeof time_points / sizeof *time_points;
+    for (size_t i = 0; i < npoints + sizeof time_spans / sizeof *time_spans; i++) {
         char stem[MAX_TOKEN];
+        const char *w = i < npoints ? time_points[i] : time_spans[i - npoints];
         if (m->ntime < (int)(sizeof m->time_stems / sizeof *m->time_stems) &&
-            !stem_word(m, time_words[i], stem, sizeof stem))
+            !stem_word(m, w, stem, sizeof stem)) {
+            m->time_point[m->ntime] = i < npoints;
             m->time_stems[m->ntime++] = hash(stem, strlen(stem));
+        }
     }
     if (api->xCreateFunction(api, "planbot_rank", kb, rank_fn, NULL) != SQLITE_OK) {
         rc = kb_fail(kb, ERR_DB, "cannot register the ranking function");
@@ -1365,6 +1377,7 @@ struct intent {
     int quantity; /* how many, how big, how soon: entries that state a number first */
     int count;    /* how many: an entry that states no number cannot answer */
     int when;     /* when, what year, how long: an entry that states no time cannot answer */
+    int past;     /* when did, when was: ... nor one that states only a span ("within 100 days") */
     int source;   /* who wrote it, who published it: the source's record may answer */
     int who_at;   /* "what did X say", "X's take": where X is in the question (-1: nowhere) */
 };
@@ -1396,6 +1409,9 @@ static int is_source_cue(const char *w)
 }
 
 /* Whether a word (after prev) asks when: "when", "what year", "which day", "how long". */
+/* Auxiliary verbs after "when" that ask when something happened. Sorted. */
+static const char *const past_aux[] = { "did", "had", "has", "was", "were" };
+
 static int is_when(const char *w, const char *prev)
 {
     static const char *const after_what[] = { "date", "day", "month", "time", "week", "year" };
@@ -1572,6 +1588,10 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
                                   a shift" asks how much it matters) */
         if (is_when(w, prev)) {
             intent->when = 1;
+            /* "when did it leak", "what day was it": a point in the past ("how long has it
+             * been" asks for a span) */
+            if (strcmp(prev, "how") != 0 && IN_SORTED(past_aux, next))
+                intent->past = 1;
             /* "what day", "which year": the kind of answer, not its topic ("Groundhog Day") */
             if (strcmp(prev, "what") == 0 || strcmp(prev, "which") == 0)
                 q->cls = NORM_STOP;
@@ -2042,8 +2062,9 @@ static void score(const struct match *m, int ng, double total, const struct inte
         s *= f->quote ? say_quote : say_other;
     if (in->quantity && f->number)
         s *= quantity_bonus;
-    c->mismatch = (in->count && (!f->number || !fact_near(m, ng, f, FACT_NUMBER))) ||
-                  (in->when && (!f->time || !fact_near(m, ng, f, FACT_TIME)));
+    c->mismatch =
+        (in->count && (!f->number || !fact_near(m, ng, f, FACT_NUMBER))) ||
+        (in->when && (!f->time || !fact_near(m, ng, f, in->past ? FACT_POINT : FACT_TIME)));
     c->other_party = -1;
     for (int o = 0; o < m->nowned && c->other_party < 0; o++)
         if (owned_elsewhere(m, f, &m->owned[o]))

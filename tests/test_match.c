@@ -456,8 +456,9 @@ static void example_questions_answer_wordings_the_text_lacks(void **state)
     cJSON_Delete(e);
 }
 
-/* Questions that ask for a time or a number are answered only by an entry that states one; the
- * entry on their topic that states none is offered instead, and the question counts as declined. */
+/* Questions that ask for a time or a number are answered only by an entry that states one (one
+ * that asks when something happened, by a point in time); the entry on their topic that states
+ * none is offered instead, and the question counts as declined. */
 static void a_question_for_a_time_or_number_needs_an_entry_that_states_it(void **state)
 {
     struct fixture *f = *state;
@@ -471,6 +472,11 @@ static void a_question_for_a_time_or_number_needs_an_entry_that_states_it(void *
         { "when will russia return to the G8", MATCH_ASKS_WHEN, NULL, "russia-return-g8" },
         { "when must ukraine hold elections", MATCH_ASKS_WHEN, "elections-100-days", NULL },
         { "when did driscoll meet zelensky?", MATCH_ASKS_WHEN, "driscoll-delivered-plan", NULL },
+        /* when something happened: a point in time, not a span ("within 100 days") */
+        { "when was zelensky elected", MATCH_ASKS_WHEN, NULL, "elections-100-days" },
+        { "when was the draft obtained", MATCH_ASKS_WHEN, "plan-overview", NULL },
+        { "when was the anchorage summit", MATCH_ASKS_WHEN, "quote-peskov-anchorage", NULL },
+        { "how long has witkoff been working on it", MATCH_ASKS_WHEN, "witkoff-leads-plan", NULL },
         { "what year did the istanbul talks happen", MATCH_ASKS_WHEN, "istanbul-2022-precedent",
           NULL },
         { "how many fighter jets go to poland", MATCH_ASKS_COUNT, NULL, "european-jets-poland" },
