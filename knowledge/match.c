@@ -1502,6 +1502,19 @@ static const char *const say_verbs[] = {
     "tweeted",   "warn",     "warned",    "weigh",    "weighed", "wrote",
 };
 
+/* Nouns that are of saying only after a possessive, sorted: "Rubio's line", "Kallas's verdict"
+ * ask what they said; elsewhere they are topics ("the line of contact"). */
+static const char *const say_after_possessive[] = { "angle",   "assessment", "line",
+                                                    "message", "spin",       "verdict" };
+
+/* Whether word i is a noun of saying after "X's" (a word that names a topic, then the possessive).
+ */
+static int say_noun_after_possessive(const struct tokens *w, int i)
+{
+    return i >= 2 && IN_SORTED(say_after_possessive, w->t[i].text) &&
+           strcmp(w->t[i - 1].text, "s") == 0 && norm_class(w->t[i - 2].text) == NORM_CONTENT;
+}
+
 /* Forms of "to be", the other auxiliaries, and participles of saying, sorted: "was Moscow
  * told", "was anyone in Europe warned" are passive, about who was told; "is Zelensky saying"
  * and "what has Rubio said" are not. */
@@ -1540,7 +1553,8 @@ static int names_who(const struct tokens *w, int i)
         return 0;
     const char *next = w->t[i + 1].text;
     int before_say = strcmp(next, "s") == 0 /* the possessive */
-                         ? i + 2 < w->n && norm_class(w->t[i + 2].text) == NORM_SAY
+                         ? i + 2 < w->n && (norm_class(w->t[i + 2].text) == NORM_SAY ||
+                                            say_noun_after_possessive(w, i + 2))
                          : IN_SORTED(say_verbs, next) && !passive_at(w, i + 1); /* "was X told" */
     return before_say && norm_class(w->t[i].text) == NORM_CONTENT &&
            !IN_SORTED(text_words, w->t[i].text);
@@ -1574,6 +1588,8 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         copy_str(q->word, sizeof q->word, w);
         copy_str(q->stem, sizeof q->stem, s);
         q->cls = norm_class(w);
+        if (say_noun_after_possessive(&m->words, i))
+            q->cls = NORM_SAY;
         const char *prev = i > 0 ? m->words.t[i - 1].text : "";
         /* "was Moscow told" asks who was told; "what does the plan say" (or "it") what it states */
         if (q->cls == NORM_SAY && !passive_at(&m->words, i) && !IN_SORTED(text_words, prev) &&

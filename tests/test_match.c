@@ -102,6 +102,9 @@ static const struct question_row behaviours[] = {
       "quote-leavitt-frustrated|quote-leavitt-steadfast|quote-leavitt-in-flux|"
       "quote-leavitt-talked-equally|quote-leavitt-good-plan" },
     { "what was poland's FM's take", "quote-sikorski-involve-europe|quote-sikorski-bigger-stake" },
+    { "whats rubio's line", "quote-rubio-potential-ideas|quote-rubio-x-post-concessions" },
+    { "kallas's verdict?", "quote-kallas-on-board" },
+    { "where is the line of contact", "kherson-zaporizhzhia-frozen" },
     { "what did putin's spokesman say", "quote-peskov-not-informed|quote-peskov-anchorage" },
     { "what did zelenskyy say about the plan",
       "quote-zelensky-constructive-work|quote-ukraine-office-received-draft|"
