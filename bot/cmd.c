@@ -1,6 +1,7 @@
 /* cmd.c - the command table and its handlers (see cmd.h). */
 #include "cmd.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1094,6 +1095,25 @@ static int c_unanswered(struct cmd_ctx *ctx, const struct args *a)
     return rc;
 }
 
+/* After kb teach: what the question taught to entry id is answered with now. An example question
+ * answers word for word, unless another entry has the same one. */
+static int report_taught(struct cmd_ctx *ctx, const char *question, size_t qlen, const char *id)
+{
+    struct match *owned, *m = matcher(ctx, &owned);
+    struct match_result r;
+    if (!m || match_ask(m, question, qlen, 1, &r, NULL)) {
+        match_close(owned);
+        return 0; /* taught all the same */
+    }
+    match_close(owned);
+    if (r.n > 0 && strcmp(r.answers[0].id, id) == 0)
+        return buf_printf(ctx->out, "Asked now, it is answered by %s.\n", id);
+    return buf_printf(ctx->out,
+                      "Asked now, it is %s%s: another entry has the same example question, so "
+                      "the matcher chooses as for any question (kb show shows the examples).\n",
+                      r.n > 0 ? "answered by " : "declined", r.n > 0 ? r.answers[0].id : "");
+}
+
 static int c_teach(struct cmd_ctx *ctx, const struct args *a)
 {
     const char *question = a->pos[0], *id = a->pos[1];
@@ -1112,6 +1132,11 @@ static int c_teach(struct cmd_ctx *ctx, const struct args *a)
         qlen--;
     while (qlen && strchr(" \t", *question))
         question++, qlen--;
+    size_t letters = 0;
+    for (size_t i = 0; i < qlen; i++)
+        letters += isalnum((unsigned char)question[i]) || (unsigned char)question[i] >= 0x80;
+    if (!letters)
+        return fail(ctx, ERR_USAGE, "the question has no words: kb teach \"QUESTION\" ID");
     cJSON_ArrayForEach(e, examples)
     {
         if (cJSON_IsString(e) && strlen(e->valuestring) == qlen &&
@@ -1141,7 +1166,7 @@ static int c_teach(struct cmd_ctx *ctx, const struct args *a)
     }
     rc = put(ctx, KB_ENTRY, edit, KB_PUT_EDIT);
     cJSON_Delete(edit);
-    return rc;
+    return rc ? rc : report_taught(ctx, question, qlen, id);
 }
 
 static int c_unanswered_clear(struct cmd_ctx *ctx, const struct args *a)

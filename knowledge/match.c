@@ -33,10 +33,11 @@ enum {
     MAX_PHRASES = 8,                        /* phrases per group: the word and its synonyms */
     MAX_PHRASE_WORDS = KB_MAX_PHRASE_WORDS, /* words per phrase */
     NFIELDS = 6,                            /* title, text, speaker, role, keywords, examples */
-    SIG_WORDS = 4,             /* 64-bit words of a field's signature: 256 bits, a power of 2 */
-    TF_MIN = 24,               /* fields of this many stems or more get counts to look up */
-    CACHE_SLOTS = 2048,        /* cached entries (direct-mapped by rowid) */
-    CANDIDATES = 32,           /* entries scored per question */
+    SIG_WORDS = 4,      /* 64-bit words of a field's signature: 256 bits, a power of 2 */
+    TF_MIN = 24,        /* fields of this many stems or more get counts to look up */
+    CACHE_SLOTS = 2048, /* cached entries (direct-mapped by rowid) */
+    CANDIDATES = 32,    /* entries scored per question */
+    TAUGHT_ROWS = 64,   /* entries checked for an example question the question repeats (FTS5) */
     FULL_OR_POSTINGS = 500,    /* below this many postings, retrieve with every group */
     MATCH_RESIDENT_MAX = 4096, /* knowledge bases up to this many entries are held in memory */
     MATCH_MAX_EXAMPLES = KB_MAX_LIST, /* example questions of an entry read */
@@ -224,9 +225,10 @@ struct fwd {       /* a cached entry: its fields as stem hashes */
     const uint64_t *tf[NFIELDS];      /* a long field's distinct stems with their counts, as pairs
                                          (stem, count) sorted by stem; NULL for a short field */
     int ntf[NFIELDS];
-    int nexamples;              /* the example questions: example k starts at stem example_at[k] */
-    const uint64_t *example_at; /* of stems[F_EXAMPLES]; points into block */
-    uint64_t *block;            /* owned */
+    int nexamples;               /* the example questions: example k starts at stem example_at[k] */
+    const uint64_t *example_at;  /* of stems[F_EXAMPLES]; points into block */
+    const uint64_t *example_key; /* example k's wording_key(); points into block */
+    uint64_t *block;             /* owned */
 };
 
 struct tokenizer {
@@ -277,7 +279,15 @@ struct resident {
     size_t npost;
     double *acc, *gbest; /* owned, n each: scratch of one question, zero between questions */
     int *touched, *gtouched;
-    struct ranked *ranked; /* owned, n: the entries retrieved, to sort */
+    struct ranked *ranked;    /* owned, n: the entries retrieved, to sort */
+    struct wording *wordings; /* owned: every example question's key, sorted by key then entry */
+    size_t nwordings;
+};
+
+/* An example question of a resident entry, by the key of its wording. */
+struct wording {
+    uint64_t key;
+    int entry; /* index in resident.e */
 };
 
 struct match {
@@ -286,7 +296,9 @@ struct match {
     struct resident res;
     struct tokenizer porter, plain;
     sqlite3_stmt *retrieve, *load_entry, *cited;
-    sqlite3_stmt *phrase_count; /* how many entries hold a phrase of several words */
+    sqlite3_stmt *phrase_count;  /* how many entries hold a phrase of several words */
+    sqlite3_stmt *examples_with; /* entries whose example questions hold a phrase (not resident) */
+    struct buf wording;          /* scratch of wording_key() */
     struct fwd source; /* the source most entries cite, its record's words; rowid 0: none */
     uint64_t stamp;
     int loaded;
@@ -847,6 +859,43 @@ static int list_items(const char *t, int n, int *at, int max)
     return k;
 }
 
+/* The end of the JSON string item that starts at from in t (its closing quote, or n). */
+static int item_end(const char *t, int n, int from)
+{
+    for (int i = from; i < n; i++) {
+        if (t[i] == '\\')
+            i++;
+        else if (t[i] == '"')
+            return i;
+    }
+    return n;
+}
+
+static int fold_wording(void *ctx, int flags, const char *tok, int n, int start, int end)
+{
+    (void)start, (void)end;
+    uint64_t *key = ctx;
+    if (n == 3 && memcmp(tok, "usa", 3) == 0)
+        tok = "us", n = 2; /* what norm_clean() made of "US", whose case does not matter here */
+    if (!(flags & FTS5_TOKEN_COLOCATED))
+        *key = (*key ^ hash(tok, (size_t)(n > 0 ? n : 0))) * 0x100000001b3ULL + 1;
+    return SQLITE_OK;
+}
+
+/* The key of a wording: its words, cleaned as a question is and stemmed, in order, so that a
+ * question and an example question that differ only in case, punctuation, markup or a word's
+ * ending ("why now?", "Why now") have the same key. 0 for a wording without words, or on error. */
+static uint64_t wording_key(struct match *m, const char *text, size_t len)
+{
+    uint64_t key = 0;
+    buf_reset(&m->wording);
+    if (len > MATCH_MAX_QUESTION || norm_clean(text, len, &m->wording) ||
+        m->porter.api.xTokenize(m->porter.inst, &key, FTS5_TOKENIZE_DOCUMENT, buf_str(&m->wording),
+                                (int)m->wording.len, fold_wording) != SQLITE_OK)
+        return 0;
+    return key;
+}
+
 /* Words that state a time, besides years (an entry that holds none cannot say when): a point in
  * time (with "since" and "until", which name one: "since the Anchorage summit"), or a span. */
 static const char *const time_points[] = {
@@ -939,6 +988,13 @@ static int load_fwd(struct match *m, sqlite3_stmt *st, struct fwd *f)
             }
         }
     }
+    /* the examples' wordings, whole */
+    uint64_t keys[MATCH_MAX_EXAMPLES];
+    const char *ex = (const char *)sqlite3_column_text(st, 2 + F_EXAMPLES);
+    int exn = sqlite3_column_bytes(st, 2 + F_EXAMPLES);
+    for (int k = 0; k < hs.item; k++)
+        keys[k] =
+            wording_key(m, ex + item_at[k], (size_t)(item_end(ex, exn, item_at[k]) - item_at[k]));
     /* the examples' first stems, after the stems (an example without words has none) */
     int nex = hs.item, total = hs.n;
     if (nex > 0) {
@@ -955,13 +1011,15 @@ static int load_fwd(struct match *m, sqlite3_stmt *st, struct fwd *f)
     int ntf = 0;
     for (int i = 0; i < NFIELDS; i++)
         ntf += f->n[i] >= TF_MIN ? 2 * f->n[i] : 0;
-    if (ntf > 0) {
-        uint64_t *grown = realloc(hs.h, (size_t)(total + nex + ntf) * sizeof *grown);
+    /* and the examples' keys, last */
+    if (ntf + nex > 0) {
+        uint64_t *grown = realloc(hs.h, (size_t)(total + nex + ntf + nex) * sizeof *grown);
         if (!grown) {
             free(hs.h);
             return ERR_NOMEM;
         }
         hs.h = grown;
+        memcpy(hs.h + total + nex + ntf, keys, (size_t)nex * sizeof *keys);
     }
     snprintf(f->id, sizeof f->id, "%s", kb_col(st, 0));
     f->quote = strcmp(kb_col(st, 1), "quote") == 0;
@@ -970,6 +1028,7 @@ static int load_fwd(struct match *m, sqlite3_stmt *st, struct fwd *f)
         return ERR_NOMEM;
     f->nexamples = nex;
     f->example_at = f->block + total;
+    f->example_key = f->block + total + nex + ntf;
     uint64_t *tf = f->block + total + nex;
     for (int i = 0; i < NFIELDS; i++) {
         f->stems[i] = f->block + start[i];
@@ -1020,7 +1079,16 @@ static void resident_free(struct resident *r)
     free(r->touched);
     free(r->gtouched);
     free(r->ranked);
+    free(r->wordings);
     memset(r, 0, sizeof *r);
+}
+
+static int by_wording(const void *a, const void *b)
+{
+    const struct wording *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return (x->entry > y->entry) - (x->entry < y->entry);
 }
 
 static int by_stem(const void *a, const void *b)
@@ -1103,7 +1171,80 @@ static int resident_load(struct match *m, struct resident *r)
         return ERR_NOMEM;
     for (int i = 0; i < NFIELDS; i++)
         m->kb->fts_avglen[i] = r->n && total[i] > 0 ? total[i] / r->n : 1.0;
+    /* the example questions' wordings, to find one a question repeats */
+    size_t nw = 0;
+    for (int i = 0; i < r->n; i++)
+        nw += (size_t)r->e[i].nexamples;
+    if (nw && !(r->wordings = malloc(nw * sizeof *r->wordings)))
+        return ERR_NOMEM;
+    for (int i = 0; i < r->n; i++)
+        for (int k = 0; k < r->e[i].nexamples; k++)
+            if (r->e[i].example_key[k])
+                r->wordings[r->nwordings++] = (struct wording){ r->e[i].example_key[k], i };
+    qsort(r->wordings, r->nwordings, sizeof *r->wordings, by_wording);
     return 0;
+}
+
+/* Whether one of f's example questions has the wording key. */
+static int has_wording(const struct fwd *f, uint64_t key)
+{
+    for (int k = 0; k < f->nexamples; k++)
+        if (f->example_key[k] == key)
+            return 1;
+    return 0;
+}
+
+/* The entry one of whose example questions is the question (its words m->words, its key) word
+ * for word: a wording a moderator taught it, or one it was written with. NULL when there is none,
+ * or when the wording is an example of several entries (*several set: the matcher decides).
+ * Resident, a lookup; otherwise FTS5 finds the entries whose examples hold the question's words
+ * as a phrase, and the first TAUGHT_ROWS of them are checked. */
+static const struct fwd *taught(struct match *m, uint64_t key, int *several)
+{
+    *several = 0;
+    if (!key)
+        return NULL;
+    const struct resident *r = &m->res;
+    if (r->e) {
+        size_t lo = 0, hi = r->nwordings;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (r->wordings[mid].key < key)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == r->nwordings || r->wordings[lo].key != key)
+            return NULL;
+        for (size_t i = lo + 1; i < r->nwordings && r->wordings[i].key == key; i++)
+            if (r->wordings[i].entry != r->wordings[lo].entry)
+                *several = 1;
+        return *several ? NULL : &r->e[r->wordings[lo].entry];
+    }
+    struct buf *q = &m->query;
+    buf_reset(q);
+    buf_puts(q, "examples : \"");
+    for (int i = 0; i < m->words.n; i++)
+        if (m->words.t[i].text[0])
+            buf_printf(q, "%s%s", i ? " " : "", m->words.t[i].text);
+    buf_putc(q, '"');
+    sqlite3_stmt *st = m->examples_with;
+    sqlite3_bind_text(st, 1, buf_str(q), (int)q->len, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, TAUGHT_ROWS);
+    int64_t rowids[TAUGHT_ROWS], found = 0;
+    int n = 0;
+    while (n < TAUGHT_ROWS && sqlite3_step(st) == SQLITE_ROW)
+        rowids[n++] = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    for (int i = 0; i < n && !*several; i++) {
+        const struct fwd *f = entry_stems(m, rowids[i]);
+        if (f && has_wording(f, key)) {
+            *several = found != 0;
+            found = rowids[i];
+        }
+    }
+    return found && !*several ? entry_stems(m, found) : NULL;
 }
 
 /* The postings of stem: *n of them from the returned one. */
@@ -1245,6 +1386,7 @@ int match_open(struct match **out, struct kb *kb)
     m->resident_max = MATCH_RESIDENT_MAX;
     buf_init(&m->clean, 2 * MATCH_MAX_QUESTION + 64);
     buf_init(&m->query, 64 * 1024);
+    buf_init(&m->wording, 2 * MATCH_MAX_QUESTION + 64);
     fts5_api *api;
     int rc;
     if ((rc = fts5_api_of(kb->db, &api))) {
@@ -1285,7 +1427,11 @@ int match_open(struct match **out, struct kb *kb)
                          " LIMIT 1",
                          &m->cited)) ||
         (rc = kb_prepare(kb, "SELECT count(*) FROM entries_fts WHERE entries_fts MATCH ?",
-                         &m->phrase_count)))
+                         &m->phrase_count)) ||
+        (rc = kb_prepare(kb,
+                         "SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?1"
+                         " ORDER BY rowid LIMIT ?2",
+                         &m->examples_with)))
         goto err;
     *out = m;
     return 0;
@@ -1310,10 +1456,12 @@ void match_close(struct match *m)
     sqlite3_finalize(m->load_entry);
     sqlite3_finalize(m->cited);
     sqlite3_finalize(m->phrase_count);
+    sqlite3_finalize(m->examples_with);
     free(m->source.block);
     free(m->qw);
     buf_free(&m->clean);
     buf_free(&m->query);
+    buf_free(&m->wording);
     if (m->porter.inst)
         m->porter.api.xDelete(m->porter.inst);
     if (m->plain.inst)
@@ -2289,6 +2437,12 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
         return fail(m, rc, "the question is too long once cleaned");
     struct intent intent = { .who_at = -1 };
     int nw = question_words(m, buf_str(clean), clean->len, qw, &intent);
+    /* an example question of an entry, word for word: that entry answers */
+    int several;
+    const struct fwd *t = taught(m, wording_key(m, q, len), &several);
+    char taught_id[MATCH_MAX_ID + 1] = ""; /* (t may be a cache slot that a load reuses) */
+    if (t)
+        copy_str(taught_id, sizeof taught_id, t->id);
     if (before && blen <= MATCH_MAX_QUESTION) {
         /* the question before: its words after this one's, apart (never one phrase with them),
          * and what it asked for does not change what this one asks */
@@ -2314,6 +2468,24 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
     }
     if (explain)
         explain_groups(m, ng, total, &intent, explain);
+    if (explain && several)
+        buf_puts(explain, "an example question of several entries, word for word: matched as "
+                          "any question\n");
+    if (taught_id[0]) {
+        res->asks = intent.when    ? MATCH_ASKS_WHEN
+                    : intent.count ? MATCH_ASKS_COUNT
+                                   : MATCH_ASKS_TOPIC;
+        res->n = 1;
+        copy_str(res->answers[0].id, sizeof res->answers[0].id, taught_id);
+        res->answers[0].score = 1.0;
+        res->answers[0].coverage = 1.0;
+        if (explain)
+            buf_printf(explain,
+                       "answer: %s, one of whose example questions is this one, word for "
+                       "word\n",
+                       taught_id);
+        return 0;
+    }
     /* nothing but who wrote it, who published it, when: the source's record answers */
     if (asks_source(m, ng, &intent))
         return answer_source(m, res, explain);

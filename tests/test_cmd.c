@@ -441,6 +441,8 @@ static void a_moderator_teaches_a_declined_question(void **state)
     assert_int_equal(say(f, "UMOD", 1, teach), 0);
     assert_non_null(strstr(reply(f), "Changed entry \"security-guarantees-compensation\""));
     assert_non_null(strstr(reply(f), "): examples."));
+    assert_non_null(
+        strstr(reply(f), "Asked now, it is answered by security-guarantees-compensation."));
     say(f, "U1", 0, q);
     assert_non_null(strstr(reply(f), "compensation for its guarantee"));
     assert_int_equal(say(f, "UMOD", 1, "kb unanswered"), 0);
@@ -450,6 +452,17 @@ static void a_moderator_teaches_a_declined_question(void **state)
     assert_non_null(strstr(reply(f), "No change: "));
     assert_int_equal(say(f, "UMOD", 1, "kb teach \"x\" no-such-entry"), ERR_NOTFOUND);
     assert_int_equal(say(f, "UMOD", 1, "kb teach security-guarantees-compensation"), ERR_USAGE);
+    assert_int_equal(say(f, "UMOD", 1, "kb teach \"?!\" security-guarantees-compensation"),
+                     ERR_USAGE);
+    assert_non_null(strstr(reply(f), "the question has no words"));
+    /* a wording of common words only, taught, is answered word for word */
+    assert_int_equal(say(f, "UMOD", 1, "kb teach \"why now?\" new-window-of-opportunity"), 0);
+    assert_non_null(strstr(reply(f), "Asked now, it is answered by new-window-of-opportunity."));
+    say(f, "U1", 0, "Why now");
+    assert_non_null(strstr(reply(f), "new window of opportunity"));
+    /* the same wording taught to another entry: the matcher chooses, and says so */
+    assert_int_equal(say(f, "UMOD", 1, "kb teach \"why now?\" witkoff-leads-plan"), 0);
+    assert_non_null(strstr(reply(f), "another entry has the same example question"));
 
     assert_int_equal(say(f, "UMOD", 1, "kb history security-guarantees-compensation"), 0);
     const char *line = strstr(reply(f), "edit    entry security-guarantees-compensation  by UMOD");

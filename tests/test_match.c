@@ -459,6 +459,69 @@ static void example_questions_answer_wordings_the_text_lacks(void **state)
     cJSON_Delete(e);
 }
 
+/* A question that is an example question of an entry word for word (case, punctuation, markup
+ * and word endings aside) is answered by that entry, through memory and through FTS5 alike, even
+ * when it has no word that counts ("why now?"): what a moderator teaches is answered. A wording
+ * that is an example of two entries is matched as any question. */
+static void a_taught_wording_is_answered_word_for_word(void **state)
+{
+    struct fixture *f = *state;
+    struct kb_actor who = { "tester", "test" };
+    cJSON *src = cJSON_Parse("{\"id\":\"memo\",\"title\":\"A memo\",\"text\":null}");
+    assert_int_equal(kb_put(f->kb, KB_SOURCE, src, KB_PUT_UPSERT, &who, NULL), 0);
+    cJSON *e = cJSON_Parse("{\"id\":\"zorblax-treaty\",\"kind\":\"context\",\"title\":\"The "
+                           "zorblax treaty\",\"text\":\"The zorblax treaty is a test entry.\","
+                           "\"source\":\"memo\",\"examples\":[\"why now?\",\"what\u2019s "
+                           "the US in it for\"]}");
+    int64_t change, second;
+    assert_int_equal(kb_put(f->kb, KB_ENTRY, e, KB_PUT_ADD, &who, &change), 0);
+    static const struct question_row rows[] = {
+        { "why now?", "zorblax-treaty" },
+        { "Why NOW!!", "zorblax-treaty" },
+        { "@planbot why now \xF0\x9F\xA4\x94", "zorblax-treaty" },
+        { "what's the us in it for", "zorblax-treaty" },
+        { "why not now?", NULL },
+        { "now why", NULL },
+        { "why", NULL },
+    };
+    for (int resident = 1; resident >= 0; resident--) {
+        match_set_resident_max(f->m, resident ? 4096 : 0);
+        for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+            const char *want = rows[i].expect ? rows[i].expect : "(declined)";
+            const char *got = answer(f, rows[i].question);
+            if (strcmp(got, want) != 0)
+                fail_msg("%s (%s): want %s, got %s", rows[i].question,
+                         resident ? "in memory" : "FTS5", want, got);
+        }
+    }
+    /* the same wording taught to a second entry: neither answers it for it */
+    cJSON *e2 = cJSON_Parse("{\"id\":\"gizmo-memo\",\"kind\":\"context\",\"title\":\"The gizmo "
+                            "memo\",\"text\":\"The gizmo memo is a test entry.\",\"source\":"
+                            "\"memo\",\"examples\":[\"Why now\"]}");
+    assert_int_equal(kb_put(f->kb, KB_ENTRY, e2, KB_PUT_ADD, &who, &second), 0);
+    for (int resident = 1; resident >= 0; resident--) {
+        match_set_resident_max(f->m, resident ? 4096 : 0);
+        assert_string_equal(answer(f, "why now?"), "(declined)");
+    }
+    match_set_resident_max(f->m, 4096);
+    struct buf ex;
+    buf_init(&ex, 1 << 20);
+    struct match_result r;
+    assert_int_equal(match_ask(f->m, "why now", 7, 3, &r, &ex), 0);
+    assert_non_null(strstr(buf_str(&ex), "an example question of several entries"));
+    assert_int_equal(kb_undo(f->kb, second, 0, &who, NULL), 0);
+    buf_reset(&ex);
+    assert_int_equal(match_ask(f->m, "why now", 7, 3, &r, &ex), 0);
+    assert_non_null(strstr(buf_str(&ex), "answer: zorblax-treaty, one of whose example questions "
+                                         "is this one, word for word"));
+    buf_free(&ex);
+    assert_int_equal(kb_undo(f->kb, change, 0, &who, NULL), 0);
+    assert_string_equal(answer(f, "why now?"), "(declined)");
+    cJSON_Delete(src);
+    cJSON_Delete(e);
+    cJSON_Delete(e2);
+}
+
 /* Questions that ask for a time or a number are answered only by an entry that states one (one
  * that asks when something happened, by a point in time); the entry on their topic that states
  * none is offered instead, and the question counts as declined. */
@@ -479,7 +542,7 @@ static void a_question_for_a_time_or_number_needs_an_entry_that_states_it(void *
         { "when was zelensky elected", MATCH_ASKS_WHEN, NULL, "elections-100-days" },
         { "when was the draft obtained", MATCH_ASKS_WHEN, "plan-overview", NULL },
         { "when was the anchorage summit", MATCH_ASKS_WHEN, "quote-peskov-anchorage", NULL },
-        { "how long has witkoff been working on it", MATCH_ASKS_WHEN, "witkoff-leads-plan", NULL },
+        { "how long was witkoff working on this", MATCH_ASKS_WHEN, "witkoff-leads-plan", NULL },
         { "what year did the istanbul talks happen", MATCH_ASKS_WHEN, "istanbul-2022-precedent",
           NULL },
         { "how many fighter jets go to poland", MATCH_ASKS_COUNT, NULL, "european-jets-poland" },
@@ -642,6 +705,7 @@ int main(void)
         cmocka_unit_test(explain_describes_the_decision),
         cmocka_unit_test(answers_follow_changes_to_the_knowledge_base),
         cmocka_unit_test(example_questions_answer_wordings_the_text_lacks),
+        cmocka_unit_test(a_taught_wording_is_answered_word_for_word),
         cmocka_unit_test(a_question_for_a_time_or_number_needs_an_entry_that_states_it),
         cmocka_unit_test(a_question_about_the_source_is_answered_from_its_record),
         cmocka_unit_test(a_quote_is_never_given_for_someone_else),
