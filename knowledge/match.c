@@ -33,11 +33,10 @@ enum {
     MAX_PHRASES = 8,                        /* phrases per group: the word and its synonyms */
     MAX_PHRASE_WORDS = KB_MAX_PHRASE_WORDS, /* words per phrase */
     NFIELDS = 6,                            /* title, text, speaker, role, keywords, examples */
-    SIG_WORDS = 4,      /* 64-bit words of a field's signature: 256 bits, a power of 2 */
-    TF_MIN = 24,        /* fields of this many stems or more get counts to look up */
-    CACHE_SLOTS = 2048, /* cached entries (direct-mapped by rowid) */
-    CANDIDATES = 32,    /* entries scored per question */
-    TAUGHT_ROWS = 64,   /* entries checked for an example question the question repeats (FTS5) */
+    SIG_WORDS = 4,             /* 64-bit words of a field's signature: 256 bits, a power of 2 */
+    TF_MIN = 24,               /* fields of this many stems or more get counts to look up */
+    CACHE_SLOTS = 2048,        /* cached entries (direct-mapped by rowid) */
+    CANDIDATES = 32,           /* entries scored per question */
     FULL_OR_POSTINGS = 500,    /* below this many postings, retrieve with every group */
     MATCH_RESIDENT_MAX = 4096, /* knowledge bases up to this many entries are held in memory */
     MATCH_MAX_EXAMPLES = KB_MAX_LIST, /* example questions of an entry read */
@@ -296,9 +295,8 @@ struct match {
     struct resident res;
     struct tokenizer porter, plain;
     sqlite3_stmt *retrieve, *load_entry, *cited;
-    sqlite3_stmt *phrase_count;  /* how many entries hold a phrase of several words */
-    sqlite3_stmt *examples_with; /* entries whose example questions hold a phrase (not resident) */
-    struct buf wording;          /* scratch of wording_key() */
+    sqlite3_stmt *phrase_count; /* how many entries hold a phrase of several words */
+    struct buf wording;         /* scratch of wording_key() */
     struct fwd source; /* the source most entries cite, its record's words; rowid 0: none */
     uint64_t stamp;
     int loaded;
@@ -1194,12 +1192,14 @@ static int has_wording(const struct fwd *f, uint64_t key)
     return 0;
 }
 
-/* The entry one of whose example questions is the question (its words m->words, its key) word
- * for word: a wording a moderator taught it, or one it was written with. NULL when there is none,
- * or when the wording is an example of several entries (*several set: the matcher decides).
- * Resident, a lookup; otherwise FTS5 finds the entries whose examples hold the question's words
- * as a phrase, and the first TAUGHT_ROWS of them are checked. */
-static const struct fwd *taught(struct match *m, uint64_t key, int *several)
+/* The entry one of whose example questions has the question's wording key, word for word: a
+ * wording a moderator taught it, or one it was written with. NULL when there is none, or when the
+ * wording is an example of several entries (*several set: the matcher decides). Resident, every
+ * entry is looked up; otherwise only the nc candidates retrieved (found), whose stems are loaded
+ * anyway: an FTS5 phrase query over every entry's examples took 100 to 500 µs a question at
+ * 100,000 entries, so there a taught wording whose entry is not retrieved is matched as any. */
+static const struct fwd *taught(const struct match *m, uint64_t key, struct fwd *const *found,
+                                int nc, int *several)
 {
     *several = 0;
     if (!key)
@@ -1221,30 +1221,13 @@ static const struct fwd *taught(struct match *m, uint64_t key, int *several)
                 *several = 1;
         return *several ? NULL : &r->e[r->wordings[lo].entry];
     }
-    struct buf *q = &m->query;
-    buf_reset(q);
-    buf_puts(q, "examples : \"");
-    for (int i = 0; i < m->words.n; i++)
-        if (m->words.t[i].text[0])
-            buf_printf(q, "%s%s", i ? " " : "", m->words.t[i].text);
-    buf_putc(q, '"');
-    sqlite3_stmt *st = m->examples_with;
-    sqlite3_bind_text(st, 1, buf_str(q), (int)q->len, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, TAUGHT_ROWS);
-    int64_t rowids[TAUGHT_ROWS], found = 0;
-    int n = 0;
-    while (n < TAUGHT_ROWS && sqlite3_step(st) == SQLITE_ROW)
-        rowids[n++] = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    for (int i = 0; i < n && !*several; i++) {
-        const struct fwd *f = entry_stems(m, rowids[i]);
-        if (f && has_wording(f, key)) {
-            *several = found != 0;
-            found = rowids[i];
+    const struct fwd *t = NULL;
+    for (int i = 0; i < nc && !*several; i++)
+        if (has_wording(found[i], key)) {
+            *several = t != NULL;
+            t = found[i];
         }
-    }
-    return found && !*several ? entry_stems(m, found) : NULL;
+    return *several ? NULL : t;
 }
 
 /* The postings of stem: *n of them from the returned one. */
@@ -1427,11 +1410,7 @@ int match_open(struct match **out, struct kb *kb)
                          " LIMIT 1",
                          &m->cited)) ||
         (rc = kb_prepare(kb, "SELECT count(*) FROM entries_fts WHERE entries_fts MATCH ?",
-                         &m->phrase_count)) ||
-        (rc = kb_prepare(kb,
-                         "SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?1"
-                         " ORDER BY rowid LIMIT ?2",
-                         &m->examples_with)))
+                         &m->phrase_count)))
         goto err;
     *out = m;
     return 0;
@@ -1456,7 +1435,6 @@ void match_close(struct match *m)
     sqlite3_finalize(m->load_entry);
     sqlite3_finalize(m->cited);
     sqlite3_finalize(m->phrase_count);
-    sqlite3_finalize(m->examples_with);
     free(m->source.block);
     free(m->qw);
     buf_free(&m->clean);
@@ -2401,6 +2379,30 @@ static int fts_retrieve(struct match *m, const struct buf *query, int nrp, struc
     return 0;
 }
 
+/* Answers with the entry one of whose example questions the question is, word for word (see
+ * taught()). Returns 0 when it did, 1 when there is none. */
+static int answer_taught(const struct match *m, uint64_t key, struct fwd *const *found, int nc,
+                         const struct intent *in, struct match_result *res, struct buf *explain)
+{
+    int several;
+    const struct fwd *t = taught(m, key, found, nc, &several);
+    if (explain && several)
+        buf_puts(explain, "an example question of several entries, word for word: matched as "
+                          "any question\n");
+    if (!t)
+        return 1;
+    res->asks = in->when ? MATCH_ASKS_WHEN : in->count ? MATCH_ASKS_COUNT : MATCH_ASKS_TOPIC;
+    res->n = 1;
+    copy_str(res->answers[0].id, sizeof res->answers[0].id, t->id);
+    res->answers[0].score = 1.0;
+    res->answers[0].coverage = 1.0;
+    if (explain)
+        buf_printf(explain,
+                   "answer: %s, one of whose example questions is this one, word for word\n",
+                   t->id);
+    return 0;
+}
+
 int match_ask(struct match *m, const char *q, size_t len, int limit, struct match_result *res,
               struct buf *explain)
 {
@@ -2438,11 +2440,7 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
     struct intent intent = { .who_at = -1 };
     int nw = question_words(m, buf_str(clean), clean->len, qw, &intent);
     /* an example question of an entry, word for word: that entry answers */
-    int several;
-    const struct fwd *t = taught(m, wording_key(m, q, len), &several);
-    char taught_id[MATCH_MAX_ID + 1] = ""; /* (t may be a cache slot that a load reuses) */
-    if (t)
-        copy_str(taught_id, sizeof taught_id, t->id);
+    uint64_t key = wording_key(m, q, len);
     if (before && blen <= MATCH_MAX_QUESTION) {
         /* the question before: its words after this one's, apart (never one phrase with them),
          * and what it asked for does not change what this one asks */
@@ -2468,24 +2466,8 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
     }
     if (explain)
         explain_groups(m, ng, total, &intent, explain);
-    if (explain && several)
-        buf_puts(explain, "an example question of several entries, word for word: matched as "
-                          "any question\n");
-    if (taught_id[0]) {
-        res->asks = intent.when    ? MATCH_ASKS_WHEN
-                    : intent.count ? MATCH_ASKS_COUNT
-                                   : MATCH_ASKS_TOPIC;
-        res->n = 1;
-        copy_str(res->answers[0].id, sizeof res->answers[0].id, taught_id);
-        res->answers[0].score = 1.0;
-        res->answers[0].coverage = 1.0;
-        if (explain)
-            buf_printf(explain,
-                       "answer: %s, one of whose example questions is this one, word for "
-                       "word\n",
-                       taught_id);
-        return 0;
-    }
+    if (m->res.e && (rc = answer_taught(m, key, NULL, 0, &intent, res, explain)) != 1)
+        return rc;
     /* nothing but who wrote it, who published it, when: the source's record answers */
     if (asks_source(m, ng, &intent))
         return answer_source(m, res, explain);
@@ -2503,6 +2485,8 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
     struct fwd *found[CANDIDATES];
     int nc = m->res.e ? resident_retrieve(m, m->rank, nrp, found) : 0;
     if (!m->res.e && (rc = fts_retrieve(m, query, nrp, found, &nc)))
+        return rc;
+    if (!m->res.e && (rc = answer_taught(m, key, found, nc, &intent, res, explain)) != 1)
         return rc;
     /* The answer: the best candidate that covers enough of the question and holds at least one
      * specific word; related entries must pass the same bar with at least half its score. */
