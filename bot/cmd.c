@@ -1117,16 +1117,6 @@ static int report_taught(struct cmd_ctx *ctx, const char *question, size_t qlen,
 static int c_teach(struct cmd_ctx *ctx, const struct args *a)
 {
     const char *question = a->pos[0], *id = a->pos[1];
-    cJSON *rec;
-    int rc = kb_get(ctx->kb, KB_ENTRY, id, &rec);
-    if (rc == ERR_NOTFOUND)
-        return fail(ctx, rc,
-                    "no entry \"%s\" (kb list shows them; the question comes first: "
-                    "kb teach \"QUESTION\" ID)",
-                    id);
-    if (rc)
-        return kbfail(ctx, rc);
-    cJSON *examples = cJSON_GetObjectItem(rec, "examples"), *e;
     size_t qlen = strlen(question);
     while (qlen && strchr(" \t", question[qlen - 1]))
         qlen--;
@@ -1137,6 +1127,16 @@ static int c_teach(struct cmd_ctx *ctx, const struct args *a)
         letters += isalnum((unsigned char)question[i]) || (unsigned char)question[i] >= 0x80;
     if (!letters)
         return fail(ctx, ERR_USAGE, "the question has no words: kb teach \"QUESTION\" ID");
+    cJSON *rec;
+    int rc = kb_get(ctx->kb, KB_ENTRY, id, &rec);
+    if (rc == ERR_NOTFOUND)
+        return fail(ctx, rc,
+                    "no entry \"%s\" (kb list shows them; the question comes first: "
+                    "kb teach \"QUESTION\" ID)",
+                    id);
+    if (rc)
+        return kbfail(ctx, rc);
+    cJSON *examples = cJSON_GetObjectItem(rec, "examples"), *e;
     cJSON_ArrayForEach(e, examples)
     {
         if (cJSON_IsString(e) && strlen(e->valuestring) == qlen &&
