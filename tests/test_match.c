@@ -560,6 +560,7 @@ static void a_question_for_a_time_or_number_needs_an_entry_that_states_it(void *
          * knowledge base holds on them offered instead */
         { "what did trump say about it", MATCH_ASKS_SAID, NULL, "trump-reviewed-supports" },
         { "what did Putin say about the plan?", MATCH_ASKS_SAID, NULL, "icc-putin-warrant" },
+        { "what did putin say", MATCH_ASKS_SAID, NULL, "icc-putin-warrant" },
         { "what does the draft say about kherson", MATCH_ASKS_TOPIC, "kherson-zaporizhzhia-frozen",
           NULL },
         { "what did the kremlin say", MATCH_ASKS_TOPIC, "quote-peskov-not-informed", NULL },
