@@ -163,14 +163,24 @@ class FakeServer extends EventEmitter {
     }
     this.server.on('clientError', (err, socket) => socket.destroy());
     this.server.on('upgrade', (req, socket, head) => this._upgrade(req, socket, head));
-    await new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.wantPort, '127.0.0.1', () => {
-        this.server.removeListener('error', reject);
-        this.server.on('error', () => {});
-        resolve();
-      });
-    });
+    // On the port it had (up()), a socket of someone else's may hold it for a moment: a client
+    // whose free port happened to be this one. The port is tried again for 5 s.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await new Promise((resolve, reject) => {
+          this.server.once('error', reject);
+          this.server.listen(this.wantPort, '127.0.0.1', () => {
+            this.server.removeListener('error', reject);
+            this.server.on('error', () => {});
+            resolve();
+          });
+        });
+        break;
+      } catch (err) {
+        if (!this.wantPort || err.code !== 'EADDRINUSE' || attempt === 50) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
     this.port = this.server.address().port;
     this.baseUrl = `${this.scheme}://127.0.0.1:${this.port}`;
     return this;
