@@ -1588,6 +1588,32 @@ static int idiom_opens(const struct tokens *w, int i)
     return k >= 0 && strcmp(w->t[k].text, "whats") == 0;
 }
 
+/* Whether w is an English adverb made of an English adjective by "-ly" ("entirely", "totally",
+ * "basically", "happily", "fully"): it says how, not what about. Nouns in "-ly" ("family",
+ * "assembly", "supply") have no such adjective before it. */
+static int derived_adverb(const char *w)
+{
+    size_t n = strlen(w);
+    if (n < 6 || n >= MAX_TOKEN || strcmp(w + n - 2, "ly") != 0 || !english_is_word(w))
+        return 0;
+    char base[MAX_TOKEN];
+    size_t cut[] = { 2, 4, 1, 3 }; /* entire-ly, basic-ally, full-y, happ-ily (+ "y") */
+    for (size_t i = 0; i < sizeof cut / sizeof *cut; i++) {
+        size_t len = n - cut[i];
+        if (len < 4 || (cut[i] == 4 && strcmp(w + len, "ally") != 0) ||
+            (cut[i] == 1 && strcmp(w + n - 3, "lly") != 0) ||
+            (cut[i] == 3 && strcmp(w + len, "ily") != 0))
+            continue;
+        memcpy(base, w, len);
+        if (cut[i] == 3)
+            base[len++] = 'y';
+        base[len] = '\0';
+        if (english_is_word(base))
+            return 1;
+    }
+    return 0;
+}
+
 /* Whether a word (after prev) asks for a quantity: "how many", "how soon", "maximum". */
 static int is_quantity(const char *w, const char *prev)
 {
@@ -1774,6 +1800,8 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         }
         if (!fix || stem_word(m, fix, stem, sizeof stem)) {
             q->proper |= who; /* a name the knowledge base does not know */
+            if (!q->proper && derived_adverb(w))
+                q->cls = NORM_WEAK; /* "gives up Donetsk entirely": about Donetsk */
             continue;
         }
         copy_str(q->word, sizeof q->word, fix);

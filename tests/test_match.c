@@ -103,6 +103,9 @@ static const struct question_row behaviours[] = {
       "quote-leavitt-talked-equally|quote-leavitt-good-plan" },
     { "what was poland's FM's take", "quote-sikorski-involve-europe|quote-sikorski-bigger-stake" },
     { "whats rubio's line", "quote-rubio-potential-ideas|quote-rubio-x-post-concessions" },
+    /* an adverb made of an adjective names no topic; a noun in "-ly" does */
+    { "so ukraine gives up donetsk entirely", "donetsk-withdrawal-buffer-zone" },
+    { "what does the plan say about the national assembly", NULL },
     { "kallas's verdict?", "quote-kallas-on-board" },
     { "where is the line of contact", "kherson-zaporizhzhia-frozen" },
     { "what did putin's spokesman say", "quote-peskov-not-informed|quote-peskov-anchorage" },
