@@ -1768,8 +1768,9 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
          * "the latest on Crimea": asks about what follows */
         if ((strcmp(next, "with") == 0 && (strcmp(w, "deal") == 0 || strcmp(w, "up") == 0) &&
              (strcmp(prev, "the") == 0 || strcmp(w, "up") == 0) && idiom_opens(&m->words, i)) ||
-            (IN_SORTED(news_words, w) && IN_SORTED(news_after, next)))
-            q->cls = NORM_STOP;
+            (IN_SORTED(news_words, w) && IN_SORTED(news_after, next)) ||
+            (IN_SORTED(news_words, w) && !*next && norm_class(prev) == NORM_CONTENT))
+            q->cls = NORM_STOP; /* ... and "the Umerov update", "the Kherson situation" */
         if (is_source_cue(w))
             intent->source = 1;
         int who = names_who(&m->words, i);

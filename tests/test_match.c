@@ -92,6 +92,9 @@ static const struct question_row behaviours[] = {
     { "whats the deal with zaporizhia", "kherson-zaporizhzhia-frozen|zaporizhzhia-nuclear-plant" },
     { "what's up with rubio", "quote-rubio-potential-ideas|quote-rubio-x-post-concessions" },
     { "any update on the donbas", "donbas-partially-held|crimea-donbas-de-facto-russian" },
+    { "what's the umerov update", "quote-umerov-technical-level" },
+    { "the kherson situation?", "kherson-zaporizhzhia-frozen" },
+    { "was the story updated", "story-updated" },
     { "what's the situation with kherson", "kherson-zaporizhzhia-frozen" },
     { "has the story been updated", "story-updated" },
     /* a phrase weighs by the entries that hold it whole: "defence guarantees" is in none, so it
