@@ -47,7 +47,7 @@ enum {
 /* What a token of an entry states, for a question that asks how many or when: a time may be a
  * point ("Thursday", "in August", "2022", "yesterday") that says when something happened, or
  * only a span ("within 100 days", "for a month") that says how long or by when. */
-enum fact { FACT_NUMBER = 1, FACT_TIME = 2, FACT_POINT = 4 };
+enum fact { FACT_NUMBER = 1, FACT_TIME = 2, FACT_POINT = 4, FACT_SPAN = 8 };
 
 struct phrase;
 
@@ -911,7 +911,7 @@ static int time_stem(const struct match *m, uint64_t stem)
 {
     for (int i = 0; i < m->ntime; i++)
         if (m->time_stems[i] == stem)
-            return FACT_TIME | (m->time_point[i] ? FACT_POINT : 0);
+            return FACT_TIME | (m->time_point[i] ? FACT_POINT : FACT_SPAN);
     return 0;
 }
 
@@ -1504,6 +1504,8 @@ struct intent {
     int count;    /* how many: an entry that states no number cannot answer */
     int when;     /* when, what year, how long: an entry that states no time cannot answer */
     int past;     /* when did, when was: ... nor one that states only a span ("within 100 days") */
+    int future;   /* when will, when is the next: ... nor one that states only a point ("in August")
+                   */
     int source;   /* who wrote it, who published it: the source's record may answer */
     int who_at;   /* "what did X say", "X's take": where X is in the question (-1: nowhere) */
 };
@@ -1535,8 +1537,9 @@ static int is_source_cue(const char *w)
 }
 
 /* Whether a word (after prev) asks when: "when", "what year", "which day", "how long". */
-/* Auxiliary verbs after "when" that ask when something happened. Sorted. */
+/* Auxiliary verbs after "when" that ask when something happened, or will. Sorted. */
 static const char *const past_aux[] = { "did", "had", "has", "was", "were" };
+static const char *const future_aux[] = { "shall", "will", "would" };
 
 static int is_when(const char *w, const char *prev)
 {
@@ -1699,6 +1702,15 @@ static int passive_at(const struct tokens *w, int i)
 
 /* Whether word i of the question comes right before a word of saying that makes it the one who
  * said it ("what did Putin say", "Leavitt's take"). */
+/* Whether word i is "speak" (or a form) before "with" or "to": "will Zelensky speak with Trump"
+ * asks about a meeting, not what he said. */
+static int speaks_with(const struct tokens *w, int i)
+{
+    const char *v = w->t[i].text, *next = i + 1 < w->n ? w->t[i + 1].text : "";
+    return (strncmp(v, "speak", 5) == 0 || strcmp(v, "spoke") == 0 || strcmp(v, "spoken") == 0) &&
+           (strcmp(next, "with") == 0 || strcmp(next, "to") == 0);
+}
+
 static int names_who(const struct tokens *w, int i)
 {
     if (i + 1 >= w->n)
@@ -1707,7 +1719,8 @@ static int names_who(const struct tokens *w, int i)
     int before_say = strcmp(next, "s") == 0 /* the possessive */
                          ? i + 2 < w->n && (norm_class(w->t[i + 2].text) == NORM_SAY ||
                                             say_noun_after_possessive(w, i + 2))
-                         : IN_SORTED(say_verbs, next) && !passive_at(w, i + 1); /* "was X told" */
+                         : IN_SORTED(say_verbs, next) && !passive_at(w, i + 1) && /* "was X told" */
+                               !speaks_with(w, i + 1);
     return before_say && norm_class(w->t[i].text) == NORM_CONTENT &&
            !IN_SORTED(text_words, w->t[i].text);
 }
@@ -1742,6 +1755,8 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         q->cls = norm_class(w);
         if (say_noun_after_possessive(&m->words, i))
             q->cls = NORM_SAY;
+        if (q->cls == NORM_SAY && speaks_with(&m->words, i))
+            q->cls = NORM_CONTENT;
         const char *prev = i > 0 ? m->words.t[i - 1].text : "";
         /* "was Moscow told" asks who was told; "what does the plan say" (or "it") what it states */
         if (q->cls == NORM_SAY && !passive_at(&m->words, i) && !IN_SORTED(text_words, prev) &&
@@ -1760,10 +1775,14 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
              * been" asks for a span) */
             if (strcmp(prev, "how") != 0 && IN_SORTED(past_aux, next))
                 intent->past = 1;
+            if (strcmp(w, "when") == 0 && IN_SORTED(future_aux, next))
+                intent->future = 1;
             /* "what day", "which year": the kind of answer, not its topic ("Groundhog Day") */
             if (strcmp(prev, "what") == 0 || strcmp(prev, "which") == 0)
                 q->cls = NORM_STOP;
         }
+        if (strcmp(w, "next") == 0 || strcmp(w, "upcoming") == 0)
+            intent->future = 1; /* "when is the next meeting": not the one reported */
         /* "what's the deal with Kherson", "what's up with Rubio", "any update on the Donbas",
          * "the latest on Crimea": asks about what follows */
         if ((strcmp(next, "with") == 0 && (strcmp(w, "deal") == 0 || strcmp(w, "up") == 0) &&
@@ -2233,9 +2252,11 @@ static void score(const struct match *m, int ng, double total, const struct inte
         s *= f->quote ? say_quote : say_other;
     if (in->quantity && f->number)
         s *= quantity_bonus;
-    c->mismatch =
-        (in->count && (!f->number || !fact_near(m, ng, f, FACT_NUMBER))) ||
-        (in->when && (!f->time || !fact_near(m, ng, f, in->past ? FACT_POINT : FACT_TIME)));
+    c->mismatch = (in->count && (!f->number || !fact_near(m, ng, f, FACT_NUMBER))) ||
+                  (in->when && (!f->time || !fact_near(m, ng, f,
+                                                       in->past     ? FACT_POINT
+                                                       : in->future ? FACT_SPAN
+                                                                    : FACT_TIME)));
     c->other_party = -1;
     for (int o = 0; o < m->nowned && c->other_party < 0; o++)
         if (owned_elsewhere(m, f, &m->owned[o]))

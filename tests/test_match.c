@@ -106,6 +106,7 @@ static const struct question_row behaviours[] = {
       "quote-leavitt-talked-equally|quote-leavitt-good-plan" },
     { "what was poland's FM's take", "quote-sikorski-involve-europe|quote-sikorski-bigger-stake" },
     { "whats rubio's line", "quote-rubio-potential-ideas|quote-rubio-x-post-concessions" },
+    { "did zelensky speak to trump", "quote-ukraine-office-just-end" }, /* a meeting, not words */
     /* an adverb made of an adjective names no topic; a noun in "-ly" does */
     { "so ukraine gives up donetsk entirely", "donetsk-withdrawal-buffer-zone" },
     { "what does the plan say about the national assembly", NULL },
@@ -553,6 +554,10 @@ static void a_question_for_a_time_or_number_needs_an_entry_that_states_it(void *
         /* when something happened: a point in time, not a span ("within 100 days") */
         { "when was zelensky elected", MATCH_ASKS_WHEN, NULL, "elections-100-days" },
         { "when was the draft obtained", MATCH_ASKS_WHEN, "plan-overview", NULL },
+        /* when something will happen, or the next one: a span, not a past point */
+        { "when is the next trump putin meeting", MATCH_ASKS_WHEN, NULL, "quote-peskov-anchorage" },
+        { "when will zelensky speak with trump", MATCH_ASKS_WHEN, "quote-ukraine-office-just-end",
+          NULL },
         { "when was the anchorage summit", MATCH_ASKS_WHEN, "quote-peskov-anchorage", NULL },
         { "how long was witkoff working on this", MATCH_ASKS_WHEN, "witkoff-leads-plan", NULL },
         { "what year did the istanbul talks happen", MATCH_ASKS_WHEN, "istanbul-2022-precedent",
