@@ -869,14 +869,22 @@ static int item_end(const char *t, int n, int from)
     return n;
 }
 
+/* Adds a stem to a wording's key. A word too long to keep counts as "", as tokenize() keeps it. */
+static uint64_t fold_stem(uint64_t key, const char *tok, int n)
+{
+    if (n <= 0 || n >= MAX_TOKEN)
+        n = 0;
+    if (n == 3 && memcmp(tok, "usa", 3) == 0)
+        tok = "us", n = 2; /* what norm_clean() made of "US", whose case does not matter here */
+    return (key ^ hash(tok, (size_t)n)) * 0x100000001b3ULL + 1;
+}
+
 static int fold_wording(void *ctx, int flags, const char *tok, int n, int start, int end)
 {
     (void)start, (void)end;
     uint64_t *key = ctx;
-    if (n == 3 && memcmp(tok, "usa", 3) == 0)
-        tok = "us", n = 2; /* what norm_clean() made of "US", whose case does not matter here */
     if (!(flags & FTS5_TOKEN_COLOCATED))
-        *key = (*key ^ hash(tok, (size_t)(n > 0 ? n : 0))) * 0x100000001b3ULL + 1;
+        *key = fold_stem(*key, tok, n);
     return SQLITE_OK;
 }
 
@@ -2490,7 +2498,11 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
     struct intent intent = { .who_at = -1 };
     int nw = question_words(m, buf_str(clean), clean->len, qw, &intent);
     /* an example question of an entry, word for word: that entry answers */
-    uint64_t key = wording_key(m, q, len);
+    /* its wording's key, from the stems question_words() made of the cleaned question (as
+     * wording_key() would make it, without cleaning and stemming it again) */
+    uint64_t key = 0;
+    for (int i = 0; i < m->stems.n; i++)
+        key = fold_stem(key, m->stems.t[i].text, (int)strlen(m->stems.t[i].text));
     if (before && blen <= MATCH_MAX_QUESTION) {
         /* the question before: its words after this one's, apart (never one phrase with them),
          * and what it asked for does not change what this one asks */
