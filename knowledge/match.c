@@ -1625,6 +1625,49 @@ static int derived_adverb(const char *w)
     return 0;
 }
 
+/* Whether word w (not English) is one edit (a letter left out, added, changed, or two swapped)
+ * from a word that names no topic: a stop or common word ("teh", "waht", "abotu") or an adverb
+ * in -ly ("physicaly"). Returns the class of that word (NORM_STOP, NORM_WEAK), else
+ * NORM_CONTENT. */
+static enum norm_class typo_of_filler(const char *w)
+{
+    enum { LONGEST = 24 };
+    size_t n = strlen(w);
+    if (n < 3 || n > LONGEST)
+        return NORM_CONTENT;
+    char c[LONGEST + 2];
+    enum norm_class best = NORM_CONTENT;
+    /* op 0: delete at i; 1: swap i and i+1; 2: change i; 3: insert before i */
+    for (int op = 0; op < 4; op++)
+        for (size_t i = 0; i <= n; i++)
+            for (char ch = 'a'; ch <= (op >= 2 ? 'z' : 'a'); ch++) {
+                size_t len = 0;
+                if ((op < 3 && i == n) || (op == 1 && i + 1 == n) || (op == 2 && w[i] == ch))
+                    continue;
+                for (size_t k = 0; k < n; k++) {
+                    if (k == i && op == 3)
+                        c[len++] = ch;
+                    if (k == i && op == 0)
+                        continue;
+                    c[len++] = k == i && op == 2       ? ch
+                               : k == i && op == 1     ? w[i + 1]
+                               : k == i + 1 && op == 1 ? w[i]
+                                                       : w[k];
+                }
+                if (op == 3 && i == n)
+                    c[len++] = ch;
+                c[len] = '\0';
+                if (len < 3)
+                    continue;
+                enum norm_class cls = norm_class(c);
+                if (cls == NORM_STOP)
+                    return NORM_STOP;
+                if (cls == NORM_WEAK || derived_adverb(c))
+                    best = NORM_WEAK;
+            }
+    return best;
+}
+
 /* Whether a word (after prev) asks for a quantity: "how many", "how soon", "maximum". */
 static int is_quantity(const char *w, const char *prev)
 {
@@ -1832,6 +1875,8 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
             q->proper |= who; /* a name the knowledge base does not know */
             if (!q->proper && derived_adverb(w))
                 q->cls = NORM_WEAK; /* "gives up Donetsk entirely": about Donetsk */
+            else if (!q->proper && !english_is_word(w))
+                q->cls = typo_of_filler(w); /* "teh", "physicaly" */
             continue;
         }
         copy_str(q->word, sizeof q->word, fix);

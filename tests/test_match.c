@@ -107,6 +107,9 @@ static const struct question_row behaviours[] = {
     { "what was poland's FM's take", "quote-sikorski-involve-europe|quote-sikorski-bigger-stake" },
     { "whats rubio's line", "quote-rubio-potential-ideas|quote-rubio-x-post-concessions" },
     { "did zelensky speak to trump", "quote-ukraine-office-just-end" }, /* a meeting, not words */
+    /* a typo of a word that names no topic names none either */
+    { "who physicaly handed zelensky the plan", "driscoll-delivered-plan" },
+    { "waht is teh army cap", "army-cap" },
     /* an adverb made of an adjective names no topic; a noun in "-ly" does */
     { "so ukraine gives up donetsk entirely", "donetsk-withdrawal-buffer-zone" },
     { "what does the plan say about the national assembly", NULL },
