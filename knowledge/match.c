@@ -245,6 +245,7 @@ struct candidate {
                             question before it (always set when there is none) */
     int speaker;         /* a quote whose speaker (or their role, or another name) was named */
     int speaker_at;      /* where in the question first (INT_MAX: not named) */
+    int speaker_who;     /* ... by the word that names who said it ("what did his *office* say") */
     int specific;        /* it holds a question word found in few entries (see answers()) */
     int close;           /* one of its example questions is close to the question */
     int other_party;     /* the question asks about one party's thing ("Russia's army") and it
@@ -2233,6 +2234,7 @@ static void score(const struct match *m, int ng, double total, const struct inte
     double s = 0, matched = 0;
     int speaker_hit = 0, beyond = 0, topical = 0, own = 1;
     c->speaker_at = INT_MAX;
+    c->speaker_who = 0;
     c->specific = 0;
     for (int i = 0; i < ng; i++)
         own &= !m->groups[i].context; /* with context, a word of the question must be held */
@@ -2280,11 +2282,14 @@ static void score(const struct match *m, int ng, double total, const struct inte
             if (g->cls != NORM_WEAK && !g->context && g->specific && !c->specific &&
                 (carried >= 0 ? carried : in_carrying_fields(f, g, close)))
                 c->specific = 1;
-            if (!speaker_hit && f->quote &&
+            int who = in->who_at >= 0 && g->first <= in->who_at && in->who_at <= g->last;
+            if ((!speaker_hit || who) && f->quote &&
                 (in_span(f, F_SPEAKER, 0, f->n[F_SPEAKER], g) ||
                  in_span(f, F_ROLE, 0, f->n[F_ROLE], g))) {
+                if (!speaker_hit)
+                    c->speaker_at = g->first;
                 speaker_hit = 1; /* the quote's speaker named, by any of their names */
-                c->speaker_at = g->first;
+                c->speaker_who |= who;
             }
         }
     }
@@ -2619,10 +2624,12 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
      * not answer; one below it may. If none does, it is what planbot knows instead. */
     res->asks = intent.when ? MATCH_ASKS_WHEN : intent.count ? MATCH_ASKS_COUNT : MATCH_ASKS_TOPIC;
     /* "what did X say (about Y)": only the words of X, the speaker named first, answer */
-    int instead = -1, named = INT_MAX;
-    for (int i = 0; i < kept && intent.say; i++)
+    int instead = -1, named = INT_MAX, by_who = 0;
+    for (int i = 0; i < kept && intent.say; i++) {
         if (m->cand[i].speaker && m->cand[i].speaker_at < named)
             named = m->cand[i].speaker_at;
+        by_who |= m->cand[i].speaker_who && answers(&m->cand[i], specific);
+    }
     /* "what did Trump say" when no quote is his: no one else's words answer, and what else the
      * knowledge base holds on it is offered instead */
     int unquoted = intent.say && named == INT_MAX && names_group(m, ng, intent.who_at);
@@ -2633,7 +2640,11 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
             buf_puts(explain, "no quote is by the one named: no entry answers; another may be "
                               "offered instead\n");
     }
-#define SOMEONE_ELSES(c) (named != INT_MAX && (c)->f->quote && (c)->speaker_at != named)
+    /* the one a verb of saying names, when a quote of theirs answers ("is Zelensky expected to
+     * speak to Trump? what did his office say": the office's words, not Zelensky's), else the
+     * one named first */
+#define SOMEONE_ELSES(c)                                                                           \
+    (named != INT_MAX && (c)->f->quote && (by_who ? !(c)->speaker_who : (c)->speaker_at != named))
     /* holds the topic but not what is asked of it: a time, a number, the one named, the party */
 #define BLOCKED(c) ((c)->mismatch || (c)->other_party >= 0 || unquoted)
     for (int i = 0; i < kept && best < 0; i++) {

@@ -107,6 +107,8 @@ static const struct question_row behaviours[] = {
     { "what was poland's FM's take", "quote-sikorski-involve-europe|quote-sikorski-bigger-stake" },
     { "whats rubio's line", "quote-rubio-potential-ideas|quote-rubio-x-post-concessions" },
     { "did zelensky speak to trump", "quote-ukraine-office-just-end" }, /* a meeting, not words */
+    { "is zelensky expected to speak to trump soon? what did his office say",
+      "quote-ukraine-office-just-end" },
     /* a typo of a word that names no topic names none either */
     { "who physicaly handed zelensky the plan", "driscoll-delivered-plan" },
     { "waht is teh army cap", "army-cap" },
@@ -640,6 +642,10 @@ static void a_quote_is_never_given_for_someone_else(void **state)
         { "what did sikorski think of kallas", "Radoslaw Sikorski" },
         { "what was kallas's view of sikorski", "Kaja Kallas" },
         { "what did zelenskyy say about the pentagon", "Volodymyr Zelensky" },
+        /* the one the verb of saying names, not the one named first */
+        { "is zelensky expected to speak to trump soon? what did his office say",
+          "Ukrainian presidential office" },
+        { "zelensky and trump: what did peskov say", "Dmitry Peskov" },
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         struct match_result r;
