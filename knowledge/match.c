@@ -1819,10 +1819,13 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         if (is_quantity(w, prev))
             intent->quantity = 1;
         const char *next = i + 1 < n ? m->words.t[i + 1].text : "";
-        if (strcmp(prev, "how") == 0 && IN_SORTED(how_count, w) && strcmp(next, "a") != 0 &&
-            strcmp(next, "an") != 0)
+        const char *next2 = i + 2 < n ? m->words.t[i + 2].text : "";
+        int article =
+            strcmp(next, "a") == 0 || strcmp(next, "an") == 0 ||
+            (strcmp(next, "of") == 0 && (strcmp(next2, "a") == 0 || strcmp(next2, "an") == 0));
+        if (strcmp(prev, "how") == 0 && IN_SORTED(how_count, w) && !article)
             intent->count = 1; /* "how old": an age is a number; "how big": a size (but "how big
-                                  a shift" asks how much it matters) */
+                                  a shift", "how big of a deal" ask how much it matters) */
         if (is_when(w, prev)) {
             intent->when = 1;
             /* "when did it leak", "what day was it": a point in the past ("how long has it

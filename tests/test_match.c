@@ -572,6 +572,8 @@ static void a_question_for_a_time_or_number_needs_an_entry_that_states_it(void *
         { "how big can ukraine's army be", MATCH_ASKS_COUNT, "army-cap", NULL },
         { "how big a shift in US policy would recognising Crimea be", MATCH_ASKS_TOPIC,
           "us-policy-reversal-crimea", NULL },
+        { "how big of a shift in us policy is recognising crimea", MATCH_ASKS_TOPIC,
+          "us-policy-reversal-crimea", NULL },
         /* what someone said, when no quote is theirs: no one else's quote, and what the
          * knowledge base holds on them offered instead */
         { "what did trump say about it", MATCH_ASKS_SAID, NULL, "trump-reviewed-supports" },
