@@ -1862,9 +1862,18 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         /* Unknown: a typo of a known word (unless it is an English word), or else a form of a
          * known word that the stemmer does not join ("compared", "comparison"). */
         const char *fix = NULL;
-        char stem[MAX_TOKEN];
+        char stem[MAX_TOKEN], num[MAX_TOKEN];
         struct vocab *known = surface_words(m);
-        if (known && !english_is_word(w))
+        /* a number run together with a unit ("28pt", "100days"): the number, if known */
+        size_t digits = strspn(w, "0123456789"), rest = strlen(w) - digits;
+        if (digits && rest && rest <= 4 &&
+            strspn(w + digits, "abcdefghijklmnopqrstuvwxyz") == rest) {
+            memcpy(num, w, digits);
+            num[digits] = '\0';
+            if (vocab_stem_df(m->vocab, num))
+                fix = num;
+        }
+        if (!fix && known && !english_is_word(w))
             vocab_correct(known, w, &fix);
         if (known && !fix)
             vocab_neighbour(known, w, &fix);

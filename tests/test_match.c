@@ -109,6 +109,7 @@ static const struct question_row behaviours[] = {
     { "did zelensky speak to trump", "quote-ukraine-office-just-end" }, /* a meeting, not words */
     { "is zelensky expected to speak to trump soon? what did his office say",
       "quote-ukraine-office-just-end" },
+    { "gist of the 28pt plan?", "plan-overview" }, /* a number run together with its unit */
     /* a typo of a word that names no topic names none either */
     { "who physicaly handed zelensky the plan", "driscoll-delivered-plan" },
     { "waht is teh army cap", "army-cap" },
