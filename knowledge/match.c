@@ -265,7 +265,8 @@ struct ranked {
     int entry;
 };
 
-/* One stem of one resident entry: the postings, sorted by stem then entry. */
+/* One stem of one resident entry (or the wording_key() of one of its example questions): the
+ * postings, sorted by stem then entry. */
 struct posting {
     uint64_t stem;
     int entry; /* index in resident.e */
@@ -280,14 +281,9 @@ struct resident {
     double *acc, *gbest; /* owned, n each: scratch of one question, zero between questions */
     int *touched, *gtouched;
     struct ranked *ranked;    /* owned, n: the entries retrieved, to sort */
-    struct wording *wordings; /* owned: every example question's key, sorted by key then entry */
+    struct posting *wordings; /* owned: every example question's wording_key() and its entry,
+                                 sorted as the postings are */
     size_t nwordings;
-};
-
-/* An example question of a resident entry, by the key of its wording. */
-struct wording {
-    uint64_t key;
-    int entry; /* index in resident.e */
 };
 
 struct match {
@@ -1090,20 +1086,26 @@ static void resident_free(struct resident *r)
     memset(r, 0, sizeof *r);
 }
 
-static int by_wording(const void *a, const void *b)
-{
-    const struct wording *x = a, *y = b;
-    if (x->key != y->key)
-        return x->key < y->key ? -1 : 1;
-    return (x->entry > y->entry) - (x->entry < y->entry);
-}
-
 static int by_stem(const void *a, const void *b)
 {
     const struct posting *x = a, *y = b;
     if (x->stem != y->stem)
         return x->stem < y->stem ? -1 : 1;
     return (x->entry > y->entry) - (x->entry < y->entry);
+}
+
+/* The first of the n sorted postings p whose stem is not below stem (n: none). */
+static size_t first_at(const struct posting *p, size_t n, uint64_t stem)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p[mid].stem < stem)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 /* Reads every entry into r, its postings, and the fields' average lengths into the handle (what
@@ -1187,8 +1189,8 @@ static int resident_load(struct match *m, struct resident *r)
     for (int i = 0; i < r->n; i++)
         for (int k = 0; k < r->e[i].nexamples; k++)
             if (r->e[i].example_key[k])
-                r->wordings[r->nwordings++] = (struct wording){ r->e[i].example_key[k], i };
-    qsort(r->wordings, r->nwordings, sizeof *r->wordings, by_wording);
+                r->wordings[r->nwordings++] = (struct posting){ r->e[i].example_key[k], i };
+    qsort(r->wordings, r->nwordings, sizeof *r->wordings, by_stem);
     return 0;
 }
 
@@ -1215,17 +1217,10 @@ static const struct fwd *taught(const struct match *m, uint64_t key, struct fwd 
         return NULL;
     const struct resident *r = &m->res;
     if (r->e) {
-        size_t lo = 0, hi = r->nwordings;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (r->wordings[mid].key < key)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        if (lo == r->nwordings || r->wordings[lo].key != key)
+        size_t lo = first_at(r->wordings, r->nwordings, key);
+        if (lo == r->nwordings || r->wordings[lo].stem != key)
             return NULL;
-        for (size_t i = lo + 1; i < r->nwordings && r->wordings[i].key == key; i++)
+        for (size_t i = lo + 1; i < r->nwordings && r->wordings[i].stem == key; i++)
             if (r->wordings[i].entry != r->wordings[lo].entry)
                 *several = 1;
         return *several ? NULL : &r->e[r->wordings[lo].entry];
@@ -1242,14 +1237,7 @@ static const struct fwd *taught(const struct match *m, uint64_t key, struct fwd 
 /* The postings of stem: *n of them from the returned one. */
 static const struct posting *postings(const struct resident *r, uint64_t stem, size_t *n)
 {
-    size_t lo = 0, hi = r->npost;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (r->post[mid].stem < stem)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = first_at(r->post, r->npost, stem);
     size_t end = lo;
     while (end < r->npost && r->post[end].stem == stem)
         end++;

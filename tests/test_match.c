@@ -434,6 +434,22 @@ static void answers_follow_changes_to_the_knowledge_base(void **state)
     cJSON_Delete(syn);
 }
 
+/* Asks each question of rows through memory and through FTS5 alike; each must get its answer. */
+static void ask_both_ways(struct fixture *f, const struct question_row *rows, size_t n)
+{
+    for (int resident = 1; resident >= 0; resident--) {
+        match_set_resident_max(f->m, resident ? 4096 : 0);
+        for (size_t i = 0; i < n; i++) {
+            const char *want = rows[i].expect ? rows[i].expect : "(declined)";
+            const char *got = answer(f, rows[i].question);
+            if (strcmp(got, want) != 0)
+                fail_msg("%s (%s): want %s, got %s", rows[i].question,
+                         resident ? "in memory" : "FTS5", want, got);
+        }
+    }
+    match_set_resident_max(f->m, 4096);
+}
+
 /* Example questions teach an entry wordings its text lacks: a question close to one example is
  * answered, through memory and through FTS5 alike; words shared with different examples, one
  * each, do not make an answer. */
@@ -455,17 +471,7 @@ static void example_questions_answer_wordings_the_text_lacks(void **state)
         { "is there a refund for the flurb", "zorblax-treaty" },
         { "the warranty of a flurb?", NULL }, /* one word of each example */
     };
-    for (int resident = 1; resident >= 0; resident--) {
-        match_set_resident_max(f->m, resident ? 4096 : 0);
-        for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-            const char *want = rows[i].expect ? rows[i].expect : "(declined)";
-            const char *got = answer(f, rows[i].question);
-            if (strcmp(got, want) != 0)
-                fail_msg("%s (%s): want %s, got %s", rows[i].question,
-                         resident ? "in memory" : "FTS5", want, got);
-        }
-    }
-    match_set_resident_max(f->m, 4096);
+    ask_both_ways(f, rows, sizeof rows / sizeof rows[0]);
     assert_int_equal(kb_undo(f->kb, change, 0, &who, NULL), 0);
     assert_string_equal(answer(f, "who pays for the gizmo warranty"), "(declined)");
     cJSON_Delete(src);
@@ -489,30 +495,17 @@ static void a_taught_wording_is_answered_word_for_word(void **state)
                            "the US in it for\"]}");
     int64_t change, second;
     assert_int_equal(kb_put(f->kb, KB_ENTRY, e, KB_PUT_ADD, &who, &change), 0);
-    static const struct {
-        const char *question, *expect;
-        int resident; /* only in memory: FTS5 retrieves no entry for it (no word counts) */
-    } rows[] = {
-        { "why now?", "zorblax-treaty", 0 },
-        { "Why NOW!!", "zorblax-treaty", 0 },
-        { "@planbot why now \xF0\x9F\xA4\x94", "zorblax-treaty", 0 },
-        { "what's the us in it for", "zorblax-treaty", 1 },
-        { "why not now?", NULL, 0 },
-        { "now why", NULL, 0 },
-        { "why", NULL, 0 },
+    static const struct question_row rows[] = {
+        { "why now?", "zorblax-treaty" },
+        { "Why NOW!!", "zorblax-treaty" },
+        { "@planbot why now \xF0\x9F\xA4\x94", "zorblax-treaty" },
+        { "why not now?", NULL },
+        { "now why", NULL },
+        { "why", NULL },
     };
-    for (int resident = 1; resident >= 0; resident--) {
-        match_set_resident_max(f->m, resident ? 4096 : 0);
-        for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-            if (rows[i].resident && !resident)
-                continue;
-            const char *want = rows[i].expect ? rows[i].expect : "(declined)";
-            const char *got = answer(f, rows[i].question);
-            if (strcmp(got, want) != 0)
-                fail_msg("%s (%s): want %s, got %s", rows[i].question,
-                         resident ? "in memory" : "FTS5", want, got);
-        }
-    }
+    ask_both_ways(f, rows, sizeof rows / sizeof rows[0]);
+    /* no word counts here, so FTS5 retrieves nothing to look among: only in memory */
+    assert_string_equal(answer(f, "what's the us in it for"), "zorblax-treaty");
     /* the same wording taught to a second entry: neither answers it for it */
     cJSON *e2 = cJSON_Parse("{\"id\":\"gizmo-memo\",\"kind\":\"context\",\"title\":\"The gizmo "
                             "memo\",\"text\":\"The gizmo memo is a test entry.\",\"source\":"
