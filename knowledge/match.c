@@ -911,7 +911,7 @@ static const char *const time_points[] = {
 static const char *const time_spans[] = { "day",    "days", "week",  "weeks",    "month",
                                           "months", "year", "years", "deadline", "timeline" };
 
-/* What the stem states: FACT_TIME, with FACT_POINT for a point in time, or 0. */
+/* What the stem states: FACT_TIME with FACT_POINT (a point in time) or FACT_SPAN, or 0. */
 static int time_stem(const struct match *m, uint64_t stem)
 {
     for (int i = 0; i < m->ntime; i++)
@@ -1501,8 +1501,7 @@ struct intent {
     int count;    /* how many: an entry that states no number cannot answer */
     int when;     /* when, what year, how long: an entry that states no time cannot answer */
     int past;     /* when did, when was: ... nor one that states only a span ("within 100 days") */
-    int future;   /* when will, when is the next: ... nor one that states only a point ("in August")
-                   */
+    int future;   /* when will, the next: ... nor one that states only a point ("in August") */
     int source;   /* who wrote it, who published it: the source's record may answer */
     int who_at;   /* "what did X say", "X's take": where X is in the question (-1: nowhere) */
 };
@@ -1533,11 +1532,11 @@ static int is_source_cue(const char *w)
     return IN_SORTED(source_cues, w);
 }
 
-/* Whether a word (after prev) asks when: "when", "what year", "which day", "how long". */
 /* Auxiliary verbs after "when" that ask when something happened, or will. Sorted. */
 static const char *const past_aux[] = { "did", "had", "has", "was", "were" };
 static const char *const future_aux[] = { "shall", "will", "would" };
 
+/* Whether a word (after prev) asks when: "when", "what year", "which day", "how long". */
 static int is_when(const char *w, const char *prev)
 {
     static const char *const after_what[] = { "date", "day", "month", "time", "week", "year" };
@@ -1589,19 +1588,18 @@ static int idiom_opens(const struct tokens *w, int i)
 }
 
 /* Whether w is an English adverb made of an English adjective by "-ly" ("entirely", "totally",
- * "basically", "happily", "fully"): it says how, not what about. Nouns in "-ly" ("family",
- * "assembly", "supply") have no such adjective before it. */
+ * "basically", "happily"): it says how, not what about. Nouns in "-ly" ("family", "assembly",
+ * "supply") have no such adjective before it. */
 static int derived_adverb(const char *w)
 {
     size_t n = strlen(w);
     if (n < 6 || n >= MAX_TOKEN || strcmp(w + n - 2, "ly") != 0 || !english_is_word(w))
         return 0;
     char base[MAX_TOKEN];
-    size_t cut[] = { 2, 4, 1, 3 }; /* entire-ly, basic-ally, full-y, happ-ily (+ "y") */
+    size_t cut[] = { 2, 4, 3 }; /* entire-ly, basic-ally, happ-ily (+ "y") */
     for (size_t i = 0; i < sizeof cut / sizeof *cut; i++) {
         size_t len = n - cut[i];
         if (len < 4 || (cut[i] == 4 && strcmp(w + len, "ally") != 0) ||
-            (cut[i] == 1 && strcmp(w + n - 3, "lly") != 0) ||
             (cut[i] == 3 && strcmp(w + len, "ily") != 0))
             continue;
         memcpy(base, w, len);
@@ -1704,8 +1702,7 @@ static const char *const say_verbs[] = {
 static const char *const say_after_possessive[] = { "angle",   "assessment", "line",
                                                     "message", "spin",       "verdict" };
 
-/* Whether word i is a noun of saying after "X's" (a word that names a topic, then the possessive).
- */
+/* Whether word i is a noun of saying after "X's" (a topical word, then the possessive). */
 static int say_noun_after_possessive(const struct tokens *w, int i)
 {
     return i >= 2 && IN_SORTED(say_after_possessive, w->t[i].text) &&
@@ -1742,8 +1739,6 @@ static int passive_at(const struct tokens *w, int i)
     return be;
 }
 
-/* Whether word i of the question comes right before a word of saying that makes it the one who
- * said it ("what did Putin say", "Leavitt's take"). */
 /* Whether word i is "speak" (or a form) before "with" or "to": "will Zelensky speak with Trump"
  * asks about a meeting, not what he said. */
 static int speaks_with(const struct tokens *w, int i)
@@ -1753,6 +1748,8 @@ static int speaks_with(const struct tokens *w, int i)
            (strcmp(next, "with") == 0 || strcmp(next, "to") == 0);
 }
 
+/* Whether word i of the question comes right before a word of saying that makes it the one who
+ * said it ("what did Putin say", "Leavitt's take"). */
 static int names_who(const struct tokens *w, int i)
 {
     if (i + 1 >= w->n)
@@ -2549,9 +2546,8 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
         return fail(m, rc, "the question is too long once cleaned");
     struct intent intent = { .who_at = -1 };
     int nw = question_words(m, buf_str(clean), clean->len, qw, &intent);
-    /* an example question of an entry, word for word: that entry answers */
-    /* its wording's key, from the stems question_words() made of the cleaned question (as
-     * wording_key() would make it, without cleaning and stemming it again) */
+    /* the key of its wording, to find an example question it repeats word for word: from the
+     * stems question_words() made of the cleaned question, as wording_key() would make it */
     uint64_t key = 0;
     for (int i = 0; i < m->stems.n; i++)
         key = fold_stem(key, m->stems.t[i].text, (int)strlen(m->stems.t[i].text));
