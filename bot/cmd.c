@@ -1096,7 +1096,7 @@ static int c_unanswered(struct cmd_ctx *ctx, const struct args *a)
 }
 
 /* After kb teach: what the question taught to entry id is answered with now. An example question
- * answers word for word, unless another entry has the same one. */
+ * answers word for word, unless another entry has the same one (see match.c, taught()). */
 static int report_taught(struct cmd_ctx *ctx, const char *question, size_t qlen, const char *id)
 {
     struct match *owned, *m = matcher(ctx, &owned);
@@ -1109,9 +1109,11 @@ static int report_taught(struct cmd_ctx *ctx, const char *question, size_t qlen,
     if (r.n > 0 && strcmp(r.answers[0].id, id) == 0)
         return buf_printf(ctx->out, "Asked now, it is answered by %s.\n", id);
     return buf_printf(ctx->out,
-                      "Asked now, it is %s%s: another entry has the same example question, so "
-                      "the matcher chooses as for any question (kb show shows the examples).\n",
-                      r.n > 0 ? "answered by " : "declined", r.n > 0 ? r.answers[0].id : "");
+                      "Asked now, it is %s%s: the matcher chose as for any question, because "
+                      "another entry has the same example question (kb show lists an entry's) or, "
+                      "in a knowledge base too large to hold in memory, %s was not among the "
+                      "entries it retrieved.\n",
+                      r.n > 0 ? "answered by " : "declined", r.n > 0 ? r.answers[0].id : "", id);
 }
 
 static int c_teach(struct cmd_ctx *ctx, const struct args *a)

@@ -463,6 +463,7 @@ static void a_moderator_teaches_a_declined_question(void **state)
     /* the same wording taught to another entry: the matcher chooses, and says so */
     assert_int_equal(say(f, "UMOD", 1, "kb teach \"why now?\" witkoff-leads-plan"), 0);
     assert_non_null(strstr(reply(f), "another entry has the same example question"));
+    assert_non_null(strstr(reply(f), "Asked now, it is "));
 
     assert_int_equal(say(f, "UMOD", 1, "kb history security-guarantees-compensation"), 0);
     const char *line = strstr(reply(f), "edit    entry security-guarantees-compensation  by UMOD");
