@@ -1504,6 +1504,7 @@ struct intent {
     int future;   /* when will, the next: ... nor one that states only a point ("in August") */
     int source;   /* who wrote it, who published it: the source's record may answer */
     int who_at;   /* "what did X say", "X's take": where X is in the question (-1: nowhere) */
+    int who_said; /* "who said ...": asks who, so no speaker the question names is the one */
 };
 
 /* Words that ask about the source itself: its authors, publisher, publication. Sorted. */
@@ -1781,8 +1782,8 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         upper += text[i] >= 'A' && text[i] <= 'Z';
     }
     int shouting = upper > lower;
-    int k = 0;
-    for (int i = 0; i < n; i++) {
+    int k = 0, opened = 0; /* opened: a word that is not a stop word came before */
+    for (int i = 0; i < n; opened |= i < n && norm_class(m->words.t[i].text) != NORM_STOP, i++) {
         const char *w = m->words.t[i].text, *s = m->stems.t[i].text;
         if (!*w || !*s)
             continue;
@@ -1801,6 +1802,8 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         if (q->cls == NORM_SAY && !passive_at(&m->words, i) && !IN_SORTED(text_words, prev) &&
             strcmp(prev, "it") != 0)
             intent->say = 1;
+        if (q->cls == NORM_SAY && strcmp(prev, "who") == 0)
+            intent->who_said = 1; /* "who said Europe has more at stake": no one is named */
         if (is_quantity(w, prev))
             intent->quantity = 1;
         const char *next = i + 1 < n ? m->words.t[i + 1].text : "";
@@ -1811,7 +1814,9 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         if (strcmp(prev, "how") == 0 && IN_SORTED(how_count, w) && !article)
             intent->count = 1; /* "how old": an age is a number; "how big": a size (but "how big
                                   a shift", "how big of a deal" ask how much it matters) */
-        if (is_when(w, prev)) {
+        /* "when" after the question's first words that are not stop words joins a clause ("did
+         * they get guidance when they called"); it asks when only before them ("so when is it") */
+        if (is_when(w, prev) && !(opened && strcmp(w, "when") == 0)) {
             intent->when = 1;
             /* "when did it leak", "what day was it": a point in the past ("how long has it
              * been" asks for a span) */
@@ -2621,7 +2626,7 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
     res->asks = intent.when ? MATCH_ASKS_WHEN : intent.count ? MATCH_ASKS_COUNT : MATCH_ASKS_TOPIC;
     /* "what did X say (about Y)": only the words of X, the speaker named first, answer */
     int instead = -1, named = INT_MAX, by_who = 0;
-    for (int i = 0; i < kept && intent.say; i++) {
+    for (int i = 0; i < kept && intent.say && !intent.who_said; i++) {
         if (m->cand[i].speaker && m->cand[i].speaker_at < named)
             named = m->cand[i].speaker_at;
         by_who |= m->cand[i].speaker_who && answers(&m->cand[i], specific);

@@ -109,6 +109,8 @@ static const struct question_row behaviours[] = {
     { "did zelensky speak to trump", "quote-ukraine-office-just-end" }, /* a meeting, not words */
     { "is zelensky expected to speak to trump soon? what did his office say",
       "quote-ukraine-office-just-end" },
+    { "who said europe has a much bigger stake than the us", "quote-sikorski-bigger-stake" },
+    { "who said the national security team is steadfast", "quote-leavitt-steadfast" },
     { "gist of the 28pt plan?", "plan-overview" }, /* a number run together with its unit */
     /* a typo of a word that names no topic names none either */
     { "who physicaly handed zelensky the plan", "driscoll-delivered-plan" },
@@ -555,6 +557,10 @@ static void a_question_for_a_time_or_number_needs_an_entry_that_states_it(void *
         { "when was the draft obtained", MATCH_ASKS_WHEN, "plan-overview", NULL },
         /* when something will happen, or the next one: a span, not a past point */
         { "when is the next trump putin meeting", MATCH_ASKS_WHEN, NULL, "quote-peskov-anchorage" },
+        /* "when" that joins a clause asks no time; at the start it does */
+        { "did european foreign ministries get guidance from washington when they called",
+          MATCH_ASKS_TOPIC, "europe-ministries-in-dark", NULL },
+        { "so when is the election", MATCH_ASKS_WHEN, "elections-100-days", NULL },
         { "when will zelensky speak with trump", MATCH_ASKS_WHEN, "quote-ukraine-office-just-end",
           NULL },
         { "when was the anchorage summit", MATCH_ASKS_WHEN, "quote-peskov-anchorage", NULL },
@@ -642,6 +648,10 @@ static void a_quote_is_never_given_for_someone_else(void **state)
         { "is zelensky expected to speak to trump soon? what did his office say",
           "Ukrainian presidential office" },
         { "zelensky and trump: what did peskov say", "Dmitry Peskov" },
+        /* "who said ...": the words of whoever said it, though the US names the ambassador's role
+         * and "national security" Umerov's */
+        { "who said europe has a much bigger stake than the us", "Radoslaw Sikorski" },
+        { "who said the national security team is steadfast", "Karoline Leavitt" },
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         struct match_result r;
