@@ -1619,7 +1619,7 @@ static int derived_adverb(const char *w)
  * NORM_CONTENT. */
 static enum norm_class typo_of_filler(const char *w)
 {
-    enum { LONGEST = 24 };
+    enum { LONGEST = 12 }; /* the longest filler words, and the adverbs in -ly people misspell */
     size_t n = strlen(w);
     if (n < 3 || n > LONGEST)
         return NORM_CONTENT;
@@ -1783,7 +1783,10 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
     }
     int shouting = upper > lower;
     int k = 0, opened = 0; /* opened: a word that is not a stop word came before */
-    for (int i = 0; i < n; opened |= i < n && norm_class(m->words.t[i].text) != NORM_STOP, i++) {
+    enum norm_class last = NORM_STOP;
+    for (int i = 0; i < n; i++) {
+        opened |= last != NORM_STOP;
+        last = NORM_STOP;
         const char *w = m->words.t[i].text, *s = m->stems.t[i].text;
         if (!*w || !*s)
             continue;
@@ -1792,7 +1795,7 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         q->pos = i;
         copy_str(q->word, sizeof q->word, w);
         copy_str(q->stem, sizeof q->stem, s);
-        q->cls = norm_class(w);
+        q->cls = last = norm_class(w);
         if (say_noun_after_possessive(&m->words, i))
             q->cls = NORM_SAY;
         if (q->cls == NORM_SAY && speaks_with(&m->words, i))
