@@ -1689,13 +1689,15 @@ static int stem_word(struct match *m, const char *word, char *out, size_t len)
  * only after a possessive ("Leavitt's take"); before it, a word is the topic ("the Groundhog
  * Day comment"). */
 static const char *const say_verbs[] = {
-    "argue",     "argued",     "argues",  "arguing",   "believe",    "believes",   "chime",
-    "chimed",    "claim",      "claimed", "claiming",  "commented",  "commenting", "describe",
-    "described", "describing", "feel",    "feels",     "posted",     "react",      "reacted",
-    "reacting",  "reacts",     "respond", "responded", "responding", "responds",   "said",
-    "say",       "saying",     "says",    "speak",     "speaking",   "speaks",     "spoke",
-    "think",     "thinks",     "thought", "told",      "tweet",      "tweeted",    "tweeting",
-    "warn",      "warned",     "weigh",   "weighed",   "wrote",
+    "argue",        "argued",        "argues",       "arguing",       "believe",    "believes",
+    "characterise", "characterised", "characterize", "characterized", "chime",      "chimed",
+    "claim",        "claimed",       "claiming",     "commented",     "commenting", "describe",
+    "described",    "describing",    "feel",         "feels",         "posted",     "react",
+    "reacted",      "reacting",      "reacts",       "respond",       "responded",  "responding",
+    "responds",     "said",          "say",          "saying",        "says",       "speak",
+    "speaking",     "speaks",        "spoke",        "tell",          "tells",      "think",
+    "thinks",       "thought",       "told",         "tweet",         "tweeted",    "tweeting",
+    "warn",         "warned",        "weigh",        "weighed",       "wrote",
 };
 
 /* Nouns that are of saying only after a possessive, sorted: "Rubio's line", "Kallas's verdict"
