@@ -1501,7 +1501,8 @@ struct intent {
     int count;    /* how many: an entry that states no number cannot answer */
     int when;     /* when, what year, how long: an entry that states no time cannot answer */
     int past;     /* when did, when was: ... nor one that states only a span ("within 100 days") */
-    int future;   /* when will, the next: ... nor one that states only a point ("in August") */
+    int span;     /* how long, when will, the next: ... nor one that states only a point ("in
+                     August"): a duration or a deadline answers */
     int source;   /* who wrote it, who published it: the source's record may answer */
     int who_at;   /* "what did X say", "X's take": where X is in the question (-1: nowhere) */
     int who_said; /* "who said ...": asks who, so no speaker the question names is the one */
@@ -1827,14 +1828,15 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
              * been" asks for a span) */
             if (strcmp(prev, "how") != 0 && IN_SORTED(past_aux, next))
                 intent->past = 1;
-            if (strcmp(w, "when") == 0 && IN_SORTED(future_aux, next))
-                intent->future = 1;
+            if ((strcmp(w, "when") == 0 && IN_SORTED(future_aux, next)) ||
+                (strcmp(w, "long") == 0 && strcmp(prev, "how") == 0))
+                intent->span = 1;
             /* "what day", "which year": the kind of answer, not its topic ("Groundhog Day") */
             if (strcmp(prev, "what") == 0 || strcmp(prev, "which") == 0)
                 q->cls = NORM_STOP;
         }
         if (strcmp(w, "next") == 0 || strcmp(w, "upcoming") == 0)
-            intent->future = 1; /* "when is the next meeting": not the one reported */
+            intent->span = 1; /* "when is the next meeting": not the one reported */
         /* "what's the deal with Kherson", "what's up with Rubio", "any update on the Donbas",
          * "the latest on Crimea": asks about what follows */
         if ((strcmp(next, "with") == 0 && (strcmp(w, "deal") == 0 || strcmp(w, "up") == 0) &&
@@ -2321,9 +2323,9 @@ static void score(const struct match *m, int ng, double total, const struct inte
         s *= quantity_bonus;
     c->mismatch = (in->count && (!f->number || !fact_near(m, ng, f, FACT_NUMBER))) ||
                   (in->when && (!f->time || !fact_near(m, ng, f,
-                                                       in->past     ? FACT_POINT
-                                                       : in->future ? FACT_SPAN
-                                                                    : FACT_TIME)));
+                                                       in->past   ? FACT_POINT
+                                                       : in->span ? FACT_SPAN
+                                                                  : FACT_TIME)));
     c->other_party = -1;
     for (int o = 0; o < m->nowned && c->other_party < 0; o++)
         if (owned_elsewhere(m, f, &m->owned[o]))

@@ -555,7 +555,10 @@ static void a_question_for_a_time_or_number_needs_an_entry_that_states_it(void *
         /* when something happened: a point in time, not a span ("within 100 days") */
         { "when was zelensky elected", MATCH_ASKS_WHEN, NULL, "elections-100-days" },
         { "when was the draft obtained", MATCH_ASKS_WHEN, "plan-overview", NULL },
-        /* when something will happen, or the next one: a span, not a past point */
+        /* how long something lasted, when it will happen, or the next one: a span (a duration, a
+         * deadline), not a past point */
+        { "how long has dan driscoll been army secretary", MATCH_ASKS_WHEN, NULL,
+          "driscoll-delivered-plan" },
         { "when is the next trump putin meeting", MATCH_ASKS_WHEN, NULL, "quote-peskov-anchorage" },
         /* "when" that joins a clause asks no time; at the start it does */
         { "did european foreign ministries get guidance from washington when they called",
