@@ -1799,6 +1799,10 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         copy_str(q->word, sizeof q->word, w);
         copy_str(q->stem, sizeof q->stem, s);
         q->cls = last = norm_class(w);
+        /* "what did Witkoff tell reporters": "tell" after a name is a word of saying (a stop word
+         * elsewhere: "tell me about Crimea") */
+        if (q->cls == NORM_STOP && IN_SORTED(say_verbs, w) && i > 0 && names_who(&m->words, i - 1))
+            q->cls = NORM_SAY;
         if (say_noun_after_possessive(&m->words, i))
             q->cls = NORM_SAY;
         if (q->cls == NORM_SAY && speaks_with(&m->words, i))

@@ -580,6 +580,8 @@ static void a_question_for_a_time_or_number_needs_an_entry_that_states_it(void *
         /* what someone said, when no quote is theirs: no one else's quote, and what the
          * knowledge base holds on them offered instead */
         { "what did trump say about it", MATCH_ASKS_SAID, NULL, "trump-reviewed-supports" },
+        { "what did witkoff tell reporters about the plan", MATCH_ASKS_SAID, NULL,
+          "witkoff-leads-plan" },
         { "what did Putin say about the plan?", MATCH_ASKS_SAID, NULL, "icc-putin-warrant" },
         { "what did putin say", MATCH_ASKS_SAID, NULL, "icc-putin-warrant" },
         { "what does the draft say about kherson", MATCH_ASKS_TOPIC, "kherson-zaporizhzhia-frozen",
