@@ -246,6 +246,8 @@ struct candidate {
     int speaker;         /* a quote whose speaker (or their role, or another name) was named */
     int speaker_at;      /* where in the question first (INT_MAX: not named) */
     int speaker_who;     /* ... by the word that names who said it ("what did his *office* say") */
+    int off_about;       /* a quote of the one named that holds nothing of what they were asked
+                            about ("what did Kallas say about sanctions") */
     int specific;        /* it holds a question word found in few entries (see answers()) */
     int close;           /* one of its example questions is close to the question */
     int other_party;     /* the question asks about one party's thing ("Russia's army") and it
@@ -1506,6 +1508,7 @@ struct intent {
     int source;   /* who wrote it, who published it: the source's record may answer */
     int who_at;   /* "what did X say", "X's take": where X is in the question (-1: nowhere) */
     int who_said; /* "who said ...": asks who, so no speaker the question names is the one */
+    int about_at; /* "what did X say about Y": where "about" is (-1: nowhere); Y must be held */
 };
 
 /* Words that ask about the source itself: its authors, publisher, publication. Sorted. */
@@ -1768,6 +1771,9 @@ static int names_who(const struct tokens *w, int i)
            !IN_SORTED(text_words, w->t[i].text);
 }
 
+/* Words after a word of saying that introduce what it was about. Sorted. */
+static const char *const about_words[] = { "about", "on", "over", "regarding" };
+
 /* After "how", the words that ask for a number, sorted: a size, an age, a distance. */
 static const char *const how_count[] = { "big",  "far",  "high", "large",
                                          "many", "much", "old",  "small" };
@@ -1814,6 +1820,8 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
             intent->say = 1;
         if (q->cls == NORM_SAY && strcmp(prev, "who") == 0)
             intent->who_said = 1; /* "who said Europe has more at stake": no one is named */
+        if (intent->say && intent->about_at < 0 && IN_SORTED(about_words, w))
+            intent->about_at = i;
         if (is_quantity(w, prev))
             intent->quantity = 1;
         const char *next = i + 1 < n ? m->words.t[i + 1].text : "";
@@ -2245,7 +2253,7 @@ static void score(const struct match *m, int ng, double total, const struct inte
 {
     const struct fwd *f = c->f;
     double s = 0, matched = 0;
-    int speaker_hit = 0, beyond = 0, topical = 0, own = 1;
+    int speaker_hit = 0, beyond = 0, topical = 0, own = 1, about = 0, holds_about = 0;
     c->speaker_at = INT_MAX;
     c->speaker_who = 0;
     c->specific = 0;
@@ -2255,6 +2263,9 @@ static void score(const struct match *m, int ng, double total, const struct inte
     for (int i = 0; i < ng; i++) {
         const struct group *g = &m->groups[i];
         double best = 0, best_cover = 0;
+        int asked_about =
+            in->about_at >= 0 && g->first > in->about_at && g->cls != NORM_WEAK && !g->context;
+        about |= asked_about;
         for (int k = 0; k < g->nphrases; k++) {
             const struct phrase *p = &g->phrases[k];
             /* BM25F: the phrase's occurrences in each field, weighted by field and normalised by
@@ -2283,6 +2294,7 @@ static void score(const struct match *m, int ng, double total, const struct inte
         if (best > 0) {
             matched += best_cover;
             s += best;
+            holds_about |= asked_about;
             if (g->cls != NORM_WEAK)
                 topical = 1;
             if (g->cls != NORM_WEAK && !g->context)
@@ -2341,6 +2353,7 @@ static void score(const struct match *m, int ng, double total, const struct inte
     c->topical = topical;
     c->own = own;
     c->speaker = speaker_hit && f->quote;
+    c->off_about = c->speaker && about && !holds_about;
     c->close = close;
     c->matched = matched;
     c->coverage = total > 0 ? matched / total : 0;
@@ -2560,7 +2573,7 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
     buf_reset(clean);
     if ((rc = norm_clean(q, len, clean)))
         return fail(m, rc, "the question is too long once cleaned");
-    struct intent intent = { .who_at = -1 };
+    struct intent intent = { .who_at = -1, .about_at = -1 };
     int nw = question_words(m, buf_str(clean), clean->len, qw, &intent);
     /* the key of its wording, to find an example question it repeats word for word: from the
      * stems question_words() made of the cleaned question, as wording_key() would make it */
@@ -2570,7 +2583,7 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
     if (before && blen <= MATCH_MAX_QUESTION) {
         /* the question before: its words after this one's, apart (never one phrase with them),
          * and what it asked for does not change what this one asks */
-        struct intent ignored = { .who_at = -1 };
+        struct intent ignored = { .who_at = -1, .about_at = -1 };
         buf_reset(clean);
         int nb = norm_clean(before, blen, clean)
                      ? 0
@@ -2658,7 +2671,7 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
 #define SOMEONE_ELSES(c)                                                                           \
     (named != INT_MAX && (c)->f->quote && (by_who ? !(c)->speaker_who : (c)->speaker_at != named))
     /* holds the topic but not what is asked of it: a time, a number, the one named, the party */
-#define BLOCKED(c) ((c)->mismatch || (c)->other_party >= 0 || unquoted)
+#define BLOCKED(c) ((c)->mismatch || (c)->other_party >= 0 || (c)->off_about || unquoted)
     for (int i = 0; i < kept && best < 0; i++) {
         if (!answers(&m->cand[i], specific) || SOMEONE_ELSES(&m->cand[i]))
             continue;
@@ -2710,9 +2723,10 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
             buf_printf(explain, "decline: %s holds the topic but %s%s; offered instead\n",
                        res->instead.id,
                        res->asks == MATCH_ASKS_WHEN    ? "states no time"
+                       : res->asks == MATCH_ASKS_COUNT ? "states no number"
                        : res->asks == MATCH_ASKS_SAID  ? "is no quote of the one named"
                        : res->asks == MATCH_ASKS_PARTY ? "only another party's, not "
-                                                       : "states no number",
+                                                       : "is not about what they were asked about",
                        res->asks == MATCH_ASKS_PARTY ? res->party : "");
         return 0;
     }

@@ -582,6 +582,9 @@ static void a_question_for_a_time_or_number_needs_an_entry_that_states_it(void *
         { "what did trump say about it", MATCH_ASKS_SAID, NULL, "trump-reviewed-supports" },
         { "what did witkoff tell reporters about the plan", MATCH_ASKS_SAID, NULL,
           "witkoff-leads-plan" },
+        /* what the one named said about something their quotes do not hold */
+        { "what did kaja kallas say about sanctions on russia", MATCH_ASKS_TOPIC, NULL,
+          "quote-kallas-on-board" },
         { "what did Putin say about the plan?", MATCH_ASKS_SAID, NULL, "icc-putin-warrant" },
         { "what did putin say", MATCH_ASKS_SAID, NULL, "icc-putin-warrant" },
         { "what does the draft say about kherson", MATCH_ASKS_TOPIC, "kherson-zaporizhzhia-frozen",
