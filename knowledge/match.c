@@ -459,7 +459,8 @@ static int collect_hash(void *ctx, int flags, const char *tok, int n, int start,
     if ((number || year) && hs->nfacts < FACTS_MAX) {
         hs->fact_at[hs->nfacts] = hs->n - 1;
         hs->fact_kind[hs->nfacts++] =
-            (unsigned char)((number ? FACT_NUMBER : 0) | (year ? FACT_TIME | FACT_POINT : 0));
+            (unsigned char)(year ? FACT_TIME | FACT_POINT
+                                 : FACT_NUMBER); /* a year counts nothing */
     }
     return SQLITE_OK;
 }

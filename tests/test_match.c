@@ -571,6 +571,9 @@ static void a_question_for_a_time_or_number_needs_an_entry_that_states_it(void *
         { "what year did the istanbul talks happen", MATCH_ASKS_WHEN, "istanbul-2022-precedent",
           NULL },
         { "how many fighter jets go to poland", MATCH_ASKS_COUNT, NULL, "european-jets-poland" },
+        /* a year is no count */
+        { "how many talks were held in istanbul", MATCH_ASKS_COUNT, NULL,
+          "istanbul-2022-precedent" },
         { "how many troops can ukraine keep", MATCH_ASKS_COUNT, "army-cap", NULL },
         { "how big can ukraine's army be", MATCH_ASKS_COUNT, "army-cap", NULL },
         { "how big a shift in US policy would recognising Crimea be", MATCH_ASKS_TOPIC,
