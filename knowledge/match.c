@@ -645,6 +645,38 @@ static int order_rules(struct match *m)
     return 0;
 }
 
+/* Adds the rule term (tp) -> words (a JSON array of phrases). Returns 0 or ERR_NOMEM. */
+static int add_rule(struct match *m, const struct phrase *tp, const cJSON *words, int *cap)
+{
+    if (m->nrules == *cap) {
+        int grown = *cap ? *cap * 2 : 64;
+        struct rule *r = realloc(m->rules, (size_t)grown * sizeof *r);
+        if (!r)
+            return ERR_NOMEM;
+        m->rules = r;
+        *cap = grown;
+    }
+    struct rule *r = &m->rules[m->nrules];
+    memset(r, 0, sizeof *r);
+    memcpy(r->term, tp->stems, sizeof tp->stems);
+    r->nterm = tp->nstems;
+    r->term_df = tp->df;
+    r->words = calloc((size_t)cJSON_GetArraySize(words) + 1, sizeof *r->words);
+    if (!r->words)
+        return ERR_NOMEM;
+    const cJSON *w;
+    cJSON_ArrayForEach(w, words)
+    {
+        if (cJSON_IsString(w) &&
+            !make_phrase(m, w->valuestring, strlen(w->valuestring), &r->words[r->nwords])) {
+            r->words[r->nwords].synonym = 1;
+            r->nwords++;
+        }
+    }
+    m->nrules++;
+    return 0;
+}
+
 static int load_rules(struct match *m)
 {
     sqlite3_stmt *st;
@@ -658,6 +690,9 @@ static int load_rules(struct match *m)
                         &st);
     if (rc)
         return rc;
+    /* a question's "US" is "USA" (norm_clean()), its "us" is "us": a term with either has a
+     * twin with the other ("top US diplomat", "top us diplomat") */
+    const uint64_t us = hash("us", 2), usa = hash("usa", 3);
     int step, cap = 0;
     while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *term = kb_col(st, 0);
@@ -667,37 +702,15 @@ static int load_rules(struct match *m)
             cJSON_Delete(words);
             continue; /* a term that is no words at all (punctuation) matches nothing */
         }
-        if (m->nrules == cap) {
-            cap = cap ? cap * 2 : 64;
-            struct rule *r = realloc(m->rules, (size_t)cap * sizeof *r);
-            if (!r) {
-                cJSON_Delete(words);
-                rc = ERR_NOMEM;
-                break;
+        rc = add_rule(m, &tp, words, &cap);
+        int twin = 0;
+        for (int k = 0; k < tp.nstems && tp.nstems > 1; k++)
+            if (tp.stems[k] == us || tp.stems[k] == usa) {
+                tp.stems[k] = tp.stems[k] == us ? usa : us;
+                twin = 1;
             }
-            m->rules = r;
-        }
-        struct rule *r = &m->rules[m->nrules];
-        memset(r, 0, sizeof *r);
-        memcpy(r->term, tp.stems, sizeof tp.stems);
-        r->nterm = tp.nstems;
-        r->term_df = tp.df;
-        r->words = calloc((size_t)cJSON_GetArraySize(words) + 1, sizeof *r->words);
-        if (!r->words) {
-            cJSON_Delete(words);
-            rc = ERR_NOMEM;
-            break;
-        }
-        cJSON *w;
-        cJSON_ArrayForEach(w, words)
-        {
-            if (cJSON_IsString(w) &&
-                !make_phrase(m, w->valuestring, strlen(w->valuestring), &r->words[r->nwords])) {
-                r->words[r->nwords].synonym = 1;
-                r->nwords++;
-            }
-        }
-        m->nrules++;
+        if (!rc && twin)
+            rc = add_rule(m, &tp, words, &cap);
         cJSON_Delete(words);
     }
     if (!rc && step != SQLITE_DONE)

@@ -111,6 +111,9 @@ static const struct question_row behaviours[] = {
       "quote-ukraine-office-just-end" },
     { "who said europe has a much bigger stake than the us", "quote-sikorski-bigger-stake" },
     { "who said the national security team is steadfast", "quote-leavitt-steadfast" },
+    /* another name with "US" in it, typed "US" (the country) or "us" */
+    { "How did the top US diplomat characterize the document?", "quote-rubio-potential-ideas" },
+    { "how did the top us diplomat characterize the document", "quote-rubio-potential-ideas" },
     { "gist of the 28pt plan?", "plan-overview" }, /* a number run together with its unit */
     /* a typo of a word that names no topic names none either */
     { "who physicaly handed zelensky the plan", "driscoll-delivered-plan" },
