@@ -147,11 +147,14 @@ async function expectRefusedAndRetrying(fake, bot) {
   await bot.waitLog(/slack: auth\.test failed: SSL certificate problem/);
   // it keeps trying, with a growing pause between the attempts, and each is refused the same way
   await fake.waitFor((f) => f.tlsErrors.length >= 3, 15000);
-  await bot.waitLog(/slack: connecting again in/);
+  await bot.waitLog(/slack: connecting again in[^]*slack: connecting again in/);
   assert.ok(bot.count(/slack: auth\.test failed: SSL certificate problem/) >= 2, bot.log);
   const at = fake.tlsErrors.map((e) => e.at);
   assert.ok(at[1] - at[0] >= 500, `retried after ${at[1] - at[0]} ms`);
-  assert.ok(at[2] - at[1] > at[1] - at[0], `no backoff: ${at[1] - at[0]} ms, then ${at[2] - at[1]} ms`);
+  // the pauses planbot chose, from its log: the time between two refusals also holds the
+  // handshakes, which under valgrind on a busy machine vary by more than the backoff grows
+  const pauses = [...bot.log.matchAll(/slack: connecting again in ([\d.]+) s/g)].map((m) => Number(m[1]));
+  assert.ok(pauses[1] > pauses[0], `no backoff: ${pauses.join(' s, ')} s`);
   assert.equal(bot.exited, null, bot.log);
   const s = fake.stats();
   assert.equal(s.apiCalls, 0);
