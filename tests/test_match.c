@@ -455,6 +455,28 @@ static void ask_both_ways(struct fixture *f, const struct question_row *rows, si
     match_set_resident_max(f->m, 4096);
 }
 
+/* Adds the test entry zorblax-treaty, citing the source "memo" (added too if missing), with
+ * the example questions in examples (a JSON array). Returns the change that undoes it. */
+static int64_t put_zorblax(struct fixture *f, const char *examples)
+{
+    struct kb_actor who = { "tester", "test" };
+    cJSON *src = cJSON_Parse("{\"id\":\"memo\",\"title\":\"A memo\",\"text\":null}");
+    assert_int_equal(kb_put(f->kb, KB_SOURCE, src, KB_PUT_UPSERT, &who, NULL), 0);
+    char json[1024];
+    snprintf(json, sizeof json,
+             "{\"id\":\"zorblax-treaty\",\"kind\":\"context\",\"title\":\"The zorblax "
+             "treaty\",\"text\":\"The zorblax treaty is a test entry.\",\"source\":\"memo\","
+             "\"examples\":%s}",
+             examples);
+    cJSON *e = cJSON_Parse(json);
+    assert_non_null(e);
+    int64_t change;
+    assert_int_equal(kb_put(f->kb, KB_ENTRY, e, KB_PUT_ADD, &who, &change), 0);
+    cJSON_Delete(src);
+    cJSON_Delete(e);
+    return change;
+}
+
 /* Example questions teach an entry wordings its text lacks: a question close to one example is
  * answered, through memory and through FTS5 alike; words shared with different examples, one
  * each, do not make an answer. */
@@ -462,14 +484,8 @@ static void example_questions_answer_wordings_the_text_lacks(void **state)
 {
     struct fixture *f = *state;
     struct kb_actor who = { "tester", "test" };
-    cJSON *src = cJSON_Parse("{\"id\":\"memo\",\"title\":\"A memo\",\"text\":null}");
-    assert_int_equal(kb_put(f->kb, KB_SOURCE, src, KB_PUT_UPSERT, &who, NULL), 0);
-    cJSON *e = cJSON_Parse("{\"id\":\"zorblax-treaty\",\"kind\":\"context\",\"title\":\"The "
-                           "zorblax treaty\",\"text\":\"The zorblax treaty is a test entry.\","
-                           "\"source\":\"memo\",\"examples\":[\"who pays for the gizmo "
-                           "warranty?\",\"does the flurb get a refund\"]}");
-    int64_t change;
-    assert_int_equal(kb_put(f->kb, KB_ENTRY, e, KB_PUT_ADD, &who, &change), 0);
+    int64_t change =
+        put_zorblax(f, "[\"who pays for the gizmo warranty?\",\"does the flurb get a refund\"]");
     static const struct question_row rows[] = {
         { "who pays for the gizmo warranty", "zorblax-treaty" },
         { "Gizmo warranty: who pays?", "zorblax-treaty" },
@@ -479,8 +495,6 @@ static void example_questions_answer_wordings_the_text_lacks(void **state)
     ask_both_ways(f, rows, sizeof rows / sizeof rows[0]);
     assert_int_equal(kb_undo(f->kb, change, 0, &who, NULL), 0);
     assert_string_equal(answer(f, "who pays for the gizmo warranty"), "(declined)");
-    cJSON_Delete(src);
-    cJSON_Delete(e);
 }
 
 /* A question that is an example question of an entry word for word (case, punctuation, markup
@@ -492,14 +506,7 @@ static void a_taught_wording_is_answered_word_for_word(void **state)
 {
     struct fixture *f = *state;
     struct kb_actor who = { "tester", "test" };
-    cJSON *src = cJSON_Parse("{\"id\":\"memo\",\"title\":\"A memo\",\"text\":null}");
-    assert_int_equal(kb_put(f->kb, KB_SOURCE, src, KB_PUT_UPSERT, &who, NULL), 0);
-    cJSON *e = cJSON_Parse("{\"id\":\"zorblax-treaty\",\"kind\":\"context\",\"title\":\"The "
-                           "zorblax treaty\",\"text\":\"The zorblax treaty is a test entry.\","
-                           "\"source\":\"memo\",\"examples\":[\"why now?\",\"what\u2019s "
-                           "the US in it for\"]}");
-    int64_t change, second;
-    assert_int_equal(kb_put(f->kb, KB_ENTRY, e, KB_PUT_ADD, &who, &change), 0);
+    int64_t second, change = put_zorblax(f, "[\"why now?\",\"what\u2019s the US in it for\"]");
     static const struct question_row rows[] = {
         { "why now?", "zorblax-treaty" },
         { "Why NOW!!", "zorblax-treaty" },
@@ -534,8 +541,6 @@ static void a_taught_wording_is_answered_word_for_word(void **state)
     buf_free(&ex);
     assert_int_equal(kb_undo(f->kb, change, 0, &who, NULL), 0);
     assert_string_equal(answer(f, "why now?"), "(declined)");
-    cJSON_Delete(src);
-    cJSON_Delete(e);
     cJSON_Delete(e2);
 }
 
