@@ -853,7 +853,8 @@ static const struct question_row question_rows[] = {
      * list of entries alone by someone who had not seen the matcher or any question set, typed
      * as in a chat; it scored 53/80 (0 wrong) and 36/40 before the changes it led to (more chat
      * fillers, typos of fillers, "what did his office say", "28pt", "how big of a", paraphrase
-     * synonyms), 69/80 (0 wrong) and 36/40 after */
+     * synonyms), 69/80 (0 wrong) and 36/40 after them, 70/80 and 37/40 at the end of the
+     * round */
     { "can someone gimme the gist of the 28pt plan cnn got ahold of", "plan-overview" },
     { "who actually enforces this thing once its signed, is trump personally in charge of it?",
       "peace-council-monitoring|gaza-ceasefire-comparison" },
