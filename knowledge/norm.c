@@ -5,7 +5,7 @@
 #include "norm.h"
 
 #include <ctype.h>
-
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +14,7 @@
 #include "err.h"
 #include "utf8.h"
 
-/* Sorted: searched with bsearch. */
+/* Sorted, so that a reader finds a word; norm_class() looks them up in class_table. */
 static const char *const stop_words[] = {
     "a",          "about",     "abt",       "across",  "afaik",     "ah",        "although",
     "am",         "an",        "and",       "any",     "anybody",   "anyone",    "anything",
@@ -114,28 +114,56 @@ static const char *const say_words[] = {
     "word",         "words",         "wrote",
 };
 
-static int cmp(const void *a, const void *b)
+/* The three lists in one open-addressing table, built once: a word's class is a hash and a
+ * compare or two, where three binary searches cost about 800 instructions, and the matcher asks
+ * for dozens of words a question (each unknown word's one-letter edits among them). */
+enum { CLASS_SLOTS = 2048 }; /* a power of 2, over twice the words of the lists */
+
+static struct {
+    const char *word; /* NULL: empty slot */
+    enum norm_class cls;
+} class_table[CLASS_SLOTS];
+static pthread_once_t class_once = PTHREAD_ONCE_INIT;
+
+static uint32_t word_hash(const char *w)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *w; w++)
+        h = (h ^ (unsigned char)*w) * 16777619u;
+    return h;
 }
 
-static int in_list(const char *const *list, size_t n, const char *word)
+static void class_put(const char *const *list, size_t n, enum norm_class cls)
 {
-    return bsearch(&word, list, n, sizeof *list, cmp) != NULL;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t at = word_hash(list[i]) & (CLASS_SLOTS - 1);
+        while (class_table[at].word && strcmp(class_table[at].word, list[i]) != 0)
+            at = (at + 1) & (CLASS_SLOTS - 1);
+        if (!class_table[at].word) /* a word in two lists keeps the first: say, then stop */
+            class_table[at].word = list[i], class_table[at].cls = cls;
+    }
 }
 
-#define IN(list, w) in_list(list, sizeof list / sizeof list[0], w)
+static void class_build(void)
+{
+    _Static_assert(sizeof say_words / sizeof *say_words + sizeof stop_words / sizeof *stop_words +
+                           sizeof weak_words / sizeof *weak_words <
+                       CLASS_SLOTS / 2,
+                   "CLASS_SLOTS must stay over twice the words of the lists");
+    class_put(say_words, sizeof say_words / sizeof *say_words, NORM_SAY);
+    class_put(stop_words, sizeof stop_words / sizeof *stop_words, NORM_STOP);
+    class_put(weak_words, sizeof weak_words / sizeof *weak_words, NORM_WEAK);
+}
 
 enum norm_class norm_class(const char *word)
 {
     if (word[0] && !word[1] && (word[0] < '0' || word[0] > '9'))
         return NORM_STOP; /* one letter: "b" of <b>, an initial, a typo's stray key */
-    if (IN(say_words, word))
-        return NORM_SAY;
-    if (IN(stop_words, word))
-        return NORM_STOP;
-    if (IN(weak_words, word))
-        return NORM_WEAK;
+    pthread_once(&class_once, class_build);
+    for (uint32_t at = word_hash(word) & (CLASS_SLOTS - 1); class_table[at].word;
+         at = (at + 1) & (CLASS_SLOTS - 1))
+        if (strcmp(class_table[at].word, word) == 0)
+            return class_table[at].cls;
     return NORM_CONTENT;
 }
 

@@ -17,6 +17,8 @@ struct party_word {
 struct party_set {
     struct party_glue glue;
     struct party_word *words;
+    int *by_first; /* the words' indexes ordered by their first hash, then as added */
+    int *by_last;  /* and by their last hash: lookups search these instead of every word */
     int n, cap;
 };
 
@@ -35,7 +37,45 @@ void party_set_free(struct party_set *ps)
     if (!ps)
         return;
     free(ps->words);
+    free(ps->by_first);
+    free(ps->by_last);
     free(ps);
+}
+
+static uint64_t first_hash(const struct party_set *ps, int i)
+{
+    return ps->words[i].h[0];
+}
+
+static uint64_t last_hash(const struct party_set *ps, int i)
+{
+    return ps->words[i].h[ps->words[i].n - 1];
+}
+
+/* The first place in order (the ps->n word indexes sorted by key()) whose key is over h, or at
+ * least h when equal_too. */
+static int bound(const struct party_set *ps, const int *order, int n,
+                 uint64_t (*key)(const struct party_set *, int), uint64_t h, int equal_too)
+{
+    int lo = 0, hi = n;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        uint64_t k = key(ps, order[mid]);
+        if (k < h || (!equal_too && k == h))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Puts word i into order after the words of the same key: equal keys stay in the order added. */
+static void insert_ordered(const struct party_set *ps, int *order, int i,
+                           uint64_t (*key)(const struct party_set *, int))
+{
+    int at = bound(ps, order, i, key, key(ps, i), 0);
+    memmove(order + at + 1, order + at, (size_t)(i - at) * sizeof *order);
+    order[at] = i;
 }
 
 int party_set_add(struct party_set *ps, int party, const uint64_t *words, int n)
@@ -50,12 +90,23 @@ int party_set_add(struct party_set *ps, int party, const uint64_t *words, int n)
         if (!w)
             return ERR_NOMEM;
         ps->words = w;
+        int *f = realloc(ps->by_first, (size_t)cap * sizeof *f);
+        if (!f)
+            return ERR_NOMEM;
+        ps->by_first = f;
+        int *l = realloc(ps->by_last, (size_t)cap * sizeof *l);
+        if (!l)
+            return ERR_NOMEM;
+        ps->by_last = l;
         ps->cap = cap;
     }
-    struct party_word *w = &ps->words[ps->n++];
+    struct party_word *w = &ps->words[ps->n];
     memcpy(w->h, words, (size_t)n * sizeof *words);
     w->n = n;
     w->party = party;
+    insert_ordered(ps, ps->by_first, ps->n, first_hash);
+    insert_ordered(ps, ps->by_last, ps->n, last_hash);
+    ps->n++;
     return 0;
 }
 
@@ -67,11 +118,14 @@ int party_set_words(const struct party_set *ps)
 int party_at(const struct party_set *ps, const uint64_t *h, int n, int at, int *len)
 {
     int best = -1, blen = 0;
-    for (int i = 0; ps && at >= 0 && i < ps->n; i++) {
-        const struct party_word *w = &ps->words[i];
-        if (w->n > blen && at + w->n <= n && memcmp(h + at, w->h, (size_t)w->n * sizeof *h) == 0)
-            best = w->party, blen = w->n;
-    }
+    if (ps && at >= 0 && at < n)
+        for (int k = bound(ps, ps->by_first, ps->n, first_hash, h[at], 1);
+             k < ps->n && first_hash(ps, ps->by_first[k]) == h[at]; k++) {
+            const struct party_word *w = &ps->words[ps->by_first[k]];
+            if (w->n > blen && at + w->n <= n &&
+                memcmp(h + at, w->h, (size_t)w->n * sizeof *h) == 0)
+                best = w->party, blen = w->n;
+        }
     if (len)
         *len = blen;
     return best;
@@ -81,12 +135,14 @@ int party_at(const struct party_set *ps, const uint64_t *h, int n, int at, int *
 static int party_ending(const struct party_set *ps, const uint64_t *h, int end, int *len)
 {
     int best = -1, blen = 0;
-    for (int i = 0; end >= 0 && i < ps->n; i++) {
-        const struct party_word *w = &ps->words[i];
-        if (w->n > blen && w->n <= end + 1 &&
-            memcmp(h + end - w->n + 1, w->h, (size_t)w->n * sizeof *h) == 0)
-            best = w->party, blen = w->n;
-    }
+    if (end >= 0)
+        for (int k = bound(ps, ps->by_last, ps->n, last_hash, h[end], 1);
+             k < ps->n && last_hash(ps, ps->by_last[k]) == h[end]; k++) {
+            const struct party_word *w = &ps->words[ps->by_last[k]];
+            if (w->n > blen && w->n <= end + 1 &&
+                memcmp(h + end - w->n + 1, w->h, (size_t)w->n * sizeof *h) == 0)
+                best = w->party, blen = w->n;
+        }
     *len = blen;
     return best;
 }
