@@ -59,6 +59,7 @@ struct rank_phrase {
 };
 
 enum field { F_TITLE, F_TEXT, F_SPEAKER, F_ROLE, F_KEYWORDS, F_EXAMPLES };
+#define FIELD_BIT(fi) (1u << (fi))
 static const char *const field_names[NFIELDS] = { "title", "text",     "speaker",
                                                   "role",  "keywords", "examples" };
 
@@ -1086,6 +1087,7 @@ static struct fwd *entry_stems(struct match *m, int64_t rowid)
 /* ---- the resident knowledge base ---- */
 
 static int contains(const uint64_t *hay, int n, const uint64_t *needle, int k);
+static int stem_count(const uint64_t *tf, int n, uint64_t stem);
 
 static void resident_free(struct resident *r)
 {
@@ -1270,6 +1272,17 @@ static int by_rank(const void *a, const void *b)
     return (x->entry > y->entry) - (x->entry < y->entry); /* entries are in rowid order */
 }
 
+/* Whether field fi of f holds phrase p: a one-word phrase is looked up in a long field's counts,
+ * not scanned for. */
+static int field_holds(const struct fwd *f, int fi, const struct phrase *p)
+{
+    if (!may_hold(f, fi, p->stems[0]))
+        return 0;
+    if (p->nstems == 1 && f->tf[fi])
+        return stem_count(f->tf[fi], f->ntf[fi], p->stems[0]) > 0;
+    return contains(f->stems[fi], f->n[fi], p->stems, p->nstems);
+}
+
 /* What the FTS5 retrieval query of the nrp phrases rp would return, computed from the resident
  * entries: every entry holding one of the phrases in a field, scored as planbot_rank() scores it
  * (per group the best weight times field weight, summed in group order), the best CANDIDATES.
@@ -1293,8 +1306,7 @@ static int resident_retrieve(struct match *m, const struct rank_phrase *rp, int 
                 double best = 0;
                 for (int fi = 0; fi < NFIELDS; fi++) {
                     double v = rp[i].weight * field_weight[fi];
-                    if (v > best && may_hold(f, fi, p->stems[0]) &&
-                        contains(f->stems[fi], f->n[fi], p->stems, p->nstems))
+                    if (v > best && field_holds(f, fi, p))
                         best = v;
                 }
                 if (best <= 0) /* its first stem, not the whole phrase */
@@ -2135,13 +2147,14 @@ static int in_span(const struct fwd *f, int fi, int from, int to, const struct g
  * example holds at least two of the question's topical words (or the only one it has). A word
  * shared with one example ("capital" in "...strike on Russia's capital") supports an answer as
  * a keyword does, and never makes one. */
-static int examples_close(const struct match *m, int ng, const struct fwd *f)
+static int examples_close(const struct match *m, int ng, const struct fwd *f,
+                          const unsigned *fields_of)
 {
     int topical = 0, held[MAX_GROUPS], nheld = 0;
     for (int i = 0; i < ng; i++) {
         const struct group *g = &m->groups[i];
         topical += g->cls != NORM_WEAK;
-        if (g->cls != NORM_WEAK && in_span(f, F_EXAMPLES, 0, f->n[F_EXAMPLES], g))
+        if (g->cls != NORM_WEAK && (fields_of[i] & FIELD_BIT(F_EXAMPLES)))
             held[nheld++] = i; /* only these can meet in one example */
     }
     int need = topical < 2 ? 1 : 2;
@@ -2161,14 +2174,11 @@ static int examples_close(const struct match *m, int ng, const struct fwd *f)
     return 0;
 }
 
-/* Whether any phrase of g occurs in a field of f that can carry an answer: the title, text,
- * speaker or role, or the examples when close. */
-static int in_carrying_fields(const struct fwd *f, const struct group *g, int close)
+/* Whether a group found in fields (FIELD_BIT()s) is in one that can carry an answer: the title,
+ * text, speaker or role, or the examples when close. */
+static int in_carrying_fields(unsigned fields, int close)
 {
-    for (int fi = 0; fi < NFIELDS; fi++)
-        if (fi != F_KEYWORDS && (fi != F_EXAMPLES || close) && in_span(f, fi, 0, f->n[fi], g))
-            return 1;
-    return 0;
+    return (fields & ~(FIELD_BIT(F_KEYWORDS) | (close ? 0u : FIELD_BIT(F_EXAMPLES)))) != 0;
 }
 
 /* Whether f's title and text hold the question's word o only as another party's: an occurrence
@@ -2273,23 +2283,40 @@ static void score(const struct match *m, int ng, double total, const struct inte
     c->specific = 0;
     for (int i = 0; i < ng; i++)
         own &= !m->groups[i].context; /* with context, a word of the question must be held */
-    int close = f->nexamples > 0 && examples_close(m, ng, f);
+    /* Each phrase's occurrences in each field, counted once: the score and every question below
+     * of whether a word is in a field read these. */
+    int count[MAX_GROUPS][MAX_PHRASES][NFIELDS];
+    unsigned fields_of[MAX_GROUPS]; /* FIELD_BIT(fi): a phrase of the group is in field fi */
+    for (int i = 0; i < ng; i++) {
+        const struct group *g = &m->groups[i];
+        fields_of[i] = 0;
+        for (int k = 0; k < g->nphrases; k++) {
+            const struct phrase *p = &g->phrases[k];
+            for (int fi = 0; fi < NFIELDS; fi++) {
+                int n = !may_hold(f, fi, p->stems[0]) ? 0
+                        : p->nstems == 1 && f->tf[fi]
+                            ? stem_count(f->tf[fi], f->ntf[fi], p->stems[0])
+                            : occurrences(f->stems[fi], f->n[fi], p->stems, p->nstems);
+                count[i][k][fi] = n;
+                if (n)
+                    fields_of[i] |= FIELD_BIT(fi);
+            }
+        }
+    }
+    int close = f->nexamples > 0 && examples_close(m, ng, f, fields_of);
     for (int i = 0; i < ng; i++) {
         const struct group *g = &m->groups[i];
         double best = 0, best_cover = 0;
         int asked_about =
             in->about_at >= 0 && g->first > in->about_at && g->cls != NORM_WEAK && !g->context;
         about |= asked_about;
-        for (int k = 0; k < g->nphrases; k++) {
+        for (int k = 0; fields_of[i] && k < g->nphrases; k++) {
             const struct phrase *p = &g->phrases[k];
             /* BM25F: the phrase's occurrences in each field, weighted by field and normalised by
              * the field's length against its average, then saturated. */
             double tf = 0;
             for (int fi = 0; fi < NFIELDS; fi++) {
-                int n = !may_hold(f, fi, p->stems[0]) ? 0
-                        : p->nstems == 1 && f->tf[fi]
-                            ? stem_count(f->tf[fi], f->ntf[fi], p->stems[0])
-                            : occurrences(f->stems[fi], f->n[fi], p->stems, p->nstems);
+                int n = count[i][k][fi];
                 if (!n)
                     continue;
                 double avg = m->kb->fts_avglen[fi] > 0 ? m->kb->fts_avglen[fi] : f->n[fi];
@@ -2313,18 +2340,15 @@ static void score(const struct match *m, int ng, double total, const struct inte
                 topical = 1;
             if (g->cls != NORM_WEAK && !g->context)
                 own = 1;
-            int carried = -1; /* not known yet */
-            if (!beyond && (carried = in_carrying_fields(f, g, close)))
-                beyond = 1;
+            int carried = in_carrying_fields(fields_of[i], close);
+            beyond |= carried;
             /* a word of the question itself found in few entries, however little it weighs
              * here (a typo fixed, a name found through a synonym), in a field that carries */
-            if (g->cls != NORM_WEAK && !g->context && g->specific && !c->specific &&
-                (carried >= 0 ? carried : in_carrying_fields(f, g, close)))
+            if (g->cls != NORM_WEAK && !g->context && g->specific && carried)
                 c->specific = 1;
             int who = in->who_at >= 0 && g->first <= in->who_at && in->who_at <= g->last;
             if ((!speaker_hit || who) && f->quote &&
-                (in_span(f, F_SPEAKER, 0, f->n[F_SPEAKER], g) ||
-                 in_span(f, F_ROLE, 0, f->n[F_ROLE], g))) {
+                (fields_of[i] & (FIELD_BIT(F_SPEAKER) | FIELD_BIT(F_ROLE)))) {
                 if (!speaker_hit)
                     c->speaker_at = g->first;
                 speaker_hit = 1; /* the quote's speaker named, by any of their names */
