@@ -41,13 +41,13 @@ enum {
     MATCH_RESIDENT_MAX = 4096, /* knowledge bases up to this many entries are held in memory */
     MATCH_MAX_EXAMPLES = KB_MAX_LIST, /* example questions of an entry read */
     MAX_OWNED = 4,                    /* words of one question a party owns ("Russia's army") */
-    FACTS_MAX = 16 /* numbers and times of an entry's title and text located (fact_near) */
+    FACTS_MAX = 32 /* numbers and times of an entry's title and text located (fact_near) */
 };
 
 /* What a token of an entry states, for a question that asks how many or when: a time may be a
  * point ("Thursday", "in August", "2022", "yesterday") that says when something happened, or
  * only a span ("within 100 days", "for a month") that says how long or by when. */
-enum fact { FACT_NUMBER = 1, FACT_TIME = 2, FACT_POINT = 4, FACT_SPAN = 8 };
+enum fact { FACT_NUMBER = 1, FACT_TIME = 2, FACT_POINT = 4, FACT_SPAN = 8, FACT_NOW = 16 };
 
 struct phrase;
 
@@ -215,6 +215,7 @@ struct fwd {       /* a cached entry: its fields as stem hashes */
     int quote;
     int number;             /* its title or text states a number */
     int time;               /* its title or text states a time: a day, a date, a year, days */
+    int now;                /* ... or how things stand now: "currently", "still", "remains" */
     int fact_at[FACTS_MAX]; /* where (index in block) its title and text state them */
     unsigned char fact_kind[FACTS_MAX]; /* enum fact, each */
     int nfacts;
@@ -314,6 +315,8 @@ struct match {
     uint64_t time_stems[48];      /* the stems of words that state a time (time_points, spans) */
     unsigned char time_point[48]; /* ... each a point in time */
     int ntime;
+    uint64_t now_stems[16]; /* the stems of words that state how things stand now (now_words) */
+    int nnow;
     /* scratch for one question, kept from one to the next (never a large malloc per question: an
      * 80 KiB block freed made malloc consolidate its heap every time) */
     struct qword *qw; /* owned, made at the first question: 2 * MAX_TOKENS: the question's words,
@@ -928,12 +931,22 @@ static const char *const time_points[] = {
 static const char *const time_spans[] = { "day",    "days", "week",  "weeks",    "month",
                                           "months", "year", "years", "deadline", "timeline" };
 
-/* What the stem states: FACT_TIME with FACT_POINT (a point in time) or FACT_SPAN, or 0. */
+/* Words that state how things stand at the time of writing: an entry that holds none cannot say
+ * what is so "right now" ("the plan is still in the framework stage", "territory Russia does not
+ * currently control"). */
+static const char *const now_words[] = { "currently", "now",   "ongoing", "presently",
+                                         "remain",    "still", "yet" };
+
+/* What the stem states: FACT_TIME with FACT_POINT (a point in time) or FACT_SPAN, FACT_NOW, or
+ * 0. */
 static int time_stem(const struct match *m, uint64_t stem)
 {
     for (int i = 0; i < m->ntime; i++)
         if (m->time_stems[i] == stem)
             return FACT_TIME | (m->time_point[i] ? FACT_POINT : FACT_SPAN);
+    for (int i = 0; i < m->nnow; i++)
+        if (m->now_stems[i] == stem)
+            return FACT_NOW;
     return 0;
 }
 
@@ -1001,7 +1014,8 @@ static int load_fwd(struct match *m, sqlite3_stmt *st, struct fwd *f)
     for (int k = start[F_TITLE]; k < end; k++) {
         int kind = time_stem(m, hs.h[k]);
         if (kind) {
-            f->time = 1;
+            f->time |= (kind & FACT_TIME) != 0;
+            f->now |= (kind & FACT_NOW) != 0;
             if (f->nfacts < FACTS_MAX) {
                 f->fact_at[f->nfacts] = k;
                 f->fact_kind[f->nfacts++] = (unsigned char)kind;
@@ -1416,6 +1430,12 @@ int match_open(struct match **out, struct kb *kb)
             m->time_stems[m->ntime++] = hash(stem, strlen(stem));
         }
     }
+    for (size_t i = 0; i < sizeof now_words / sizeof *now_words; i++) {
+        char stem[MAX_TOKEN];
+        if (m->nnow < (int)(sizeof m->now_stems / sizeof *m->now_stems) &&
+            !stem_word(m, now_words[i], stem, sizeof stem))
+            m->now_stems[m->nnow++] = hash(stem, strlen(stem));
+    }
     if (api->xCreateFunction(api, "planbot_rank", kb, rank_fn, NULL) != SQLITE_OK) {
         rc = kb_fail(kb, ERR_DB, "cannot register the ranking function");
         goto err;
@@ -1531,6 +1551,8 @@ struct intent {
     int past;     /* when did, when was: ... nor one that states only a span ("within 100 days") */
     int span;     /* how long, when will, the next: ... nor one that states only a point ("in
                      August"): a duration or a deadline answers */
+    int now;      /* right now, currently, "is it still": an entry that states nothing of how
+                     things stand ("still", "currently", "remains") cannot answer */
     int source;   /* who wrote it, who published it: the source's record may answer */
     int who_at;   /* "what did X say", "X's take": where X is in the question (-1: nowhere) */
     int who_said; /* "who said ...": asks who, so no speaker the question names is the one */
@@ -1566,6 +1588,44 @@ static int is_source_cue(const char *w)
 /* Auxiliary verbs after "when" that ask when something happened, or will. Sorted. */
 static const char *const past_aux[] = { "did", "had", "has", "was", "were" };
 static const char *const future_aux[] = { "shall", "will", "would" };
+
+/* Whether words[i] asks how things stand now: "currently", "right now", "as of now", "at the
+ * moment", "these days", "anymore"; "still" after a verb in the present ("is the ceasefire still
+ * holding", "does Ukraine still hold"), not after a modal or a condition ("would Ukraine still
+ * get guarantees", "if Russia still attacks", "Ukraine has to leave what it still holds"), where
+ * it says "even so". A quote answers such a question as it stands: what its speaker said then is
+ * the latest the knowledge base holds. */
+static int asks_now(const struct tokens *words, int i)
+{
+    static const char *const present[] = { "am",    "are", "aren't", "do", "does", "doesn't",
+                                           "don't", "has", "have",   "is", "isn't" };
+    static const char *const modal[] = { "after", "can",    "could", "if",   "might",
+                                         "once",  "should", "when",  "will", "would" };
+    const char *w = words->t[i].text;
+    const char *prev = i > 0 ? words->t[i - 1].text : "",
+               *prev2 = i > 1 ? words->t[i - 2].text : "";
+    if (strcmp(w, "currently") == 0 || strcmp(w, "presently") == 0 || strcmp(w, "nowadays") == 0 ||
+        strcmp(w, "anymore") == 0)
+        return 1;
+    if (strcmp(w, "now") == 0)
+        return strcmp(prev, "right") == 0 || (strcmp(prev, "of") == 0 && strcmp(prev2, "as") == 0);
+    if (strcmp(w, "moment") == 0)
+        return strcmp(prev, "the") == 0 && strcmp(prev2, "at") == 0;
+    if (strcmp(w, "days") == 0)
+        return strcmp(prev, "these") == 0;
+    if (strcmp(w, "still") != 0)
+        return 0;
+    int tense = 0;
+    for (int k = 0; k < i; k++) {
+        const char *next = words->t[k + 1].text;
+        if (IN_SORTED(modal, words->t[k].text))
+            return 0;
+        if (strcmp(next, "to") == 0) /* "has to", "have to", "needs to": a modal too */
+            return 0;
+        tense |= IN_SORTED(present, words->t[k].text);
+    }
+    return tense;
+}
 
 /* Whether a word (after prev) asks when: "when", "what year", "which day", "how long". */
 static int is_when(const char *w, const char *prev)
@@ -1875,6 +1935,10 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         }
         if (strcmp(w, "next") == 0 || strcmp(w, "upcoming") == 0)
             intent->span = 1; /* "when is the next meeting": not the one reported */
+        if (asks_now(&m->words, i)) {
+            intent->now = 1; /* "how many troops does Ukraine have right now" */
+            q->cls = NORM_STOP;
+        }
         /* "what's the deal with Kherson", "what's up with Rubio", "any update on the Donbas",
          * "the latest on Crimea": asks about what follows */
         if ((strcmp(next, "with") == 0 && (strcmp(w, "deal") == 0 || strcmp(w, "up") == 0) &&
@@ -2375,7 +2439,8 @@ static void score(const struct match *m, int ng, double total, const struct inte
         s *= f->quote ? say_quote : say_other;
     if (in->quantity && f->number)
         s *= quantity_bonus;
-    c->mismatch = (in->count && (!f->number || !fact_near(m, ng, f, FACT_NUMBER))) ||
+    c->mismatch = (in->now && !f->quote && (!f->now || !fact_near(m, ng, f, FACT_NOW))) ||
+                  (in->count && (!f->number || !fact_near(m, ng, f, FACT_NUMBER))) ||
                   (in->when && (!f->time || !fact_near(m, ng, f,
                                                        in->past   ? FACT_POINT
                                                        : in->span ? FACT_SPAN
@@ -2685,7 +2750,10 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
     int best = -1;
     /* An entry that holds the topic but not what the question asks for (a time, a number) does
      * not answer; one below it may. If none does, it is what planbot knows instead. */
-    res->asks = intent.when ? MATCH_ASKS_WHEN : intent.count ? MATCH_ASKS_COUNT : MATCH_ASKS_TOPIC;
+    res->asks = intent.when    ? MATCH_ASKS_WHEN
+                : intent.now   ? MATCH_ASKS_NOW
+                : intent.count ? MATCH_ASKS_COUNT
+                               : MATCH_ASKS_TOPIC;
     /* "what did X say (about Y)": only the words of X, the speaker named first, answer */
     int instead = -1, named = INT_MAX, by_who = 0;
     for (int i = 0; i < kept && intent.say && !intent.who_said; i++) {
@@ -2762,6 +2830,7 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
                        res->instead.id,
                        res->asks == MATCH_ASKS_WHEN    ? "states no time"
                        : res->asks == MATCH_ASKS_COUNT ? "states no number"
+                       : res->asks == MATCH_ASKS_NOW   ? "says nothing of how things stand now"
                        : res->asks == MATCH_ASKS_SAID  ? "is no quote of the one named"
                        : res->asks == MATCH_ASKS_PARTY ? "only another party's, not "
                                                        : "is not about what they were asked about",

@@ -38,6 +38,7 @@ enum match_asks {
     MATCH_ASKS_WHEN,  /* a time: "when", "what year", "how long", "how soon" */
     MATCH_ASKS_COUNT, /* a number: "how many", "how much" */
     MATCH_ASKS_SAID,  /* what someone named said, and no quote is theirs: "what did Trump say" */
+    MATCH_ASKS_NOW,   /* how things stand now: "right now", "currently", "is it still" */
     MATCH_ASKS_PARTY  /* about one party's thing ("Russia's army"), and the entry that holds the
                          topic is about another's (Ukraine's army cap) */
 };

@@ -588,6 +588,22 @@ static void a_question_for_a_time_or_number_needs_an_entry_that_states_it(void *
           "us-policy-reversal-crimea", NULL },
         { "how big of a shift in us policy is recognising crimea", MATCH_ASKS_TOPIC,
           "us-policy-reversal-crimea", NULL },
+        /* how things stand now: only an entry that says so ("still", "currently") answers; a
+         * quote answers as it stands; "still" after a modal or "has to" says "even so" */
+        { "how many troops does ukraine have right now", MATCH_ASKS_NOW, NULL, "army-cap" },
+        { "is the gaza ceasefire still holding?", MATCH_ASKS_NOW, NULL,
+          "gaza-ceasefire-comparison" },
+        { "who runs the iaea these days", MATCH_ASKS_NOW, NULL, "zaporizhzhia-nuclear-plant" },
+        { "are us officials still working on the plan?", MATCH_ASKS_NOW, "plan-status-evolving",
+          NULL },
+        { "does ukraine still hold part of the donbas", MATCH_ASKS_NOW, "donbas-partially-held",
+          NULL },
+        { "are the ukrainian teams still talking at a technical level?", MATCH_ASKS_NOW,
+          "quote-umerov-technical-level", NULL },
+        { "would ukraine still get security guarantees", MATCH_ASKS_TOPIC,
+          "security-guarantees-compensation", NULL },
+        { "ukraine has to pull out of the parts of donetsk it still holds?", MATCH_ASKS_TOPIC,
+          "donetsk-withdrawal-buffer-zone", NULL },
         /* what someone said, when no quote is theirs: no one else's quote, and what the
          * knowledge base holds on them offered instead */
         { "what did trump say about it", MATCH_ASKS_SAID, NULL, "trump-reviewed-supports" },
