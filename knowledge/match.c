@@ -2000,6 +2000,30 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
     return k;
 }
 
+/* A phrasal verb's rule ("give back", "pull out") whose particle comes a few words after its verb
+ * at qw[i] ("give any land back", "pull the troops out"): the rule, with *at the particle's index;
+ * NULL when none. */
+static const struct rule *rule_apart(const struct match *m, const struct qword *qw,
+                                     const uint64_t *stems, int n, int i, int *at)
+{
+    static const char *const particles[] = { "away", "back", "down", "in",
+                                             "off",  "out",  "over", "up" }; /* sorted */
+    if (!m->rule_order)
+        return NULL;
+    for (int j = i + 2; j < n && j <= i + 4 && qw[j].context == qw[i].context; j++) {
+        if (!in_sorted(particles, sizeof particles / sizeof *particles, qw[j].word))
+            continue;
+        uint64_t pair[2] = { stems[i], stems[j] };
+        const struct rule *r = rule_at(m, pair, 2, 0);
+        if (r && r->nterm == 2) {
+            *at = j;
+            return r;
+        }
+        return NULL; /* the first particle after the verb is its own, if any */
+    }
+    return NULL;
+}
+
 /* Turns the question's words into weighted groups: synonym rules first (longest term wins),
  * then every content or weak word on its own. Returns the number of groups. */
 static int build_groups(struct match *m, const struct qword *qw, int n)
@@ -2008,28 +2032,38 @@ static int build_groups(struct match *m, const struct qword *qw, int n)
     for (int i = 0; i < n; i++)
         stems[i] = qw[i].hash;
     int ng = 0;
+    unsigned char taken[2 * MAX_TOKENS] = { 0 }; /* a particle that went with its verb */
     for (int i = 0; i < n && ng < MAX_GROUPS;) {
+        if (taken[i]) {
+            i++;
+            continue;
+        }
         const struct rule *r = rule_at(m, stems, n, i);
+        int apart = -1; /* the particle of a verb with words between them, if any */
+        if (!r)
+            r = rule_apart(m, qw, stems, n, i, &apart);
         enum norm_class cls = qw[i].cls;
         if (!r && (cls == NORM_STOP || cls == NORM_SAY)) {
             i++;
             continue;
         }
-        int span = r ? r->nterm : 1;
+        int span = r ? r->nterm : 1, word[MAX_PHRASE_WORDS]; /* the indexes of the term's words */
+        for (int k = 0; k < span; k++)
+            word[k] = apart >= 0 && k == 1 ? apart : i + k;
         struct group *g = &m->groups[ng];
         memset(g, 0, sizeof *g);
         g->cls = r ? NORM_CONTENT : cls;
         struct phrase self = { 0 };
         size_t at = 0;
         for (int k = 0; k < span; k++) {
-            at = append_word(self.text, sizeof self.text, at, qw[i + k].word);
-            self.stems[k] = qw[i + k].hash;
-            g->corrected |= qw[i + k].corrected;
+            at = append_word(self.text, sizeof self.text, at, qw[word[k]].word);
+            self.stems[k] = qw[word[k]].hash;
+            g->corrected |= qw[word[k]].corrected;
         }
         self.nstems = span;
         self.df = UINT32_MAX;
         for (int k = 0; k < span; k++) {
-            uint32_t df = vocab_stem_df(m->vocab, qw[i + k].stem);
+            uint32_t df = vocab_stem_df(m->vocab, qw[word[k]].stem);
             if (df < self.df)
                 self.df = df;
         }
@@ -2038,11 +2072,14 @@ static int build_groups(struct match *m, const struct qword *qw, int n)
         copy_str(g->label, sizeof g->label, self.text);
         g->context = qw[i].context;
         g->first = qw[i].pos;
-        g->last = qw[i + span - 1].pos;
+        g->last = qw[word[span - 1]].pos;
         add_phrase(g, &self);
         for (int k = 0; r && k < r->nwords; k++)
             add_phrase(g, &r->words[k]);
-        i += span;
+        int from = i;
+        if (apart >= 0)
+            taken[apart] = 1; /* the words between are groups of their own */
+        i += apart >= 0 ? 1 : span;
         /* The same word twice counts once. */
         int dup = 0;
         for (int k = 0; k < ng && !dup; k++)
@@ -2065,7 +2102,7 @@ static int build_groups(struct match *m, const struct qword *qw, int n)
             if (g->phrases[k].df > g->df)
                 g->df = g->phrases[k].df; /* for retrieval costs: the most common phrase */
         g->weight = idf(m->nentries, df > 0 ? df : unknown_df);
-        g->proper = df == 0 && span == 1 && qw[i - span].proper;
+        g->proper = df == 0 && span == 1 && qw[from].proper;
         if (g->proper)
             g->weight *= unknown_name_factor; /* "Paris", "Hungary": not what we know about */
         for (int k = 0; k < g->nphrases; k++) {

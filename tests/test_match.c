@@ -192,6 +192,11 @@ static const struct question_row behaviours[] = {
     { "What did the Kremlin spokesman say?", "quote-peskov-anchorage|quote-peskov-not-informed" },
     { "What did Kaja Kallas say?", "quote-kallas-on-board" },
     { "What did Sikorski say about the US?", "quote-sikorski-bigger-stake" },
+    /* a phrasal verb with its object between ("give any land back"), as its synonyms say */
+    { "ok does the kremlin give any land back at all", "russia-relinquishes-territories" },
+    { "would ukraine have to pull its troops out of donetsk", "donetsk-withdrawal-buffer-zone" },
+    /* a chat opener asks nothing: "when" after it still asks when */
+    { "quick q: when did russia annex crimea", NULL },
     /* off topic: decline */
     { "How do I make coffee?", NULL },
     { "What's on the lunch menu today?", NULL },
