@@ -1604,6 +1604,9 @@ static int asks_now(const struct tokens *words, int i)
     const char *w = words->t[i].text;
     const char *prev = i > 0 ? words->t[i - 1].text : "",
                *prev2 = i > 1 ? words->t[i - 2].text : "";
+    for (int k = 0; k < i; k++)
+        if (strcmp(words->t[k].text, "why") == 0)
+            return 0; /* "why now": a reason for the timing */
     if (strcmp(w, "currently") == 0 || strcmp(w, "presently") == 0 || strcmp(w, "nowadays") == 0 ||
         strcmp(w, "anymore") == 0)
         return 1;
@@ -1938,6 +1941,8 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         if (asks_now(&m->words, i)) {
             intent->now = 1; /* "how many troops does Ukraine have right now" */
             q->cls = NORM_STOP;
+            if (q > qw && q[-1].pos == i - 1 && strcmp(prev, "right") == 0)
+                q[-1].cls = NORM_STOP; /* "right" of "right now" names nothing either */
         }
         /* "what's the deal with Kherson", "what's up with Rubio", "any update on the Donbas",
          * "the latest on Crimea": asks about what follows */

@@ -251,6 +251,11 @@ int norm_clean(const char *in, size_t len, struct buf *out)
             rc = buf_puts(out, past ? "win" : "will not");
             i += skip;
             continue;
+        } else if (c == '%') {
+            /* "what % of Donetsk", "20%": a word, which the tokenizer would drop as a sign */
+            rc = buf_puts(out, " percent ");
+            i++;
+            continue;
         } else if (c == 'U' && boundary && us_abbrev(in + i, len - i, &skip)) {
             /* "US" and "U.S." in capitals name the country, not the pronoun "us". */
             rc = buf_puts(out, "USA");

@@ -197,6 +197,10 @@ static const struct question_row behaviours[] = {
     { "would ukraine have to pull its troops out of donetsk", "donetsk-withdrawal-buffer-zone" },
     /* a chat opener asks nothing: "when" after it still asks when */
     { "quick q: when did russia annex crimea", NULL },
+    /* a share is asked for, which no entry states */
+    { "what % of donetsk does ukraine still control", NULL },
+    /* "why now" asks a reason, not how things stand */
+    { "why are they pushing this right now", "new-window-of-opportunity" },
     /* off topic: decline */
     { "How do I make coffee?", NULL },
     { "What's on the lunch menu today?", NULL },

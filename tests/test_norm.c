@@ -67,6 +67,8 @@ static const struct clean_case clean_cases[] = {
       "at 10:30 today, ratio 1:2:3, question: what, fine :) ok" },
 
     /* The country. */
+    { "a percent sign is a word", "what % of donetsk, 20%?", 0,
+      "what percent of donetsk, 20 percent ?" },
     { "US", "what does the US get", 0, "what does the USA get" },
     { "U.S.", "what does the U.S. get", 0, "what does the USA get" },
     { "US at the start", "US troops", 0, "USA troops" },
