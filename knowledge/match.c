@@ -2504,6 +2504,29 @@ static void score(const struct match *m, int ng, double total, const struct inte
     c->coverage = total > 0 ? matched / total : 0;
 }
 
+/* Whether the question's words at positions a and b (a first) name two speakers joined by "and"
+ * or "or" ("do EU and Ukrainian officials think", "Rubio or Witkoff"): either one is the one named
+ * first. */
+static int joined(const struct match *m, int ng, int a, int b)
+{
+    if (b < a) {
+        int t = a;
+        a = b;
+        b = t;
+    }
+    int end = a;
+    for (int i = 0; i < ng; i++)
+        if (m->groups[i].first == a && m->groups[i].last > end)
+            end = m->groups[i].last;
+    if (b <= end + 1)
+        return 0;
+    for (int k = end + 1; k < b && k < m->words.n; k++)
+        if (strcmp(m->words.t[k].text, "and") != 0 && strcmp(m->words.t[k].text, "or") != 0 &&
+            strcmp(m->words.t[k].text, "&") != 0)
+            return 0;
+    return 1;
+}
+
 /* Whether a word that counts, of the question itself, is at position at ("what did X say"). */
 static int names_group(const struct match *m, int ng, int at)
 {
@@ -2817,7 +2840,9 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
      * speak to Trump? what did his office say": the office's words, not Zelensky's), else the
      * one named first */
 #define SOMEONE_ELSES(c)                                                                           \
-    (named != INT_MAX && (c)->f->quote && (by_who ? !(c)->speaker_who : (c)->speaker_at != named))
+    (named != INT_MAX && (c)->f->quote &&                                                          \
+     (by_who ? !(c)->speaker_who                                                                   \
+             : (c)->speaker_at != named && !joined(m, ng, named, (c)->speaker_at)))
     /* holds the topic but not what is asked of it: a time, a number, the one named, the party */
 #define BLOCKED(c) ((c)->mismatch || (c)->other_party >= 0 || (c)->off_about || unquoted)
     for (int i = 0; i < kept && best < 0; i++) {
