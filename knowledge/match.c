@@ -1661,6 +1661,7 @@ struct qword {
     int corrected;
     int proper;  /* capitalised inside a sentence that is not all capitals: a name */
     int context; /* a word of the question before (match_ask_after) */
+    int aside;   /* in a clause beside the one that asks ("prepping a brief for the team, ...") */
 };
 
 /* Words that ask for news of what follows them, before one of news_after ("any update on the
@@ -1868,6 +1869,63 @@ static const char *const how_count[] = { "big",  "far",  "high", "large",
                                          "many", "much", "old",  "small" };
 
 /* Splits the cleaned question into words and corrects the unknown ones. Returns the count. */
+/* Whether the bytes between two words end a clause: a comma, colon, semicolon, a dash between
+ * spaces or a long dash, a bracket, or the end of a sentence (a full stop after a word of at
+ * least four letters: "St. Petersburg", "Mr. Witkoff" go on). */
+static int clause_break(const char *s, size_t n, size_t before)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((strchr(",;:?!()", c) && c) || (c == '.' && before >= 4))
+            return 1;
+        if (c == '-' && i > 0 && s[i - 1] == ' ' && i + 1 < n && s[i + 1] == ' ')
+            return 1;
+        if (c == 0xE2 && i + 2 < n && (unsigned char)s[i + 1] == 0x80 &&
+            ((unsigned char)s[i + 2] == 0x93 || (unsigned char)s[i + 2] == 0x94))
+            return 1; /* an en or em dash */
+    }
+    return 0;
+}
+
+/* Marks the words of clauses that ask nothing when another clause asks (asks: its first word
+ * past fillers opens a question, or a question mark ends it): "prepping a brief for the team
+ * and i need the bit about donetsk — do ukrainian forces have to pull out". Their words the
+ * knowledge base lacks are the asker's own business, not what is asked. */
+static void mark_asides(const struct tokens *words, const char *text, size_t len, int n, int *aside)
+{
+    static const char *const opens[] = {
+        "any",   "are",  "can",   "could", "did",  "do",    "does",   "had", "has",  "have",
+        "how",   "is",   "may",   "might", "must", "shall", "should", "was", "were", "what",
+        "whats", "when", "where", "which", "who",  "whom",  "whose",  "why", "will", "would"
+    }; /* sorted */
+    static const char *const fillers[] = { "also", "and",  "but", "hey",  "like", "ok",  "okay",
+                                           "so",   "then", "um",  "wait", "well", "yeah" };
+    int clause[MAX_TOKENS], asks[MAX_TOKENS] = { 0 }, nc = 0, first = 1, any = 0;
+    for (int i = 0; i < n; i++) {
+        if (i > 0) {
+            size_t from = (size_t)words->t[i - 1].start + strlen(words->t[i - 1].text);
+            size_t to = (size_t)words->t[i].start;
+            if (from < to && to <= len &&
+                clause_break(text + from, to - from, strlen(words->t[i - 1].text)))
+                nc++, first = 1;
+        }
+        clause[i] = nc;
+        const char *w = words->t[i].text;
+        if (first && !in_sorted(fillers, sizeof fillers / sizeof *fillers, w)) {
+            first = 0;
+            asks[nc] |= in_sorted(opens, sizeof opens / sizeof *opens, w);
+        }
+        size_t end = (size_t)words->t[i].start + strlen(w);
+        for (size_t b = end; b < len && (i + 1 >= n || b < (size_t)words->t[i + 1].start); b++)
+            if (text[b] == '?')
+                asks[nc] = 1;
+    }
+    for (int c = 0; c <= nc; c++)
+        any |= asks[c];
+    for (int i = 0; i < n; i++)
+        aside[i] = any && nc > 0 && !asks[clause[i]];
+}
+
 static int question_words(struct match *m, const char *text, size_t len, struct qword *qw,
                           struct intent *intent)
 {
@@ -1880,6 +1938,8 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         upper += text[i] >= 'A' && text[i] <= 'Z';
     }
     int shouting = upper > lower;
+    int aside[MAX_TOKENS];
+    mark_asides(&m->words, text, len, n, aside);
     int k = 0, opened = 0; /* opened: a word that is not a stop word came before */
     enum norm_class last = NORM_STOP;
     for (int i = 0; i < n; i++) {
@@ -1891,6 +1951,7 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         struct qword *q = &qw[k++];
         memset(q, 0, sizeof *q);
         q->pos = i;
+        q->aside = aside[i];
         copy_str(q->word, sizeof q->word, w);
         copy_str(q->stem, sizeof q->stem, s);
         q->cls = last = norm_class(w);
@@ -2101,6 +2162,8 @@ static int build_groups(struct match *m, const struct qword *qw, int n)
             if (g->phrases[k].df && (df == 0 || g->phrases[k].df < df))
                 df = g->phrases[k].df;
         g->df = df;
+        if (df == 0 && qw[from].aside)
+            continue; /* the asker's own business ("my boss keeps asking"), not what is asked */
         /* idf() falls as df grows: a word in at most that share of the entries is specific */
         g->specific = df > 0 && df <= ceil(m->nentries * specific_share);
         for (int k = 0; k < g->nphrases; k++)

@@ -201,6 +201,12 @@ static const struct question_row behaviours[] = {
     { "what % of donetsk does ukraine still control", NULL },
     /* "why now" asks a reason, not how things stand */
     { "why are they pushing this right now", "new-window-of-opportunity" },
+    /* a clause beside the one that asks is the asker's own business: its words the knowledge
+     * base lacks weigh nothing; the words of the clause that asks still do */
+    { "prepping slides for my manager on the plan: do ukrainian forces have to leave donetsk?",
+      "donetsk-withdrawal-buffer-zone" },
+    { "my manager asked me this morning, what's the population of donetsk?", NULL },
+    { "hotel recommendations in St. Petersburg?", NULL },
     /* off topic: decline */
     { "How do I make coffee?", NULL },
     { "What's on the lunch menu today?", NULL },
