@@ -933,9 +933,9 @@ static const char *const time_spans[] = { "day",    "days", "week",  "weeks",   
 
 /* Words that state how things stand at the time of writing: an entry that holds none cannot say
  * what is so "right now" ("the plan is still in the framework stage", "territory Russia does not
- * currently control"). */
-static const char *const now_words[] = { "currently", "now",   "ongoing", "presently",
-                                         "remain",    "still", "yet" };
+ * currently control", "its points haven't been finalized"). */
+static const char *const now_words[] = { "currently", "hasn",   "haven", "now", "ongoing",
+                                         "presently", "remain", "still", "yet" };
 
 /* What the stem states: FACT_TIME with FACT_POINT (a point in time) or FACT_SPAN, FACT_NOW, or
  * 0. */
@@ -1590,11 +1590,11 @@ static const char *const past_aux[] = { "did", "had", "has", "was", "were" };
 static const char *const future_aux[] = { "shall", "will", "would" };
 
 /* Whether words[i] asks how things stand now: "currently", "right now", "as of now", "at the
- * moment", "these days", "anymore"; "still" after a verb in the present ("is the ceasefire still
- * holding", "does Ukraine still hold"), not after a modal or a condition ("would Ukraine still
- * get guarantees", "if Russia still attacks", "Ukraine has to leave what it still holds"), where
- * it says "even so". A quote answers such a question as it stands: what its speaker said then is
- * the latest the knowledge base holds. */
+ * moment", "these days", "anymore", "today"; "still" and "yet" after a verb in the present ("is
+ * the ceasefire still holding", "does Ukraine still hold", "has he signed it yet"), not after a
+ * modal or a condition ("would Ukraine still get guarantees", "if Russia still attacks", "Ukraine
+ * has to leave what it still holds"), where it says "even so". A quote answers such a question as
+ * it stands: what its speaker said then is the latest the knowledge base holds. */
 static int asks_now(const struct tokens *words, int i)
 {
     static const char *const present[] = { "am",    "are", "aren't", "do", "does", "doesn't",
@@ -1616,7 +1616,10 @@ static int asks_now(const struct tokens *words, int i)
         return strcmp(prev, "the") == 0 && strcmp(prev2, "at") == 0;
     if (strcmp(w, "days") == 0)
         return strcmp(prev, "these") == 0;
-    if (strcmp(w, "still") != 0)
+    if (strcmp(w, "today") == 0)
+        return strcmp(prev, "said") != 0 &&
+               strcmp(prev, "say") != 0; /* not "what did he say today" */
+    if (strcmp(w, "still") != 0 && strcmp(w, "yet") != 0)
         return 0;
     int tense = 0;
     for (int k = 0; k < i; k++) {

@@ -197,6 +197,10 @@ static const struct question_row behaviours[] = {
     { "would ukraine have to pull its troops out of donetsk", "donetsk-withdrawal-buffer-zone" },
     /* a chat opener asks nothing: "when" after it still asks when */
     { "quick q: when did russia annex crimea", NULL },
+    /* chat abbreviations: "ukr", "rus", "wh", "press sec" */
+    { "can rus troops go into the demilitarized zone", "dmz-no-russian-forces" },
+    { "nato troops in ukr?", "nato-no-troops-in-ukraine" },
+    { "what did the wh press sec say about the plan being in flux", "quote-leavitt-in-flux" },
     /* a share is asked for, which no entry states */
     { "what % of donetsk does ukraine still control", NULL },
     /* "why now" asks a reason, not how things stand */
@@ -615,6 +619,10 @@ static void a_question_for_a_time_or_number_needs_an_entry_that_states_it(void *
           NULL },
         { "are the ukrainian teams still talking at a technical level?", MATCH_ASKS_NOW,
           "quote-umerov-technical-level", NULL },
+        { "how many soldiers does ukraine have today", MATCH_ASKS_NOW, NULL, "army-cap" },
+        { "has zelensky signed the framework yet", MATCH_ASKS_NOW, NULL,
+          "framework-not-final-deal" },
+        { "are the 28 points finalized yet", MATCH_ASKS_NOW, "plan-framework-stage", NULL },
         { "would ukraine still get security guarantees", MATCH_ASKS_TOPIC,
           "security-guarantees-compensation", NULL },
         { "ukraine has to pull out of the parts of donetsk it still holds?", MATCH_ASKS_TOPIC,
