@@ -2693,6 +2693,14 @@ static int asks_source(const struct match *m, int ng, const struct intent *in)
         const struct group *g = &m->groups[i];
         if (g->cls == NORM_WEAK || is_source_cue(g->label))
             continue;
+        int b = g->first - 1;
+        if (b >= 0 &&
+            (strcmp(m->words.t[b].text, "the") == 0 || strcmp(m->words.t[b].text, "this") == 0))
+            b--;
+        const char *before = b >= 0 ? m->words.t[b].text : "";
+        if (g->df * 2 >= m->nentries && (strcmp(before, "on") == 0 || strcmp(before, "about") == 0))
+            continue; /* what it is about: the knowledge base's own subject ("the CNN article on
+                         the plan"; but "who wrote the plan" asks about the plan) */
         int held = 0;
         for (int fi = 0; fi < NFIELDS && !held; fi++)
             held = in_span(&m->source, fi, 0, m->source.n[fi], g);

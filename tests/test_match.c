@@ -201,6 +201,9 @@ static const struct question_row behaviours[] = {
     { "can rus troops go into the demilitarized zone", "dmz-no-russian-forces" },
     { "nato troops in ukr?", "nato-no-troops-in-ukraine" },
     { "what did the wh press sec say about the plan being in flux", "quote-leavitt-in-flux" },
+    /* "does the plan cover X", "does it address X": what the document holds, no topic */
+    { "are deported ukrainian children addressed anywhere in the draft",
+      "return-deported-children" },
     /* a share is asked for, which no entry states */
     { "what % of donetsk does ukraine still control", NULL },
     /* "why now" asks a reason, not how things stand */
@@ -665,11 +668,17 @@ static void a_question_about_the_source_is_answered_from_its_record(void **state
         const char *question;
         int source;
     } rows[] = {
-        { "who wrote this article", 1 },           { "who are the authors?", 1 },
-        { "did natasha bertrand write this?", 1 }, { "when was this published", 1 },
-        { "which outlet published it", 1 },        { "who contributed to the report", 1 },
-        { "who reported this story", 1 },          { "who wrote the plan", 0 },
-        { "who wrote the post on X", 0 },          { "who wrote the zorblax memo", 0 },
+        { "who wrote this article", 1 },
+        { "who are the authors?", 1 },
+        { "did natasha bertrand write this?", 1 },
+        { "when was this published", 1 },
+        { "which outlet published it", 1 },
+        { "who contributed to the report", 1 },
+        { "who reported this story", 1 },
+        { "who wrote the plan", 0 },
+        { "who wrote the cnn article on the plan", 1 },
+        { "who wrote the post on X", 0 },
+        { "who wrote the zorblax memo", 0 },
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         struct match_result r;
