@@ -1969,8 +1969,9 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         const char *prev = i > 0 ? m->words.t[i - 1].text : "";
         /* "was Moscow told" asks who was told; "what does the plan say" (or "it") what it states */
         if (q->cls == NORM_SAY && !passive_at(&m->words, i) && !IN_SORTED(text_words, prev) &&
-            strcmp(prev, "it") != 0)
-            intent->say = 1;
+            strcmp(prev, "it") != 0 && !q->aside)
+            intent->say = 1; /* not in a clause that asks nothing: "someone in our channel said
+                                the plan is a rehash, is there anything to that" */
         if (q->cls == NORM_SAY && strcmp(prev, "who") == 0)
             intent->who_said = 1; /* "who said Europe has more at stake": no one is named */
         if (intent->say && intent->about_at < 0 && IN_SORTED(about_words, w))

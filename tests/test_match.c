@@ -426,6 +426,21 @@ static void explain_describes_the_decision(void **state)
     assert_non_null(strstr(buf_str(&ex), "ukraine"));
     assert_non_null(strstr(buf_str(&ex), "typo"));
     assert_non_null(strstr(buf_str(&ex), "answer: army-cap"));
+    /* a word of saying in a clause that asks nothing asks for no quote; in the clause that asks,
+     * it does */
+    static const struct {
+        const char *question;
+        int says;
+    } said[] = {
+        { "someone in our channel said the plan is a rehash of istanbul, any truth to that?", 0 },
+        { "someone in our channel asked me, what did rubio say about the plan?", 1 },
+    };
+    for (size_t i = 0; i < sizeof said / sizeof *said; i++) {
+        buf_reset(&ex);
+        assert_int_equal(match_ask(f->m, said[i].question, strlen(said[i].question), 3, &r, &ex),
+                         0);
+        assert_int_equal(strstr(buf_str(&ex), "asks what someone said") != NULL, said[i].says);
+    }
     buf_free(&ex);
 }
 
