@@ -1634,6 +1634,23 @@ static int asks_now(const struct tokens *words, int i)
 }
 
 /* Whether a word (after prev) asks when: "when", "what year", "which day", "how long". */
+/* Whether "when" at words[i] opens a clause before the question ("when Zelensky met the
+ * general, did he agree to work on it"): a subject follows it, not an auxiliary, and a question
+ * starts later with one. "When does it start" and "when Zelensky met Driscoll?" ask when. */
+static int when_clause(const struct tokens *words, int i)
+{
+    static const char *const aux[] = { "are",    "can", "could", "did",  "do",   "does",
+                                       "had",    "has", "have",  "is",   "must", "shall",
+                                       "should", "was", "were",  "will", "would" }; /* sorted */
+    if (i + 1 >= words->n || in_sorted(aux, sizeof aux / sizeof *aux, words->t[i + 1].text))
+        return 0;
+    for (int k = i + 3; k < words->n; k++)
+        if (in_sorted(aux, sizeof aux / sizeof *aux, words->t[k].text) && k + 1 < words->n &&
+            !in_sorted(aux, sizeof aux / sizeof *aux, words->t[k - 1].text))
+            return 1;
+    return 0;
+}
+
 static int is_when(const char *w, const char *prev)
 {
     static const char *const after_what[] = { "date", "day", "month", "time", "week", "year" };
@@ -1988,7 +2005,8 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
                                   a shift", "how big of a deal" ask how much it matters) */
         /* "when" after the question's first words that are not stop words joins a clause ("did
          * they get guidance when they called"); it asks when only before them ("so when is it") */
-        if (is_when(w, prev) && !(opened && strcmp(w, "when") == 0)) {
+        if (is_when(w, prev) &&
+            !(strcmp(w, "when") == 0 && (opened || when_clause(&m->words, i)))) {
             intent->when = 1;
             /* "when did it leak", "what day was it": a point in the past ("how long has it
              * been" asks for a span) */

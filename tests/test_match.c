@@ -615,6 +615,9 @@ static void a_question_for_a_time_or_number_needs_an_entry_that_states_it(void *
         { "how long was witkoff working on this", MATCH_ASKS_WHEN, "witkoff-leads-plan", NULL },
         { "what year did the istanbul talks happen", MATCH_ASKS_WHEN, "istanbul-2022-precedent",
           NULL },
+        /* "when" that opens a clause before the question asks no time */
+        { "when the draft leaked, did the kremlin deny working on it", MATCH_ASKS_TOPIC,
+          "kremlin-denial", NULL },
         { "how many fighter jets go to poland", MATCH_ASKS_COUNT, NULL, "european-jets-poland" },
         /* a year is no count */
         { "how many talks were held in istanbul", MATCH_ASKS_COUNT, NULL,
