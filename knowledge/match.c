@@ -198,6 +198,8 @@ struct group {
     int context;     /* from the question before, not this one (match_ask_after) */
     uint32_t df;
     int specific; /* the question's own word (else its rarest synonym) is in few entries */
+    int aside;    /* a word of a clause that asks nothing (struct qword): 1, or 2 when the clause
+                     speaks of the asker ("my boss keeps asking", "we're doing a lunch and learn") */
     double weight;
 };
 
@@ -1681,7 +1683,8 @@ struct qword {
     int corrected;
     int proper;  /* capitalised inside a sentence that is not all capitals: a name */
     int context; /* a word of the question before (match_ask_after) */
-    int aside;   /* in a clause beside the one that asks ("prepping a brief for the team, ...") */
+    int aside; /* in a clause beside the one that asks ("prepping a brief for the team, ..."): 1, or
+                  2 when the clause speaks of the asker ("my", "I", "we") */
 };
 
 /* Words that ask for news of what follows them, before one of news_after ("any update on the
@@ -1910,7 +1913,11 @@ static int clause_break(const char *s, size_t n, size_t before)
 /* Marks the words of clauses that ask nothing when another clause asks (asks: its first word
  * past fillers opens a question, or a question mark ends it): "prepping a brief for the team
  * and i need the bit about donetsk — do ukrainian forces have to pull out". Their words the
- * knowledge base lacks are the asker's own business, not what is asked. */
+ * knowledge base lacks are the asker's own business, not what is asked (aside 1). When the
+ * clause speaks of the asker ("my", "I", "we": aside 2), an entry is not measured by its words
+ * either: score() leaves those an entry lacks out of its coverage. A clause that reports
+ * someone else's claim ("he says the plan lets Ukraine keep nuclear weapons") keeps them: it is
+ * what is asked about. */
 static void mark_asides(const struct tokens *words, const char *text, size_t len, int n, int *aside)
 {
     static const char *const opens[] = {
@@ -1920,7 +1927,10 @@ static void mark_asides(const struct tokens *words, const char *text, size_t len
     }; /* sorted */
     static const char *const fillers[] = { "also", "and",  "but", "hey",  "like", "ok",  "okay",
                                            "so",   "then", "um",  "wait", "well", "yeah" };
-    int clause[MAX_TOKENS], asks[MAX_TOKENS] = { 0 }, nc = 0, first = 1, any = 0;
+    static const char *const mine[] = { "i",  "id",     "im",  "ive",  "lemme", "me",
+                                        "my", "myself", "our", "ours", "us",    "we" }; /* sorted */
+    int clause[MAX_TOKENS], asks[MAX_TOKENS] = { 0 }, own[MAX_TOKENS] = { 0 }, nc = 0, first = 1,
+                            any = 0;
     for (int i = 0; i < n; i++) {
         if (i > 0) {
             size_t from = (size_t)words->t[i - 1].start + strlen(words->t[i - 1].text);
@@ -1931,6 +1941,8 @@ static void mark_asides(const struct tokens *words, const char *text, size_t len
         }
         clause[i] = nc;
         const char *w = words->t[i].text;
+        if (in_sorted(mine, sizeof mine / sizeof *mine, w))
+            own[nc] = 1;
         if (first && !in_sorted(fillers, sizeof fillers / sizeof *fillers, w)) {
             first = 0;
             asks[nc] |= in_sorted(opens, sizeof opens / sizeof *opens, w);
@@ -1943,7 +1955,7 @@ static void mark_asides(const struct tokens *words, const char *text, size_t len
     for (int c = 0; c <= nc; c++)
         any |= asks[c];
     for (int i = 0; i < n; i++)
-        aside[i] = any && nc > 0 && !asks[clause[i]];
+        aside[i] = any && nc > 0 && !asks[clause[i]] ? 1 + own[clause[i]] : 0;
 }
 
 static int question_words(struct match *m, const char *text, size_t len, struct qword *qw,
@@ -2159,6 +2171,7 @@ static int build_groups(struct match *m, const struct qword *qw, int n)
             self.df = r->term_df; /* the words together, counted when the synonyms were read */
         copy_str(g->label, sizeof g->label, self.text);
         g->context = qw[i].context;
+        g->aside = qw[i].aside;
         g->first = qw[i].pos;
         g->last = qw[word[span - 1]].pos;
         add_phrase(g, &self);
@@ -2586,7 +2599,11 @@ static void score(const struct match *m, int ng, double total, const struct inte
     c->off_about = c->speaker && about && !holds_about;
     c->close = close;
     c->matched = matched;
-    c->coverage = total > 0 ? matched / total : 0;
+    double unheld = 0; /* the words of the asker's own asides that this entry lacks */
+    for (int i = 0; i < ng; i++)
+        if (m->groups[i].aside == 2 && !fields_of[i])
+            unheld += m->groups[i].weight;
+    c->coverage = total - unheld > 0 ? matched / (total - unheld) : 0;
 }
 
 /* Whether the question's words at positions a and b (a first) name two speakers joined by "and"

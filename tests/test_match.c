@@ -214,6 +214,14 @@ static const struct question_row behaviours[] = {
       "donetsk-withdrawal-buffer-zone" },
     { "my manager asked me this morning, what's the population of donetsk?", NULL },
     { "hotel recommendations in St. Petersburg?", NULL },
+    /* ... and when that clause speaks of the asker, an entry is not measured by its words; a
+     * clause reporting someone's claim is what is asked about, and keeps its words */
+    { "we're putting together a training deck for our whole office and my manager wants this one "
+      "point, does the plan cap the size of ukraine's army?",
+      "army-cap" },
+    { "been arguing with my brother all morning, he says the plan lets ukraine keep nuclear "
+      "weapons, is that in there?",
+      NULL },
     /* off topic: decline */
     { "How do I make coffee?", NULL },
     { "What's on the lunch menu today?", NULL },
