@@ -1592,11 +1592,12 @@ static const char *const past_aux[] = { "did", "had", "has", "was", "were" };
 static const char *const future_aux[] = { "shall", "will", "would" };
 
 /* Whether words[i] asks how things stand now: "currently", "right now", "as of now", "at the
- * moment", "these days", "anymore", "today"; "still" and "yet" after a verb in the present ("is
- * the ceasefire still holding", "does Ukraine still hold", "has he signed it yet"), not after a
- * modal or a condition ("would Ukraine still get guarantees", "if Russia still attacks", "Ukraine
- * has to leave what it still holds"), where it says "even so". A quote answers such a question as
- * it stands: what its speaker said then is the latest the knowledge base holds. */
+ * moment" ("rn", "atm"), "these days", "anymore", "today"; "still" and "yet" after a verb in the
+ * present ("is the ceasefire still holding", "does Ukraine still hold", "has he signed it yet"),
+ * not after a modal or a condition ("would Ukraine still get guarantees", "if Russia still
+ * attacks", "Ukraine has to leave what it still holds"), where it says "even so". A quote answers
+ * such a question as it stands: what its speaker said then is the latest the knowledge base holds.
+ */
 static int asks_now(const struct tokens *words, int i)
 {
     static const char *const present[] = { "am",    "are", "aren't", "do", "does", "doesn't",
@@ -1609,8 +1610,8 @@ static int asks_now(const struct tokens *words, int i)
     for (int k = 0; k < i; k++)
         if (strcmp(words->t[k].text, "why") == 0)
             return 0; /* "why now": a reason for the timing */
-    if (strcmp(w, "currently") == 0 || strcmp(w, "presently") == 0 || strcmp(w, "nowadays") == 0 ||
-        strcmp(w, "anymore") == 0)
+    if (strcmp(w, "currently") == 0 || strcmp(w, "rn") == 0 || strcmp(w, "atm") == 0 ||
+        strcmp(w, "presently") == 0 || strcmp(w, "nowadays") == 0 || strcmp(w, "anymore") == 0)
         return 1;
     if (strcmp(w, "now") == 0)
         return strcmp(prev, "right") == 0 || (strcmp(prev, "of") == 0 && strcmp(prev2, "as") == 0);

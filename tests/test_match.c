@@ -649,6 +649,7 @@ static void a_question_for_a_time_or_number_needs_an_entry_that_states_it(void *
         { "are the ukrainian teams still talking at a technical level?", MATCH_ASKS_NOW,
           "quote-umerov-technical-level", NULL },
         { "how many soldiers does ukraine have today", MATCH_ASKS_NOW, NULL, "army-cap" },
+        { "how many soldiers does ukraine have rn", MATCH_ASKS_NOW, NULL, "army-cap" },
         { "has zelensky signed the framework yet", MATCH_ASKS_NOW, NULL,
           "framework-not-final-deal" },
         { "are the 28 points finalized yet", MATCH_ASKS_NOW, "plan-framework-stage", NULL },
