@@ -1592,24 +1592,34 @@ static const char *const past_aux[] = { "did", "had", "has", "was", "were" };
 static const char *const future_aux[] = { "shall", "will", "would" };
 
 /* Whether words[i] asks how things stand now: "currently", "right now", "as of now", "at the
- * moment" ("rn", "atm"), "these days", "anymore", "today"; "still" and "yet" after a verb in the
- * present ("is the ceasefire still holding", "does Ukraine still hold", "has he signed it yet"),
- * not after a modal or a condition ("would Ukraine still get guarantees", "if Russia still
- * attacks", "Ukraine has to leave what it still holds"), where it says "even so". A quote answers
- * such a question as it stands: what its speaker said then is the latest the knowledge base holds.
- */
+ * moment" ("rn", "atm"), "these days", "anymore", "today"; "still" and "yet" only after a verb in
+ * the present ("is the ceasefire still holding", "does Ukraine still hold", "has he signed it
+ * yet"). None of them after "why" (a reason for the timing), a modal or a condition ("would
+ * Ukraine still get guarantees", "how big can the army be right now", "if Russia still attacks",
+ * "Ukraine has to leave what it still holds"), where they say "even so" or "as things would be".
+ * A quote answers such a question as it stands: what its speaker said then is the latest the
+ * knowledge base holds. */
 static int asks_now(const struct tokens *words, int i)
 {
     static const char *const present[] = { "am",    "are", "aren't", "do", "does", "doesn't",
                                            "don't", "has", "have",   "is", "isn't" };
-    static const char *const modal[] = { "after", "can",    "could", "if",   "might",
-                                         "once",  "should", "when",  "will", "would" };
+    static const char *const modal[] = { "after", "can",  "could", "gonna", "if",
+                                         "might", "must", "once",  "shall", "should",
+                                         "when",  "will", "would" };
+    static const char *const before_to[] = {
+        "got", "had", "has", "have", "need", "needs", "ought"
+    }; /* "has to": a modal too */
     const char *w = words->t[i].text;
     const char *prev = i > 0 ? words->t[i - 1].text : "",
                *prev2 = i > 1 ? words->t[i - 2].text : "";
-    for (int k = 0; k < i; k++)
-        if (strcmp(words->t[k].text, "why") == 0)
-            return 0; /* "why now": a reason for the timing */
+    int tense = 0;
+    for (int k = 0; k < i; k++) {
+        const char *x = words->t[k].text;
+        if (strcmp(x, "why") == 0 || IN_SORTED(modal, x) ||
+            (IN_SORTED(before_to, x) && strcmp(words->t[k + 1].text, "to") == 0))
+            return 0; /* "why now" asks a reason; "how big can the army be right now" */
+        tense |= IN_SORTED(present, x);
+    }
     if (strcmp(w, "currently") == 0 || strcmp(w, "rn") == 0 || strcmp(w, "atm") == 0 ||
         strcmp(w, "presently") == 0 || strcmp(w, "nowadays") == 0 || strcmp(w, "anymore") == 0)
         return 1;
@@ -1622,21 +1632,9 @@ static int asks_now(const struct tokens *words, int i)
     if (strcmp(w, "today") == 0)
         return strcmp(prev, "said") != 0 &&
                strcmp(prev, "say") != 0; /* not "what did he say today" */
-    if (strcmp(w, "still") != 0 && strcmp(w, "yet") != 0)
-        return 0;
-    int tense = 0;
-    for (int k = 0; k < i; k++) {
-        const char *next = words->t[k + 1].text;
-        if (IN_SORTED(modal, words->t[k].text))
-            return 0;
-        if (strcmp(next, "to") == 0) /* "has to", "have to", "needs to": a modal too */
-            return 0;
-        tense |= IN_SORTED(present, words->t[k].text);
-    }
-    return tense;
+    return (strcmp(w, "still") == 0 || strcmp(w, "yet") == 0) && tense;
 }
 
-/* Whether a word (after prev) asks when: "when", "what year", "which day", "how long". */
 /* Whether "when" at words[i] opens a clause before the question ("when Zelensky met the
  * general, did he agree to work on it"): a subject follows it, not an auxiliary, and a question
  * starts later with one. "When does it start" and "when Zelensky met Driscoll?" ask when. */
@@ -1654,6 +1652,7 @@ static int when_clause(const struct tokens *words, int i)
     return 0;
 }
 
+/* Whether a word (after prev) asks when: "when", "what year", "which day", "how long". */
 static int is_when(const char *w, const char *prev)
 {
     static const char *const after_what[] = { "date", "day", "month", "time", "week", "year" };
