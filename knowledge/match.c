@@ -695,7 +695,7 @@ static int load_rules(struct match *m)
                         "SELECT term, words FROM synonyms UNION ALL"
                         " SELECT lower(a.value), json_array(s.name)"
                         " FROM speakers s, json_each(s.aliases) a UNION ALL"
-                        " SELECT lower(name), '[]' FROM speakers WHERE name LIKE '% %'"
+                        " SELECT lower(name), json_array(name) FROM speakers WHERE name LIKE '% %'"
                         " ORDER BY 1",
                         &st);
     if (rc)

@@ -200,6 +200,8 @@ static const struct question_row behaviours[] = {
     /* a speaker's full name is one word of the question: what is asked of them still counts */
     { "who is kaja kallas married to", NULL },
     { "how old is dmitry peskov", NULL },
+    { "what did the US defense official say about the army being trusted",
+      "quote-defense-official-trusted-ally" },
     /* chat abbreviations: "ukr", "rus", "wh", "press sec" */
     { "can rus troops go into the demilitarized zone", "dmz-no-russian-forces" },
     { "nato troops in ukr?", "nato-no-troops-in-ukraine" },
