@@ -2633,6 +2633,16 @@ static int joined(const struct match *m, int ng, int a, int b)
     return 1;
 }
 
+/* Whether the title or text of f holds the question's word at position at (a group's first). */
+static int mentions(const struct match *m, int ng, const struct fwd *f, int at)
+{
+    for (int i = 0; i < ng; i++)
+        if (m->groups[i].first == at)
+            return in_span(f, F_TITLE, 0, f->n[F_TITLE], &m->groups[i]) ||
+                   in_span(f, F_TEXT, 0, f->n[F_TEXT], &m->groups[i]);
+    return 0;
+}
+
 /* Whether a word that counts, of the question itself, is at position at ("what did X say"). */
 static int names_group(const struct match *m, int ng, int at)
 {
@@ -2958,7 +2968,12 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
      (by_who ? !(c)->speaker_who                                                                   \
              : (c)->speaker_at != named && !joined(m, ng, named, (c)->speaker_at)))
     /* holds the topic but not what is asked of it: a time, a number, the one named, the party */
-#define BLOCKED(c) ((c)->mismatch || (c)->other_party >= 0 || (c)->off_about || unquoted)
+    /* "what did Sikorski say about the jets": not an entry that is no quote and names him
+     * nowhere (the jets' provision), which is not what he said */
+#define NOT_THEIRS(c)                                                                              \
+    (named >= 0 && named != INT_MAX && !(c)->f->quote && !mentions(m, ng, (c)->f, named))
+#define BLOCKED(c)                                                                                 \
+    ((c)->mismatch || (c)->other_party >= 0 || (c)->off_about || unquoted || NOT_THEIRS(c))
     for (int i = 0; i < kept && best < 0; i++) {
         if (!answers(&m->cand[i], specific) || SOMEONE_ELSES(&m->cand[i]))
             continue;
@@ -3005,6 +3020,8 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
         if (!c->mismatch && !unquoted && c->other_party >= 0) {
             res->asks = MATCH_ASKS_PARTY;
             copy_str(res->party, sizeof res->party, m->party_names[m->owned[c->other_party].party]);
+        } else if (!c->mismatch && NOT_THEIRS(c)) {
+            res->asks = MATCH_ASKS_SAID;
         }
         if (explain)
             buf_printf(explain, "decline: %s holds the topic but %s%s; offered instead\n",

@@ -667,6 +667,14 @@ static void a_question_for_a_time_or_number_needs_an_entry_that_states_it(void *
         { "what did trump say about it", MATCH_ASKS_SAID, NULL, "trump-reviewed-supports" },
         { "what did witkoff tell reporters about the plan", MATCH_ASKS_SAID, NULL,
           "witkoff-leads-plan" },
+        /* ... nor, when they have quotes, an entry that is none and names them nowhere; one
+         * that reports their words answers */
+        { "what did sikorski say about the fighter jets going to poland", MATCH_ASKS_SAID, NULL,
+          "european-jets-poland" },
+        { "did stefanishyna comment on the 600,000 troop limit", MATCH_ASKS_SAID, NULL,
+          "army-cap" },
+        { "what did us officials say about the plan being worked on", MATCH_ASKS_TOPIC,
+          "plan-status-evolving", NULL },
         /* what the one named said about something their quotes do not hold */
         { "what did kallas say about the war", MATCH_ASKS_TOPIC, NULL, "quote-kallas-on-board" },
         { "what did Putin say about the plan?", MATCH_ASKS_SAID, NULL, "icc-putin-warrant" },
