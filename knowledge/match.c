@@ -1566,12 +1566,13 @@ struct intent {
 };
 
 /* Words that ask about the source itself: its authors, publisher, publication. Sorted. */
-static const char *const source_cues[] = { "author",      "authors",      "byline",   "contributed",
-                                           "contributor", "contributors", "headline", "journalist",
-                                           "journalists", "outlet",       "penned",   "publication",
-                                           "published",   "publisher",    "reported", "reporter",
-                                           "reporters",   "write",        "writer",   "writers",
-                                           "written",     "wrote" };
+static const char *const source_cues[] = {
+    "author",       "authors",      "byline",      "contributed", "contributor", "contributors",
+    "headline",     "journalist",   "journalists", "network",     "newspaper",   "org",
+    "organisation", "organization", "outlet",      "paper",       "penned",      "publication",
+    "published",    "publisher",    "reported",    "reporter",    "reporters",   "reporting",
+    "website",      "write",        "writer",      "writers",     "written",     "wrote"
+};
 
 static int by_string(const void *a, const void *b)
 {

@@ -716,6 +716,9 @@ static void a_question_about_the_source_is_answered_from_its_record(void **state
         { "who reported this story", 1 },
         { "who wrote the plan", 0 },
         { "who wrote the cnn article on the plan", 1 },
+        { "which news org published this", 1 },
+        { "who else contributed reporting", 1 },
+        { "what's the reporting on kherson", 0 },
         { "who wrote the post on X", 0 },
         { "who wrote the zorblax memo", 0 },
     };
