@@ -1696,7 +1696,7 @@ struct qword {
  * Donbas", "the latest on Crimea", "the situation in Kherson"): no topic of their own. Sorted. */
 static const char *const news_words[] = { "latest",    "lowdown", "rundown", "scoop",
                                           "situation", "status",  "update",  "updates" };
-static const char *const news_after[] = { "about", "in", "on", "re", "regarding", "with" };
+static const char *const news_after[] = { "about", "from", "in", "on", "re", "regarding", "with" };
 
 /* Whether the words before word i open a question with "what's" ("what's the deal with",
  * "whats up with"): then the idiom's words name no topic. */
@@ -2584,12 +2584,13 @@ static void score(const struct match *m, int ng, double total, const struct inte
         s *= f->quote ? say_quote : say_other;
     if (in->quantity && f->number)
         s *= quantity_bonus;
-    c->mismatch = (in->now && !f->quote && (!f->now || !fact_near(m, ng, f, FACT_NOW))) ||
-                  (in->count && (!f->number || !fact_near(m, ng, f, FACT_NUMBER))) ||
-                  (in->when && (!f->time || !fact_near(m, ng, f,
-                                                       in->past   ? FACT_POINT
-                                                       : in->span ? FACT_SPAN
-                                                                  : FACT_TIME)));
+    c->mismatch =
+        (in->now && !(f->quote && speaker_hit) && (!f->now || !fact_near(m, ng, f, FACT_NOW))) ||
+        (in->count && (!f->number || !fact_near(m, ng, f, FACT_NUMBER))) ||
+        (in->when && (!f->time || !fact_near(m, ng, f,
+                                             in->past   ? FACT_POINT
+                                             : in->span ? FACT_SPAN
+                                                        : FACT_TIME)));
     c->other_party = -1;
     for (int o = 0; o < m->nowned && c->other_party < 0; o++)
         if (owned_elsewhere(m, f, &m->owned[o]))

@@ -202,6 +202,8 @@ static const struct question_row behaviours[] = {
     { "how old is dmitry peskov", NULL },
     { "what did the US defense official say about the army being trusted",
       "quote-defense-official-trusted-ally" },
+    /* "any update from X": news of X, no topic of its own */
+    { "any update from umerov on the talks", "quote-umerov-technical-level" },
     /* chat abbreviations: "ukr", "rus", "wh", "press sec" */
     { "can rus troops go into the demilitarized zone", "dmz-no-russian-forces" },
     { "nato troops in ukr?", "nato-no-troops-in-ukraine" },
