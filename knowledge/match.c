@@ -939,9 +939,10 @@ static const char *const time_spans[] = { "day",    "days", "week",  "weeks",   
 
 /* Words that state how things stand at the time of writing: an entry that holds none cannot say
  * what is so "right now" ("the plan is still in the framework stage", "territory Russia does not
- * currently control", "its points haven't been finalized"). */
-static const char *const now_words[] = { "currently", "hasn",   "haven", "now", "ongoing",
-                                         "presently", "remain", "still", "yet" };
+ * currently control", "its points haven't been finalized", "work is continuing"). */
+static const char *const now_words[] = { "continues", "continuing", "currently", "hasn",
+                                         "haven",     "now",        "ongoing",   "presently",
+                                         "remain",    "still",      "yet" };
 
 /* What the stem states: FACT_TIME with FACT_POINT (a point in time) or FACT_SPAN, FACT_NOW, or
  * 0. */
