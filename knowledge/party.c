@@ -172,6 +172,8 @@ int party_owner(const struct party_set *ps, const uint64_t *h, int n, int first,
     }
     if (at >= 2 && h[at - 1] == ps->glue.possessive) /* "Poland's foreign minister" */
         return party_ending(ps, h, at - 2, &len);
+    if (at >= 3 && h[at - 2] == ps->glue.possessive) /* "Russia's next presidential election" */
+        return party_ending(ps, h, at - 3, &len);
     /* after: "the army of Russia" */
     at = last + 1;
     if (at < n && h[at] == ps->glue.of) {

@@ -42,7 +42,8 @@ int party_set_words(const struct party_set *ps);
 int party_at(const struct party_set *ps, const uint64_t *h, int n, int at, int *len);
 
 /* The party that owns the words h[first..last]: one named right before them ("the Ukrainian armed
- * forces", "Russia's army"; "Poland's foreign minister" past one word after a possessive), right
+ * forces", "Russia's army"; "Poland's foreign minister", "Russia's next presidential election"
+ * past one or two words after a possessive), right
  * after them past "of" ("the army of Russia"), or the subject of a question about having them,
  * after an auxiliary verb and before another verb ("how many troops does Russia have", "what
  * army can Ukraine keep"). -1 when none does, when two parties come before them ("the US-Russia

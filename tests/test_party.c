@@ -77,8 +77,11 @@ static const struct owner_case owner_cases[] = {
     { "the ukrainian armed forces", 2, 3, "Ukraine" },
     { "russian forces will not enter", 1, 1, "Russia" },
     { "the white house s plan", 4, 4, "United States" },
-    /* one word between, after a possessive only */
+    /* one or two words between, after a possessive only */
     { "ukraine s defence minister", 3, 3, "Ukraine" },
+    { "when is russia s next presidential election", 6, 6, "Russia" },
+    { "russia s long range missile", 4, 4, "Russia" },
+    { "russia s very long range missile", 5, 5, NULL },
     { "european fighter jets", 2, 2, NULL },
     { "does russia get jets", 3, 3, NULL },
     /* the subject after an auxiliary, a verb after it */
