@@ -2052,8 +2052,12 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
             (IN_SORTED(news_words, w) && IN_SORTED(news_after, next)) ||
             (IN_SORTED(news_words, w) && !*next && norm_class(prev) == NORM_CONTENT))
             q->cls = NORM_STOP; /* ... and "the Umerov update", "the Kherson situation" */
-        if (is_source_cue(w))
+        if (is_source_cue(w)) {
             intent->source = 1;
+            if (q->cls == NORM_CONTENT && !vocab_stem_df(m->vocab, s))
+                q->cls = NORM_WEAK; /* "which outlet obtained the draft": the source, not a topic
+                                       the knowledge base lacks */
+        }
         int who = names_who(&m->words, i);
         if (who)
             intent->who_at = i;

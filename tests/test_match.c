@@ -202,6 +202,8 @@ static const struct question_row behaviours[] = {
     { "how old is dmitry peskov", NULL },
     { "what did the US defense official say about the army being trusted",
       "quote-defense-official-trusted-ally" },
+    /* a word about the source that the knowledge base lacks is no topic it lacks */
+    { "which outlet obtained the draft", "plan-overview" },
     /* "any update from X": news of X, no topic of its own */
     { "any update from umerov on the talks", "quote-umerov-technical-level" },
     /* chat abbreviations: "ukr", "rus", "wh", "press sec" */
