@@ -1618,6 +1618,11 @@ static int asks_now(const struct tokens *words, int i)
     const char *w = words->t[i].text;
     const char *prev = i > 0 ? words->t[i - 1].text : "",
                *prev2 = i > 1 ? words->t[i - 2].text : "";
+    static const char *const triggers[] = { "anymore", "atm",   "currently", "days",
+                                            "moment",  "now",   "nowadays",  "presently",
+                                            "rn",      "still", "today",     "yet" }; /* sorted */
+    if (!IN_SORTED(triggers, w))
+        return 0;
     int tense = 0;
     for (int k = 0; k < i; k++) {
         const char *x = words->t[k].text;
