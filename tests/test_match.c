@@ -270,7 +270,7 @@ static void matcher_follows_behaviour_table(void **state)
 
 /* The team's question set: the matcher must stay at or above these rates, in percent (the
  * README reports the current ones). A change that lowers them needs a reason. */
-enum { ANSWER_FLOOR = 87, DECLINE_FLOOR = 92 };
+enum { ANSWER_FLOOR = 89, DECLINE_FLOOR = 92 };
 
 static void matcher_meets_quality_floors_on_question_set(void **state)
 {
