@@ -1603,12 +1603,16 @@ static const char *const future_aux[] = { "shall", "will", "would" };
  * yet"). None of them after "why" (a reason for the timing), a modal or a condition ("would
  * Ukraine still get guarantees", "how big can the army be right now", "if Russia still attacks",
  * "Ukraine has to leave what it still holds"), where they say "even so" or "as things would be".
- * A quote answers such a question as it stands: what its speaker said then is the latest the
- * knowledge base holds. */
+ * A quote by the one the question names answers it as it stands: what they said then is the
+ * latest the knowledge base holds. */
 static int asks_now(const struct tokens *words, int i)
 {
-    static const char *const present[] = { "am",    "are", "aren't", "do", "does", "doesn't",
-                                           "don't", "has", "have",   "is", "isn't" };
+    static const char *const triggers[] = { "anymore", "atm",   "currently", "days",
+                                            "moment",  "now",   "nowadays",  "presently",
+                                            "rn",      "still", "today",     "yet" }; /* sorted */
+    /* as the tokenizer splits them: "aren't" is "aren" and "t" */
+    static const char *const present[] = { "am",  "are", "aren", "do", "does", "doesn",
+                                           "don", "has", "have", "is", "isn" };
     static const char *const modal[] = { "after", "can",  "could", "gonna", "if",
                                          "might", "must", "once",  "shall", "should",
                                          "when",  "will", "would" };
@@ -1618,9 +1622,6 @@ static int asks_now(const struct tokens *words, int i)
     const char *w = words->t[i].text;
     const char *prev = i > 0 ? words->t[i - 1].text : "",
                *prev2 = i > 1 ? words->t[i - 2].text : "";
-    static const char *const triggers[] = { "anymore", "atm",   "currently", "days",
-                                            "moment",  "now",   "nowadays",  "presently",
-                                            "rn",      "still", "today",     "yet" }; /* sorted */
     if (!IN_SORTED(triggers, w))
         return 0;
     int tense = 0;
@@ -1902,7 +1903,6 @@ static const char *const about_words[] = { "about", "on", "over", "regarding" };
 static const char *const how_count[] = { "big",  "far",  "high", "large",
                                          "many", "much", "old",  "small" };
 
-/* Splits the cleaned question into words and corrects the unknown ones. Returns the count. */
 /* Whether the bytes between two words end a clause: a comma, colon, semicolon, a dash between
  * spaces or a long dash, a bracket, or the end of a sentence (a full stop after a word of at
  * least four letters: "St. Petersburg", "Mr. Witkoff" go on). */
@@ -1969,6 +1969,7 @@ static void mark_asides(const struct tokens *words, const char *text, size_t len
         aside[i] = any && nc > 0 && !asks[clause[i]] ? 1 + own[clause[i]] : 0;
 }
 
+/* Splits the cleaned question into words and corrects the unknown ones. Returns the count. */
 static int question_words(struct match *m, const char *text, size_t len, struct qword *qw,
                           struct intent *intent)
 {
@@ -2627,6 +2628,8 @@ static void score(const struct match *m, int ng, double total, const struct inte
  * first. */
 static int joined(const struct match *m, int ng, int a, int b)
 {
+    if (a < 0 || b < 0 || a == INT_MAX || b == INT_MAX)
+        return 0; /* no one named, or a quote whose speaker the question does not name */
     if (b < a) {
         int t = a;
         a = b;
