@@ -170,7 +170,7 @@ static const double phrase_bonus = MATCH_PHRASE_BONUS;
 
 struct token {
     char text[MAX_TOKEN]; /* "" when the word was too long */
-    int start;            /* byte offset in the tokenized text */
+    int start, end;       /* byte offsets in the tokenized text: the word is [start, end) */
 };
 
 struct tokens {
@@ -377,12 +377,12 @@ const char *match_errmsg(const struct match *m)
 
 static int collect(void *ctx, int flags, const char *tok, int n, int start, int end)
 {
-    (void)end;
     struct tokens *ts = ctx;
     if ((flags & FTS5_TOKEN_COLOCATED) || ts->n >= MAX_TOKENS)
         return SQLITE_OK;
     struct token *t = &ts->t[ts->n++];
     t->start = start;
+    t->end = end;
     if (n <= 0 || n >= MAX_TOKEN) {
         t->text[0] = '\0';
     } else {
@@ -1905,7 +1905,7 @@ static const char *const how_count[] = { "big",  "far",  "high", "large",
 
 /* Whether the bytes between two words end a clause: a comma, colon, semicolon, a dash between
  * spaces or a long dash, a bracket, or the end of a sentence (a full stop after a word of at
- * least four letters: "St. Petersburg", "Mr. Witkoff" go on). */
+ * least four bytes, before its length: "St. Petersburg", "Mr. Witkoff" go on). */
 static int clause_break(const char *s, size_t n, size_t before)
 {
     for (size_t i = 0; i < n; i++) {
@@ -1944,10 +1944,11 @@ static void mark_asides(const struct tokens *words, const char *text, size_t len
                             any = 0;
     for (int i = 0; i < n; i++) {
         if (i > 0) {
-            size_t from = (size_t)words->t[i - 1].start + strlen(words->t[i - 1].text);
-            size_t to = (size_t)words->t[i].start;
+            /* the bytes between the words as typed (a word's text is folded: "é" is "e") */
+            size_t from = (size_t)words->t[i - 1].end, to = (size_t)words->t[i].start;
             if (from < to && to <= len &&
-                clause_break(text + from, to - from, strlen(words->t[i - 1].text)))
+                clause_break(text + from, to - from,
+                             (size_t)(words->t[i - 1].end - words->t[i - 1].start)))
                 nc++, first = 1;
         }
         clause[i] = nc;
@@ -1958,8 +1959,8 @@ static void mark_asides(const struct tokens *words, const char *text, size_t len
             first = 0;
             asks[nc] |= in_sorted(opens, sizeof opens / sizeof *opens, w);
         }
-        size_t end = (size_t)words->t[i].start + strlen(w);
-        for (size_t b = end; b < len && (i + 1 >= n || b < (size_t)words->t[i + 1].start); b++)
+        for (size_t b = (size_t)words->t[i].end;
+             b < len && (i + 1 >= n || b < (size_t)words->t[i + 1].start); b++)
             if (text[b] == '?')
                 asks[nc] = 1;
     }

@@ -222,6 +222,8 @@ static const struct question_row behaviours[] = {
     { "prepping slides for my manager on the plan: do ukrainian forces have to leave donetsk?",
       "donetsk-withdrawal-buffer-zone" },
     { "my manager asked me this morning, what's the population of donetsk?", NULL },
+    { "prépping slides for my équipe: do ukrainian forces have to leave donetsk?",
+      "donetsk-withdrawal-buffer-zone" },
     { "hotel recommendations in St. Petersburg?", NULL },
     /* ... and when that clause speaks of the asker, an entry is not measured by its words; a
      * clause reporting someone's claim is what is asked about, and keeps its words */
