@@ -1904,8 +1904,9 @@ static const char *const how_count[] = { "big",  "far",  "high", "large",
                                          "many", "much", "old",  "small" };
 
 /* Whether the bytes between two words end a clause: a comma, colon, semicolon, a dash between
- * spaces or a long dash, a bracket, or the end of a sentence (a full stop after a word of at
- * least four bytes, before its length: "St. Petersburg", "Mr. Witkoff" go on). */
+ * spaces or a long dash, a bracket, or the end of a sentence: a full stop after a word of at
+ * least four bytes (before: the length of the word the bytes follow), so that "St. Petersburg"
+ * and "Mr. Witkoff" go on. */
 static int clause_break(const char *s, size_t n, size_t before)
 {
     for (size_t i = 0; i < n; i++) {
