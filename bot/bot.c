@@ -372,6 +372,7 @@ int bot_serve(const struct config *cfg, struct kb *kb, struct match *match,
     }
     if (caps & PLAT_CAP_LOOP) {
         loop_before_wait(loop, flush, &b);
+        loop_set_linger(loop, cfg->linger_us);
         if ((b.tidy = loop_timer_new(loop, tidy, &b)))
             loop_timer_set(b.tidy, TIDY_FIRST_MS);
     } else {

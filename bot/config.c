@@ -36,6 +36,7 @@ int config_defaults(struct config *cfg)
     cfg->flood_messages = 20;
     cfg->flood_seconds = 60;
     cfg->replay_max_age = 3600;
+    cfg->linger_us = 300;
     char path[4096];
     const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
     if (xdg && *xdg == '/')
@@ -261,6 +262,7 @@ static const struct key top_keys[] = {
     { "tls_ca_file", K_STRING, AT(tls_ca_file), 0, 0, NULL },
     { "flood_limit", K_SECTION, 0, 0, 0, flood_keys },
     { "replay_max_age", K_INT, AT(replay_max_age), 0, 7 * 86400, NULL },
+    { "linger_us", K_INT, AT(linger_us), 0, 100000, NULL },
     { NULL, K_STRING, 0, 0, 0, NULL },
 };
 #undef AT

@@ -63,6 +63,8 @@ struct config {
     int flood_seconds;
     int replay_max_age; /* seconds: questions acknowledged but not answered before a crash are
                            answered at the next start when younger than this */
+    int linger_us;      /* microseconds the loop waits, when behind, for more to serve at once
+                           (loop_set_linger); 0: never */
     struct {
         const struct config_section *section;
         union config_value {
@@ -75,7 +77,8 @@ struct config {
 
 /* Fills cfg with the defaults: the database in $XDG_DATA_HOME/planbot (or ~/.local/share/planbot),
  * the console platform, log level info, questions kept 90 days, 20 messages per user per minute,
- * questions left unanswered by a crash answered up to an hour later; no adapter's section yet.
+ * questions left unanswered by a crash answered up to an hour later, a linger of 300 us when
+ * behind; no adapter's section yet.
  * Returns 0 or ERR_NOMEM. */
 int config_defaults(struct config *cfg);
 

@@ -96,6 +96,11 @@ static void file_errors_name_the_key(void **state)
         { "{\"slack\": {\"bot_token\": \"xoxb-1\"}}", ERR_INVAL,
           "tokens are never read from the configuration" },
         { "{\"tls_ca_file\": 1}", ERR_INVAL, "\"tls_ca_file\" must be a non-empty string" },
+        { "{\"linger_us\": 0}", 0, "" },
+        { "{\"linger_us\": 100000}", 0, "" },
+        { "{\"linger_us\": 100001}", ERR_INVAL,
+          "\"linger_us\" must be a whole number from 0 to 100000" },
+        { "{\"linger_us\": -1}", ERR_INVAL, "\"linger_us\" must be a whole number" },
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         struct config c;
@@ -192,6 +197,7 @@ static void slack_settings_default_and_the_environment_overrides(void **state)
     assert_int_equal(config_int(&c, "slack", "ping_secs"), 10);
     assert_int_equal(config_int(&c, "slack", "timeout_secs"), 30);
     assert_int_equal(c.unanswered_days, 90);
+    assert_int_equal(c.linger_us, 300);
     const char *text = "{\"slack\": {\"api_url\": \"http://127.0.0.1:9/api\"}}";
     assert_int_equal(config_load_text(&c, text, strlen(text), "f", err, sizeof err), 0);
     assert_string_equal(config_string(&c, "slack", "api_url"), "http://127.0.0.1:9/api/");

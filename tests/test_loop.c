@@ -2,7 +2,8 @@
  * loop's thread in order, and can be taken back; timers fire once, can be cancelled and moved, and
  * one due within a millisecond does not make the loop spin;
  * freeing the loop drops what is pending; a watched descriptor calls back while it is readable,
- * never after its watch is freed, and is closed by the loop. Every wait has a deadline, so a broken
+ * never after its watch is freed, and is closed by the loop; a loop that is behind lingers before
+ * its next turn, one that keeps up never does. Every wait has a deadline, so a broken
  * loop fails a test instead of hanging. (Connections on the loop: test_ws.c.) */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libwebsockets.h>
@@ -441,6 +443,109 @@ static void watch_is_closed_by_loop_free(void **state)
     close(p[1]);
 }
 
+/* ---- lingering when behind ---- */
+
+enum { LINGER_MS = 80 }; /* under loop_set_linger's cap of 100 ms */
+
+/* A watched pipe whose callback arms a timer due in 1 ms (one due at once would fire in the same
+ * turn); the time from the callback to the timer is how long the loop waited before its next
+ * turn. */
+struct lingered {
+    struct loop *loop;
+    int fd;
+    struct loop_timer *next;
+    int64_t read_at, next_at; /* loop_now_ms() of the callback and of the timer; 0: not yet */
+};
+
+static void lingered_read(void *arg)
+{
+    struct lingered *g = arg;
+    char c[8];
+    (void)!read(g->fd, c, sizeof c);
+    g->read_at = loop_now_ms();
+    loop_timer_set(g->next, 1);
+}
+
+static void lingered_next(void *arg)
+{
+    struct lingered *g = arg;
+    g->next_at = loop_now_ms();
+}
+
+static int lingered_done(void *arg)
+{
+    struct lingered *g = arg;
+    return g->next_at != 0;
+}
+
+struct late_write {
+    int fd;
+    int after_ms;
+};
+
+static void *write_late(void *arg)
+{
+    struct late_write *w = arg;
+    struct timespec ts = { w->after_ms / 1000, (long)(w->after_ms % 1000) * 1000000 };
+    nanosleep(&ts, NULL);
+    (void)!write(w->fd, "x", 1);
+    return NULL;
+}
+
+/* Runs the loop until the timer after the pipe's callback fires; the ms between the two. */
+static int64_t gap(struct fx *f, struct lingered *g)
+{
+    g->read_at = g->next_at = 0;
+    int64_t deadline = loop_now_ms() + WAIT_MS;
+    while (!g->next_at && loop_now_ms() < deadline)
+        loop_run(f->loop, lingered_done, g);
+    assert_true(g->next_at != 0);
+    return g->next_at - g->read_at;
+}
+
+static void linger_only_when_input_was_already_waiting(void **state)
+{
+    struct fx *f = *state;
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    struct lingered g = { f->loop, p[0], NULL, 0, 0 };
+    assert_non_null(g.next = loop_timer_new(f->loop, lingered_next, &g));
+    struct loop_watch *lw = loop_watch_new(f->loop, p[0], lingered_read, &g);
+    assert_non_null(lw);
+    run_for(f, 20);
+
+    /* without a linger, the next turn comes at once */
+    assert_int_equal(write(p[1], "a", 1), 1);
+    assert_true(gap(f, &g) < LINGER_MS / 2);
+
+    /* input already waiting as the turn begins: the loop is behind, and waits before the next */
+    loop_set_linger(f->loop, LINGER_MS * 1000);
+    assert_int_equal(write(p[1], "b", 1), 1);
+    assert_true(gap(f, &g) >= LINGER_MS - 1);
+
+    /* input that comes while the loop waits for it: the loop keeps up and never lingers. A
+     * turn of the loop's own (its 100 ms tick) could by chance begin just before the write; of
+     * three tries, one must not linger (each lingers only by that chance) */
+    int kept_up = 0;
+    for (int i = 0; i < 3 && !kept_up; i++) {
+        struct late_write w = { p[1], 50 };
+        pthread_t t;
+        assert_int_equal(pthread_create(&t, NULL, write_late, &w), 0);
+        int64_t took = gap(f, &g);
+        pthread_join(t, NULL);
+        kept_up = took < LINGER_MS / 2;
+    }
+    assert_true(kept_up);
+
+    /* 0 turns it off again */
+    loop_set_linger(f->loop, 0);
+    assert_int_equal(write(p[1], "c", 1), 1);
+    assert_true(gap(f, &g) < LINGER_MS / 2);
+    loop_watch_free(lw);
+    loop_timer_free(g.next);
+    close(p[1]);
+}
+
 int main(void)
 {
     log_set_level(LOG_ERROR);
@@ -458,6 +563,7 @@ int main(void)
         LOOP(before_wait_runs_each_turn_and_again_while_busy),
         LOOP(watch_calls_while_readable_and_never_after_free),
         LOOP(watch_is_closed_by_loop_free),
+        LOOP(linger_only_when_input_was_already_waiting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,9 +26,12 @@ enum {
     TICK_US = 100 * 1000,
     BEFORE_WAIT_ROUNDS = 4, /* calls of the before-wait hook in a row, at most */
     KEEPALIVES = 8,         /* kinds of keepalive policy kept; eight are plenty */
-    READ_BYTES = 64 * 1024  /* read from a socket at once: lws's 4 KiB default held two or three
+    READ_BYTES = 64 * 1024, /* read from a socket at once: lws's 4 KiB default held two or three
                                Slack events, so each turn of the loop (a commit of their records,
                                a write of their acknowledgements) served only those */
+    BEHIND_US = 200,        /* input this soon after a turn began was already waiting: the loop
+                               is behind (loop_set_linger) */
+    LINGER_MAX_US = 100000
 };
 
 struct post {
@@ -52,6 +55,10 @@ struct loop {
     void *before_wait_arg;
     struct loop_timer *timers; /* every timer made on the loop, armed or not */
     uint64_t turns;            /* lws_service() calls so far */
+    int linger_us;             /* loop_set_linger() */
+    int64_t turn_start;        /* when the turn's lws_service() began (lws_now_usecs) */
+    int64_t first_input;       /* when its first input was handed over; 0: none yet */
+    int behind;                /* the last turn's first input was waiting when it began */
 };
 
 struct loop_timer {
@@ -169,6 +176,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return 0;
     }
     struct loop_conn *c = wsi ? lws_get_opaque_user_data(wsi) : NULL;
+    if (c && (reason == LWS_CALLBACK_CLIENT_RECEIVE || reason == LWS_CALLBACK_RAW_RX ||
+              reason == LWS_CALLBACK_RAW_RX_FILE)) {
+        struct loop *l = lws_context_user(lws_get_context(wsi));
+        if (l && !l->first_input) /* input handed over: when, for loop_set_linger() */
+            l->first_input = lws_now_usecs();
+    }
     if (!c) /* its connection was reported closed: one that opens now has no owner */
         return reason == LWS_CALLBACK_CLIENT_ESTABLISHED ? -1 : 0;
     return c->ops->event(c, wsi, (int)reason, in, len);
@@ -273,16 +286,36 @@ static void sleep_to_next_timer(struct loop *l)
     }
 }
 
+void loop_set_linger(struct loop *l, int us)
+{
+    l->linger_us = us < 0 ? 0 : us > LINGER_MAX_US ? LINGER_MAX_US : us;
+}
+
+/* Waits the linger when the last turn found its input already waiting: what arrives meanwhile is
+ * then served by one turn, not by a turn each (one poll(), one commit of records, one write of
+ * acknowledgements, one call into curl). A loop that keeps up waits for nothing. */
+static void linger(struct loop *l)
+{
+    if (l->behind && l->linger_us > 0) {
+        struct timespec ts = { 0, (long)l->linger_us * 1000 };
+        nanosleep(&ts, NULL);
+    }
+}
+
 void loop_run(struct loop *l, int (*done)(void *arg), void *arg)
 {
     while (!done(arg)) {
         for (int i = 0; i < BEFORE_WAIT_ROUNDS && l->before_wait; i++)
             if (!l->before_wait(l->before_wait_arg))
                 break;
+        linger(l);
         sleep_to_next_timer(l);
         l->turns++;
+        l->first_input = 0;
+        l->turn_start = lws_now_usecs();
         if (lws_service(l->ctx, 0) < 0)
             break;
+        l->behind = l->first_input && l->first_input - l->turn_start < BEHIND_US;
     }
 }
 
