@@ -52,6 +52,7 @@ struct batch {
     int *rcs;                  /* inbox_add's results, nresults of them */
     struct inbox_question *qs; /* inbox_add's input, nresults of them */
     size_t nresults;
+    size_t open;          /* questions recorded by this run and not settled yet (batch_open) */
     int warned_settle;    /* a failed settle was logged; reset when one works */
     int64_t settles_from; /* when the oldest settle waiting was queued (monotonic ms) */
 };
@@ -159,6 +160,8 @@ void batch_settle(struct batch *b, int64_t n, int answered)
 {
     if (!n || !b->inbox)
         return;
+    if (b->open > 0) /* a question a stop left open was never counted */
+        b->open--;
     if (b->settles.n == 0)
         b->settles_from = monotonic_ms();
     struct inbox_settle *s = b->settles.n < SETTLES_MAX ? push(&b->settles, sizeof *s) : NULL;
@@ -234,6 +237,8 @@ static size_t flush_records(struct batch *b)
                 rc == ERR_NOMEM ? "out of memory" : inbox_errmsg(b->inbox));
     for (size_t i = 0; i < n; i++) {
         int one = rc ? rc : b->inbox ? b->rcs[i] : 0;
+        if (!one && b->inbox)
+            b->open++;
         r[i].done(r[i].arg, one, one || !b->inbox ? 0 : b->qs[i].n);
         free(r[i].text);
     }
@@ -302,4 +307,9 @@ void batch_drain(struct batch *b)
 int batch_pending(const struct batch *b)
 {
     return b->records.n || b->settles.n || b->declined.n;
+}
+
+size_t batch_open(const struct batch *b)
+{
+    return b->open;
 }

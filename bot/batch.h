@@ -75,4 +75,9 @@ void batch_drain(struct batch *b);
 /* Whether anything waits to be written. */
 int batch_pending(const struct batch *b);
 
+/* How many questions this run recorded (the write committed) that are not settled yet: those
+ * being answered now. A question an earlier run left open is not counted, nor does its settle
+ * count against the others. */
+size_t batch_open(const struct batch *b);
+
 #endif

@@ -39,7 +39,9 @@ enum {
     TIDY_FIRST_MS = 1000,
     TIDY_AGAIN_MS = 200,
     TIDY_ROWS = 2000,
-    ADAPTERS_MAX = 16
+    ADAPTERS_MAX = 16,
+    /* Questions being answered at once from which the loop may linger when behind (linger_us) */
+    LINGER_OPEN = 2
 };
 
 /* The only mutable global besides the log sink: set by SIGINT/SIGTERM. */
@@ -71,6 +73,7 @@ struct bot {
     struct inbox *inbox;     /* owned: the questions acknowledged; NULL when none are recorded */
     struct batch *batch;     /* owned: what a turn of the loop writes, written together */
     struct loop_timer *tidy; /* owned: the next tidy (adapters on the loop) */
+    struct loop *loop;       /* borrowed: the adapters' loop, when they serve on one */
 };
 
 /* Appends the one notice a user gets when over the flood limit, escaped for the platform. */
@@ -256,7 +259,12 @@ static int flush(void *arg)
 {
     struct bot *b = arg;
     kb_read_release(b->d.kb); /* the turn's snapshot: the next turn reads what changed */
-    return batch_flush(b->batch);
+    int more = batch_flush(b->batch);
+    /* the loop lingers when behind only while questions are answered side by side: one at a
+     * time, each stage of a question (its event, its post's answer, the next event) can find its
+     * input waiting, and a linger would only delay it */
+    loop_set_linger(b->loop, batch_open(b->batch) >= LINGER_OPEN ? b->cfg->linger_us : 0);
+    return more;
 }
 
 /* Opens the inbox for an adapter that records its questions; without one (a read-only folder),
@@ -371,8 +379,8 @@ int bot_serve(const struct config *cfg, struct kb *kb, struct match *match,
         return rc;
     }
     if (caps & PLAT_CAP_LOOP) {
+        b.loop = loop;
         loop_before_wait(loop, flush, &b);
-        loop_set_linger(loop, cfg->linger_us);
         if ((b.tidy = loop_timer_new(loop, tidy, &b)))
             loop_timer_set(b.tidy, TIDY_FIRST_MS);
     } else {

@@ -1,8 +1,9 @@
 /* test_batch.c - group commit: the records of one turn of the loop are written in one transaction
  * and reported only once committed; settles and declined questions likewise, kept for later while
- * a lock is held, never waiting for it. And the whole path of a question (record, answer or
- * decline, settle) runs no statement that reads a whole table that grows with traffic: each
- * statement's query plan is checked. */
+ * a lock is held, never waiting for it; the questions recorded and not yet settled are counted
+ * (the loop lingers when behind only while several are answered at once). And the whole path of a
+ * question (record, answer or decline, settle) runs no statement that reads a whole table that
+ * grows with traffic: each statement's query plan is checked. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -132,6 +133,34 @@ static void records_are_reported_only_once_committed(void **state)
     assert_int_equal(o[2].record, 0);
     assert_int_equal(open_records(f), 2);
     assert_false(batch_flush(f->b)); /* nothing left */
+}
+
+/* batch_open(): the questions being answered side by side, for the loop's linger. */
+static void open_counts_questions_recorded_and_not_yet_settled(void **state)
+{
+    struct fx *f = *state;
+    struct outcome o[3] = { { 0 } };
+    assert_int_equal(batch_open(f->b), 0);
+    assert_int_equal(record(f, "EvO1", &o[0]), 0);
+    assert_int_equal(record(f, "EvO2", &o[1]), 0);
+    assert_int_equal(record(f, "EvO1", &o[2]), 0); /* a redelivery: not another question */
+    assert_int_equal(batch_open(f->b), 0);         /* not before the records are committed */
+    batch_flush(f->b);
+    assert_int_equal(batch_open(f->b), 2);
+    batch_settle(f->b, o[0].record, 1);
+    assert_int_equal(batch_open(f->b), 1);
+    batch_settle(f->b, 0, 1); /* no record: nothing */
+    assert_int_equal(batch_open(f->b), 1);
+    batch_settle(f->b, o[1].record, 0);
+    batch_settle(f->b, 12345, 1); /* one an earlier run left open: never counted */
+    assert_int_equal(batch_open(f->b), 0);
+    /* a turn whose records could not be written adds nothing */
+    sqlite3 *db = lock(f->ipath);
+    assert_int_equal(record(f, "EvO3", &o[2]), 0);
+    batch_flush(f->b);
+    unlock(db);
+    assert_int_equal(o[2].rc, ERR_BUSY);
+    assert_int_equal(batch_open(f->b), 0);
 }
 
 static void a_locked_inbox_fails_the_whole_turn_and_records_nothing(void **state)
@@ -287,6 +316,7 @@ static void without_an_inbox_records_complete_without_a_record(void **state)
     assert_int_equal(o.rc, 0);
     assert_int_equal(o.record, 0);
     assert_false(batch_pending(b));
+    assert_int_equal(batch_open(b), 0); /* nothing recorded, nothing counted */
     batch_free(b);
 }
 
@@ -402,6 +432,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(records_are_reported_only_once_committed),
+        T(open_counts_questions_recorded_and_not_yet_settled),
         T(a_locked_inbox_fails_the_whole_turn_and_records_nothing),
         T(what_a_callback_queues_waits_for_the_next_flush),
         T(settles_are_kept_while_the_inbox_is_locked),

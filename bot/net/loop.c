@@ -29,8 +29,9 @@ enum {
     READ_BYTES = 64 * 1024, /* read from a socket at once: lws's 4 KiB default held two or three
                                Slack events, so each turn of the loop (a commit of their records,
                                a write of their acknowledgements) served only those */
-    BEHIND_US = 200,        /* input this soon after a turn began was already waiting: the loop
-                               is behind (loop_set_linger) */
+    BEHIND_US = 200,        /* input this soon after a turn began was already waiting, */
+    BEHIND_TURNS = 2,       /* in this many turns in a row: the loop is behind (loop_set_linger);
+                               one is not enough: a reply's own echo comes right after it */
     LINGER_MAX_US = 100000
 };
 
@@ -58,7 +59,7 @@ struct loop {
     int linger_us;             /* loop_set_linger() */
     int64_t turn_start;        /* when the turn's lws_service() began (lws_now_usecs) */
     int64_t first_input;       /* when its first input was handed over; 0: none yet */
-    int behind;                /* the last turn's first input was waiting when it began */
+    int behind;                /* turns in a row whose first input was waiting as they began */
 };
 
 struct loop_timer {
@@ -291,12 +292,12 @@ void loop_set_linger(struct loop *l, int us)
     l->linger_us = us < 0 ? 0 : us > LINGER_MAX_US ? LINGER_MAX_US : us;
 }
 
-/* Waits the linger when the last turn found its input already waiting: what arrives meanwhile is
- * then served by one turn, not by a turn each (one poll(), one commit of records, one write of
+/* Waits the linger when the last turns found their input already waiting: what arrives meanwhile
+ * is then served by one turn, not by a turn each (one poll(), one commit of records, one write of
  * acknowledgements, one call into curl). A loop that keeps up waits for nothing. */
 static void linger(struct loop *l)
 {
-    if (l->behind && l->linger_us > 0) {
+    if (l->behind >= BEHIND_TURNS && l->linger_us > 0) {
         struct timespec ts = { 0, (long)l->linger_us * 1000 };
         nanosleep(&ts, NULL);
     }
@@ -315,7 +316,10 @@ void loop_run(struct loop *l, int (*done)(void *arg), void *arg)
         l->turn_start = lws_now_usecs();
         if (lws_service(l->ctx, 0) < 0)
             break;
-        l->behind = l->first_input && l->first_input - l->turn_start < BEHIND_US;
+        if (l->first_input && l->first_input - l->turn_start < BEHIND_US)
+            l->behind++;
+        else
+            l->behind = 0;
     }
 }
 

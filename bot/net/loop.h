@@ -39,7 +39,7 @@ void loop_run(struct loop *l, int (*done)(void *arg), void *arg);
 void loop_before_wait(struct loop *l, int (*fn)(void *arg), void *arg);
 
 /* Under load, waits us microseconds (at most 100,000; 0: never, the default) before serving the
- * next turn, when the last turn's first input was already waiting as it began: the loop is
+ * next turn, when the last two turns' first input was already waiting as each began: the loop is
  * behind, and what arrives during the wait is served with what waited, in one turn. A loop that
  * keeps up (its input arrives while it waits in poll()) never lingers, so answering one question
  * at a time costs no latency. */

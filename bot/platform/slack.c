@@ -37,7 +37,9 @@
 enum {
     SEEN = 8192,              /* event keys remembered for deduplication */
     ARENA = 64 * 1024,        /* bytes for the tree of one frame; a larger one spills to malloc */
-    INFLIGHT_MAX = 8,         /* posts in flight at once (each channel: one) */
+    INFLIGHT_MAX = 16,        /* posts in flight at once (each channel: one); as many as the
+                                 connections curl keeps, so that the loop's linger when behind
+                                 (linger_us) does not slow a burst down */
     OUTBOX_MAX = 100000,      /* parts waiting; more is ERR_TOOBIG */
     HELLO_TIMEOUT_MS = 10000, /* a socket that says no hello is dropped */
     STOP_GRACE_MS = 5000,     /* on SIGTERM: time left to post the replies queued */
