@@ -6,13 +6,15 @@
 //
 //   node tests/bench/slack_compare.js --planbot PLANBOT --seed BENCH_SEED --questions FILE
 //        [--peer DIR] [--histories 0,200000,1000000] [--unanswered 10000] [--burst 5000]
-//        [--rounds 25] [--baseline OTHER_PLANBOT]
+//        [--rounds 25] [--baseline OTHER_PLANBOT] [--variants PLANBOT,PLANBOT...]
 //
 // --seed names bench_seed, which gives each knowledge base its history. --peer names the
 // Bolt peer's folder (../shared/peers/bolt, after `npm ci --prefix` it); without it, or when its
 // packages are missing, the peer is skipped and the report says so. --baseline names another
 // planbot binary (an earlier build) to measure in the same run, with no history, as "baseline_*":
-// a change's effect is then read from one run, paired, not from runs on different minutes. Prints "key value" lines
+// a change's effect is then read from one run, paired, not from runs on different minutes.
+// --variants names more binaries (or scripts that exec one) measured the same way, as
+// "variant1_*", "variant2_*", ...: several candidate builds or settings side by side. Prints "key value" lines
 // (for run.sh) on stdout, then nothing else; progress goes to stderr.
 'use strict';
 
@@ -27,7 +29,7 @@ function parseArgs(argv) {
   const o = { histories: '0,200000,1000000', unanswered: '10000', burst: '5000', rounds: '25' };
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i].replace(/^--/, '');
-    if (!(k in o) && !['planbot', 'seed', 'questions', 'peer', 'baseline'].includes(k)) throw new Error(`unknown option ${argv[i]}`);
+    if (!(k in o) && !['planbot', 'seed', 'questions', 'peer', 'baseline', 'variants'].includes(k)) throw new Error(`unknown option ${argv[i]}`);
     o[k] = argv[i + 1];
   }
   if (!o.planbot || !o.seed || !o.questions) {
@@ -39,6 +41,7 @@ function parseArgs(argv) {
 const args = parseArgs(process.argv.slice(2));
 const HISTORIES = args.histories.split(',').map(Number);
 const UNANSWERED = Number(args.unanswered);
+const VARIANTS = args.variants ? args.variants.split(',').filter(Boolean) : [];
 const BURST = Number(args.burst);
 const ROUNDS = Number(args.rounds);
 const WARM = 300;
@@ -154,8 +157,9 @@ async function main() {
     if (!peerOk) out.push(`peer_skipped ${args.peer ? `no node_modules in ${args.peer}` : 'no --peer'}`);
     const kbs = HISTORIES.map((h) => `planbot-${h}`);
     if (args.baseline) kbs.push('baseline');
+    VARIANTS.forEach((_, i) => kbs.push(`variant${i + 1}`));
     for (const name of kbs) {
-      const h = name === 'baseline' ? 0 : Number(name.slice('planbot-'.length));
+      const h = name.startsWith('planbot-') ? Number(name.slice('planbot-'.length)) : 0;
       const dir = path.join(tmp, name);
       fs.mkdirSync(dir);
       fs.writeFileSync(path.join(dir, 'planbot.json'), JSON.stringify({
@@ -172,6 +176,10 @@ async function main() {
     }
     if (args.baseline) {
       bots.push({ key: 'baseline', bot: await launch('baseline planbot', planbotStarter(path.join(tmp, 'baseline'), args.baseline)) });
+    }
+    for (const [i, exe] of VARIANTS.entries()) {
+      const key = `variant${i + 1}`;
+      bots.push({ key, bot: await launch(`${key} (${exe})`, planbotStarter(path.join(tmp, key), exe)) });
     }
     await sleep(300);
     for (let r = 0; r < ROUNDS; r++) {
