@@ -1568,12 +1568,27 @@ struct intent {
 
 /* Words that ask about the source itself: its authors, publisher, publication. Sorted. */
 static const char *const source_cues[] = {
-    "author",       "authors",      "byline",      "contributed", "contributor", "contributors",
-    "headline",     "journalist",   "journalists", "network",     "newspaper",   "org",
-    "organisation", "organization", "outlet",      "paper",       "penned",      "publication",
-    "published",    "publisher",    "reported",    "reporter",    "reporters",   "reporting",
-    "website",      "write",        "writer",      "writers",     "written",     "wrote"
+    "author",      "authors",      "byline",      "bylines",      "contribute",   "contributed",
+    "contributes", "contributing", "contributor", "contributors", "headline",     "journalist",
+    "journalists", "network",      "newspaper",   "org",          "organisation", "organization",
+    "outlet",      "paper",        "penned",      "publication",  "publish",      "published",
+    "publisher",   "publishes",    "publishing",  "reported",     "reporter",     "reporters",
+    "reporting",   "website",      "write",       "writer",       "writers",      "written",
+    "wrote"
 };
+
+/* Nouns that name the source document itself ("the CNN piece", "this story"). Sorted. */
+static const char *const document_nouns[] = { "article", "articles", "coverage", "piece",  "report",
+                                              "scoop",   "stories",  "story",    "writeup" };
+
+/* Words that, after a document noun, say that it was published ("when did the story come
+ * out", "the day the piece ran"). Sorted. */
+static const char *const published_words[] = { "appeared", "dropped",  "out",
+                                               "ran",      "released", "run" };
+
+/* Verbs of helping to write it ("did other reporters help out with the article"): they ask
+ * about the source's contributors when a cue asks about the source. Sorted. */
+static const char *const helped_words[] = { "help", "helped", "helping", "worked" };
 
 static int by_string(const void *a, const void *b)
 {
@@ -1587,6 +1602,21 @@ static int in_sorted(const char *const *list, size_t n, const char *w)
 }
 
 #define IN_SORTED(list, w) in_sorted(list, sizeof list / sizeof *list, w)
+
+/* Where the document noun nearest before word i is, within a few words ("this CNN story on
+ * the peace plan came out"); -1 when there is none. */
+static int document_at(const struct tokens *words, int i)
+{
+    for (int j = i - 1; j >= 0 && j >= i - 7; j--)
+        if (IN_SORTED(document_nouns, words->t[j].text))
+            return j;
+    return -1;
+}
+
+static int document_before(const struct tokens *words, int i)
+{
+    return document_at(words, i) >= 0;
+}
 
 static int is_source_cue(const char *w)
 {
@@ -1933,9 +1963,11 @@ static int clause_break(const char *s, size_t n, size_t before)
 static void mark_asides(const struct tokens *words, const char *text, size_t len, int n, int *aside)
 {
     static const char *const opens[] = {
-        "any",   "are",  "can",   "could", "did",  "do",    "does",   "had", "has",  "have",
-        "how",   "is",   "may",   "might", "must", "shall", "should", "was", "were", "what",
-        "whats", "when", "where", "which", "who",  "whom",  "whose",  "why", "will", "would"
+        "am",  "any",  "are",   "aren",  "can",   "could", "couldn", "did",    "didn",
+        "do",  "does", "doesn", "don",   "had",   "has",   "hasn",   "have",   "haven",
+        "how", "is",   "isn",   "may",   "might", "must",  "shall",  "should", "shouldn",
+        "was", "wasn", "were",  "weren", "what",  "whats", "when",   "where",  "which",
+        "who", "whom", "whose", "why",   "will",  "won",   "would",  "wouldn"
     }; /* sorted */
     static const char *const fillers[] = { "also", "and",  "but", "hey",  "like", "ok",  "okay",
                                            "so",   "then", "um",  "wait", "well", "yeah" };
@@ -2066,6 +2098,12 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
                 q->cls = NORM_WEAK; /* "which outlet obtained the draft": the source, not a topic
                                        the knowledge base lacks */
         }
+        /* "when did this CNN story on the plan come out": a document noun a few words before a
+         * word of publishing asks about the source ("come out", not "pull out") */
+        if (IN_SORTED(published_words, w) && document_before(&m->words, i) &&
+            (strcmp(w, "out") != 0 || strcmp(prev, "come") == 0 || strcmp(prev, "came") == 0 ||
+             strcmp(prev, "comes") == 0))
+            intent->source = 1;
         int who = names_who(&m->words, i);
         if (who)
             intent->who_at = i;
@@ -2749,6 +2787,25 @@ static int nearly_answers(const struct candidate *c, double next)
            c->score >= near_margin * next;
 }
 
+/* Whether group g is in the noun phrase of a document noun: before it ("the 28-point
+ * article", "this CNN story") or after it and "about", "on" ("the piece about the plan"). */
+static int names_document(const struct match *m, const struct group *g)
+{
+    static const char *const about[] = {
+        "about", "covering", "of", "on", "over", "re", "regarding"
+    };
+    const struct tokens *w = &m->words;
+    for (int d = g->last + 1; d < w->n && d <= g->last + 3; d++) {
+        if (IN_SORTED(document_nouns, w->t[d].text))
+            return 1;
+        if (norm_class(w->t[d].text) == NORM_STOP)
+            break;
+    }
+    int d = document_at(w, g->first);
+    return d >= 0 && g->first - d <= 6 && d + 1 < g->first &&
+           in_sorted(about, sizeof about / sizeof *about, w->t[d + 1].text);
+}
+
 /* Whether the question asks about the source itself (who wrote it, who published it, when) and
  * names nothing else: every word that counts is such a cue ("wrote", "publisher"), a common word
  * ("article", "this"), or a word of the source's record (an author's name). */
@@ -2758,8 +2815,9 @@ static int asks_source(const struct match *m, int ng, const struct intent *in)
         return 0;
     for (int i = 0; i < ng; i++) {
         const struct group *g = &m->groups[i];
-        if (g->cls == NORM_WEAK || is_source_cue(g->label))
-            continue;
+        if (g->cls == NORM_WEAK || is_source_cue(g->label) || g->context ||
+            IN_SORTED(helped_words, g->label) || (g->df > 0 && names_document(m, g)))
+            continue; /* the question before, or what the document is about */
         int b = g->first - 1;
         if (b >= 0 &&
             (strcmp(m->words.t[b].text, "the") == 0 || strcmp(m->words.t[b].text, "this") == 0))

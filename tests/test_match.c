@@ -703,8 +703,9 @@ static void a_question_for_a_time_or_number_needs_an_entry_that_states_it(void *
     }
 }
 
-/* "Who wrote this?": a question about the source itself, naming nothing else the knowledge base
- * holds, is answered with the record of the source the entries cite; one that names a topic is
+/* "Who wrote this?", "when did the story come out?": a question about the source itself, naming
+ * nothing else the knowledge base holds but what the document is about ("the piece about the
+ * plan"), is answered with the record of the source the entries cite; one that names a topic is
  * not ("who wrote the plan" is about the plan). */
 static void a_question_about_the_source_is_answered_from_its_record(void **state)
 {
@@ -727,6 +728,14 @@ static void a_question_about_the_source_is_answered_from_its_record(void **state
         { "what's the reporting on kherson", 0 },
         { "who wrote the post on X", 0 },
         { "who wrote the zorblax memo", 0 },
+        { "who wrote the CNN piece about the 28-point plan?", 1 },
+        { "what date did cnn publish the 28 point article", 1 },
+        { "when did this CNN story on the peace plan come out?", 1 },
+        { "did any other CNN reporters help out with that article?", 1 },
+        { "Am I right that Nick Paton Walsh contributed, or was it a different outlet?", 1 },
+        { "when did the plan come out", 0 },
+        { "who pulled out of the story's talks", 0 },
+        { "when did the story about Kherson come out and what does it say about the front", 0 },
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         struct match_result r;
