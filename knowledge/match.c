@@ -102,6 +102,16 @@ static const char *const field_names[NFIELDS] = { "title", "text",     "speaker"
 #ifndef MATCH_NEAR_MARGIN /* ... when its score is at least this many times the next one's */
 #define MATCH_NEAR_MARGIN 2.0
 #endif
+#ifndef MATCH_LONG_WORDS /* a question of this many words or more carries its asker's context */
+#define MATCH_LONG_WORDS 25
+#endif
+#ifndef MATCH_LONG_COVERAGE /* ... so under the bar, the best may answer with this much coverage   \
+                             */
+#define MATCH_LONG_COVERAGE 0.40
+#endif
+#ifndef MATCH_LONG_MARGIN /* ... when its score is at least this many times the next one's */
+#define MATCH_LONG_MARGIN 1.3
+#endif
 #ifndef MATCH_CONTEXT /* a word of the question before a follow-up weighs this share of its own */
 #define MATCH_CONTEXT 0.5
 #endif
@@ -157,6 +167,9 @@ static const double answer_coverage = MATCH_ANSWER_COVERAGE;
 static const double example_coverage = MATCH_EXAMPLE_COVERAGE;
 static const double near_coverage = MATCH_NEAR_COVERAGE;
 static const double near_margin = MATCH_NEAR_MARGIN;
+static const int long_words = MATCH_LONG_WORDS;
+static const double long_coverage = MATCH_LONG_COVERAGE;
+static const double long_margin = MATCH_LONG_MARGIN;
 static const double context_factor = MATCH_CONTEXT;
 static const double unknown_name_factor = MATCH_UNKNOWN_NAME;
 static const double specific_share = MATCH_SPECIFIC_SHARE;
@@ -2781,10 +2794,15 @@ static int answers(const struct candidate *c, double specific)
  * one (whose score is next, 0 when there is none) to answer all the same; a specific word of the
  * question must be in a field that carries an answer, not only in its keywords or an example
  * question that is not close (the sum of many words' weights does not do here). */
-static int nearly_answers(const struct candidate *c, double next)
+static int nearly_answers(const struct candidate *c, double next, int nwords)
 {
-    return c->coverage > near_coverage && c->specific && c->beyond_keywords && c->own &&
-           c->score >= near_margin * next;
+    /* A long question ("I'm putting together notes for a client call and want to get this
+     * right: ...") has words the answer never holds, its asker's context, and the more it has
+     * the smaller the share any entry covers: there a clear lead counts for more. */
+    int long_one = nwords >= long_words;
+    return c->coverage > (long_one ? long_coverage : near_coverage) && c->specific &&
+           c->beyond_keywords && c->own &&
+           c->score >= (long_one ? long_margin : near_margin) * next;
 }
 
 /* Whether group g is in the noun phrase of a document noun: before it ("the 28-point
@@ -3059,7 +3077,7 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
     }
     int near = 0;
     if (best < 0 && instead < 0 && kept > 0 && !SOMEONE_ELSES(&m->cand[0]) &&
-        nearly_answers(&m->cand[0], kept > 1 ? m->cand[1].score : 0)) {
+        nearly_answers(&m->cand[0], kept > 1 ? m->cand[1].score : 0, m->words.n)) {
         if (!BLOCKED(&m->cand[0]))
             best = 0, near = 1;
         else
@@ -3079,11 +3097,14 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
                 c->coverage >= related_coverage * m->cand[best].coverage)
                 hit_of(c, &res->answers[res->n++]);
         }
+        int long_one = m->words.n >= long_words;
         if (explain && near)
             buf_printf(explain,
                        "answer: %s, under the bar (%.0f%%) but over %.0f%% and %.1fx the next "
-                       "candidate's score\n",
-                       res->answers[0].id, answer_coverage * 100, near_coverage * 100, near_margin);
+                       "candidate's score%s\n",
+                       res->answers[0].id, answer_coverage * 100,
+                       (long_one ? long_coverage : near_coverage) * 100,
+                       long_one ? long_margin : near_margin, long_one ? " (a long question)" : "");
         else if (explain)
             buf_printf(explain, "answer: %s\n", res->answers[0].id);
         return 0;

@@ -233,6 +233,25 @@ static const struct question_row behaviours[] = {
     { "been arguing with my brother all morning, he says the plan lets ukraine keep nuclear "
       "weapons, is that in there?",
       NULL },
+    /* a long question carries its asker's context, which no entry holds: a clear lead answers
+     * under the bar; a short one with the same words missing does not */
+    { "Our legal folks are going through the human rights angle this week and keep asking me the "
+      "same thing — does the draft pardon wartime conduct by all sides and rule out later claims?",
+      "amnesty-all-parties" },
+    { "Sorry for the wall of text but the procurement people want a straight yes or no before "
+      "Friday: is there some clause that voids the guarantee if Kyiv hits a big Russian city with "
+      "a missile?",
+      "missile-moscow-guarantee-void" },
+    { "does the draft pardon wartime conduct by all sides and rule out later claims from the war "
+      "crimes people?",
+      NULL },
+    { "the sales team in Warsaw keeps pinging me about this every single day and I honestly have "
+      "no clue what to tell them, so: how many square kilometres of Donetsk does Kyiv hold right "
+      "now?",
+      NULL },
+    { "Asking for the quarterly risk memo that our compliance folks circulate to every regional "
+      "office: what did Dmitry Peskov have for breakfast on the day the draft leaked?",
+      NULL },
     /* off topic: decline */
     { "How do I make coffee?", NULL },
     { "What's on the lunch menu today?", NULL },
