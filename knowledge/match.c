@@ -1844,6 +1844,66 @@ static int is_quantity(const char *w, const char *prev)
     return 0;
 }
 
+/* Whether the question's word w is a number, in digits ("500", "500k", "1m") or in words
+ * ("million", "six"). */
+static int question_number(const char *w)
+{
+    static const char *const words[] = {
+        "billion",  "dozen",     "eight", "eighty",  "eleven",   "fifteen", "fifty",    "five",
+        "forty",    "four",      "half",  "hundred", "hundreds", "million", "millions", "nine",
+        "ninety",   "one",       "seven", "seventy", "six",      "sixty",   "ten",      "thirty",
+        "thousand", "thousands", "three", "twelve",  "twenty",   "two"
+    }; /* sorted */
+    size_t digits = strspn(w, "0123456789");
+    if (digits && (!w[digits] || ((w[digits] == 'k' || w[digits] == 'm') && !w[digits + 1])))
+        return 1;
+    return in_sorted(words, sizeof words / sizeof *words, w);
+}
+
+/* Marks the words of a comparison with a number the asker offers ("more or less than a million",
+ * "longer than six months", "over 500k"): they say what the answer is measured against, not
+ * what it is about, and ask for a number. Returns whether there was one. */
+static int mark_comparisons(const struct tokens *words, int n, unsigned char *compared)
+{
+    static const char *const comparatives[] = {
+        "above",  "bigger", "below", "fewer", "greater", "higher",  "larger", "less",
+        "longer", "lower",  "more",  "over",  "shorter", "smaller", "under"
+    }; /* sorted */
+    static const char *const about[] = { "a",      "about", "an",     "approximately",
+                                         "around", "like",  "roughly" }; /* sorted */
+#define CMP_IS(list, i) ((i) < n && in_sorted(list, sizeof list / sizeof *list, words->t[i].text))
+    int any = 0;
+    memset(compared, 0, (size_t)n);
+    for (int i = 0; i < n; i++) {
+        if (!CMP_IS(comparatives, i))
+            continue;
+        int j = i + 1;
+        if (j + 1 < n && strcmp(words->t[j].text, "or") == 0 && CMP_IS(comparatives, j + 1))
+            j += 2; /* "more or less than", "longer or shorter than" */
+        int than = j < n && strcmp(words->t[j].text, "than") == 0;
+        if (than)
+            j++;
+        while (CMP_IS(about, j))
+            j++;
+        int k = j;
+        while (k < n && question_number(words->t[k].text))
+            k++;
+        /* "over 500k", "under six months"; but "than" is needed after a word that is not only a
+         * comparative ("more ... than"), and a number must follow */
+        if (k == j ||
+            (!than && strcmp(words->t[i].text, "over") != 0 &&
+             strcmp(words->t[i].text, "under") != 0 && strcmp(words->t[i].text, "above") != 0 &&
+             strcmp(words->t[i].text, "below") != 0))
+            continue;
+        for (int x = i; x < k; x++)
+            compared[x] = 1;
+        any = 1;
+        i = k - 1;
+    }
+#undef CMP_IS
+    return any;
+}
+
 /* The porter stem of one word into out; 0 or an error. */
 static int stem_word(struct match *m, const char *word, char *out, size_t len)
 {
@@ -2031,6 +2091,9 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
     int shouting = upper > lower;
     int aside[MAX_TOKENS];
     mark_asides(&m->words, text, len, n, aside);
+    unsigned char compared[MAX_TOKENS];
+    if (mark_comparisons(&m->words, n, compared))
+        intent->count = 1; /* "is the cap more or less than a million": a number answers */
     int k = 0, opened = 0; /* opened: a word that is not a stop word came before */
     enum norm_class last = NORM_STOP;
     for (int i = 0; i < n; i++) {
@@ -2045,7 +2108,7 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         q->aside = aside[i];
         copy_str(q->word, sizeof q->word, w);
         copy_str(q->stem, sizeof q->stem, s);
-        q->cls = last = norm_class(w);
+        q->cls = last = compared[i] ? NORM_STOP : norm_class(w);
         /* "what did Witkoff tell reporters": "tell" after a name is a word of saying (a stop word
          * elsewhere: "tell me about Crimea") */
         if (q->cls == NORM_STOP && IN_SORTED(say_verbs, w) && i > 0 && names_who(&m->words, i - 1))

@@ -661,6 +661,11 @@ static void a_question_for_a_time_or_number_needs_an_entry_that_states_it(void *
         { "how many talks were held in istanbul", MATCH_ASKS_COUNT, NULL,
           "istanbul-2022-precedent" },
         { "how many troops can ukraine keep", MATCH_ASKS_COUNT, "army-cap", NULL },
+        /* a number the asker compares with is no word of the topic, and asks for a number */
+        { "would the army cap be over 500k troops", MATCH_ASKS_COUNT, "army-cap", NULL },
+        { "is ukraine's military limit smaller than a million?", MATCH_ASKS_COUNT, "army-cap",
+          NULL },
+        { "are more than 50 jets going to poland", MATCH_ASKS_COUNT, NULL, "european-jets-poland" },
         { "how big can ukraine's army be", MATCH_ASKS_COUNT, "army-cap", NULL },
         { "how big a shift in US policy would recognising Crimea be", MATCH_ASKS_TOPIC,
           "us-policy-reversal-crimea", NULL },
