@@ -237,7 +237,8 @@ static int asked_for(const struct match_result *res, struct buf *out)
                                : res->asks == MATCH_ASKS_COUNT ? "how many"
                                : res->asks == MATCH_ASKS_SAID  ? "what that person said"
                                : res->asks == MATCH_ASKS_NOW   ? "how things stand now"
-                                                               : "that");
+                               : res->asks == MATCH_ASKS_PAST ? "what that person did or was before"
+                                                              : "that");
 }
 
 /* The answer to res, laid out as layout; m (NULL: none) marks its citation. */
@@ -399,9 +400,13 @@ cJSON *reply_answer_json(struct kb *kb, const char *question, const struct match
     cJSON_AddItemToObject(o, "answers", answers);
     cJSON_AddItemToObject(o, "suggestions", sugg);
     static const char *const asks[] = {
-        [MATCH_ASKS_TOPIC] = "topic",    [MATCH_ASKS_WHEN] = "when",
-        [MATCH_ASKS_COUNT] = "how many", [MATCH_ASKS_SAID] = "what someone said",
-        [MATCH_ASKS_NOW] = "now",        [MATCH_ASKS_PARTY] = "about a party",
+        [MATCH_ASKS_TOPIC] = "topic",
+        [MATCH_ASKS_WHEN] = "when",
+        [MATCH_ASKS_COUNT] = "how many",
+        [MATCH_ASKS_SAID] = "what someone said",
+        [MATCH_ASKS_NOW] = "now",
+        [MATCH_ASKS_PARTY] = "about a party",
+        [MATCH_ASKS_PAST] = "a person's past",
     };
     cJSON_AddStringToObject(o, "asks", asks[res->asks]);
     if (res->asks == MATCH_ASKS_PARTY)

@@ -231,6 +231,7 @@ struct fwd {       /* a cached entry: its fields as stem hashes */
     int number;             /* its title or text states a number */
     int time;               /* its title or text states a time: a day, a date, a year, days */
     int now;                /* ... or how things stand now: "currently", "still", "remains" */
+    int become;             /* ... or that someone became something: "became", "appointed" */
     int fact_at[FACTS_MAX]; /* where (index in block) its title and text state them */
     unsigned char fact_kind[FACTS_MAX]; /* enum fact, each */
     int nfacts;
@@ -332,6 +333,8 @@ struct match {
     int ntime;
     uint64_t now_stems[16]; /* the stems of words that state how things stand now (now_words) */
     int nnow;
+    uint64_t become_stems[8]; /* the stems of words that state someone became something */
+    int nbecome;
     /* scratch for one question, kept from one to the next (never a large malloc per question: an
      * 80 KiB block freed made malloc consolidate its heap every time) */
     struct qword *qw; /* owned, made at the first question: 2 * MAX_TOKENS: the question's words,
@@ -957,6 +960,22 @@ static const char *const now_words[] = { "continues", "continuing", "currently",
                                          "haven",     "now",        "ongoing",   "presently",
                                          "remain",    "still",      "yet" };
 
+/* Words that state that someone became something (a post, a role): a question about a person's
+ * past ("what did he do before he became army secretary") needs an entry that holds one. */
+static const char *const become_words[] = { "appointed", "became", "become", "becomes",
+                                            "becoming" };      /* sorted */
+static const char *const pronouns[] = { "he", "she", "they" }; /* sorted */
+static const char *const career_words[] = { "career", "did",  "do",   "doing",
+                                            "job",    "role", "work", "worked" }; /* sorted */
+
+static int become_stem(const struct match *m, uint64_t stem)
+{
+    for (int i = 0; i < m->nbecome; i++)
+        if (m->become_stems[i] == stem)
+            return 1;
+    return 0;
+}
+
 /* What the stem states: FACT_TIME with FACT_POINT (a point in time) or FACT_SPAN, FACT_NOW, or
  * 0. */
 static int time_stem(const struct match *m, uint64_t stem)
@@ -1032,6 +1051,7 @@ static int load_fwd(struct match *m, sqlite3_stmt *st, struct fwd *f)
             f->fact_kind[f->nfacts++] = hs.fact_kind[k];
         }
     for (int k = start[F_TITLE]; k < end; k++) {
+        f->become |= become_stem(m, hs.h[k]);
         int kind = time_stem(m, hs.h[k]);
         if (kind) {
             f->time |= (kind & FACT_TIME) != 0;
@@ -1456,6 +1476,12 @@ int match_open(struct match **out, struct kb *kb)
             !stem_word(m, now_words[i], stem, sizeof stem))
             m->now_stems[m->nnow++] = hash(stem, strlen(stem));
     }
+    for (size_t i = 0; i < sizeof become_words / sizeof *become_words; i++) {
+        char stem[MAX_TOKEN];
+        if (m->nbecome < (int)(sizeof m->become_stems / sizeof *m->become_stems) &&
+            !stem_word(m, become_words[i], stem, sizeof stem))
+            m->become_stems[m->nbecome++] = hash(stem, strlen(stem));
+    }
     if (api->xCreateFunction(api, "planbot_rank", kb, rank_fn, NULL) != SQLITE_OK) {
         rc = kb_fail(kb, ERR_DB, "cannot register the ranking function");
         goto err;
@@ -1574,6 +1600,8 @@ struct intent {
     int now;      /* right now, currently, "is it still": an entry that states nothing of how
                      things stand ("still", "currently", "remains") cannot answer */
     int source;   /* who wrote it, who published it: the source's record may answer */
+    int become;   /* a person's past, "before he became", "when did she become": an entry that
+                     states no one became anything cannot answer */
     int who_at;   /* "what did X say", "X's take": where X is in the question (-1: nowhere) */
     int who_said; /* "who said ...": asks who, so no speaker the question names is the one */
     int about_at; /* "what did X say about Y": where "about" is (-1: nowhere); Y must be held */
@@ -2153,6 +2181,13 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
             if (strcmp(prev, "what") == 0 || strcmp(prev, "which") == 0)
                 q->cls = NORM_STOP;
         }
+        /* "what did Driscoll do before he became army secretary", "before he was", "when did
+         * Kallas become the EU's top diplomat": a person's past */
+        if (!q->aside && (IN_SORTED(become_words, w) ||
+                          (strcmp(w, "before") == 0 && IN_SORTED(career_words, prev) &&
+                           IN_SORTED(pronouns, next) &&
+                           (strcmp(next2, "was") == 0 || strcmp(next2, "were") == 0))))
+            intent->become = 1; /* ("since before he was president" asks nothing of his past) */
         if (strcmp(w, "next") == 0 || strcmp(w, "upcoming") == 0)
             intent->span = 1; /* "when is the next meeting": not the one reported */
         if (asks_now(&m->words, i)) {
@@ -2713,6 +2748,7 @@ static void score(const struct match *m, int ng, double total, const struct inte
         s *= quantity_bonus;
     c->mismatch =
         (in->now && !(f->quote && speaker_hit) && (!f->now || !fact_near(m, ng, f, FACT_NOW))) ||
+        (in->become && !f->become) ||
         (in->count && (!f->number || !fact_near(m, ng, f, FACT_NUMBER))) ||
         (in->when && (!f->time || !fact_near(m, ng, f,
                                              in->past   ? FACT_POINT
@@ -3095,10 +3131,11 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
     int best = -1;
     /* An entry that holds the topic but not what the question asks for (a time, a number) does
      * not answer; one below it may. If none does, it is what planbot knows instead. */
-    res->asks = intent.when    ? MATCH_ASKS_WHEN
-                : intent.now   ? MATCH_ASKS_NOW
-                : intent.count ? MATCH_ASKS_COUNT
-                               : MATCH_ASKS_TOPIC;
+    res->asks = intent.when     ? MATCH_ASKS_WHEN
+                : intent.now    ? MATCH_ASKS_NOW
+                : intent.count  ? MATCH_ASKS_COUNT
+                : intent.become ? MATCH_ASKS_PAST
+                                : MATCH_ASKS_TOPIC;
     /* "what did X say (about Y)": only the words of X, the speaker named first, answer */
     int instead = -1, named = INT_MAX, by_who = 0;
     for (int i = 0; i < kept && intent.say && !intent.who_said; i++) {

@@ -39,8 +39,10 @@ enum match_asks {
     MATCH_ASKS_COUNT, /* a number: "how many", "how much" */
     MATCH_ASKS_SAID,  /* what someone named said, and no quote is theirs: "what did Trump say" */
     MATCH_ASKS_NOW,   /* how things stand now: "right now", "currently", "is it still" */
-    MATCH_ASKS_PARTY  /* about one party's thing ("Russia's army"), and the entry that holds the
+    MATCH_ASKS_PARTY, /* about one party's thing ("Russia's army"), and the entry that holds the
                          topic is about another's (Ukraine's army cap) */
+    MATCH_ASKS_PAST   /* a person's past: "what did X do before he became Y", "when did X become
+                         Y" (a time then, too) */
 };
 
 struct match_result {

@@ -110,6 +110,18 @@ static void a_question_for_someone_never_quoted_is_told_so(void **state)
     assert_null(strstr(r, "Leavitt"));
 }
 
+/* "What did Driscoll do before he became army secretary?": the knowledge base tells no one's
+ * past; planbot says so, and offers what it holds on him. */
+static void a_question_about_a_persons_past_is_told_so(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(say(f, "U1", 0, "what did driscoll do before he became army secretary?"), 0);
+    const char *r = reply(f);
+    if (!strstr(r, "does not say what that person did or was before") ||
+        !strstr(r, "[driscoll-delivered-plan]"))
+        fail_msg("want what is held on Driscoll, offered instead; got:\n%s", r);
+}
+
 /* A markup with citation marks (IRC's bold) puts them around the citation line, and nowhere
  * else: not in the quote, not in a source's own answer's other lines; without them, none. */
 static void citation_marks_wrap_the_source_line_only(void **state)
@@ -769,6 +781,7 @@ int main(void)
         cmocka_unit_test(reply_date_reads_iso_dates),
         cmocka_unit_test(question_is_answered_with_quote_and_citation),
         cmocka_unit_test(a_question_for_someone_never_quoted_is_told_so),
+        cmocka_unit_test(a_question_about_a_persons_past_is_told_so),
         cmocka_unit_test(citation_marks_wrap_the_source_line_only),
         cmocka_unit_test(off_topic_question_is_declined_politely),
         cmocka_unit_test(a_question_starting_with_help_is_a_question),

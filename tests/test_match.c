@@ -643,6 +643,17 @@ static void a_question_for_a_time_or_number_needs_an_entry_that_states_it(void *
         { "how long has dan driscoll been army secretary", MATCH_ASKS_WHEN, NULL,
           "driscoll-delivered-plan" },
         { "when is the next trump putin meeting", MATCH_ASKS_WHEN, NULL, "quote-peskov-anchorage" },
+        /* a person's past: no entry says what anyone did or was before, or when they became
+         * it; "since before he took office" asks nothing of the kind */
+        { "what did driscoll do before he became army secretary", MATCH_ASKS_PAST, NULL,
+          "driscoll-delivered-plan" },
+        { "what did witkoff do before he was special envoy", MATCH_ASKS_PAST, NULL,
+          "witkoff-leads-plan" },
+        { "when did rubio become secretary of state", MATCH_ASKS_WHEN, NULL,
+          "quote-rubio-potential-ideas" },
+        { "did leavitt say trump wanted this war over since before he was president, on the "
+          "campaign",
+          MATCH_ASKS_TOPIC, "quote-leavitt-frustrated", NULL },
         /* "when" that joins a clause asks no time; at the start it does */
         { "did european foreign ministries get guidance from washington when they called",
           MATCH_ASKS_TOPIC, "europe-ministries-in-dark", NULL },
