@@ -2145,6 +2145,9 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
             q->cls = NORM_SAY;
         if (q->cls == NORM_SAY && speaks_with(&m->words, i))
             q->cls = NORM_CONTENT;
+        if (q->cls == NORM_SAY && i + 1 < n && strcmp(m->words.t[i + 1].text, "yes") == 0)
+            q->cls = NORM_STOP; /* "why would saying yes be political suicide": accepting, not
+                                   anyone's words (its synonyms still apply) */
         const char *prev = i > 0 ? m->words.t[i - 1].text : "";
         /* "was Moscow told" asks who was told; "what does the plan say" (or "it") what it states */
         if (q->cls == NORM_SAY && !passive_at(&m->words, i) && !IN_SORTED(text_words, prev) &&
@@ -2241,6 +2244,13 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         }
         if (!fix && known && !english_is_word(w))
             vocab_correct(known, w, &fix);
+        /* the one who said it, one letter off a speaker's name, is that speaker even when the
+         * misspelling is an English word or a name of its own ("Levitt" for Leavitt) */
+        if (!fix && who && english_is_word(w)) {
+            struct vocab *names = speaker_words(m);
+            if (names)
+                vocab_correct(names, w, &fix);
+        }
         if (known && !fix)
             vocab_neighbour(known, w, &fix);
         /* the one who said it is corrected only into a speaker's name: "Starmer" is not the

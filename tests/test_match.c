@@ -165,6 +165,10 @@ static const struct question_row behaviours[] = {
     { "zelenksy response", "quote-zelensky-constructive-work|zelensky-agrees-to-work" },
     { "what did starmer say about it", NULL },
     { "what did Starmer say about it", NULL },
+    /* ... even when the misspelling is an English word or a name of its own */
+    { "what did levitt say about the plan being in flux", "quote-leavitt-in-flux" },
+    /* "saying yes" is accepting, not anyone's words: no speaker the question names is asked */
+    { "why would saying yes be political suicide for ukraine", "quote-diplomat-political-suicide" },
     { "Was Moscow told that Zelensky is ready?", "quote-peskov-not-informed" },
     /* a word of the question that is found in few entries makes an answer, even through a
      * typo; chat's filler words ("instead", "btw") weigh nothing */
