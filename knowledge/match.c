@@ -105,8 +105,7 @@ static const char *const field_names[NFIELDS] = { "title", "text",     "speaker"
 #ifndef MATCH_LONG_WORDS /* a question of this many words or more carries its asker's context */
 #define MATCH_LONG_WORDS 25
 #endif
-#ifndef MATCH_LONG_COVERAGE /* ... so under the bar, the best may answer with this much coverage   \
-                             */
+#ifndef MATCH_LONG_COVERAGE /* ... so under the bar, one may answer with this much */
 #define MATCH_LONG_COVERAGE 0.40
 #endif
 #ifndef MATCH_LONG_MARGIN /* ... when its score is at least this many times the next one's */
@@ -1654,11 +1653,6 @@ static int document_at(const struct tokens *words, int i)
     return -1;
 }
 
-static int document_before(const struct tokens *words, int i)
-{
-    return document_at(words, i) >= 0;
-}
-
 static int is_source_cue(const char *w)
 {
     return IN_SORTED(source_cues, w);
@@ -2214,7 +2208,7 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         }
         /* "when did this CNN story on the plan come out": a document noun a few words before a
          * word of publishing asks about the source ("come out", not "pull out") */
-        if (IN_SORTED(published_words, w) && document_before(&m->words, i) &&
+        if (IN_SORTED(published_words, w) && document_at(&m->words, i) >= 0 &&
             (strcmp(w, "out") != 0 || strcmp(prev, "come") == 0 || strcmp(prev, "came") == 0 ||
              strcmp(prev, "comes") == 0))
             intent->source = 1;
@@ -3069,6 +3063,8 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
         return fail(m, rc, "the question is too long once cleaned");
     struct intent intent = { .who_at = -1, .about_at = -1 };
     int nw = question_words(m, buf_str(clean), clean->len, qw, &intent);
+    int nwords = m->words.n; /* its words, and those of the question before it: all of them
+                                dilute what an entry covers (long_words) */
     /* the key of its wording, to find an example question it repeats word for word: from the
      * stems question_words() made of the cleaned question, as wording_key() would make it */
     uint64_t key = 0;
@@ -3087,6 +3083,14 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
             qw[i].pos += MAX_TOKENS;
         }
         nw += nb;
+        nwords += m->words.n;
+        /* m->words again holds this question's words, which the rest reads by position (the
+         * source's cues, speakers joined by "and") */
+        buf_reset(clean);
+        if ((rc = norm_clean(q, len, clean)) ||
+            (rc = tokenize(&m->plain, buf_str(clean), clean->len, &m->words)) ||
+            (rc = tokenize(&m->porter, buf_str(clean), clean->len, &m->stems)))
+            return fail(m, rc, "cannot split the question into words");
     }
     int ng = build_groups(m, qw, nw);
     find_owned(m, qw, nw, ng);
@@ -3187,7 +3191,7 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
     }
     int near = 0;
     if (best < 0 && instead < 0 && kept > 0 && !SOMEONE_ELSES(&m->cand[0]) &&
-        nearly_answers(&m->cand[0], kept > 1 ? m->cand[1].score : 0, m->words.n)) {
+        nearly_answers(&m->cand[0], kept > 1 ? m->cand[1].score : 0, nwords)) {
         if (!BLOCKED(&m->cand[0]))
             best = 0, near = 1;
         else
@@ -3207,7 +3211,7 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
                 c->coverage >= related_coverage * m->cand[best].coverage)
                 hit_of(c, &res->answers[res->n++]);
         }
-        int long_one = m->words.n >= long_words;
+        int long_one = nwords >= long_words;
         if (explain && near)
             buf_printf(explain,
                        "answer: %s, under the bar (%.0f%%) but over %.0f%% and %.1fx the next "
