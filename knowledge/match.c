@@ -47,7 +47,16 @@ enum {
 /* What a token of an entry states, for a question that asks how many or when: a time may be a
  * point ("Thursday", "in August", "2022", "yesterday") that says when something happened, or
  * only a span ("within 100 days", "for a month") that says how long or by when. */
-enum fact { FACT_NUMBER = 1, FACT_TIME = 2, FACT_POINT = 4, FACT_SPAN = 8, FACT_NOW = 16 };
+enum fact {
+    FACT_NUMBER = 1,
+    FACT_TIME = 2,
+    FACT_POINT = 4,
+    FACT_SPAN = 8,
+    FACT_NOW = 16,
+    FACT_DAY = 32,      /* a day: a weekday, "yesterday", a day of a month ("20 November") */
+    FACT_MONTHDAY = 64, /* a number that may be a day of a month (1 to 31), until it is one */
+    FACT_MONTH = 128    /* a month's name */
+};
 
 struct phrase;
 
@@ -327,8 +336,8 @@ struct match {
     int nparties;
     int *rule_order; /* owned: the rules' indexes by their first stem, then by index */
     struct fwd cache[CACHE_SLOTS];
-    uint64_t time_stems[48];      /* the stems of words that state a time (time_points, spans) */
-    unsigned char time_point[48]; /* ... each a point in time */
+    uint64_t time_stems[48];     /* the stems of words that state a time (time_points, spans) */
+    unsigned char time_kind[48]; /* ... each what it states (enum fact) */
     int ntime;
     uint64_t now_stems[16]; /* the stems of words that state how things stand now (now_words) */
     int nnow;
@@ -479,9 +488,12 @@ static int collect_hash(void *ctx, int flags, const char *tok, int n, int start,
     hs->year |= year;
     if ((number || year) && hs->nfacts < FACTS_MAX) {
         hs->fact_at[hs->nfacts] = hs->n - 1;
+        int value = digits && n <= 2 ? (n == 2 ? 10 * (tok[0] - '0') : 0) + tok[n - 1] - '0' : 0;
+        int monthday = value >= 1 && value <= 31; /* (tok is not NUL-terminated) */
         hs->fact_kind[hs->nfacts++] =
-            (unsigned char)(year ? FACT_TIME | FACT_POINT
-                                 : FACT_NUMBER); /* a year counts nothing */
+            (unsigned char)(year       ? FACT_TIME | FACT_POINT
+                            : monthday ? FACT_NUMBER | FACT_MONTHDAY
+                                       : FACT_NUMBER); /* a year counts nothing */
     }
     return SQLITE_OK;
 }
@@ -942,13 +954,15 @@ static uint64_t wording_key(struct match *m, const char *text, size_t len)
 
 /* Words that state a time, besides years (an entry that holds none cannot say when): a point in
  * time (with "since" and "until", which name one: "since the Anchorage summit"), or a span. */
-static const char *const time_points[] = {
-    "monday",  "tuesday",   "wednesday", "thursday", "friday",   "saturday",
-    "sunday",  "january",   "february",  "april",    "june",     "july",
-    "august",  "september", "october",   "november", "december", "today",
-    "tonight", "yesterday", "tomorrow",  "ago",      "morning",  "afternoon",
-    "evening", "night",     "date",      "since",    "until"
-};
+static const char *const time_days[] = { "monday",  "tuesday",   "wednesday", "thursday",
+                                         "friday",  "saturday",  "sunday",    "today",
+                                         "tonight", "yesterday", "tomorrow" };
+static const char *const time_months[] = {
+    "january", "february",  "april",   "june",     "july",
+    "august",  "september", "october", "november", "december"
+}; /* not "march", "may" */
+static const char *const time_points[] = { "ago",   "morning", "afternoon", "evening",
+                                           "night", "date",    "since",     "until" };
 static const char *const time_spans[] = { "day",    "days", "week",  "weeks",    "month",
                                           "months", "year", "years", "deadline", "timeline" };
 
@@ -964,6 +978,8 @@ static const char *const now_words[] = { "continues", "continuing", "currently",
 static const char *const become_words[] = { "appointed", "became", "become", "becomes",
                                             "becoming" };      /* sorted */
 static const char *const pronouns[] = { "he", "she", "they" }; /* sorted */
+static const char *const day_askers[] = { "exact",    "particular", "precise",
+                                          "specific", "what",       "which" }; /* sorted */
 static const char *const career_words[] = { "career", "did",  "do",   "doing",
                                             "job",    "role", "work", "worked" }; /* sorted */
 
@@ -975,13 +991,13 @@ static int become_stem(const struct match *m, uint64_t stem)
     return 0;
 }
 
-/* What the stem states: FACT_TIME with FACT_POINT (a point in time) or FACT_SPAN, FACT_NOW, or
- * 0. */
+/* What the stem states: FACT_TIME with FACT_POINT (a point in time, FACT_DAY a day, FACT_MONTH a
+ * month) or FACT_SPAN, FACT_NOW, or 0. */
 static int time_stem(const struct match *m, uint64_t stem)
 {
     for (int i = 0; i < m->ntime; i++)
         if (m->time_stems[i] == stem)
-            return FACT_TIME | (m->time_point[i] ? FACT_POINT : FACT_SPAN);
+            return m->time_kind[i];
     for (int i = 0; i < m->nnow; i++)
         if (m->now_stems[i] == stem)
             return FACT_NOW;
@@ -1059,6 +1075,17 @@ static int load_fwd(struct match *m, sqlite3_stmt *st, struct fwd *f)
                 f->fact_at[f->nfacts] = k;
                 f->fact_kind[f->nfacts++] = (unsigned char)kind;
             }
+        }
+    }
+    /* a number from 1 to 31 beside a month's name is a day of it: "20 November", "August 4" */
+    for (int x = 0; x < f->nfacts; x++) {
+        int at = f->fact_at[x];
+        if (!(f->fact_kind[x] & FACT_MONTHDAY))
+            continue;
+        if ((at > start[F_TITLE] && (time_stem(m, hs.h[at - 1]) & FACT_MONTH)) ||
+            (at + 1 < end && (time_stem(m, hs.h[at + 1]) & FACT_MONTH))) {
+            f->fact_kind[x] |= FACT_TIME | FACT_POINT | FACT_DAY;
+            f->time = 1;
         }
     }
     /* the examples' wordings, whole */
@@ -1459,16 +1486,26 @@ int match_open(struct match **out, struct kb *kb)
         kb_fail(kb, rc, "cannot create the FTS5 tokenizers");
         goto err;
     }
-    const size_t npoints = sizeof time_points / sizeof *time_points;
-    for (size_t i = 0; i < npoints + sizeof time_spans / sizeof *time_spans; i++) {
-        char stem[MAX_TOKEN];
-        const char *w = i < npoints ? time_points[i] : time_spans[i - npoints];
-        if (m->ntime < (int)(sizeof m->time_stems / sizeof *m->time_stems) &&
-            !stem_word(m, w, stem, sizeof stem)) {
-            m->time_point[m->ntime] = i < npoints;
-            m->time_stems[m->ntime++] = hash(stem, strlen(stem));
+    static const struct {
+        const char *const *words;
+        size_t n;
+        unsigned char kind;
+    } times[] = {
+        { time_days, sizeof time_days / sizeof *time_days, FACT_TIME | FACT_POINT | FACT_DAY },
+        { time_months, sizeof time_months / sizeof *time_months,
+          FACT_TIME | FACT_POINT | FACT_MONTH },
+        { time_points, sizeof time_points / sizeof *time_points, FACT_TIME | FACT_POINT },
+        { time_spans, sizeof time_spans / sizeof *time_spans, FACT_TIME | FACT_SPAN },
+    };
+    for (size_t t = 0; t < sizeof times / sizeof *times; t++)
+        for (size_t i = 0; i < times[t].n; i++) {
+            char stem[MAX_TOKEN];
+            if (m->ntime < (int)(sizeof m->time_stems / sizeof *m->time_stems) &&
+                !stem_word(m, times[t].words[i], stem, sizeof stem)) {
+                m->time_kind[m->ntime] = times[t].kind;
+                m->time_stems[m->ntime++] = hash(stem, strlen(stem));
+            }
         }
-    }
     for (size_t i = 0; i < sizeof now_words / sizeof *now_words; i++) {
         char stem[MAX_TOKEN];
         if (m->nnow < (int)(sizeof m->now_stems / sizeof *m->now_stems) &&
@@ -1599,6 +1636,8 @@ struct intent {
     int now;      /* right now, currently, "is it still": an entry that states nothing of how
                      things stand ("still", "currently", "remains") cannot answer */
     int source;   /* who wrote it, who published it: the source's record may answer */
+    int day;      /* what day, which date, the exact date: ... nor one that states no day (a
+                     weekday, a day of a month) */
     int become;   /* a person's past, "before he became", "when did she become": an entry that
                      states no one became anything cannot answer */
     int who_at;   /* "what did X say", "X's take": where X is in the question (-1: nowhere) */
@@ -1853,8 +1892,9 @@ static enum norm_class typo_of_filler(const char *w)
 /* Whether a word (after prev) asks for a quantity: "how many", "how soon", "maximum". */
 static int is_quantity(const char *w, const char *prev)
 {
-    static const char *const after_how[] = { "big",  "far",  "large", "long", "many",
-                                             "much", "high", "old",   "soon", "small" };
+    static const char *const after_how[] = { "big",   "broad", "close", "deep", "far",  "heavy",
+                                             "high",  "large", "long",  "many", "much", "old",
+                                             "small", "soon",  "tall",  "wide" };
     static const char *const alone[] = { "amount", "max",     "maximum", "minimum",
                                          "number", "numbers", "size",    "total" };
     for (size_t i = 0; strcmp(prev, "how") == 0 && i < sizeof after_how / sizeof *after_how; i++)
@@ -2025,8 +2065,9 @@ static int names_who(const struct tokens *w, int i)
 static const char *const about_words[] = { "about", "on", "over", "regarding" };
 
 /* After "how", the words that ask for a number, sorted: a size, an age, a distance. */
-static const char *const how_count[] = { "big",  "far",  "high", "large",
-                                         "many", "much", "old",  "small" };
+static const char *const how_count[] = { "big",   "broad", "close", "deep", "far",
+                                         "heavy", "high",  "large", "many", "much",
+                                         "old",   "small", "tall",  "wide" };
 
 /* Whether the bytes between two words end a clause: a comma, colon, semicolon, a dash between
  * spaces or a long dash, a bracket, or the end of a sentence: a full stop after a word of at
@@ -2178,6 +2219,9 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
             if (strcmp(prev, "what") == 0 || strcmp(prev, "which") == 0)
                 q->cls = NORM_STOP;
         }
+        /* "what day", "which date", "the exact date": a day, not only a month ("in August") */
+        if ((strcmp(w, "day") == 0 || strcmp(w, "date") == 0) && IN_SORTED(day_askers, prev))
+            intent->when = intent->day = 1;
         /* "what did Driscoll do before he became army secretary", "before he was", "when did
          * Kallas become the EU's top diplomat": a person's past */
         if (!q->aside && (IN_SORTED(become_words, w) ||
@@ -2752,7 +2796,7 @@ static void score(const struct match *m, int ng, double total, const struct inte
         s *= quantity_bonus;
     c->mismatch =
         (in->now && !(f->quote && speaker_hit) && (!f->now || !fact_near(m, ng, f, FACT_NOW))) ||
-        (in->become && !f->become) ||
+        (in->become && !f->become) || (in->day && !fact_near(m, ng, f, FACT_DAY)) ||
         (in->count && (!f->number || !fact_near(m, ng, f, FACT_NUMBER))) ||
         (in->when && (!f->time || !fact_near(m, ng, f,
                                              in->past   ? FACT_POINT

@@ -256,6 +256,9 @@ static const struct question_row behaviours[] = {
     { "Asking for the quarterly risk memo that our compliance folks circulate to every regional "
       "office: what did Dmitry Peskov have for breakfast on the day the draft leaked?",
       NULL },
+    /* a word for a part of the document ("clause", "section") names no topic */
+    { "is there an amnesty clause in there?", "amnesty-all-parties" },
+    { "which section covers russia invading again", "russia-invades-again" },
     /* off topic: decline */
     { "How do I make coffee?", NULL },
     { "What's on the lunch menu today?", NULL },
@@ -647,6 +650,13 @@ static void a_question_for_a_time_or_number_needs_an_entry_that_states_it(void *
         { "how long has dan driscoll been army secretary", MATCH_ASKS_WHEN, NULL,
           "driscoll-delivered-plan" },
         { "when is the next trump putin meeting", MATCH_ASKS_WHEN, NULL, "quote-peskov-anchorage" },
+        /* what day, the exact date: a day (a weekday, a day of a month), not only a month */
+        { "what exact date did trump and putin meet in alaska", MATCH_ASKS_WHEN, NULL,
+          "quote-peskov-anchorage" },
+        { "which day did cnn get hold of the draft", MATCH_ASKS_WHEN, "plan-overview", NULL },
+        /* "how wide", "how deep", "how close": a measure, a number */
+        { "how wide is the buffer zone in donetsk", MATCH_ASKS_COUNT, NULL,
+          "donetsk-withdrawal-buffer-zone" },
         /* a person's past: no entry says what anyone did or was before, or when they became
          * it; "since before he took office" asks nothing of the kind */
         { "what did driscoll do before he became army secretary", MATCH_ASKS_PAST, NULL,
