@@ -2073,6 +2073,16 @@ static const char *const how_count[] = { "big",   "broad", "close", "deep", "far
  * spaces or a long dash, a bracket, or the end of a sentence: a full stop after a word of at
  * least four bytes (before: the length of the word the bytes follow), so that "St. Petersburg"
  * and "Mr. Witkoff" go on. */
+/* Whether the bytes between two words end a sentence: a question or exclamation mark, or a full
+ * stop after a word of at least 4 bytes (not "U.S."). */
+static int sentence_end(const char *s, size_t n, size_t before)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '?' || s[i] == '!' || (s[i] == '.' && before >= 4))
+            return 1;
+    return 0;
+}
+
 static int clause_break(const char *s, size_t n, size_t before)
 {
     for (size_t i = 0; i < n; i++) {
@@ -2096,7 +2106,8 @@ static int clause_break(const char *s, size_t n, size_t before)
  * either: score() leaves those an entry lacks out of its coverage. A clause that reports
  * someone else's claim ("he says the plan lets Ukraine keep nuclear weapons") keeps them: it is
  * what is asked about. */
-static void mark_asides(const struct tokens *words, const char *text, size_t len, int n, int *aside)
+static void mark_asides(const struct tokens *words, const char *text, size_t len, int n, int *aside,
+                        int *sentence_of)
 {
     static const char *const opens[] = {
         "am",  "any",  "are",   "aren",  "can",   "could", "couldn", "did",    "didn",
@@ -2109,18 +2120,21 @@ static void mark_asides(const struct tokens *words, const char *text, size_t len
                                            "so",   "then", "um",  "wait", "well", "yeah" };
     static const char *const mine[] = { "i",  "id",     "im",  "ive",  "lemme", "me",
                                         "my", "myself", "our", "ours", "us",    "we" }; /* sorted */
+    int sentence[MAX_TOKENS], ns = 0;
     int clause[MAX_TOKENS], asks[MAX_TOKENS] = { 0 }, own[MAX_TOKENS] = { 0 }, nc = 0, first = 1,
                             any = 0;
     for (int i = 0; i < n; i++) {
         if (i > 0) {
             /* the bytes between the words as typed (a word's text is folded: "é" is "e") */
             size_t from = (size_t)words->t[i - 1].end, to = (size_t)words->t[i].start;
-            if (from < to && to <= len &&
-                clause_break(text + from, to - from,
-                             (size_t)(words->t[i - 1].end - words->t[i - 1].start)))
+            size_t before = (size_t)(words->t[i - 1].end - words->t[i - 1].start);
+            if (from < to && to <= len && clause_break(text + from, to - from, before)) {
                 nc++, first = 1;
+                ns += sentence_end(text + from, to - from, before);
+            }
         }
         clause[i] = nc;
+        sentence[i] = ns;
         const char *w = words->t[i].text;
         if (in_sorted(mine, sizeof mine / sizeof *mine, w))
             own[nc] = 1;
@@ -2135,8 +2149,10 @@ static void mark_asides(const struct tokens *words, const char *text, size_t len
     }
     for (int c = 0; c <= nc; c++)
         any |= asks[c];
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         aside[i] = any && nc > 0 && !asks[clause[i]] ? 1 + own[clause[i]] : 0;
+        sentence_of[i] = sentence[i];
+    }
 }
 
 /* Splits the cleaned question into words and corrects the unknown ones. Returns the count. */
@@ -2153,13 +2169,17 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
     }
     int shouting = upper > lower;
     int aside[MAX_TOKENS];
-    mark_asides(&m->words, text, len, n, aside);
+    int sentence_of[MAX_TOKENS];
+    mark_asides(&m->words, text, len, n, aside, sentence_of);
     unsigned char compared[MAX_TOKENS];
     if (mark_comparisons(&m->words, n, compared))
         intent->count = 1; /* "is the cap more or less than a million": a number answers */
     int k = 0, opened = 0; /* opened: a word that is not a stop word came before */
     enum norm_class last = NORM_STOP;
     for (int i = 0; i < n; i++) {
+        if (i > 0 && sentence_of[i] != sentence_of[i - 1])
+            opened = 0, last = NORM_STOP; /* "I'm writing a backgrounder. When did the ICC ...":
+                                             a sentence of its own opens with "when" */
         opened |= last != NORM_STOP;
         last = NORM_STOP;
         const char *w = m->words.t[i].text, *s = m->stems.t[i].text;
@@ -2798,10 +2818,11 @@ static void score(const struct match *m, int ng, double total, const struct inte
         (in->now && !(f->quote && speaker_hit) && (!f->now || !fact_near(m, ng, f, FACT_NOW))) ||
         (in->become && !f->become) || (in->day && !fact_near(m, ng, f, FACT_DAY)) ||
         (in->count && (!f->number || !fact_near(m, ng, f, FACT_NUMBER))) ||
-        (in->when && (!f->time || !fact_near(m, ng, f,
-                                             in->past   ? FACT_POINT
-                                             : in->span ? FACT_SPAN
-                                                        : FACT_TIME)));
+        (in->when && (!f->time || (!(in->say && f->quote && speaker_hit) &&
+                                   !fact_near(m, ng, f,
+                                              in->past   ? FACT_POINT
+                                              : in->span ? FACT_SPAN
+                                                         : FACT_TIME))));
     c->other_party = -1;
     for (int o = 0; o < m->nowned && c->other_party < 0; o++)
         if (owned_elsewhere(m, f, &m->owned[o]))

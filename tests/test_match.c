@@ -678,6 +678,15 @@ static void a_question_for_a_time_or_number_needs_an_entry_that_states_it(void *
         { "how long was witkoff working on this", MATCH_ASKS_WHEN, "witkoff-leads-plan", NULL },
         { "what year did the istanbul talks happen", MATCH_ASKS_WHEN, "istanbul-2022-precedent",
           NULL },
+        /* ... and at the start of a sentence of its own, after others */
+        { "I'm writing a backgrounder on the kids issue. When did the ICC issue its warrant for "
+          "Putin?",
+          MATCH_ASKS_WHEN, NULL, "icc-putin-warrant" },
+        { "why are us officials pushing this now, when kyiv has rejected land concessions before?",
+          MATCH_ASKS_TOPIC, "new-window-of-opportunity", NULL },
+        /* when someone said it: the quote's own time, wherever it is in the entry */
+        { "when did leavitt say the plan was in flux", MATCH_ASKS_WHEN, "quote-leavitt-in-flux",
+          NULL },
         /* "when" that opens a clause before the question asks no time */
         { "when the draft leaked, did the kremlin deny working on it", MATCH_ASKS_TOPIC,
           "kremlin-denial", NULL },
