@@ -1769,16 +1769,16 @@ static int when_clause(const struct tokens *words, int i)
 }
 
 /* Whether a word (after prev) asks when: "when", "what year", "which day", "how long". */
+/* Words that name a time to keep ("what's the timeline"): they ask for a time by themselves.
+ * Sorted. */
+static const char *const time_names[] = { "deadline", "schedule", "timeframe", "timeline",
+                                          "timetable" };
+
 static int is_when(const char *w, const char *prev)
 {
     static const char *const after_what[] = { "date", "day", "month", "time", "week", "year" };
-    static const char *const alone[] = { "deadline", "schedule", "timeframe", "timeline",
-                                         "timetable" };
-    if (strcmp(w, "when") == 0)
+    if (strcmp(w, "when") == 0 || IN_SORTED(time_names, w))
         return 1;
-    for (size_t i = 0; i < sizeof alone / sizeof *alone; i++)
-        if (strcmp(w, alone[i]) == 0)
-            return 1;
     if (strcmp(prev, "how") == 0)
         return strcmp(w, "long") == 0 || strcmp(w, "soon") == 0;
     for (size_t i = 0; (strcmp(prev, "what") == 0 || strcmp(prev, "which") == 0) &&
@@ -2229,8 +2229,8 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
             !(strcmp(w, "when") == 0 && (opened || when_clause(&m->words, i)))) {
             intent->when = 1;
             /* "when did it leak", "what day was it": a point in the past ("how long has it
-             * been" asks for a span) */
-            if (strcmp(prev, "how") != 0 && IN_SORTED(past_aux, next))
+             * been" asks for a span; "what timeline did they agree on", a timeline) */
+            if (strcmp(prev, "how") != 0 && IN_SORTED(past_aux, next) && !IN_SORTED(time_names, w))
                 intent->past = 1;
             if ((strcmp(w, "when") == 0 && IN_SORTED(future_aux, next)) ||
                 (strcmp(w, "long") == 0 && strcmp(prev, "how") == 0))

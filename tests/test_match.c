@@ -684,6 +684,9 @@ static void a_question_for_a_time_or_number_needs_an_entry_that_states_it(void *
           MATCH_ASKS_WHEN, NULL, "icc-putin-warrant" },
         { "why are us officials pushing this now, when kyiv has rejected land concessions before?",
           MATCH_ASKS_TOPIC, "new-window-of-opportunity", NULL },
+        /* "what timeline did they agree on" asks for the timeline, not a point in the past */
+        { "what timeline did driscoll and zelensky agree on for signing", MATCH_ASKS_WHEN,
+          "quote-defense-official-timeline", NULL },
         /* when someone said it: the quote's own time, wherever it is in the entry */
         { "when did leavitt say the plan was in flux", MATCH_ASKS_WHEN, "quote-leavitt-in-flux",
           NULL },
