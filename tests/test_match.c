@@ -297,8 +297,10 @@ static void matcher_follows_behaviour_table(void **state)
 }
 
 /* The team's question set: the matcher must stay at or above these rates, in percent (the
- * README reports the current ones). A change that lowers them needs a reason. */
-enum { ANSWER_FLOOR = 89, DECLINE_FLOOR = 92 };
+ * README reports the current ones). A change that lowers them needs a reason: 89 became 87 when
+ * the sixth round added seven batches, harder than the set before them (87.6% right of them all,
+ * 90.2% of the set before, which had been at 89.7%). */
+enum { ANSWER_FLOOR = 87, DECLINE_FLOOR = 93 };
 
 static void matcher_meets_quality_floors_on_question_set(void **state)
 {
