@@ -978,6 +978,9 @@ static const char *const now_words[] = { "continues", "continuing", "currently",
 static const char *const become_words[] = { "appointed", "became", "become", "becomes",
                                             "becoming" };      /* sorted */
 static const char *const pronouns[] = { "he", "she", "they" }; /* sorted */
+static const char *const claim_makers[] = {
+    "any", "bring", "bringing", "file", "filing", "lodge", "make", "no", "pursue", "raise"
+}; /* sorted */
 static const char *const day_askers[] = { "exact",    "particular", "precise",
                                           "specific", "what",       "which" }; /* sorted */
 static const char *const career_words[] = { "career", "did",  "do",   "doing",
@@ -2200,6 +2203,9 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
             q->cls = NORM_SAY;
         if (q->cls == NORM_SAY && speaks_with(&m->words, i))
             q->cls = NORM_CONTENT;
+        if (q->cls == NORM_SAY && i > 0 && IN_SORTED(claim_makers, m->words.t[i - 1].text) &&
+            (strcmp(w, "claim") == 0 || strcmp(w, "claims") == 0))
+            q->cls = NORM_CONTENT; /* "bring claims over wartime actions": a legal claim */
         if (q->cls == NORM_SAY && i + 1 < n && strcmp(m->words.t[i + 1].text, "yes") == 0)
             q->cls = NORM_STOP; /* "why would saying yes be political suicide": accepting, not
                                    anyone's words (its synonyms still apply) */
@@ -2220,7 +2226,8 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         int article =
             strcmp(next, "a") == 0 || strcmp(next, "an") == 0 ||
             (strcmp(next, "of") == 0 && (strcmp(next2, "a") == 0 || strcmp(next2, "an") == 0));
-        if (strcmp(prev, "how") == 0 && IN_SORTED(how_count, w) && !article)
+        if (strcmp(prev, "how") == 0 && IN_SORTED(how_count, w) && !article &&
+            !(strcmp(w, "far") == 0 && strcmp(next, "along") == 0)) /* progress, not distance */
             intent->count = 1; /* "how old": an age is a number; "how big": a size (but "how big
                                   a shift", "how big of a deal" ask how much it matters) */
         /* "when" after the question's first words that are not stop words joins a clause ("did

@@ -256,6 +256,12 @@ static const struct question_row behaviours[] = {
     { "Asking for the quarterly risk memo that our compliance folks circulate to every regional "
       "office: what did Dmitry Peskov have for breakfast on the day the draft leaked?",
       NULL },
+    /* a legal claim is no one's words; "how far along" asks how finished, not how far; idioms
+     * as synonyms ("down the line", "nailed down", "flak") */
+    { "would ukraine be able to bring claims over wartime actions down the line?",
+      "amnesty-all-parties" },
+    { "how far along is the plan, have the points been nailed down?", "plan-framework-stage" },
+    { "does cnn expect the land concessions to draw flak?", "land-concessions-criticism" },
     /* a word for a part of the document ("clause", "section") names no topic */
     { "is there an amnesty clause in there?", "amnesty-all-parties" },
     { "which section covers russia invading again", "russia-invades-again" },
