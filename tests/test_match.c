@@ -494,6 +494,26 @@ static void explain_describes_the_decision(void **state)
                          0);
         assert_int_equal(strstr(buf_str(&ex), "asks what someone said") != NULL, said[i].says);
     }
+    /* each question type is named, and a long question's decision says why it answered */
+    static const struct {
+        const char *question, *says;
+    } types[] = {
+        { "what day did cnn get hold of the draft", "asks for a day" },
+        { "what did driscoll do before he became army secretary", "asks a person's past" },
+        { "how many soldiers does ukraine have right now", "asks how things stand now" },
+        { "is the cap on ukraine's army more or less than a million", "asks how many" },
+        { "Sorry for the wall of text but the procurement people want a straight yes or no before "
+          "Friday: is there some clause that voids the guarantee if Kyiv hits a big Russian city "
+          "with a missile?",
+          "(a long question)" },
+    };
+    for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
+        buf_reset(&ex);
+        assert_int_equal(match_ask(f->m, types[i].question, strlen(types[i].question), 3, &r, &ex),
+                         0);
+        if (!strstr(buf_str(&ex), types[i].says))
+            fail_msg("%s: want \"%s\" in:\n%s", types[i].question, types[i].says, buf_str(&ex));
+    }
     buf_free(&ex);
 }
 
