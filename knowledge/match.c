@@ -240,6 +240,7 @@ struct fwd {       /* a cached entry: its fields as stem hashes */
     int time;               /* its title or text states a time: a day, a date, a year, days */
     int now;                /* ... or how things stand now: "currently", "still", "remains" */
     int become;             /* ... or that someone became something: "became", "appointed" */
+    int conditional;        /* ... or what follows if something happens: "if", "or else" */
     int fact_at[FACTS_MAX]; /* where (index in block) its title and text state them */
     unsigned char fact_kind[FACTS_MAX]; /* enum fact, each */
     int nfacts;
@@ -343,6 +344,8 @@ struct match {
     int nnow;
     uint64_t become_stems[8]; /* the stems of words that state someone became something */
     int nbecome;
+    uint64_t if_stems[8]; /* the stems of words that state a condition (if_words) */
+    int nif;
     /* scratch for one question, kept from one to the next (never a large malloc per question: an
      * 80 KiB block freed made malloc consolidate its heap every time) */
     struct qword *qw; /* owned, made at the first question: 2 * MAX_TOKENS: the question's words,
@@ -978,6 +981,7 @@ static const char *const now_words[] = { "continues", "continuing", "currently",
 static const char *const become_words[] = { "appointed", "became", "become", "becomes",
                                             "becoming" };      /* sorted */
 static const char *const pronouns[] = { "he", "she", "they" }; /* sorted */
+static const char *const if_asides[] = { "any", "anything", "ever", "not", "possible", "so" };
 static const char *const claim_makers[] = {
     "any", "bring", "bringing", "file", "filing", "lodge", "make", "no", "pursue", "raise"
 }; /* sorted */
@@ -985,6 +989,20 @@ static const char *const day_askers[] = { "exact",    "particular", "precise",
                                           "specific", "what",       "which" }; /* sorted */
 static const char *const career_words[] = { "career", "did",  "do",   "doing",
                                             "job",    "role", "work", "worked" }; /* sorted */
+
+/* Words that state what follows if something happens ("if Russia invades", "or else the
+ * guarantees would not apply", "sanctions for violations"): a question about what happens if
+ * something happens needs an entry that holds one. */
+static const char *const if_words[] = { "else",   "if",        "otherwise",
+                                        "unless", "violation", "violations" };
+
+static int if_stem(const struct match *m, uint64_t stem)
+{
+    for (int i = 0; i < m->nif; i++)
+        if (m->if_stems[i] == stem)
+            return 1;
+    return 0;
+}
 
 static int become_stem(const struct match *m, uint64_t stem)
 {
@@ -1070,6 +1088,7 @@ static int load_fwd(struct match *m, sqlite3_stmt *st, struct fwd *f)
         }
     for (int k = start[F_TITLE]; k < end; k++) {
         f->become |= become_stem(m, hs.h[k]);
+        f->conditional |= if_stem(m, hs.h[k]);
         int kind = time_stem(m, hs.h[k]);
         if (kind) {
             f->time |= (kind & FACT_TIME) != 0;
@@ -1515,6 +1534,12 @@ int match_open(struct match **out, struct kb *kb)
             !stem_word(m, now_words[i], stem, sizeof stem))
             m->now_stems[m->nnow++] = hash(stem, strlen(stem));
     }
+    for (size_t i = 0; i < sizeof if_words / sizeof *if_words; i++) {
+        char stem[MAX_TOKEN];
+        if (m->nif < (int)(sizeof m->if_stems / sizeof *m->if_stems) &&
+            !stem_word(m, if_words[i], stem, sizeof stem))
+            m->if_stems[m->nif++] = hash(stem, strlen(stem));
+    }
     for (size_t i = 0; i < sizeof become_words / sizeof *become_words; i++) {
         char stem[MAX_TOKEN];
         if (m->nbecome < (int)(sizeof m->become_stems / sizeof *m->become_stems) &&
@@ -1639,13 +1664,15 @@ struct intent {
     int now;      /* right now, currently, "is it still": an entry that states nothing of how
                      things stand ("still", "currently", "remains") cannot answer */
     int source;   /* who wrote it, who published it: the source's record may answer */
-    int day;      /* what day, which date, the exact date: ... nor one that states no day (a
-                     weekday, a day of a month) */
-    int become;   /* a person's past, "before he became", "when did she become": an entry that
-                     states no one became anything cannot answer */
-    int who_at;   /* "what did X say", "X's take": where X is in the question (-1: nowhere) */
-    int who_said; /* "who said ...": asks who, so no speaker the question names is the one */
-    int about_at; /* "what did X say about Y": where "about" is (-1: nowhere); Y must be held */
+    int conditional; /* "what happens if", "what if": what follows if something happens; an
+                        entry that states no condition ("if", "or else") cannot answer */
+    int day;         /* what day, which date, the exact date: ... nor one that states no day (a
+                        weekday, a day of a month) */
+    int become;      /* a person's past, "before he became", "when did she become": an entry that
+                        states no one became anything cannot answer */
+    int who_at;      /* "what did X say", "X's take": where X is in the question (-1: nowhere) */
+    int who_said;    /* "who said ...": asks who, so no speaker the question names is the one */
+    int about_at;    /* "what did X say about Y": where "about" is (-1: nowhere); Y must be held */
 };
 
 /* Words that ask about the source itself: its authors, publisher, publication. Sorted. */
@@ -2110,7 +2137,7 @@ static int clause_break(const char *s, size_t n, size_t before)
  * someone else's claim ("he says the plan lets Ukraine keep nuclear weapons") keeps them: it is
  * what is asked about. */
 static void mark_asides(const struct tokens *words, const char *text, size_t len, int n, int *aside,
-                        int *sentence_of)
+                        int *sentence_of, int *clause_of)
 {
     static const char *const opens[] = {
         "am",  "any",  "are",   "aren",  "can",   "could", "couldn", "did",    "didn",
@@ -2155,6 +2182,7 @@ static void mark_asides(const struct tokens *words, const char *text, size_t len
     for (int i = 0; i < n; i++) {
         aside[i] = any && nc > 0 && !asks[clause[i]] ? 1 + own[clause[i]] : 0;
         sentence_of[i] = sentence[i];
+        clause_of[i] = clause[i];
     }
 }
 
@@ -2172,8 +2200,8 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
     }
     int shouting = upper > lower;
     int aside[MAX_TOKENS];
-    int sentence_of[MAX_TOKENS];
-    mark_asides(&m->words, text, len, n, aside, sentence_of);
+    int sentence_of[MAX_TOKENS], clause_of[MAX_TOKENS];
+    mark_asides(&m->words, text, len, n, aside, sentence_of, clause_of);
     unsigned char compared[MAX_TOKENS];
     if (mark_comparisons(&m->words, n, compared))
         intent->count = 1; /* "is the cap more or less than a million": a number answers */
@@ -2249,6 +2277,13 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         /* "what day", "which date", "the exact date": a day, not only a month ("in August") */
         if ((strcmp(w, "day") == 0 || strcmp(w, "date") == 0) && IN_SORTED(day_askers, prev))
             intent->when = intent->day = 1;
+        /* "what if Putin attacks again", "what happens if", "what kicks in if", "If Ukraine
+         * fires a missile, what then": what follows an event, not what becomes of a thing
+         * ("what happens to Kherson") */
+        if (strcmp(w, "if") == 0 && !q->aside && !IN_SORTED(if_asides, next) &&
+            (strcmp(prev, "what") == 0 || strcmp(prev, "in") == 0 ||
+             strncmp(prev, "happen", 6) == 0 || i == 0 || clause_of[i] != clause_of[i - 1]))
+            intent->conditional = 1; /* (not "if anything", "if so") */
         /* "what did Driscoll do before he became army secretary", "before he was", "when did
          * Kallas become the EU's top diplomat": a person's past */
         if (!q->aside && (IN_SORTED(become_words, w) ||
@@ -2823,7 +2858,8 @@ static void score(const struct match *m, int ng, double total, const struct inte
         s *= quantity_bonus;
     c->mismatch =
         (in->now && !(f->quote && speaker_hit) && (!f->now || !fact_near(m, ng, f, FACT_NOW))) ||
-        (in->become && !f->become) || (in->day && !fact_near(m, ng, f, FACT_DAY)) ||
+        (in->become && !f->become) || (in->conditional && !f->conditional) ||
+        (in->day && !fact_near(m, ng, f, FACT_DAY)) ||
         (in->count && (!f->number || !fact_near(m, ng, f, FACT_NUMBER))) ||
         (in->when && (!f->time || (!(in->say && f->quote && speaker_hit) &&
                                    !fact_near(m, ng, f,

@@ -262,6 +262,15 @@ static const struct question_row behaviours[] = {
       "amnesty-all-parties" },
     { "how far along is the plan, have the points been nailed down?", "plan-framework-stage" },
     { "does cnn expect the land concessions to draw flak?", "land-concessions-criticism" },
+    /* what follows an event ("what happens if", "what if") needs an entry that states a
+     * condition; what becomes of a thing ("what happens to") does not */
+    { "what happens if ukraine goes over the 600,000 cap?", NULL },
+    { "what if ukraine fires a missile at moscow", "missile-moscow-guarantee-void" },
+    { "what happens if someone breaks the agreement",
+      "sanctions-for-violations|russia-invades-again" },
+    { "what happens to kherson under the plan", "kherson-zaporizhzhia-frozen" },
+    { "why did the talks speed up this week, if anything changed in moscow",
+      "witkoff-leads-plan|new-window-of-opportunity" },
     /* a word for a part of the document ("clause", "section") names no topic */
     { "is there an amnesty clause in there?", "amnesty-all-parties" },
     { "which section covers russia invading again", "russia-invades-again" },
