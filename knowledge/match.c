@@ -2945,7 +2945,7 @@ static int by_score(const void *a, const void *b)
 static void explain_groups(const struct match *m, int ng, double total, const struct intent *in,
                            struct buf *out)
 {
-    buf_printf(out, "entries: %.0f; question weight: %.2f%s%s%s%s%s%s%s\n", m->nentries, total,
+    buf_printf(out, "entries: %.0f; question weight: %.2f%s%s%s%s%s%s%s%s\n", m->nentries, total,
                in->say ? "; asks what someone said: quotes preferred" : "",
                in->quantity ? "; asks for a quantity: numbers preferred" : "",
                in->when ? "; asks when: only an entry that states a time answers" : "",
@@ -2954,7 +2954,10 @@ static void explain_groups(const struct match *m, int ng, double total, const st
                in->now ? "; asks how things stand now: only an entry that says so answers" : "",
                in->become ? "; asks a person's past: only an entry that says someone became "
                             "something answers"
-                          : "");
+                          : "",
+               in->conditional ? "; asks what follows if something happens: only an entry that "
+                                 "states a condition answers"
+                               : "");
     for (int i = 0; i < ng; i++) {
         const struct group *g = &m->groups[i];
         buf_printf(out, "  %-18s weight %5.2f  in %u entries%s%s%s:", g->label, g->weight, g->df,

@@ -509,6 +509,7 @@ static void explain_describes_the_decision(void **state)
     } types[] = {
         { "what day did cnn get hold of the draft", "asks for a day" },
         { "what did driscoll do before he became army secretary", "asks a person's past" },
+        { "what if ukraine fires a missile at moscow", "asks what follows if something happens" },
         { "how many soldiers does ukraine have right now", "asks how things stand now" },
         { "is the cap on ukraine's army more or less than a million", "asks how many" },
         { "Sorry for the wall of text but the procurement people want a straight yes or no before "
