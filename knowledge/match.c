@@ -315,6 +315,11 @@ struct resident {
     size_t nwordings;
 };
 
+struct stems { /* the porter stems of a short list of words, as hashes */
+    uint64_t h[16];
+    int n;
+};
+
 struct match {
     struct kb *kb;    /* borrowed */
     int resident_max; /* hold knowledge bases up to this many entries in memory */
@@ -340,12 +345,9 @@ struct match {
     uint64_t time_stems[48];     /* the stems of words that state a time (time_points, spans) */
     unsigned char time_kind[48]; /* ... each what it states (enum fact) */
     int ntime;
-    uint64_t now_stems[16]; /* the stems of words that state how things stand now (now_words) */
-    int nnow;
-    uint64_t become_stems[8]; /* the stems of words that state someone became something */
-    int nbecome;
-    uint64_t if_stems[8]; /* the stems of words that state a condition (if_words) */
-    int nif;
+    struct stems now_stems;    /* of words that state how things stand now (now_words) */
+    struct stems become_stems; /* ... that someone became something (become_words) */
+    struct stems if_stems;     /* ... a condition (if_words) */
     /* scratch for one question, kept from one to the next (never a large malloc per question: an
      * 80 KiB block freed made malloc consolidate its heap every time) */
     struct qword *qw; /* owned, made at the first question: 2 * MAX_TOKENS: the question's words,
@@ -774,6 +776,7 @@ static struct vocab *speaker_words(struct match *m)
 }
 
 static int stem_word(struct match *m, const char *word, char *out, size_t len);
+static void stems_of(struct match *m, const char *const *words, size_t n, struct stems *set);
 
 /* The parties and the words that name them, their names first: what owns a word of a question
  * or an entry (party.h). A read-only database from before the parties has none. */
@@ -996,18 +999,10 @@ static const char *const career_words[] = { "career", "did",  "do",   "doing",
 static const char *const if_words[] = { "else",   "if",        "otherwise",
                                         "unless", "violation", "violations" };
 
-static int if_stem(const struct match *m, uint64_t stem)
+static int in_stems(const struct stems *set, uint64_t stem)
 {
-    for (int i = 0; i < m->nif; i++)
-        if (m->if_stems[i] == stem)
-            return 1;
-    return 0;
-}
-
-static int become_stem(const struct match *m, uint64_t stem)
-{
-    for (int i = 0; i < m->nbecome; i++)
-        if (m->become_stems[i] == stem)
+    for (int i = 0; i < set->n; i++)
+        if (set->h[i] == stem)
             return 1;
     return 0;
 }
@@ -1019,10 +1014,7 @@ static int time_stem(const struct match *m, uint64_t stem)
     for (int i = 0; i < m->ntime; i++)
         if (m->time_stems[i] == stem)
             return m->time_kind[i];
-    for (int i = 0; i < m->nnow; i++)
-        if (m->now_stems[i] == stem)
-            return FACT_NOW;
-    return 0;
+    return in_stems(&m->now_stems, stem) ? FACT_NOW : 0;
 }
 
 static int by_value(const void *a, const void *b)
@@ -1087,8 +1079,8 @@ static int load_fwd(struct match *m, sqlite3_stmt *st, struct fwd *f)
             f->fact_kind[f->nfacts++] = hs.fact_kind[k];
         }
     for (int k = start[F_TITLE]; k < end; k++) {
-        f->become |= become_stem(m, hs.h[k]);
-        f->conditional |= if_stem(m, hs.h[k]);
+        f->become |= in_stems(&m->become_stems, hs.h[k]);
+        f->conditional |= in_stems(&m->if_stems, hs.h[k]);
         int kind = time_stem(m, hs.h[k]);
         if (kind) {
             f->time |= (kind & FACT_TIME) != 0;
@@ -1528,24 +1520,9 @@ int match_open(struct match **out, struct kb *kb)
                 m->time_stems[m->ntime++] = hash(stem, strlen(stem));
             }
         }
-    for (size_t i = 0; i < sizeof now_words / sizeof *now_words; i++) {
-        char stem[MAX_TOKEN];
-        if (m->nnow < (int)(sizeof m->now_stems / sizeof *m->now_stems) &&
-            !stem_word(m, now_words[i], stem, sizeof stem))
-            m->now_stems[m->nnow++] = hash(stem, strlen(stem));
-    }
-    for (size_t i = 0; i < sizeof if_words / sizeof *if_words; i++) {
-        char stem[MAX_TOKEN];
-        if (m->nif < (int)(sizeof m->if_stems / sizeof *m->if_stems) &&
-            !stem_word(m, if_words[i], stem, sizeof stem))
-            m->if_stems[m->nif++] = hash(stem, strlen(stem));
-    }
-    for (size_t i = 0; i < sizeof become_words / sizeof *become_words; i++) {
-        char stem[MAX_TOKEN];
-        if (m->nbecome < (int)(sizeof m->become_stems / sizeof *m->become_stems) &&
-            !stem_word(m, become_words[i], stem, sizeof stem))
-            m->become_stems[m->nbecome++] = hash(stem, strlen(stem));
-    }
+    stems_of(m, now_words, sizeof now_words / sizeof *now_words, &m->now_stems);
+    stems_of(m, if_words, sizeof if_words / sizeof *if_words, &m->if_stems);
+    stems_of(m, become_words, sizeof become_words / sizeof *become_words, &m->become_stems);
     if (api->xCreateFunction(api, "planbot_rank", kb, rank_fn, NULL) != SQLITE_OK) {
         rc = kb_fail(kb, ERR_DB, "cannot register the ranking function");
         goto err;
@@ -2007,6 +1984,17 @@ static int stem_word(struct match *m, const char *word, char *out, size_t len)
         return ERR_INVAL;
     snprintf(out, len, "%s", one.t[0].text);
     return 0;
+}
+
+/* The stems of n words into set (at most its room; a word that does not stem is left out). */
+static void stems_of(struct match *m, const char *const *words, size_t n, struct stems *set)
+{
+    set->n = 0;
+    for (size_t i = 0; i < n && set->n < (int)(sizeof set->h / sizeof *set->h); i++) {
+        char stem[MAX_TOKEN];
+        if (!stem_word(m, words[i], stem, sizeof stem))
+            set->h[set->n++] = hash(stem, strlen(stem));
+    }
 }
 
 /* Verbs of saying, sorted: "Putin said", "did Rubio comment". A noun of saying names who said it
