@@ -22,6 +22,7 @@
 #include "english.h"
 #include "err.h"
 #include "kb_int.h"
+#include "memo.h"
 #include "norm.h"
 #include "party.h"
 #include "vocab.h"
@@ -37,6 +38,7 @@ enum {
     TF_MIN = 24,               /* fields of this many stems or more get counts to look up */
     CACHE_SLOTS = 2048,        /* cached entries (direct-mapped by rowid) */
     CANDIDATES = 32,           /* entries scored per question */
+    STEMS_MEMO_MAX = 1 << 16,  /* surface words whose stems are remembered (~3 MiB at most) */
     FULL_OR_POSTINGS = 500,    /* below this many postings, retrieve with every group */
     MATCH_RESIDENT_MAX = 4096, /* knowledge bases up to this many entries are held in memory */
     MATCH_MAX_EXAMPLES = KB_MAX_LIST, /* example questions of an entry read */
@@ -248,6 +250,9 @@ struct fwd {       /* a cached entry: its fields as stem hashes */
     int n[NFIELDS];
     uint64_t sig[NFIELDS][SIG_WORDS]; /* a bit per stem hash (its low 8 bits): a field without a
                                          stem's bit cannot hold it, and needs no scan */
+    uint64_t sig_any[SIG_WORDS];      /* the fields' signatures together: no field holds a stem
+                                         without its bit (most of a question's words, in most
+                                         candidates) */
     const uint64_t *tf[NFIELDS];      /* a long field's distinct stems with their counts, as pairs
                                          (stem, count) sorted by stem; NULL for a short field */
     int ntf[NFIELDS];
@@ -325,6 +330,7 @@ struct match {
     int resident_max; /* hold knowledge bases up to this many entries in memory */
     struct resident res;
     struct tokenizer porter, plain;
+    struct memo *stems_memo; /* a surface word's stem hash and what it states (collect_surface()) */
     sqlite3_stmt *retrieve, *load_entry, *cited;
     sqlite3_stmt *phrase_count; /* how many entries hold a phrase of several words */
     struct buf wording;         /* scratch of wording_key() */
@@ -342,8 +348,10 @@ struct match {
     int nparties;
     int *rule_order; /* owned: the rules' indexes by their first stem, then by index */
     struct fwd cache[CACHE_SLOTS];
-    uint64_t time_stems[48];     /* the stems of words that state a time (time_points, spans) */
-    unsigned char time_kind[48]; /* ... each what it states (enum fact) */
+    uint64_t time_stems[48];      /* the stems of words that state a time (time_points, spans) */
+    uint64_t fact_sig[SIG_WORDS]; /* a bit per stem of time_stems and the stems sets below: a stem
+                                     without its bit is none of them (see sig_bit()) */
+    unsigned char time_kind[48];  /* ... each what it states (enum fact) */
     int ntime;
     struct stems now_stems;    /* of words that state how things stand now (now_words) */
     struct stems become_stems; /* ... that someone became something (become_words) */
@@ -445,8 +453,11 @@ static int number_word(const char *tok, int n)
     static const char *const words[] = { "two",   "three",    "four",    "five",    "six",
                                          "seven", "eight",    "nine",    "ten",     "dozen",
                                          "hundr", "thousand", "million", "billion", "half" };
+    if (n < 3 || n > 8) /* the lengths of the words: most tokens are no number, told cheaply */
+        return 0;
     for (size_t i = 0; i < sizeof words / sizeof *words; i++)
-        if ((size_t)n == strlen(words[i]) && memcmp(tok, words[i], (size_t)n) == 0)
+        if (words[i][0] == tok[0] && (size_t)n == strlen(words[i]) &&
+            memcmp(tok, words[i], (size_t)n) == 0)
             return 1;
     return 0;
 }
@@ -467,12 +478,28 @@ struct hashes {
     int nitems, item;
 };
 
-static int collect_hash(void *ctx, int flags, const char *tok, int n, int start, int end)
+/* What a stemmed token states (enum fact bits), 0 for nothing: a number, a day of a month, a
+ * year. */
+static unsigned char token_fact(const char *tok, int n)
 {
-    (void)end;
-    struct hashes *hs = ctx;
-    if (flags & FTS5_TOKEN_COLOCATED)
-        return SQLITE_OK;
+    int digits = n > 0;
+    for (int i = 0; i < n && digits; i++)
+        digits = tok[i] >= '0' && tok[i] <= '9';
+    int number = digits || number_word(tok, n);
+    int year = digits && n == 4 && (tok[0] == '1' ? tok[1] == '9' : tok[0] == '2' && tok[1] == '0');
+    if (!number && !year)
+        return 0;
+    int value = digits && n <= 2 ? (n == 2 ? 10 * (tok[0] - '0') : 0) + tok[n - 1] - '0' : 0;
+    int monthday = value >= 1 && value <= 31; /* (tok is not NUL-terminated) */
+    return (unsigned char)(year       ? FACT_TIME | FACT_POINT
+                           : monthday ? FACT_NUMBER | FACT_MONTHDAY
+                                      : FACT_NUMBER); /* a year counts nothing */
+}
+
+/* Appends a stem (its hash, and what its token states) of the text at byte start. Returns
+ * SQLITE_OK or SQLITE_NOMEM. */
+static int add_stem(struct hashes *hs, uint64_t stem, unsigned char fact, int start)
+{
     if (hs->n == hs->cap) {
         int cap = hs->cap ? hs->cap * 2 : 64;
         uint64_t *p = realloc(hs->h, (size_t)cap * sizeof *p);
@@ -483,24 +510,76 @@ static int collect_hash(void *ctx, int flags, const char *tok, int n, int start,
     }
     while (hs->item_at && hs->item < hs->nitems && start >= hs->item_at[hs->item])
         hs->item_first[hs->item++] = hs->n;
-    hs->h[hs->n++] = hash(tok, (size_t)(n > 0 ? n : 0));
-    int digits = n > 0;
-    for (int i = 0; i < n && digits; i++)
-        digits = tok[i] >= '0' && tok[i] <= '9';
-    int number = digits || number_word(tok, n);
-    int year = digits && n == 4 && (tok[0] == '1' ? tok[1] == '9' : tok[0] == '2' && tok[1] == '0');
-    hs->digits |= number;
-    hs->year |= year;
-    if ((number || year) && hs->nfacts < FACTS_MAX) {
+    hs->h[hs->n++] = stem;
+    hs->digits |= fact != 0; /* a number, or a year */
+    hs->year |= (fact & FACT_TIME) != 0;
+    if (fact && hs->nfacts < FACTS_MAX) {
         hs->fact_at[hs->nfacts] = hs->n - 1;
-        int value = digits && n <= 2 ? (n == 2 ? 10 * (tok[0] - '0') : 0) + tok[n - 1] - '0' : 0;
-        int monthday = value >= 1 && value <= 31; /* (tok is not NUL-terminated) */
-        hs->fact_kind[hs->nfacts++] =
-            (unsigned char)(year       ? FACT_TIME | FACT_POINT
-                            : monthday ? FACT_NUMBER | FACT_MONTHDAY
-                                       : FACT_NUMBER); /* a year counts nothing */
+        hs->fact_kind[hs->nfacts++] = fact;
     }
     return SQLITE_OK;
+}
+
+static int collect_hash(void *ctx, int flags, const char *tok, int n, int start, int end)
+{
+    (void)end;
+    if (flags & FTS5_TOKEN_COLOCATED)
+        return SQLITE_OK;
+    return add_stem(ctx, hash(tok, (size_t)(n > 0 ? n : 0)), token_fact(tok, n), start);
+}
+
+/* The porter stem of one token, for collect_surface(). */
+struct one_stem {
+    uint64_t stem;
+    unsigned char fact;
+    int n; /* tokens seen: 1 */
+};
+
+static int collect_one(void *ctx, int flags, const char *tok, int n, int start, int end)
+{
+    (void)start;
+    (void)end;
+    struct one_stem *o = ctx;
+    if (flags & FTS5_TOKEN_COLOCATED)
+        return SQLITE_OK;
+    if (o->n++ == 0) {
+        o->stem = hash(tok, (size_t)(n > 0 ? n : 0));
+        o->fact = token_fact(tok, n);
+    }
+    return SQLITE_OK;
+}
+
+struct surface {
+    struct match *m;
+    struct hashes *hs;
+};
+
+/* Like collect_hash(), for the plain tokenizer's tokens: each one's stem from m->stems_memo, or
+ * from the porter tokenizer (then remembered). The porter tokenizer is the plain one with a
+ * stemmer on each token, so the stems are the same; an entry's words mostly recur, and stemming
+ * them was half of loading an entry. SQLITE_MISMATCH when a token does not stem to one token
+ * (never seen; the caller stems the whole field instead). */
+static int collect_surface(void *ctx, int flags, const char *tok, int n, int start, int end)
+{
+    (void)end;
+    struct surface *sf = ctx;
+    if (flags & FTS5_TOKEN_COLOCATED)
+        return SQLITE_OK;
+    uint64_t key = hash(tok, (size_t)(n > 0 ? n : 0)), stem;
+    unsigned char fact;
+    if (!memo_get(sf->m->stems_memo, key, &stem, &fact)) {
+        struct one_stem o = { 0, 0, 0 };
+        int rc = sf->m->porter.api.xTokenize(sf->m->porter.inst, &o, FTS5_TOKENIZE_DOCUMENT, tok, n,
+                                             collect_one);
+        if (rc != SQLITE_OK)
+            return rc;
+        if (o.n != 1)
+            return SQLITE_MISMATCH;
+        stem = o.stem;
+        fact = o.fact;
+        (void)memo_put(sf->m->stems_memo, key, stem, fact); /* out of memory: not remembered */
+    }
+    return add_stem(sf->hs, stem, fact, start);
 }
 
 static int open_tokenizer(fts5_api *api, const char *name, struct tokenizer *tk)
@@ -1017,10 +1096,22 @@ static int time_stem(const struct match *m, uint64_t stem)
     return in_stems(&m->now_stems, stem) ? FACT_NOW : 0;
 }
 
-static int by_value(const void *a, const void *b)
+/* Sorts n values in place: a Shell sort with Ciura's gaps. A field holds tens to hundreds of
+ * stems, and loading an entry sorts each long field: qsort() paid a call of its comparison per
+ * step, a quarter of a load's time at 100,000 entries. */
+static void sort_values(uint64_t *a, int n)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
+    static const int gaps[] = { 701, 301, 132, 57, 23, 10, 4, 1 };
+    for (size_t g = 0; g < sizeof gaps / sizeof *gaps; g++) {
+        int gap = gaps[g];
+        for (int i = gap; i < n; i++) {
+            uint64_t v = a[i];
+            int j = i;
+            for (; j >= gap && a[j - gap] > v; j -= gap)
+                a[j] = a[j - gap];
+            a[j] = v;
+        }
+    }
 }
 
 /* Writes the n stems' distinct values with how often each occurs, as pairs (stem, count) sorted
@@ -1029,7 +1120,7 @@ static int by_value(const void *a, const void *b)
 static int count_stems(const uint64_t *stems, int n, uint64_t *out)
 {
     memcpy(out + n, stems, (size_t)n * sizeof *stems); /* sorted in the second half, then */
-    qsort(out + n, (size_t)n, sizeof *out, by_value);  /* written into the first, behind */
+    sort_values(out + n, n);                           /* written into the first, behind */
     int pairs = 0;
     for (int i = 0; i < n;) {
         uint64_t stem = out[n + i];
@@ -1059,11 +1150,24 @@ static int load_fwd(struct match *m, sqlite3_stmt *st, struct fwd *f)
             hs.item_at = item_at;
             hs.item_first = item_first;
         }
-        if (t && n > 0 &&
-            m->porter.api.xTokenize(m->porter.inst, &hs, FTS5_TOKENIZE_DOCUMENT, t, n,
-                                    collect_hash) != SQLITE_OK) {
-            free(hs.h);
-            return ERR_NOMEM;
+        if (t && n > 0) {
+            struct hashes before = hs;
+            struct surface sf = { m, &hs };
+            int rc = m->plain.api.xTokenize(m->plain.inst, &sf, FTS5_TOKENIZE_DOCUMENT, t, n,
+                                            collect_surface);
+            if (rc == SQLITE_MISMATCH) { /* the field again, stemmed whole */
+                hs.n = before.n;
+                hs.nfacts = before.nfacts;
+                hs.item = before.item;
+                hs.digits = before.digits;
+                hs.year = before.year;
+                rc = m->porter.api.xTokenize(m->porter.inst, &hs, FTS5_TOKENIZE_DOCUMENT, t, n,
+                                             collect_hash);
+            }
+            if (rc != SQLITE_OK) {
+                free(hs.h);
+                return ERR_NOMEM;
+            }
         }
         f->n[i] = hs.n - start[i];
         if (i == F_TEXT && hs.digits)
@@ -1079,6 +1183,8 @@ static int load_fwd(struct match *m, sqlite3_stmt *st, struct fwd *f)
             f->fact_kind[f->nfacts++] = hs.fact_kind[k];
         }
     for (int k = start[F_TITLE]; k < end; k++) {
+        if (!(m->fact_sig[sig_word(hs.h[k])] & sig_bit(hs.h[k])))
+            continue; /* most words state none of these: a bit tells, without the scans */
         f->become |= in_stems(&m->become_stems, hs.h[k]);
         f->conditional |= in_stems(&m->if_stems, hs.h[k]);
         int kind = time_stem(m, hs.h[k]);
@@ -1148,6 +1254,8 @@ static int load_fwd(struct match *m, sqlite3_stmt *st, struct fwd *f)
         f->stems[i] = f->block + start[i];
         for (int k = 0; k < f->n[i]; k++)
             f->sig[i][sig_word(f->stems[i][k])] |= sig_bit(f->stems[i][k]);
+        for (int w = 0; w < SIG_WORDS; w++)
+            f->sig_any[w] |= f->sig[i][w];
         if (f->n[i] >= TF_MIN) {
             f->tf[i] = tf;
             f->ntf[i] = count_stems(f->stems[i], f->n[i], tf);
@@ -1500,6 +1608,10 @@ int match_open(struct match **out, struct kb *kb)
         kb_fail(kb, rc, "cannot create the FTS5 tokenizers");
         goto err;
     }
+    if ((rc = memo_new(&m->stems_memo, STEMS_MEMO_MAX))) {
+        kb_fail(kb, rc, "out of memory");
+        goto err;
+    }
     static const struct {
         const char *const *words;
         size_t n;
@@ -1523,6 +1635,12 @@ int match_open(struct match **out, struct kb *kb)
     stems_of(m, now_words, sizeof now_words / sizeof *now_words, &m->now_stems);
     stems_of(m, if_words, sizeof if_words / sizeof *if_words, &m->if_stems);
     stems_of(m, become_words, sizeof become_words / sizeof *become_words, &m->become_stems);
+    const struct stems *sets[] = { &m->now_stems, &m->if_stems, &m->become_stems };
+    for (int i = 0; i < m->ntime; i++)
+        m->fact_sig[sig_word(m->time_stems[i])] |= sig_bit(m->time_stems[i]);
+    for (size_t k = 0; k < sizeof sets / sizeof *sets; k++)
+        for (int i = 0; i < sets[k]->n; i++)
+            m->fact_sig[sig_word(sets[k]->h[i])] |= sig_bit(sets[k]->h[i]);
     if (api->xCreateFunction(api, "planbot_rank", kb, rank_fn, NULL) != SQLITE_OK) {
         rc = kb_fail(kb, ERR_DB, "cannot register the ranking function");
         goto err;
@@ -1576,6 +1694,7 @@ void match_close(struct match *m)
         m->porter.api.xDelete(m->porter.inst);
     if (m->plain.inst)
         m->plain.api.xDelete(m->plain.inst);
+    memo_free(m->stems_memo);
     free(m);
 }
 
@@ -1676,15 +1795,26 @@ static const char *const published_words[] = { "appeared", "dropped",  "out",
  * about the source's contributors when a cue asks about the source. Sorted. */
 static const char *const helped_words[] = { "help", "helped", "helping", "worked" };
 
-static int by_string(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Whether w is in list, a sorted array of n strings. */
+/* Whether w is in list, a sorted array of n strings. A binary search that compares first bytes
+ * before calling strcmp(): most words of a question are in none of the lists, and bsearch() paid a
+ * call of its comparison and of strcmp() at every step (a question asks ~30 lists of each word). */
 static int in_sorted(const char *const *list, size_t n, const char *w)
 {
-    return bsearch(&w, list, n, sizeof *list, by_string) != NULL;
+    const unsigned char first = (unsigned char)w[0];
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = (int)(unsigned char)list[mid][0] - (int)first;
+        if (c == 0)
+            c = strcmp(list[mid], w);
+        if (c == 0)
+            return 1;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
 }
 
 #define IN_SORTED(list, w) in_sorted(list, sizeof list / sizeof *list, w)
@@ -2761,6 +2891,10 @@ static void score(const struct match *m, int ng, double total, const struct inte
         fields_of[i] = 0;
         for (int k = 0; k < g->nphrases; k++) {
             const struct phrase *p = &g->phrases[k];
+            if (!(f->sig_any[sig_word(p->stems[0])] & sig_bit(p->stems[0]))) {
+                memset(count[i][k], 0, sizeof count[i][k]);
+                continue;
+            }
             for (int fi = 0; fi < NFIELDS; fi++) {
                 int n = !may_hold(f, fi, p->stems[0]) ? 0
                         : p->nstems == 1 && f->tf[fi]
