@@ -243,13 +243,16 @@ static void ask_error(const struct ask *a, int one_line, long line, const char *
     fflush(stdout);
 }
 
-/* Answers one question on stdout; returns 0 or the error (reported on stderr). */
+/* Answers one question on stdout; returns 0 or the error (reported on stderr). The question's
+ * reads are one read transaction, as the daemon's (one snapshot, one lock instead of one per
+ * statement); when it cannot begin, each statement reads on its own, as before. */
 static int ask_one(struct ask *a, const char *q, size_t len, int one_line, long line)
 {
     struct match_result res;
     struct buf explain, out;
     buf_init(&explain, 1024 * 1024);
     buf_init(&out, 4 * 1024 * 1024);
+    int began = kb_read_begin(a->kb) == 0;
     int rc = match_ask(a->match, q, len, a->limit, &res, a->explain ? &explain : NULL);
     if (rc) {
         ask_error(a, one_line, line, match_errmsg(a->match));
@@ -271,6 +274,8 @@ static int ask_one(struct ask *a, const char *q, size_t len, int one_line, long 
             puts(buf_str(&out));
         }
     }
+    if (began)
+        kb_read_end(a->kb);
     fflush(stdout);
     buf_free(&explain);
     buf_free(&out);

@@ -130,7 +130,9 @@ int kb_read_begin(struct kb *kb)
 {
     if (kb->held)
         return 0;
-    int rc = kb_exec(kb, "BEGIN", "reading the knowledge base");
+    int step = sqlite3_step(kb->read_begin);
+    sqlite3_reset(kb->read_begin);
+    int rc = step == SQLITE_DONE ? 0 : kb_dbfail(kb, step, "reading the knowledge base");
     kb->reading = !rc;
     kb->stamp_known = 0;
     return rc;
@@ -141,8 +143,10 @@ void kb_read_end(struct kb *kb)
     if (kb->held)
         return;
     kb->reading = kb->stamp_known = 0;
-    if (!sqlite3_get_autocommit(kb->db))
-        sqlite3_exec(kb->db, "COMMIT", NULL, NULL, NULL);
+    if (!sqlite3_get_autocommit(kb->db)) {
+        sqlite3_step(kb->read_commit);
+        sqlite3_reset(kb->read_commit);
+    }
 }
 
 int kb_read_hold(struct kb *kb)

@@ -38,6 +38,8 @@ struct kb {
     uint64_t stamp;
     int busy_ms;                /* the wait for another process's lock (kb_set_busy_ms) */
     sqlite3_stmt *data_version; /* PRAGMA data_version, prepared once */
+    sqlite3_stmt *read_begin;   /* BEGIN and COMMIT of kb_read_begin(), prepared once: a */
+    sqlite3_stmt *read_commit;  /* question's transaction, not a parse of each per question */
     sqlite3_stmt *card;         /* kb_card()'s statement, prepared on first use */
     struct kb_card_slot *cards; /* owned: kb_card()'s cache, KB_CARD_SLOTS of them, or NULL */
     double fts_avglen[8];       /* average tokens per column of entries_fts, for BM25 (match.c) */

@@ -206,6 +206,10 @@ static void close_db(struct kb *kb)
 {
     sqlite3_finalize(kb->data_version);
     kb->data_version = NULL;
+    sqlite3_finalize(kb->read_begin);
+    kb->read_begin = NULL;
+    sqlite3_finalize(kb->read_commit);
+    kb->read_commit = NULL;
     sqlite3_finalize(kb->card);
     kb->card = NULL;
     kb_card_cache_free(kb);
@@ -391,6 +395,9 @@ static int configure(struct kb *kb)
         if (rc)
             return rc;
     }
+    if ((rc = kb_prepare(kb, "BEGIN", &kb->read_begin)) ||
+        (rc = kb_prepare(kb, "COMMIT", &kb->read_commit)))
+        return rc;
     return kb_prepare(kb, "PRAGMA data_version", &kb->data_version);
 }
 

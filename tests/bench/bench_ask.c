@@ -194,18 +194,23 @@ struct asker {
     double match_us, reply_us; /* time in match_ask and in the reply, summed */
 };
 
-/* Answers one question as `planbot ask --json` does, without printing the reply. Returns the
- * microseconds it took; a failure is counted and its first few reported on stderr. */
+/* Answers one question as `planbot ask --json` does, without printing the reply: in one read
+ * transaction, as the daemon and `ask` read (kb_read_begin()), its BEGIN and COMMIT timed with
+ * the match. Returns the microseconds it took; a failure is counted and its first few reported
+ * on stderr. */
 static double ask_timed(struct asker *a, const struct question *q)
 {
     struct match_result res;
     double t0 = now_us();
+    int began = kb_read_begin(a->kb) == 0;
     int rc = match_ask(a->match, q->text, q->len, ASK_LIMIT, &res, NULL);
     double t1 = now_us();
     cJSON *o = rc ? NULL : reply_answer_json(a->kb, q->text, &res);
     char *s = o ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_free(s);
     cJSON_Delete(o);
+    if (began)
+        kb_read_end(a->kb);
     double t2 = now_us();
     a->match_us += t1 - t0;
     a->reply_us += t2 - t1;
