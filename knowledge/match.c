@@ -246,6 +246,9 @@ struct fwd {       /* a cached entry: its fields as stem hashes */
     int fact_at[FACTS_MAX]; /* where (index in block) its title and text state them */
     unsigned char fact_kind[FACTS_MAX]; /* enum fact, each */
     int nfacts;
+    int role_posting; /* where in its role a posting begins ("Ambassador *to* the United States"):
+                         the words from there say where the speaker serves, not who they are; the
+                         role's length when none */
     uint64_t *stems[NFIELDS]; /* point into block */
     int n[NFIELDS];
     uint64_t sig[NFIELDS][SIG_WORDS]; /* a bit per stem hash (its low 8 bits): a field without a
@@ -1063,6 +1066,15 @@ static const char *const now_words[] = { "continues", "continuing", "currently",
 static const char *const become_words[] = { "appointed", "became", "become", "becomes",
                                             "becoming" };      /* sorted */
 static const char *const pronouns[] = { "he", "she", "they" }; /* sorted */
+/* Verbs of taking a stand on something ("did Kallas endorse it", "does Sikorski back the plan"):
+ * after one who is quoted, they ask what that person said. Sorted. */
+static const char *const stance_verbs[] = {
+    "approve",   "approved",   "approves",   "back",      "backed",     "backing",    "backs",
+    "criticise", "criticised", "criticises", "criticize", "criticized", "criticizes", "endorse",
+    "endorsed",  "endorses",   "endorsing",  "oppose",    "opposed",    "opposes",    "praise",
+    "praised",   "praises",    "reject",     "rejected",  "rejects",    "slam",       "slammed",
+    "slams",     "support",    "supported",  "supports",  "welcome",    "welcomed",   "welcomes",
+};
 static const char *const if_asides[] = { "any", "anything", "ever", "not", "possible", "so" };
 static const char *const claim_makers[] = {
     "any", "bring", "bringing", "file", "filing", "lodge", "make", "no", "pursue", "raise"
@@ -1175,6 +1187,11 @@ static int load_fwd(struct match *m, sqlite3_stmt *st, struct fwd *f)
         if (i == F_TEXT && hs.year)
             f->time = 1;
     }
+    const uint64_t to = hash("to", 2);
+    f->role_posting = f->n[F_ROLE];
+    for (int k = 1; k < f->n[F_ROLE] && f->role_posting == f->n[F_ROLE]; k++)
+        if (hs.h[start[F_ROLE] + k] == to)
+            f->role_posting = k;
     /* where the title and the text state a number or a time, for fact_near() */
     int end = start[F_TEXT] + f->n[F_TEXT];
     for (int k = 0; k < hs.nfacts; k++)
@@ -1769,7 +1786,16 @@ struct intent {
     int who_at;      /* "what did X say", "X's take": where X is in the question (-1: nowhere) */
     int who_said;    /* "who said ...": asks who, so no speaker the question names is the one */
     int about_at;    /* "what did X say about Y": where "about" is (-1: nowhere); Y must be held */
+    int checks;      /* checks a claim ("is it true that...", "..., accurate?", "heard X, legit?"):
+                        its details may be wrong, and the entry that corrects them answers */
 };
+
+/* Words that ask whether a claim holds ("accurate?", "legit or just spin?", "heard that..."), or
+ * "fact check", "sanity check". Sorted. */
+static const char *const check_words[] = { "accurate", "correct", "exaggerated", "heard",
+                                           "hype",     "legit",   "overblown",   "rumor",
+                                           "rumors",   "rumour",  "rumours",     "spin",
+                                           "true",     "untrue" };
 
 /* Words that ask about the source itself: its authors, publisher, publication. Sorted. */
 static const char *const source_cues[] = {
@@ -1938,6 +1964,7 @@ struct qword {
     int context; /* a word of the question before (match_ask_after) */
     int aside; /* in a clause beside the one that asks ("prepping a brief for the team, ..."): 1, or
                   2 when the clause speaks of the asker ("my", "I", "we") */
+    int stance; /* a verb of taking a stand, asking what the one quoted said (stance_verbs) */
 };
 
 /* Words that ask for news of what follows them, before one of news_after ("any update on the
@@ -2304,6 +2331,55 @@ static void mark_asides(const struct tokens *words, const char *text, size_t len
     }
 }
 
+/* Whether word (folded) is a word of a quoted speaker's name, role or other names. */
+static int names_speaker(struct match *m, const char *word)
+{
+    struct vocab *names = speaker_words(m);
+    return names && norm_class(word) == NORM_CONTENT && vocab_word_df(names, word) > 0;
+}
+
+/* Marks the words of an alternative the asker offers after what they ask ("do we know what the
+ * guarantees look like, or is it hand-wavy", "is that in the reporting or just twitter takes"):
+ * the asker's own guess, measured as their asides are (aside 2: an entry's coverage leaves out
+ * what it lacks of them). The alternative starts at "or" before a verb or a hedge, after at least
+ * two words of its sentence, and runs to the sentence's end; so does a sentence of hearsay after
+ * a question ("someone said the UN", "heard it was X"). */
+static void mark_alternatives(const struct tokens *words, const char *text, size_t len, int n,
+                              const int *sentence_of, int *aside)
+{
+    static const char *const opens[] = {
+        "are",  "can",  "could", "did",  "do",    "does",   "had",  "has",    "have",
+        "is",   "it",   "its",   "just", "maybe", "merely", "only", "rather", "simply",
+        "some", "that", "this",  "was",  "were",  "will",   "would"
+    }; /* sorted */
+    static const char *const heard[] = { "apparently", "heard",      "i",      "people", "ppl",
+                                         "read",       "rumor",      "rumour", "saw",    "somebody",
+                                         "someone",    "supposedly", "they" }; /* sorted */
+    static const char *const said[] = { "heard", "read",   "said", "saw",
+                                        "say",   "saying", "says", "told" }; /* sorted */
+    for (int i = 1; i < n; i++) {
+        /* "who's supposed to monitor the deal? someone said the UN", "who's behind it? heard it
+           was kushner": after a question, what the asker heard is their guess at its answer */
+        const char *w = words->t[i].text, *next = i + 1 < n ? words->t[i + 1].text : "";
+        size_t from = (size_t)words->t[i - 1].end, to = (size_t)words->t[i].start;
+        if (sentence_of[i] == sentence_of[i - 1] || from >= to || to > len ||
+            !memchr(text + from, '?', to - from) ||
+            !in_sorted(heard, sizeof heard / sizeof *heard, w) ||
+            (strcmp(w, "heard") != 0 && strcmp(w, "apparently") != 0 &&
+             strcmp(w, "supposedly") != 0 && !in_sorted(said, sizeof said / sizeof *said, next)))
+            continue;
+        for (int j = i; j < n && sentence_of[j] == sentence_of[i]; j++)
+            aside[j] = 2; /* (a clause that asks nothing was 1: one that keeps its words) */
+    }
+    for (int i = 2; i + 1 < n; i++) {
+        if (strcmp(words->t[i].text, "or") != 0 || sentence_of[i - 2] != sentence_of[i] ||
+            !in_sorted(opens, sizeof opens / sizeof *opens, words->t[i + 1].text))
+            continue;
+        for (int j = i + 1; j < n && sentence_of[j] == sentence_of[i]; j++)
+            aside[j] = 2;
+    }
+}
+
 /* Splits the cleaned question into words and corrects the unknown ones. Returns the count. */
 static int question_words(struct match *m, const char *text, size_t len, struct qword *qw,
                           struct intent *intent)
@@ -2320,6 +2396,7 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
     int aside[MAX_TOKENS];
     int sentence_of[MAX_TOKENS], clause_of[MAX_TOKENS];
     mark_asides(&m->words, text, len, n, aside, sentence_of, clause_of);
+    mark_alternatives(&m->words, text, len, n, sentence_of, aside);
     unsigned char compared[MAX_TOKENS];
     if (mark_comparisons(&m->words, n, compared))
         intent->count = 1; /* "is the cap more or less than a million": a number answers */
@@ -2347,6 +2424,11 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
             q->cls = NORM_SAY;
         if (say_noun_after_possessive(&m->words, i))
             q->cls = NORM_SAY;
+        if (q->cls != NORM_STOP && i > 0 && IN_SORTED(stance_verbs, w) &&
+            (intent->say ? IN_SORTED(pronouns, m->words.t[i - 1].text) != 0
+                         : names_speaker(m, m->words.t[i - 1].text)))
+            q->cls = NORM_SAY, q->stance = 1; /* "did Kallas endorse it", "Kallas's take: did
+                                                 she back it": no topic, nor its synonyms */
         if (q->cls == NORM_SAY && speaks_with(&m->words, i))
             q->cls = NORM_CONTENT;
         if (q->cls == NORM_SAY && i > 0 && IN_SORTED(claim_makers, m->words.t[i - 1].text) &&
@@ -2424,6 +2506,9 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
             (IN_SORTED(news_words, w) && IN_SORTED(news_after, next)) ||
             (IN_SORTED(news_words, w) && !*next && norm_class(prev) == NORM_CONTENT))
             q->cls = NORM_STOP; /* ... and "the Umerov update", "the Kherson situation" */
+        if (IN_SORTED(check_words, w) ||
+            (strcmp(w, "check") == 0 && (strcmp(prev, "fact") == 0 || strcmp(prev, "sanity") == 0)))
+            intent->checks = 1; /* "fact check pls: ...", "..., accurate?" */
         if (is_source_cue(w)) {
             intent->source = 1;
             if (q->cls == NORM_CONTENT && !vocab_stem_df(m->vocab, s))
@@ -2538,7 +2623,7 @@ static int build_groups(struct match *m, const struct qword *qw, int n)
         if (!r)
             r = rule_apart(m, qw, stems, n, i, &apart);
         enum norm_class cls = qw[i].cls;
-        if (!r && (cls == NORM_STOP || cls == NORM_SAY)) {
+        if ((!r && (cls == NORM_STOP || cls == NORM_SAY)) || qw[i].stance) {
             i++;
             continue;
         }
@@ -2950,8 +3035,13 @@ static void score(const struct match *m, int ng, double total, const struct inte
             if (g->cls != NORM_WEAK && !g->context && g->specific && carried)
                 c->specific = 1;
             int who = in->who_at >= 0 && g->first <= in->who_at && in->who_at <= g->last;
-            if ((!speaker_hit || who) && f->quote &&
-                (fields_of[i] & (FIELD_BIT(F_SPEAKER) | FIELD_BIT(F_ROLE)))) {
+            /* the quote's speaker named, by any of their names or their role (not by where the
+               role posts them: "the US side" is not Ukraine's ambassador to the United States) */
+            int names =
+                (fields_of[i] & FIELD_BIT(F_SPEAKER)) ||
+                ((fields_of[i] & FIELD_BIT(F_ROLE)) &&
+                 (f->role_posting == f->n[F_ROLE] || in_span(f, F_ROLE, 0, f->role_posting, g)));
+            if ((!speaker_hit || who) && f->quote && names) {
                 if (!speaker_hit)
                     c->speaker_at = g->first;
                 speaker_hit = 1; /* the quote's speaker named, by any of their names */
@@ -3135,15 +3225,20 @@ static int answers(const struct candidate *c, double specific)
  * one (whose score is next, 0 when there is none) to answer all the same; a specific word of the
  * question must be in a field that carries an answer, not only in its keywords or an example
  * question that is not close (the sum of many words' weights does not do here). */
-static int nearly_answers(const struct candidate *c, double next, int nwords)
+static int nearly_answers(const struct candidate *c, double next, int lenient)
 {
-    /* A long question ("I'm putting together notes for a client call and want to get this
-     * right: ...") has words the answer never holds, its asker's context, and the more it has
-     * the smaller the share any entry covers: there a clear lead counts for more. */
-    int long_one = nwords >= long_words;
-    return c->coverage > (long_one ? long_coverage : near_coverage) && c->specific &&
-           c->beyond_keywords && c->own &&
-           c->score >= (long_one ? long_margin : near_margin) * next;
+    return c->coverage > (lenient ? long_coverage : near_coverage) && c->specific &&
+           c->beyond_keywords && c->own && c->score >= (lenient ? long_margin : near_margin) * next;
+}
+
+/* Whether a question's words that no entry holds are expected: a long question ("I'm putting
+ * together notes for a client call and want to get this right: ...") has its asker's context,
+ * and the more it has the smaller the share any entry covers; a claim checked ("is it true the
+ * US gets paid for a guarantee? sounds wild") has the asker's version of it. There a clear lead
+ * counts for more. Returns the reason, for --explain, or NULL. */
+static const char *lenient_for(const struct intent *in, int nwords)
+{
+    return nwords >= long_words ? " (a long question)" : in->checks ? " (a claim checked)" : NULL;
 }
 
 /* Whether group g is in the noun phrase of a document noun: before it ("the 28-point
@@ -3429,7 +3524,8 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
     }
     int near = 0;
     if (best < 0 && instead < 0 && kept > 0 && !SOMEONE_ELSES(&m->cand[0]) &&
-        nearly_answers(&m->cand[0], kept > 1 ? m->cand[1].score : 0, nwords)) {
+        nearly_answers(&m->cand[0], kept > 1 ? m->cand[1].score : 0,
+                       lenient_for(&intent, nwords) != NULL)) {
         if (!BLOCKED(&m->cand[0]))
             best = 0, near = 1;
         else
@@ -3449,14 +3545,14 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
                 c->coverage >= related_coverage * m->cand[best].coverage)
                 hit_of(c, &res->answers[res->n++]);
         }
-        int long_one = nwords >= long_words;
+        const char *lenient = lenient_for(&intent, nwords);
         if (explain && near)
             buf_printf(explain,
                        "answer: %s, under the bar (%.0f%%) but over %.0f%% and %.1fx the next "
                        "candidate's score%s\n",
                        res->answers[0].id, answer_coverage * 100,
-                       (long_one ? long_coverage : near_coverage) * 100,
-                       long_one ? long_margin : near_margin, long_one ? " (a long question)" : "");
+                       (lenient ? long_coverage : near_coverage) * 100,
+                       lenient ? long_margin : near_margin, lenient ? lenient : "");
         else if (explain)
             buf_printf(explain, "answer: %s\n", res->answers[0].id);
         return 0;

@@ -170,6 +170,33 @@ static const struct question_row behaviours[] = {
     /* "saying yes" is accepting, not anyone's words: no speaker the question names is asked */
     { "why would saying yes be political suicide for ukraine", "quote-diplomat-political-suicide" },
     { "Was Moscow told that Zelensky is ready?", "quote-peskov-not-informed" },
+    /* a verb of taking a stand after one the knowledge base quotes asks what they said ("did
+     * Kallas endorse it"), not for a word "endorse" in an entry */
+    { "did kallas endorse it", "quote-kallas-on-board" },
+    /* checking a claim: "accurate", "legit", "spin" frame it and name no topic; an alternative
+     * the asker offers after "or" ("or just twitter takes"), and what they heard after their
+     * question ("someone said the UN"), are their own guess: an entry lacking its words still
+     * answers, as it does for the asker's asides */
+    { "amnesty for everyone involved in the war, accurate?", "amnesty-all-parties" },
+    { "sikorski wants europe involved, true or just spin?",
+      "quote-sikorski-involve-europe|quote-sikorski-bigger-stake" },
+    { "is that comparison to gaza actually in the reporting or just twitter takes?",
+      "gaza-ceasefire-comparison|peace-council-monitoring" },
+    { "who's supposed to monitor the deal? someone said the UN",
+      "peace-council-monitoring|gaza-ceasefire-comparison" },
+    { "who would monitor the deal? heard it was the UN",
+      "peace-council-monitoring|gaza-ceasefire-comparison" },
+    /* a claim checked carries the asker's version of it: the entry that corrects it answers
+     * from 40% coverage when clearly ahead, as for a long question */
+    { "fact check: kherson and zaporizhzhia get handed over to russia entirely?",
+      "kherson-zaporizhzhia-frozen" },
+    { "is it true the icc wants putin for war crimes in general?", "icc-putin-warrant" },
+    /* ... but a clause of the question itself, even with "or", still counts */
+    { "what does the plan say about the UN or the EU", NULL },
+    /* chat shorthand: "smth", "mil"; "mad about" is the criticism an entry reports */
+    { "rubio said smth about concessions on x", "quote-rubio-x-post-concessions" },
+    { "what's the cap on the ukr mil", "army-cap" },
+    { "would ukraine's backers be mad about giving up land", "land-concessions-criticism" },
     /* a word of the question that is found in few entries makes an answer, even through a
      * typo; chat's filler words ("instead", "btw") weigh nothing */
     { "zelenksy?", "quote-zelensky-constructive-work|zelensky-agrees-to-work|"
@@ -503,6 +530,28 @@ static void explain_describes_the_decision(void **state)
                          0);
         assert_int_equal(strstr(buf_str(&ex), "asks what someone said") != NULL, said[i].says);
     }
+    /* a country where a role posts its holder does not name them: "the US side" is not Ukraine's
+     * ambassador to the United States, though her role is named by "Ukraine's ambassador" */
+    static const struct {
+        const char *question;
+        int named;
+    } posted[] = {
+        { "who's been leading the effort on the US side?", 0 },
+        { "what did ukraine's ambassador say about trump's leadership", 1 },
+    };
+    for (size_t i = 0; i < sizeof posted / sizeof *posted; i++) {
+        buf_reset(&ex);
+        const char *q = posted[i].question;
+        assert_int_equal(match_ask(f->m, q, strlen(q), 3, &r, &ex), 0);
+        const char *line = strstr(buf_str(&ex), "  quote-stefanishyna-serious ");
+        assert_non_null(line);
+        char row[512];
+        snprintf(row, sizeof row, "%.*s", (int)strcspn(line, "\n"), line);
+        int named = strstr(row, "(the speaker named)") != NULL;
+        if (named != posted[i].named)
+            fail_msg("%s: the speaker named %d, want %d:\n%s", q, named, posted[i].named,
+                     buf_str(&ex));
+    }
     /* each question type is named, and a long question's decision says why it answered */
     static const struct {
         const char *question, *says;
@@ -512,6 +561,8 @@ static void explain_describes_the_decision(void **state)
         { "what if ukraine fires a missile at moscow", "asks what follows if something happens" },
         { "how many soldiers does ukraine have right now", "asks how things stand now" },
         { "is the cap on ukraine's army more or less than a million", "asks how many" },
+        { "fact check: kherson and zaporizhzhia get handed over to russia entirely?",
+          "(a claim checked)" },
         { "Sorry for the wall of text but the procurement people want a straight yes or no before "
           "Friday: is there some clause that voids the guarantee if Kyiv hits a big Russian city "
           "with a missile?",
