@@ -2224,14 +2224,18 @@ static int speaks_with(const struct tokens *w, int i)
  * said it ("what did Putin say", "Leavitt's take"). */
 static int names_who(const struct tokens *w, int i)
 {
-    if (i + 1 >= w->n)
+    static const char *const selves[] = { "herself", "himself", "themselves" }; /* sorted */
+    int k = i + 1; /* "what did Putin himself say": Putin, whose own words are asked for */
+    if (k + 1 < w->n && IN_SORTED(selves, w->t[k].text))
+        k++;
+    if (k >= w->n)
         return 0;
-    const char *next = w->t[i + 1].text;
+    const char *next = w->t[k].text;
     int before_say = strcmp(next, "s") == 0 /* the possessive */
-                         ? i + 2 < w->n && (norm_class(w->t[i + 2].text) == NORM_SAY ||
-                                            say_noun_after_possessive(w, i + 2))
-                         : IN_SORTED(say_verbs, next) && !passive_at(w, i + 1) && /* "was X told" */
-                               !speaks_with(w, i + 1);
+                         ? k + 1 < w->n && (norm_class(w->t[k + 1].text) == NORM_SAY ||
+                                            say_noun_after_possessive(w, k + 1))
+                         : IN_SORTED(say_verbs, next) && !passive_at(w, k) && /* "was X told" */
+                               !speaks_with(w, k);
     return before_say && norm_class(w->t[i].text) == NORM_CONTENT &&
            !IN_SORTED(text_words, w->t[i].text);
 }

@@ -193,6 +193,10 @@ static const struct question_row behaviours[] = {
     { "is it true the icc wants putin for war crimes in general?", "icc-putin-warrant" },
     /* ... but a clause of the question itself, even with "or", still counts */
     { "what does the plan say about the UN or the EU", NULL },
+    /* "X himself" counts for little, and X is still the one whose words are asked for: Putin is
+     * quoted nowhere, and his spokesman's words are not his */
+    { "what did putin himself say about the plan", NULL },
+    { "did zelensky himself sign anything", "framework-not-final-deal" },
     /* chat shorthand: "smth", "mil"; "mad about" is the criticism an entry reports */
     { "rubio said smth about concessions on x", "quote-rubio-x-post-concessions" },
     { "what's the cap on the ukr mil", "army-cap" },
