@@ -2355,10 +2355,10 @@ static void mark_alternatives(const struct tokens *words, const char *text, size
         "are",  "can",  "could", "did",  "do",    "does",   "had",  "has",    "have",
         "is",   "it",   "its",   "just", "maybe", "merely", "only", "rather", "simply",
         "some", "that", "this",  "was",  "were",  "will",   "would"
-    }; /* sorted */
-    static const char *const heard[] = { "apparently", "heard",      "i",      "people", "ppl",
-                                         "read",       "rumor",      "rumour", "saw",    "somebody",
-                                         "someone",    "supposedly", "they" }; /* sorted */
+    };                                                                            /* sorted */
+    static const char *const hearsay[] = { "apparently", "heard", "supposedly" }; /* sorted */
+    static const char *const sayers[] = { "i",      "people",   "ppl",     "rumor",
+                                          "rumour", "somebody", "someone", "they" }; /* sorted */
     static const char *const said[] = { "heard", "read",   "said", "saw",
                                         "say",   "saying", "says", "told" }; /* sorted */
     for (int i = 1; i < n; i++) {
@@ -2368,9 +2368,9 @@ static void mark_alternatives(const struct tokens *words, const char *text, size
         size_t from = (size_t)words->t[i - 1].end, to = (size_t)words->t[i].start;
         if (sentence_of[i] == sentence_of[i - 1] || from >= to || to > len ||
             !memchr(text + from, '?', to - from) ||
-            !in_sorted(heard, sizeof heard / sizeof *heard, w) ||
-            (strcmp(w, "heard") != 0 && strcmp(w, "apparently") != 0 &&
-             strcmp(w, "supposedly") != 0 && !in_sorted(said, sizeof said / sizeof *said, next)))
+            !(in_sorted(hearsay, sizeof hearsay / sizeof *hearsay, w) ||
+              (in_sorted(sayers, sizeof sayers / sizeof *sayers, w) &&
+               in_sorted(said, sizeof said / sizeof *said, next))))
             continue;
         for (int j = i; j < n && sentence_of[j] == sentence_of[i]; j++)
             aside[j] = 2; /* (a clause that asks nothing was 1: one that keeps its words) */
@@ -2429,7 +2429,7 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         if (say_noun_after_possessive(&m->words, i))
             q->cls = NORM_SAY;
         if (q->cls != NORM_STOP && i > 0 && IN_SORTED(stance_verbs, w) &&
-            (intent->say ? IN_SORTED(pronouns, m->words.t[i - 1].text) != 0
+            (intent->say ? IN_SORTED(pronouns, m->words.t[i - 1].text)
                          : names_speaker(m, m->words.t[i - 1].text)))
             q->cls = NORM_SAY, q->stance = 1; /* "did Kallas endorse it", "Kallas's take: did
                                                  she back it": no topic, nor its synonyms */
@@ -3527,9 +3527,9 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
             instead = i;
     }
     int near = 0;
+    const char *lenient = lenient_for(&intent, nwords);
     if (best < 0 && instead < 0 && kept > 0 && !SOMEONE_ELSES(&m->cand[0]) &&
-        nearly_answers(&m->cand[0], kept > 1 ? m->cand[1].score : 0,
-                       lenient_for(&intent, nwords) != NULL)) {
+        nearly_answers(&m->cand[0], kept > 1 ? m->cand[1].score : 0, lenient != NULL)) {
         if (!BLOCKED(&m->cand[0]))
             best = 0, near = 1;
         else
@@ -3549,7 +3549,6 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
                 c->coverage >= related_coverage * m->cand[best].coverage)
                 hit_of(c, &res->answers[res->n++]);
         }
-        const char *lenient = lenient_for(&intent, nwords);
         if (explain && near)
             buf_printf(explain,
                        "answer: %s, under the bar (%.0f%%) but over %.0f%% and %.1fx the next "
