@@ -2248,25 +2248,37 @@ static const char *const how_count[] = { "big",   "broad", "close", "deep", "far
                                          "heavy", "high",  "large", "many", "much",
                                          "old",   "small", "tall",  "wide" };
 
-/* Whether the bytes between two words end a clause: a comma, colon, semicolon, a dash between
- * spaces or a long dash, a bracket, or the end of a sentence: a full stop after a word of at
- * least four bytes (before: the length of the word the bytes follow), so that "St. Petersburg"
- * and "Mr. Witkoff" go on. */
-/* Whether the bytes between two words end a sentence: a question or exclamation mark, or a full
- * stop after a word of at least 4 bytes (not "U.S."). */
-static int sentence_end(const char *s, size_t n, size_t before)
+/* Short words a full stop follows inside a sentence ("Mr. Witkoff", "St. Petersburg"). Sorted. */
+static const char *const abbreviations[] = { "co",  "col", "dr",  "gen", "gov", "inc", "jr",
+                                             "lt",  "ltd", "mr",  "mrs", "ms",  "mt",  "rep",
+                                             "rev", "sen", "sgt", "sr",  "st",  "vs" };
+
+/* Whether a full stop after word (folded; before: its length as typed) ends a sentence: not
+ * after a single letter ("U.S.", "p.m.") or an abbreviation, but after "out" or "war". */
+static int full_stop_ends(const char *word, size_t before)
 {
+    return before >= 4 || (before >= 2 && !IN_SORTED(abbreviations, word));
+}
+
+/* Whether the bytes between two words end a sentence: a question or exclamation mark, or a
+ * full stop after a word that is no abbreviation (word: the one the bytes follow). */
+static int sentence_end(const char *s, size_t n, const char *word, size_t before)
+{
+    int stop = full_stop_ends(word, before);
     for (size_t i = 0; i < n; i++)
-        if (s[i] == '?' || s[i] == '!' || (s[i] == '.' && before >= 4))
+        if (s[i] == '?' || s[i] == '!' || (s[i] == '.' && stop))
             return 1;
     return 0;
 }
 
-static int clause_break(const char *s, size_t n, size_t before)
+/* Whether the bytes between two words end a clause: a comma, colon, semicolon, a dash between
+ * spaces or a long dash, a bracket, or the end of a sentence. */
+static int clause_break(const char *s, size_t n, const char *word, size_t before)
 {
+    int stop = full_stop_ends(word, before);
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if ((strchr(",;:?!()", c) && c) || (c == '.' && before >= 4))
+        if ((strchr(",;:?!()", c) && c) || (c == '.' && stop))
             return 1;
         if (c == '-' && i > 0 && s[i - 1] == ' ' && i + 1 < n && s[i + 1] == ' ')
             return 1;
@@ -2307,9 +2319,10 @@ static void mark_asides(const struct tokens *words, const char *text, size_t len
             /* the bytes between the words as typed (a word's text is folded: "é" is "e") */
             size_t from = (size_t)words->t[i - 1].end, to = (size_t)words->t[i].start;
             size_t before = (size_t)(words->t[i - 1].end - words->t[i - 1].start);
-            if (from < to && to <= len && clause_break(text + from, to - from, before)) {
+            const char *prev = words->t[i - 1].text;
+            if (from < to && to <= len && clause_break(text + from, to - from, prev, before)) {
                 nc++, first = 1;
-                ns += sentence_end(text + from, to - from, before);
+                ns += sentence_end(text + from, to - from, prev, before);
             }
         }
         clause[i] = nc;
@@ -2384,6 +2397,30 @@ static void mark_alternatives(const struct tokens *words, const char *text, size
     }
 }
 
+/* Whether word i of n is a question tag: the last word, after a comma and before the question
+ * mark that ends the question ("Crimea would be recognised as Russian, right?", "..., oder?",
+ * "..., né?"), a word of agreement or one the knowledge base lacks (known: its stem's document
+ * frequency). It asks whether what came before is so, and says nothing of a topic. */
+static int question_tag(const struct tokens *words, const char *text, size_t len, int i, int n,
+                        int known)
+{
+    static const char *const tags[] = { "eh",   "huh", "innit", "no",   "ok",
+                                        "okay", "or",  "right", "yeah", "yes" }; /* sorted */
+    if (i != n - 1 || i == 0 || words->t[i].end - words->t[i].start > 5)
+        return 0;
+    size_t from = (size_t)words->t[i - 1].end, to = (size_t)words->t[i].start;
+    if (from >= to || to > len || !memchr(text + from, ',', to - from))
+        return 0;
+    int asked = 0;
+    for (size_t b = (size_t)words->t[i].end; b < len; b++) {
+        if (text[b] == '?')
+            asked = 1;
+        else if (!strchr(" .!", text[b]))
+            return 0;
+    }
+    return asked && (!known || IN_SORTED(tags, words->t[i].text));
+}
+
 /* Splits the cleaned question into words and corrects the unknown ones. Returns the count. */
 static int question_words(struct match *m, const char *text, size_t len, struct qword *qw,
                           struct intent *intent)
@@ -2422,6 +2459,10 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         copy_str(q->word, sizeof q->word, w);
         copy_str(q->stem, sizeof q->stem, s);
         q->cls = last = compared[i] ? NORM_STOP : norm_class(w);
+        if (question_tag(&m->words, text, len, i, n, vocab_stem_df(m->vocab, s) > 0)) {
+            q->cls = last = NORM_STOP;
+            intent->checks = 1; /* "..., right?": a claim checked */
+        }
         /* "what did Witkoff tell reporters": "tell" after a name is a word of saying (a stop word
          * elsewhere: "tell me about Crimea") */
         if (q->cls == NORM_STOP && IN_SORTED(say_verbs, w) && i > 0 && names_who(&m->words, i - 1))

@@ -193,6 +193,19 @@ static const struct question_row behaviours[] = {
     { "is it true the icc wants putin for war crimes in general?", "icc-putin-warrant" },
     /* ... but a clause of the question itself, even with "or", still counts */
     { "what does the plan say about the UN or the EU", NULL },
+    /* a sentence ends at a full stop after a short word too ("rolled out."), so the clause
+     * before the question is an aside; not after an abbreviation ("Mr. Witkoff") */
+    { "Mood check, since I read there's some frustration in diplomatic circles about how this got "
+      "rolled out. How did the diplomat describe the general feeling?",
+      "quote-diplomat-annoyance-confusion" },
+    { "what did Mr. Witkoff say about the plan", NULL },
+    /* a question tag ("..., right?", "..., oder?", "..., né?") asks whether what came before is
+     * so; it names no topic. A word the knowledge base lacks after the comma is the asker's
+     * guess only when it is longer than a tag ("next round of talks where, geneva?") */
+    { "Crimea will be recognised from US side as russian, oder?",
+      "crimea-donbas-de-facto-russian|us-policy-reversal-crimea" },
+    { "Russia can come back in G8 with this deal, né?", "russia-return-g8" },
+    { "next round of talks where, geneva?", NULL },
     /* "X himself" counts for little, and X is still the one whose words are asked for: Putin is
      * quoted nowhere, and his spokesman's words are not his */
     { "what did putin himself say about the plan", NULL },
