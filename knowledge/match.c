@@ -2296,7 +2296,8 @@ static int clause_break(const char *s, size_t n, const char *word, size_t before
  * clause speaks of the asker ("my", "I", "we": aside 2), an entry is not measured by its words
  * either: score() leaves those an entry lacks out of its coverage. A clause that reports
  * someone else's claim ("he says the plan lets Ukraine keep nuclear weapons") keeps them: it is
- * what is asked about. */
+ * what is asked about, unless it is a sentence of its own before the question (then it is the
+ * asker's context, aside 2). */
 static void mark_asides(const struct tokens *words, const char *text, size_t len, int n, int *aside,
                         int *sentence_of, int *clause_of)
 {
@@ -2341,11 +2342,22 @@ static void mark_asides(const struct tokens *words, const char *text, size_t len
     }
     for (int c = 0; c <= nc; c++)
         any |= asks[c];
+    int sentence_asks[MAX_TOKENS] = { 0 };
     for (int i = 0; i < n; i++) {
         aside[i] = any && nc > 0 && !asks[clause[i]] ? 1 + own[clause[i]] : 0;
         sentence_of[i] = sentence[i];
         clause_of[i] = clause[i];
+        sentence_asks[sentence[i]] |= asks[clause[i]];
     }
+    /* the sentences before the first that asks are the asker's context ("Every article makes it
+       sound like only Ukraine gives stuff up. Did US officials say Russia would also have to
+       make concessions?"): measured as their own asides are */
+    int asking = 0;
+    while (asking < ns && !sentence_asks[asking])
+        asking++;
+    for (int i = 0; i < n && any; i++)
+        if (sentence[i] < asking)
+            aside[i] = 2;
 }
 
 /* Whether word (folded) is a word of a quoted speaker's name, role or other names. */

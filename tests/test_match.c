@@ -199,6 +199,14 @@ static const struct question_row behaviours[] = {
       "rolled out. How did the diplomat describe the general feeling?",
       "quote-diplomat-annoyance-confusion" },
     { "what did Mr. Witkoff say about the plan", NULL },
+    /* the sentences before the first that asks are the asker's context: an entry is not
+     * measured by the words of theirs it lacks, but the question still is */
+    { "Every article makes it sound like only Ukraine gives stuff up. Did US officials say Russia "
+      "would also have to make concessions in a final deal?",
+      "plan-status-evolving|quote-rubio-x-post-concessions" },
+    { "I remember the Istanbul talks in 2022 basically fell apart. What exactly did both sides "
+      "agree to back then and why did it collapse?",
+      NULL },
     /* a question tag ("..., right?", "..., oder?", "..., né?") asks whether what came before is
      * so; it names no topic. A word the knowledge base lacks after the comma is the asker's
      * guess only when it is longer than a tag ("next round of talks where, geneva?") */
