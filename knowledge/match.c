@@ -1799,13 +1799,13 @@ static const char *const check_words[] = { "accurate", "correct", "exaggerated",
 
 /* Words that ask about the source itself: its authors, publisher, publication. Sorted. */
 static const char *const source_cues[] = {
-    "author",      "authors",      "byline",      "bylines",      "contribute",   "contributed",
-    "contributes", "contributing", "contributor", "contributors", "headline",     "journalist",
-    "journalists", "network",      "newspaper",   "org",          "organisation", "organization",
-    "outlet",      "paper",        "penned",      "publication",  "publish",      "published",
-    "publisher",   "publishes",    "publishing",  "reported",     "reporter",     "reporters",
-    "reporting",   "website",      "write",       "writer",       "writers",      "written",
-    "wrote"
+    "author",       "authors",      "byline",      "bylines",      "contribute", "contributed",
+    "contributes",  "contributing", "contributor", "contributors", "headline",   "journalist",
+    "journalists",  "media",        "medium",      "network",      "newspaper",  "org",
+    "organisation", "organization", "outlet",      "outlets",      "paper",      "penned",
+    "pub",          "publication",  "publish",     "published",    "publisher",  "publishes",
+    "publishing",   "reported",     "reporter",    "reporters",    "reporting",  "website",
+    "write",        "writer",       "writers",     "written",      "wrote"
 };
 
 /* Nouns that name the source document itself ("the CNN piece", "this story"). Sorted. */
@@ -1817,9 +1817,10 @@ static const char *const document_nouns[] = { "article", "articles", "coverage",
 static const char *const published_words[] = { "appeared", "dropped",  "out",
                                                "ran",      "released", "run" };
 
-/* Verbs of helping to write it ("did other reporters help out with the article"): they ask
- * about the source's contributors when a cue asks about the source. Sorted. */
-static const char *const helped_words[] = { "help", "helped", "helping", "worked" };
+/* Words of helping to write it ("did other reporters help out with the article", "the
+ * reporters behind this piece"): they ask about the source's writers and contributors when a
+ * cue asks about the source. Sorted. */
+static const char *const helped_words[] = { "behind", "help", "helped", "helping", "worked" };
 
 /* Whether w is in list, a sorted array of n strings. A binary search that compares first bytes
  * before calling strcmp(): most words of a question are in none of the lists, and bsearch() paid a
@@ -1853,6 +1854,17 @@ static int document_at(const struct tokens *words, int i)
         if (IN_SORTED(document_nouns, words->t[j].text))
             return j;
     return -1;
+}
+
+/* Whether this document follows word i ("ran this article", "published the piece"; not "ran
+ * that report", another one). */
+static int document_follows(const struct tokens *words, int i)
+{
+    int j = i + 1;
+    if (j < words->n &&
+        (strcmp(words->t[j].text, "this") == 0 || strcmp(words->t[j].text, "the") == 0))
+        j++;
+    return j < words->n && IN_SORTED(document_nouns, words->t[j].text);
 }
 
 static int is_source_cue(const char *w)
@@ -2578,6 +2590,12 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
             (strcmp(w, "out") != 0 || strcmp(prev, "come") == 0 || strcmp(prev, "came") == 0 ||
              strcmp(prev, "comes") == 0))
             intent->source = 1;
+        if (IN_SORTED(published_words, w) && strcmp(w, "out") != 0 &&
+            document_follows(&m->words, i)) {
+            intent->source = 1; /* "which outlet ran this article" */
+            if (q->cls == NORM_CONTENT && !vocab_stem_df(m->vocab, s))
+                q->cls = NORM_WEAK;
+        }
         int who = names_who(&m->words, i);
         if (who)
             intent->who_at = i;

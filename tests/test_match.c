@@ -193,6 +193,8 @@ static const struct question_row behaviours[] = {
     { "is it true the icc wants putin for war crimes in general?", "icc-putin-warrant" },
     /* ... but a clause of the question itself, even with "or", still counts */
     { "what does the plan say about the UN or the EU", NULL },
+    /* a description of a speaker's job ("the Kremlin's mouthpiece") reaches their role */
+    { "what did the kremlin's mouthpiece say about anchorage", "quote-peskov-anchorage" },
     /* a sentence ends at a full stop after a short word too ("rolled out."), so the clause
      * before the question is an aside; not after an abbreviation ("Mr. Witkoff") */
     { "Mood check, since I read there's some frustration in diplomatic circles about how this got "
@@ -911,6 +913,9 @@ static void a_question_about_the_source_is_answered_from_its_record(void **state
         { "when did the plan come out", 0 },
         { "who pulled out of the story's talks", 0 },
         { "when did the story about Kherson come out and what does it say about the front", 0 },
+        { "which outlet ran this article", 1 },
+        { "who are the reporters behind this CNN piece", 1 },
+        { "which state outlet ran that report about peskov", 0 },
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         struct match_result r;
