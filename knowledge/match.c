@@ -129,6 +129,10 @@ static const char *const field_names[NFIELDS] = { "title", "text",     "speaker"
                                   to the question counts for coverage */
 #define MATCH_EXAMPLE_COVERAGE 0.5
 #endif
+#ifndef MATCH_CONTEXT_LACKED /* the share of a context sentence's words an entry lacks that        \
+                                 coverage leaves out ("I read X. Does the plan say Y?") */
+#define MATCH_CONTEXT_LACKED 0.5
+#endif
 #ifndef MATCH_ANSWER_COVERAGE /* an answer covers more than this share of the question */
 #define MATCH_ANSWER_COVERAGE 0.65
 #endif
@@ -174,6 +178,7 @@ static const double corrected_factor = MATCH_CORRECTED;
 static const double synonym_factor = MATCH_SYNONYM;
 static const double unknown_df = MATCH_UNKNOWN_DF;
 static const double answer_coverage = MATCH_ANSWER_COVERAGE;
+static const double context_lacked = MATCH_CONTEXT_LACKED;
 static const double example_coverage = MATCH_EXAMPLE_COVERAGE;
 static const double near_coverage = MATCH_NEAR_COVERAGE;
 static const double near_margin = MATCH_NEAR_MARGIN;
@@ -222,7 +227,8 @@ struct group {
     uint32_t df;
     int specific; /* the question's own word (else its rarest synonym) is in few entries */
     int aside;    /* a word of a clause that asks nothing (struct qword): 1, or 2 when the clause
-                     speaks of the asker ("my boss keeps asking", "we're doing a lunch and learn") */
+                     speaks of the asker ("my boss keeps asking", "we're doing a lunch and learn"),
+                     3 in a sentence of context before the question */
     double weight;
 };
 
@@ -1975,7 +1981,8 @@ struct qword {
     int proper;  /* capitalised inside a sentence that is not all capitals: a name */
     int context; /* a word of the question before (match_ask_after) */
     int aside; /* in a clause beside the one that asks ("prepping a brief for the team, ..."): 1, or
-                  2 when the clause speaks of the asker ("my", "I", "we") */
+                  2 when the clause speaks of the asker ("my", "I", "we"), or 3 in a sentence
+                  before the one that asks (the asker's context) */
     int stance; /* a verb of taking a stand, asking what the one quoted said (stance_verbs) */
 };
 
@@ -2363,13 +2370,14 @@ static void mark_asides(const struct tokens *words, const char *text, size_t len
     }
     /* the sentences before the first that asks are the asker's context ("Every article makes it
        sound like only Ukraine gives stuff up. Did US officials say Russia would also have to
-       make concessions?"): measured as their own asides are */
+       make concessions?"): measured as their own asides are when they speak of the asker, else
+       an entry lacking their words loses only part of them (aside 3) */
     int asking = 0;
     while (asking < ns && !sentence_asks[asking])
         asking++;
     for (int i = 0; i < n && any; i++)
         if (sentence[i] < asking)
-            aside[i] = 2;
+            aside[i] = own[clause[i]] ? 2 : 3;
 }
 
 /* Whether word (folded) is a word of a quoted speaker's name, role or other names. */
@@ -3169,8 +3177,8 @@ static void score(const struct match *m, int ng, double total, const struct inte
     c->matched = matched;
     double unheld = 0; /* the words of the asker's own asides that this entry lacks */
     for (int i = 0; i < ng; i++)
-        if (m->groups[i].aside == 2 && !fields_of[i])
-            unheld += m->groups[i].weight;
+        if (m->groups[i].aside >= 2 && !fields_of[i])
+            unheld += m->groups[i].weight * (m->groups[i].aside == 3 ? context_lacked : 1.0);
     c->coverage = total - unheld > 0 ? matched / (total - unheld) : 0;
 }
 

@@ -201,11 +201,15 @@ static const struct question_row behaviours[] = {
       "rolled out. How did the diplomat describe the general feeling?",
       "quote-diplomat-annoyance-confusion" },
     { "what did Mr. Witkoff say about the plan", NULL },
-    /* the sentences before the first that asks are the asker's context: an entry is not
-     * measured by the words of theirs it lacks, but the question still is */
-    { "Every article makes it sound like only Ukraine gives stuff up. Did US officials say Russia "
-      "would also have to make concessions in a final deal?",
-      "plan-status-evolving|quote-rubio-x-post-concessions" },
+    /* the sentences before the first that asks are the asker's context: an entry lacking their
+     * words loses only half of them (all, when they speak of the asker), but the question's
+     * still count */
+    { "Predictably the land stuff is gonna be the sticking point, as always. Does the article "
+      "expect pushback from Ukraine's supporters over the territorial giveaways?",
+      "land-concessions-criticism" },
+    { "There's lots of noise about the Kyiv meeting but few details. According to the defense "
+      "official, what did Driscoll and Zelensky actually discuss?",
+      "quote-defense-official-timeline" },
     { "I remember the Istanbul talks in 2022 basically fell apart. What exactly did both sides "
       "agree to back then and why did it collapse?",
       NULL },
