@@ -2535,6 +2535,11 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
             !(strcmp(w, "far") == 0 && strcmp(next, "along") == 0)) /* progress, not distance */
             intent->count = 1; /* "how old": an age is a number; "how big": a size (but "how big
                                   a shift", "how big of a deal" ask how much it matters) */
+        if (strcmp(w, "time") == 0 && strcmp(prev, "much") == 0 && i >= 2 &&
+            strcmp(m->words.t[i - 2].text, "how") == 0) {
+            intent->when = intent->span = 1; /* "in how much time": how long, a span */
+            q->cls = NORM_STOP;
+        }
         /* "when" after the question's first words that are not stop words joins a clause ("did
          * they get guidance when they called"); it asks when only before them ("so when is it") */
         if (is_when(w, prev) &&

@@ -193,6 +193,9 @@ static const struct question_row behaviours[] = {
     { "is it true the icc wants putin for war crimes in general?", "icc-putin-warrant" },
     /* ... but a clause of the question itself, even with "or", still counts */
     { "what does the plan say about the UN or the EU", NULL },
+    /* "in how much time" asks how long: a span, which a number of days answers */
+    { "elections in Ukraine - in how much time they must be done according to plan?",
+      "elections-100-days" },
     /* a description of a speaker's job ("the Kremlin's mouthpiece") reaches their role */
     { "what did the kremlin's mouthpiece say about anchorage", "quote-peskov-anchorage" },
     /* a sentence ends at a full stop after a short word too ("rolled out."), so the clause
