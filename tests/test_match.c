@@ -193,6 +193,10 @@ static const struct question_row behaviours[] = {
     { "is it true the icc wants putin for war crimes in general?", "icc-putin-warrant" },
     /* ... but a clause of the question itself, even with "or", still counts */
     { "what does the plan say about the UN or the EU", NULL },
+    /* paraphrases: "pullout" is a withdrawal, "no clue" not knowing */
+    { "donetsk pullout ukr troops", "donetsk-withdrawal-buffer-zone" },
+    { "per the diplomat, who in DC had no clue about the plan until the leak",
+      "quote-diplomat-nobody-knew|congress-state-dept-not-told" },
     /* "in how much time" asks how long: a span, which a number of days answers */
     { "elections in Ukraine - in how much time they must be done according to plan?",
       "elections-100-days" },
