@@ -2531,7 +2531,7 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         int article =
             strcmp(next, "a") == 0 || strcmp(next, "an") == 0 ||
             (strcmp(next, "of") == 0 && (strcmp(next2, "a") == 0 || strcmp(next2, "an") == 0));
-        if (strcmp(prev, "how") == 0 && IN_SORTED(how_count, w) && !article &&
+        if (strcmp(prev, "how") == 0 && IN_SORTED(how_count, w) && !article && !q->aside &&
             !(strcmp(w, "far") == 0 && strcmp(next, "along") == 0)) /* progress, not distance */
             intent->count = 1; /* "how old": an age is a number; "how big": a size (but "how big
                                   a shift", "how big of a deal" ask how much it matters) */
@@ -2542,7 +2542,7 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         }
         /* "when" after the question's first words that are not stop words joins a clause ("did
          * they get guidance when they called"); it asks when only before them ("so when is it") */
-        if (is_when(w, prev) &&
+        if (is_when(w, prev) && !q->aside &&
             !(strcmp(w, "when") == 0 && (opened || when_clause(&m->words, i)))) {
             intent->when = 1;
             /* "when did it leak", "what day was it": a point in the past ("how long has it

@@ -197,6 +197,13 @@ static const struct question_row behaviours[] = {
     { "donetsk pullout ukr troops", "donetsk-withdrawal-buffer-zone" },
     { "per the diplomat, who in DC had no clue about the plan until the leak",
       "quote-diplomat-nobody-knew|congress-state-dept-not-told" },
+    /* a question type in the asker's aside is not asked ("not sure how deep he's in", "a
+     * deadline on friday") */
+    { "Witkoff's name keeps coming up and I'm not sure how deep he's in. How long has he been "
+      "working on this, and did both Kyiv and Moscow give input?",
+      "witkoff-leads-plan" },
+    { "we have a deadline on friday for our brief, what does the plan say about crimea",
+      "crimea-donbas-de-facto-russian|us-policy-reversal-crimea" },
     /* "in how much time" asks how long: a span, which a number of days answers */
     { "elections in Ukraine - in how much time they must be done according to plan?",
       "elections-100-days" },
