@@ -207,6 +207,9 @@ static const struct question_row behaviours[] = {
     /* "in how much time" asks how long: a span, which a number of days answers */
     { "elections in Ukraine - in how much time they must be done according to plan?",
       "elections-100-days" },
+    /* a speaker's other names are data: "Kyiv's envoy" is Ukraine's ambassador */
+    { "does kyiv's envoy to washington think this is a serious process",
+      "quote-stefanishyna-serious" },
     /* a description of a speaker's job ("the Kremlin's mouthpiece") reaches their role */
     { "what did the kremlin's mouthpiece say about anchorage", "quote-peskov-anchorage" },
     /* a sentence ends at a full stop after a short word too ("rolled out."), so the clause
