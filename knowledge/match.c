@@ -2506,6 +2506,9 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
                          : names_speaker(m, m->words.t[i - 1].text)))
             q->cls = NORM_SAY, q->stance = 1; /* "did Kallas endorse it", "Kallas's take: did
                                                  she back it": no topic, nor its synonyms */
+        if (q->cls == NORM_SAY && (strcmp(w, "position") == 0 || strcmp(w, "stance") == 0) &&
+            i + 1 < n && IN_SORTED(about_words, m->words.t[i + 1].text))
+            q->stance = 1; /* "Poland's position on the plan": a stand, not where jets are */
         if (q->cls == NORM_SAY && speaks_with(&m->words, i))
             q->cls = NORM_CONTENT;
         if (q->cls == NORM_SAY && i > 0 && IN_SORTED(claim_makers, m->words.t[i - 1].text) &&
@@ -3358,7 +3361,8 @@ static int asks_source(const struct match *m, int ng, const struct intent *in)
     for (int i = 0; i < ng; i++) {
         const struct group *g = &m->groups[i];
         if (g->cls == NORM_WEAK || is_source_cue(g->label) || g->context ||
-            IN_SORTED(helped_words, g->label) || (g->df > 0 && names_document(m, g)))
+            IN_SORTED(helped_words, g->label) || IN_SORTED(published_words, g->label) ||
+            (g->df > 0 && names_document(m, g)))
             continue; /* the question before, or what the document is about */
         int b = g->first - 1;
         if (b >= 0 &&

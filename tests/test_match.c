@@ -207,6 +207,9 @@ static const struct question_row behaviours[] = {
     /* "in how much time" asks how long: a span, which a number of days answers */
     { "elections in Ukraine - in how much time they must be done according to plan?",
       "elections-100-days" },
+    /* "X's position on" asks for X's stand, not where anything is positioned */
+    { "what's Poland's position on the plan",
+      "quote-sikorski-involve-europe|quote-sikorski-bigger-stake" },
     /* a speaker's other names are data: "Kyiv's envoy" is Ukraine's ambassador */
     { "does kyiv's envoy to washington think this is a serious process",
       "quote-stefanishyna-serious" },
@@ -935,6 +938,7 @@ static void a_question_about_the_source_is_answered_from_its_record(void **state
         { "who pulled out of the story's talks", 0 },
         { "when did the story about Kherson come out and what does it say about the front", 0 },
         { "which outlet ran this article", 1 },
+        { "what date did this article run", 1 },
         { "who are the reporters behind this CNN piece", 1 },
         { "which state outlet ran that report about peskov", 0 },
     };
