@@ -193,7 +193,13 @@ static const struct question_row behaviours[] = {
     { "is it true the icc wants putin for war crimes in general?", "icc-putin-warrant" },
     /* ... but a clause of the question itself, even with "or", still counts */
     { "what does the plan say about the UN or the EU", NULL },
-    /* paraphrases: "pullout" is a withdrawal, "no clue" not knowing */
+    /* paraphrases: "pullout" is a withdrawal, "no clue" not knowing, a "done deal" final, the
+     * "staff level" the technical one, a "referee" who oversees */
+    { "is this a done deal or still just a draft?", "plan-framework-stage|plan-status-evolving" },
+    { "are the teams still working it at staff level or has it stalled",
+      "quote-umerov-technical-level" },
+    { "who's the referee on compliance once this thing is signed?",
+      "us-russia-working-group|peace-council-monitoring" },
     { "donetsk pullout ukr troops", "donetsk-withdrawal-buffer-zone" },
     { "per the diplomat, who in DC had no clue about the plan until the leak",
       "quote-diplomat-nobody-knew|congress-state-dept-not-told" },
