@@ -398,8 +398,10 @@ static void matcher_follows_behaviour_table(void **state)
 /* The team's question set: the matcher must stay at or above these rates, in percent (the
  * README reports the current ones). A change that lowers them needs a reason: 89 became 87 when
  * the sixth round added seven batches, harder than the set before them (87.6% right of them all,
- * 90.2% of the set before, which had been at 89.7%). */
-enum { ANSWER_FLOOR = 87, DECLINE_FLOOR = 93 };
+ * 90.2% of the set before, which had been at 89.7%); 87 and 93 became 86 and 91 when the eighth
+ * round added six batches (the set before them at 88.2% and 93.4%, all of it at 86.5% and
+ * 91.7%). */
+enum { ANSWER_FLOOR = 86, DECLINE_FLOOR = 91 };
 
 static void matcher_meets_quality_floors_on_question_set(void **state)
 {
