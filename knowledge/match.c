@@ -2453,6 +2453,15 @@ static int question_tag(const struct tokens *words, const char *text, size_t len
     return asked && (!known || IN_SORTED(tags, words->t[i].text));
 }
 
+/* Whether "did" comes before word i in its sentence ("did Zelensky end up signing it"). */
+static int did_before(const struct tokens *words, const int *sentence_of, int i)
+{
+    for (int k = i - 1; k >= 0 && sentence_of[k] == sentence_of[i]; k--)
+        if (strcmp(words->t[k].text, "did") == 0)
+            return 1;
+    return 0;
+}
+
 /* Splits the cleaned question into words and corrects the unknown ones. Returns the count. */
 static int question_words(struct match *m, const char *text, size_t len, struct qword *qw,
                           struct intent *intent)
@@ -2578,6 +2587,11 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
             intent->become = 1; /* ("since before he was president" asks nothing of his past) */
         if (strcmp(w, "next") == 0 || strcmp(w, "upcoming") == 0)
             intent->span = 1; /* "when is the next meeting": not the one reported */
+        if (strcmp(w, "end") == 0 && strcmp(next, "up") == 0 && !q->aside &&
+            did_before(&m->words, sentence_of, i)) {
+            intent->now = 1; /* "did Zelensky end up signing it": what came of it since */
+            q->cls = NORM_STOP;
+        }
         if (asks_now(&m->words, i)) {
             intent->now = 1; /* "how many troops does Ukraine have right now" */
             q->cls = NORM_STOP;

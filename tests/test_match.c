@@ -210,6 +210,12 @@ static const struct question_row behaviours[] = {
       "witkoff-leads-plan" },
     { "we have a deadline on friday for our brief, what does the plan say about crimea",
       "crimea-donbas-de-facto-russian|us-policy-reversal-crimea" },
+    /* "did X end up ..." asks what came of it since: how things stand now, which the article
+     * cannot say ("does the US end up calling Crimea Russian" asks what the plan says) */
+    { "did zelensky end up signing it", NULL },
+    { "did Trump and Zelensky actually end up talking on the phone?", NULL },
+    { "does washington actually end up calling crimea russian under this thing",
+      "crimea-donbas-de-facto-russian|us-policy-reversal-crimea" },
     /* "in how much time" asks how long: a span, which a number of days answers */
     { "elections in Ukraine - in how much time they must be done according to plan?",
       "elections-100-days" },
