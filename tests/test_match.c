@@ -212,7 +212,7 @@ static const struct question_row behaviours[] = {
       "crimea-donbas-de-facto-russian|us-policy-reversal-crimea" },
     /* "did X end up ..." asks what came of it since: how things stand now, which the article
      * cannot say ("does the US end up calling Crimea Russian" asks what the plan says) */
-    { "did zelensky end up signing it", NULL },
+    { "did zelensky end up signing the framework in the end", NULL },
     { "did Trump and Zelensky actually end up talking on the phone?", NULL },
     { "does washington actually end up calling crimea russian under this thing",
       "crimea-donbas-de-facto-russian|us-policy-reversal-crimea" },
