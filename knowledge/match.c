@@ -2315,8 +2315,8 @@ static int clause_break(const char *s, size_t n, const char *word, size_t before
  * clause speaks of the asker ("my", "I", "we": aside 2), an entry is not measured by its words
  * either: score() leaves those an entry lacks out of its coverage. A clause that reports
  * someone else's claim ("he says the plan lets Ukraine keep nuclear weapons") keeps them: it is
- * what is asked about, unless it is a sentence of its own before the question (then it is the
- * asker's context, aside 2). */
+ * what is asked about, unless it is a sentence of its own before the question: then it is the
+ * asker's context (aside 3: an entry loses only part of its words it lacks). */
 static void mark_asides(const struct tokens *words, const char *text, size_t len, int n, int *aside,
                         int *sentence_of, int *clause_of)
 {
