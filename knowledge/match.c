@@ -113,6 +113,10 @@ static const char *const field_names[NFIELDS] = { "title", "text",     "speaker"
 #ifndef MATCH_NEAR_MARGIN /* ... when its score is at least this many times the next one's */
 #define MATCH_NEAR_MARGIN 2.0
 #endif
+#ifndef MATCH_EXAMPLE_MARGIN /* ... or at this many times, when one of its example questions       \
+                                 holds every topical word of the question */
+#define MATCH_EXAMPLE_MARGIN 1.15
+#endif
 #ifndef MATCH_LONG_WORDS /* a question of this many words or more carries its asker's context */
 #define MATCH_LONG_WORDS 25
 #endif
@@ -182,6 +186,7 @@ static const double context_lacked = MATCH_CONTEXT_LACKED;
 static const double example_coverage = MATCH_EXAMPLE_COVERAGE;
 static const double near_coverage = MATCH_NEAR_COVERAGE;
 static const double near_margin = MATCH_NEAR_MARGIN;
+static const double example_margin = MATCH_EXAMPLE_MARGIN;
 static const int long_words = MATCH_LONG_WORDS;
 static const double long_coverage = MATCH_LONG_COVERAGE;
 static const double long_margin = MATCH_LONG_MARGIN;
@@ -2963,6 +2968,29 @@ static int examples_close(const struct match *m, int ng, const struct fwd *f,
     return 0;
 }
 
+/* Whether one example question of f holds every topical word of the question ("why is the us
+ * pushing this now" for "why are the americans pushing this now"): the question is one the entry
+ * was written to answer. */
+static int example_holds_all(const struct match *m, int ng, const struct fwd *f)
+{
+    for (int k = 0; k < f->nexamples; k++) {
+        int from = (int)f->example_at[k];
+        int to = k + 1 < f->nexamples ? (int)f->example_at[k + 1] : f->n[F_EXAMPLES];
+        int all = 0;
+        for (int i = 0; i < ng; i++) {
+            const struct group *g = &m->groups[i];
+            if (g->cls == NORM_WEAK || g->context)
+                continue;
+            all = in_span(f, F_EXAMPLES, from, to, g);
+            if (!all)
+                break;
+        }
+        if (all)
+            return 1;
+    }
+    return 0;
+}
+
 /* Whether a group found in fields (FIELD_BIT()s) is in one that can carry an answer: the title,
  * text, speaker or role, or the examples when close. */
 static int in_carrying_fields(unsigned fields, int close)
@@ -3326,14 +3354,22 @@ static int answers(const struct candidate *c, double specific)
            c->beyond_keywords && c->own;
 }
 
+/* The lead over the next candidate that an entry under the bar needs to answer all the same. */
+static double near_lead(int lenient, int example)
+{
+    return lenient ? long_margin : example ? example_margin : near_margin;
+}
+
 /* Whether the best candidate, under the bar, is close enough to it and clearly ahead of the next
  * one (whose score is next, 0 when there is none) to answer all the same; a specific word of the
  * question must be in a field that carries an answer, not only in its keywords or an example
- * question that is not close (the sum of many words' weights does not do here). */
-static int nearly_answers(const struct candidate *c, double next, int lenient)
+ * question that is not close (the sum of many words' weights does not do here). lenient: the
+ * question carries words no entry is expected to hold (lenient_for()); example: an example
+ * question of the candidate holds every topical word of the question. */
+static int nearly_answers(const struct candidate *c, double next, int lenient, int example)
 {
     return c->coverage > (lenient ? long_coverage : near_coverage) && c->specific &&
-           c->beyond_keywords && c->own && c->score >= (lenient ? long_margin : near_margin) * next;
+           c->beyond_keywords && c->own && c->score >= near_lead(lenient, example) * next;
 }
 
 /* Whether a question's words that no entry holds are expected: a long question ("I'm putting
@@ -3628,14 +3664,17 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
         else if (instead < 0)
             instead = i;
     }
-    int near = 0;
+    int near = 0, example = 0;
     const char *lenient = lenient_for(&intent, nwords);
-    if (best < 0 && instead < 0 && kept > 0 && !SOMEONE_ELSES(&m->cand[0]) &&
-        nearly_answers(&m->cand[0], kept > 1 ? m->cand[1].score : 0, lenient != NULL)) {
-        if (!BLOCKED(&m->cand[0]))
-            best = 0, near = 1;
-        else
-            instead = 0;
+    if (best < 0 && instead < 0 && kept > 0 && !SOMEONE_ELSES(&m->cand[0])) {
+        example = example_holds_all(m, ng, m->cand[0].f);
+        if (nearly_answers(&m->cand[0], kept > 1 ? m->cand[1].score : 0, lenient != NULL,
+                           example)) {
+            if (!BLOCKED(&m->cand[0]))
+                best = 0, near = 1;
+            else
+                instead = 0;
+        }
     }
     if (explain) {
         buf_puts(explain, "candidates:\n");
@@ -3653,11 +3692,14 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
         }
         if (explain && near)
             buf_printf(explain,
-                       "answer: %s, under the bar (%.0f%%) but over %.0f%% and %.1fx the next "
+                       "answer: %s, under the bar (%.0f%%) but over %.0f%% and %.2fx the next "
                        "candidate's score%s\n",
                        res->answers[0].id, answer_coverage * 100,
                        (lenient ? long_coverage : near_coverage) * 100,
-                       lenient ? long_margin : near_margin, lenient ? lenient : "");
+                       near_lead(lenient != NULL, example),
+                       lenient   ? lenient
+                       : example ? " (an example question holds every word of it)"
+                                 : "");
         else if (explain)
             buf_printf(explain, "answer: %s\n", res->answers[0].id);
         return 0;

@@ -3869,7 +3869,7 @@ static const struct question_row question_rows[] = {
      * written the same way: colleagues whose English is a second language (dropped articles, their
      * own word order, literal idioms, a word of their own language: "oder", "né", "tobto"). Scored
      * at the start of the eighth round: 64/80 right (0 wrong) and 37/40 declined (as it came, the
-     * whole batch: 64/80 and 37/40); after it 67/80 (0 wrong) and 37/40. */
+     * whole batch: 64/80 and 37/40); after it 68/80 (0 wrong) and 37/40. */
     { "how big is demilitarized zone in km?", NULL },
     { "oye, who is ambassador of Ukraine in USA?",
       "quote-stefanishyna-good-process|quote-stefanishyna-serious" },
@@ -4640,7 +4640,7 @@ static const struct question_row question_rows[] = {
      * written the same way: negation, contrast and comparison ("isn't it true", "not the army cap,
      * the other limit", "unlike Gaza", "is it X or Y"). Scored midway through the eighth round,
      * before the rules they led to: 55/79 right (4 wrong) and 34/40 declined (as it came, the whole
-     * batch: 56/80 and 34/40); after it the same. */
+     * batch: 56/80 and 34/40); after it 55/79 (4 wrong) and 35/40. */
     { "isn't it true the US would actually recognize Crimea as Russian under this thing?",
       "crimea-donbas-de-facto-russian|us-policy-reversal-crimea" },
     { "unlike Ukraine, is there any cap on the Russian army in the draft or is it one-sided?",
@@ -4823,7 +4823,7 @@ static const struct question_row question_rows[] = {
      * written the same way: half-remembered phrases and why-questions ("the groundhog day thing",
      * "why send the army secretary"). Scored midway through the eighth round, before the rules they
      * led to: 66/78 right (1 wrong) and 26/34 declined (as it came, the whole batch: 68/80 and
-     * 31/40); after it the same. */
+     * 31/40); after it 67/78 (1 wrong) and 26/34. */
     { "who called it \"political suicide\"", "quote-diplomat-political-suicide" },
     { "the \"in flux\" comment, whose was that", "quote-leavitt-in-flux" },
     { "what's the deal with the $100 billion", NULL },

@@ -210,6 +210,9 @@ static const struct question_row behaviours[] = {
       "witkoff-leads-plan" },
     { "we have a deadline on friday for our brief, what does the plan say about crimea",
       "crimea-donbas-de-facto-russian|us-policy-reversal-crimea" },
+    /* under the bar, an entry one of whose example questions holds every topical word of the
+     * question answers with a small lead (1.15 times the next candidate, not 2) */
+    { "why are the americans pushing this now", "new-window-of-opportunity" },
     /* "did X end up ..." asks what came of it since: how things stand now, which the article
      * cannot say ("does the US end up calling Crimea Russian" asks what the plan says) */
     { "did zelensky end up signing the framework in the end", NULL },
@@ -628,6 +631,8 @@ static void explain_describes_the_decision(void **state)
         { "is the cap on ukraine's army more or less than a million", "asks how many" },
         { "fact check: kherson and zaporizhzhia get handed over to russia entirely?",
           "(a claim checked)" },
+        { "why are the americans pushing this now",
+          "(an example question holds every word of it)" },
         { "Sorry for the wall of text but the procurement people want a straight yes or no before "
           "Friday: is there some clause that voids the guarantee if Kyiv hits a big Russian city "
           "with a missile?",
