@@ -3692,7 +3692,7 @@ int match_ask_after(struct match *m, const char *q, size_t len, const char *befo
         }
         if (explain && near)
             buf_printf(explain,
-                       "answer: %s, under the bar (%.0f%%) but over %.0f%% and %.2fx the next "
+                       "answer: %s, under the bar (%.0f%%) but over %.0f%% and %gx the next "
                        "candidate's score%s\n",
                        res->answers[0].id, answer_coverage * 100,
                        (lenient ? long_coverage : near_coverage) * 100,
