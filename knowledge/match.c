@@ -2434,12 +2434,12 @@ static void mark_alternatives(const struct tokens *words, const char *text, size
     }
 }
 
-/* Whether word i of n is a question tag: the last word, after a comma and before the question
- * mark that ends the question ("Crimea would be recognised as Russian, right?", "..., oder?",
- * "..., né?"), a word of agreement or one the knowledge base lacks (known: its stem's document
- * frequency). It asks whether what came before is so, and says nothing of a topic. */
-static int question_tag(const struct tokens *words, const char *text, size_t len, int i, int n,
-                        int known)
+/* Whether word i of n (stem: its stem) is a question tag: the last word, after a comma and
+ * before the question mark that ends the question ("Crimea would be recognised as Russian,
+ * right?", "..., oder?", "..., né?"), a word of agreement or one the knowledge base lacks. It asks
+ * whether what came before is so, and says nothing of a topic. */
+static int question_tag(const struct match *m, const struct tokens *words, const char *text,
+                        size_t len, int i, int n, const char *stem)
 {
     static const char *const tags[] = { "eh",   "huh", "innit", "no",   "ok",
                                         "okay", "or",  "right", "yeah", "yes" }; /* sorted */
@@ -2455,7 +2455,7 @@ static int question_tag(const struct tokens *words, const char *text, size_t len
         else if (!strchr(" .!", text[b]))
             return 0;
     }
-    return asked && (!known || IN_SORTED(tags, words->t[i].text));
+    return asked && (IN_SORTED(tags, words->t[i].text) || !vocab_stem_df(m->vocab, stem));
 }
 
 /* Whether "did" comes before word i in its sentence ("did Zelensky end up signing it"). */
@@ -2505,7 +2505,7 @@ static int question_words(struct match *m, const char *text, size_t len, struct 
         copy_str(q->word, sizeof q->word, w);
         copy_str(q->stem, sizeof q->stem, s);
         q->cls = last = compared[i] ? NORM_STOP : norm_class(w);
-        if (question_tag(&m->words, text, len, i, n, vocab_stem_df(m->vocab, s) > 0)) {
+        if (question_tag(m, &m->words, text, len, i, n, s)) {
             q->cls = last = NORM_STOP;
             intent->checks = 1; /* "..., right?": a claim checked */
         }
@@ -2937,6 +2937,13 @@ static int in_span(const struct fwd *f, int fi, int from, int to, const struct g
     return 0;
 }
 
+/* Where f's example question k is in its examples field: stems [*from, *to). */
+static void example_span(const struct fwd *f, int k, int *from, int *to)
+{
+    *from = (int)f->example_at[k];
+    *to = k + 1 < f->nexamples ? (int)f->example_at[k + 1] : f->n[F_EXAMPLES];
+}
+
 /* Whether a question word found only in f's example questions may carry an answer: when one
  * example holds at least two of the question's topical words (or the only one it has). A word
  * shared with one example ("capital" in "...strike on Russia's capital") supports an answer as
@@ -2957,8 +2964,8 @@ static int examples_close(const struct match *m, int ng, const struct fwd *f,
     if (need == 1)
         return 1;
     for (int k = 0; k < f->nexamples; k++) {
-        int from = (int)f->example_at[k];
-        int to = k + 1 < f->nexamples ? (int)f->example_at[k + 1] : f->n[F_EXAMPLES];
+        int from, to;
+        example_span(f, k, &from, &to);
         int in = 0;
         for (int i = 0; i < nheld && in < need; i++)
             in += in_span(f, F_EXAMPLES, from, to, &m->groups[held[i]]);
@@ -2974,8 +2981,8 @@ static int examples_close(const struct match *m, int ng, const struct fwd *f,
 static int example_holds_all(const struct match *m, int ng, const struct fwd *f)
 {
     for (int k = 0; k < f->nexamples; k++) {
-        int from = (int)f->example_at[k];
-        int to = k + 1 < f->nexamples ? (int)f->example_at[k + 1] : f->n[F_EXAMPLES];
+        int from, to;
+        example_span(f, k, &from, &to);
         int all = 0;
         for (int i = 0; i < ng; i++) {
             const struct group *g = &m->groups[i];
